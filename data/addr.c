@@ -1,0 +1,324 @@
+/*
+ * Endpoint addresses: strict parsing, formatting, hashing and conversion.
+ *
+ * Every address that enters the program from a file, a packet or the command
+ * line passes through here, so the rules live in one place: IP literals go
+ * through inet_pton only (never inet_aton, which reads `010.0.0.1` as octal and
+ * accepts `127.1`), IPv4 octets with leading zeros are refused explicitly in
+ * case a libc is more lenient than glibc, and ports are plain decimal. The
+ * value type is a fixed 20-byte struct whose padding and unused bytes are
+ * always zero, so that it can be hashed and compared as plain bytes.
+ */
+#include "addr.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Longest IP literal inet_pton can take: a full IPv6 with an IPv4 tail. */
+#define IP_TEXT_MAX 45
+
+/* Longest port text we read; leading zeros are allowed ("033033"), not more. */
+#define PORT_TEXT_MAX 8
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/*
+ * Refuses an IPv4 dotted quad with a leading zero in any octet ("010.0.0.1").
+ * glibc's inet_pton already does; other C libraries have not always.
+ */
+static bool v4_has_leading_zero(const char *s)
+{
+    bool at_start = true;
+    for (; *s != '\0'; s++) {
+        if (at_start && s[0] == '0' && is_digit(s[1]))
+            return true;
+        at_start = (*s == '.');
+    }
+    return false;
+}
+
+static bool has_char(const char *s, size_t len, char c)
+{
+    return memchr(s, c, len) != NULL;
+}
+
+sn_status_t sn_addr_parse_ip(const char *s, size_t len, sn_addr_t *out)
+{
+    char buf[IP_TEXT_MAX + 1];
+    sn_addr_t a;
+
+    if (s == NULL || out == NULL || len == 0 || len > IP_TEXT_MAX || has_char(s, len, '\0'))
+        return SN_EPARSE;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    memset(&a, 0, sizeof a);
+    if (has_char(buf, len, ':')) {
+        /* Zone ids ("fe80::1%eth0") name an interface of this host; refuse them. */
+        if (inet_pton(AF_INET6, buf, a.ip) != 1)
+            return SN_EPARSE;
+        a.family = AF_INET6;
+    } else {
+        if (v4_has_leading_zero(buf) || inet_pton(AF_INET, buf, a.ip) != 1)
+            return SN_EPARSE;
+        a.family = AF_INET;
+    }
+    *out = a;
+    return SN_OK;
+}
+
+static sn_status_t port_fail(const char **why, const char *reason)
+{
+    if (why != NULL)
+        *why = reason;
+    return SN_EPARSE;
+}
+
+sn_status_t sn_addr_parse_port(const char *s, size_t len, uint16_t *out, const char **why)
+{
+    uint32_t v = 0;
+
+    if (s == NULL || len == 0)
+        return port_fail(why, "missing port");
+    if (len > PORT_TEXT_MAX)
+        return port_fail(why, "port too long");
+    for (size_t i = 0; i < len; i++) {
+        if (!is_digit(s[i]))
+            return port_fail(why, "port is not a decimal number");
+        v = v * 10 + (uint32_t)(s[i] - '0'); /* at most 8 digits: no overflow */
+    }
+    if (v < 1 || v > 65535)
+        return port_fail(why, "port out of range 1-65535");
+    if (out != NULL)
+        *out = (uint16_t)v;
+    return SN_OK;
+}
+
+static sn_status_t ep_fail(const char **why, const char *reason)
+{
+    if (why != NULL)
+        *why = reason;
+    return SN_EPARSE;
+}
+
+sn_status_t sn_addr_parse_endpoint(const char *s, size_t len, sn_addr_t *out, const char **why)
+{
+    sn_addr_t a;
+    uint16_t port;
+    const char *port_s;
+    size_t port_len;
+
+    if (s == NULL || len == 0)
+        return ep_fail(why, "empty address");
+    if (has_char(s, len, '\0'))
+        return ep_fail(why, "NUL byte in address");
+
+    if (s[0] == '[') {
+        const char *close = memchr(s, ']', len);
+        if (close == NULL)
+            return ep_fail(why, "missing ']' after IPv6 address");
+        size_t ip_len = (size_t)(close - s) - 1;
+        if (has_char(s + 1, ip_len, '%'))
+            return ep_fail(why, "IPv6 zone id not allowed");
+        if (sn_addr_parse_ip(s + 1, ip_len, &a) != SN_OK)
+            return ep_fail(why, "bad IPv6 address");
+        if (a.family != AF_INET6)
+            return ep_fail(why, "brackets around a non-IPv6 address");
+        size_t rest = len - (size_t)(close - s) - 1;
+        if (rest == 0)
+            return ep_fail(why, "missing port");
+        if (close[1] != ':')
+            return ep_fail(why, "expected ':' after ']'");
+        port_s = close + 2;
+        port_len = rest - 1;
+    } else {
+        const char *colon = memchr(s, ':', len);
+        if (colon == NULL) {
+            if (sn_addr_parse_ip(s, len, &a) == SN_OK)
+                return ep_fail(why, "missing port");
+            return ep_fail(why, "bad IPv4 address");
+        }
+        size_t ip_len = (size_t)(colon - s);
+        if (has_char(colon + 1, len - ip_len - 1, ':'))
+            return ep_fail(why, "unbracketed IPv6 address");
+        if (sn_addr_parse_ip(s, ip_len, &a) != SN_OK || a.family != AF_INET)
+            return ep_fail(why, "bad IPv4 address");
+        port_s = colon + 1;
+        port_len = len - ip_len - 1;
+    }
+    if (sn_addr_parse_port(port_s, port_len, &port, why) != SN_OK)
+        return SN_EPARSE;
+    a.port = port;
+    if (out != NULL)
+        *out = a;
+    return SN_OK;
+}
+
+size_t sn_addr_format(const sn_addr_t *a, char *buf, size_t cap, bool with_port)
+{
+    char ip[INET6_ADDRSTRLEN];
+    int n;
+
+    if (buf == NULL || cap == 0)
+        return 0;
+    buf[0] = '\0';
+    if (a == NULL || (a->family != AF_INET && a->family != AF_INET6))
+        return 0;
+    if (inet_ntop(a->family, a->ip, ip, sizeof ip) == NULL)
+        return 0;
+    if (!with_port)
+        n = snprintf(buf, cap, "%s", ip);
+    else if (a->family == AF_INET6)
+        n = snprintf(buf, cap, "[%s]:%u", ip, (unsigned)a->port);
+    else
+        n = snprintf(buf, cap, "%s:%u", ip, (unsigned)a->port);
+    if (n < 0) {
+        buf[0] = '\0';
+        return 0;
+    }
+    /* On truncation report what was actually written, never more. */
+    return (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+static size_t ip_len_of(uint8_t family)
+{
+    return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
+}
+
+bool sn_addr_same_ip(const sn_addr_t *a, const sn_addr_t *b)
+{
+    if (a == NULL || b == NULL)
+        return a == b;
+    if (a->family != b->family)
+        return false;
+    return memcmp(a->ip, b->ip, ip_len_of(a->family)) == 0;
+}
+
+bool sn_addr_equal(const sn_addr_t *a, const sn_addr_t *b)
+{
+    if (a == NULL || b == NULL)
+        return a == b;
+    return a->port == b->port && sn_addr_same_ip(a, b);
+}
+
+/* The splitmix64 finaliser: a bijection on 64 bits with full avalanche. */
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= UINT64_C(0xbf58476d1ce4e5b9);
+    x ^= x >> 27;
+    x *= UINT64_C(0x94d049bb133111eb);
+    x ^= x >> 31;
+    return x;
+}
+
+static uint64_t load64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+uint64_t sn_addr_hash(const sn_addr_t *a, uint64_t seed)
+{
+    if (a == NULL)
+        return mix64(seed);
+    /*
+     * Only the bytes that carry meaning are read, so that a caller who forgot
+     * to zero the unused part of ip still gets equal hashes for equal
+     * addresses. Each word is folded in through a full mix, so no two fields
+     * cancel each other out.
+     */
+    uint64_t h = seed + UINT64_C(0x9e3779b97f4a7c15);
+    uint64_t tag = ((uint64_t)a->family << 16) | a->port;
+    if (a->family == AF_INET6) {
+        h = mix64(h ^ tag);
+        h = mix64(h ^ load64(a->ip));
+        h = mix64(h ^ load64(a->ip + 8));
+    } else {
+        uint32_t v4;
+        memcpy(&v4, a->ip, sizeof v4);
+        h = mix64(h ^ (tag << 32 | v4));
+    }
+    return h;
+}
+
+socklen_t sn_addr_to_sockaddr(const sn_addr_t *a, struct sockaddr_storage *ss)
+{
+    if (a == NULL || ss == NULL)
+        return 0;
+    memset(ss, 0, sizeof *ss);
+    if (a->family == AF_INET) {
+        struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons(a->port);
+        memcpy(&sin->sin_addr, a->ip, 4);
+        return (socklen_t)sizeof *sin;
+    }
+    if (a->family == AF_INET6) {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons(a->port);
+        memcpy(&sin6->sin6_addr, a->ip, 16);
+        return (socklen_t)sizeof *sin6;
+    }
+    return 0;
+}
+
+sn_status_t sn_addr_from_sockaddr(const struct sockaddr *sa, sn_addr_t *out)
+{
+    sn_addr_t a;
+
+    if (sa == NULL || out == NULL)
+        return SN_EINVAL;
+    memset(&a, 0, sizeof a);
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+        a.family = AF_INET;
+        a.port = ntohs(sin->sin_port);
+        memcpy(a.ip, &sin->sin_addr, 4);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+        a.port = ntohs(sin6->sin6_port);
+        /*
+         * A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; unmap them
+         * so that a reply matches the IPv4 target it answers.
+         */
+        if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+            a.family = AF_INET;
+            memcpy(a.ip, sin6->sin6_addr.s6_addr + 12, 4);
+        } else {
+            a.family = AF_INET6;
+            memcpy(a.ip, &sin6->sin6_addr, 16);
+        }
+    } else {
+        return SN_EINVAL;
+    }
+    *out = a;
+    return SN_OK;
+}
+
+uint32_t sn_addr_v4(const sn_addr_t *a)
+{
+    if (a == NULL || a->family != AF_INET)
+        return 0;
+    return (uint32_t)a->ip[0] << 24 | (uint32_t)a->ip[1] << 16 | (uint32_t)a->ip[2] << 8 |
+           (uint32_t)a->ip[3];
+}
+
+void sn_addr_set_v4(sn_addr_t *a, uint32_t host_order_ip, uint16_t port)
+{
+    if (a == NULL)
+        return;
+    memset(a, 0, sizeof *a);
+    a->family = AF_INET;
+    a->port = port;
+    a->ip[0] = (uint8_t)(host_order_ip >> 24);
+    a->ip[1] = (uint8_t)(host_order_ip >> 16);
+    a->ip[2] = (uint8_t)(host_order_ip >> 8);
+    a->ip[3] = (uint8_t)host_order_ip;
+}

@@ -1,0 +1,100 @@
+/*
+ * The probe module interface.
+ *
+ * A probe is pure bytes in, fields out: `build` writes the request for one
+ * target, `parse` reads a reply, `answer` is what a live node of that kind
+ * replies (the swarm emulator uses it). None of them touches a socket, a loop
+ * or a clock, so every module is testable with byte arrays alone. The engine
+ * knows probes only through this struct and the registry; adding a probe is
+ * one new file plus one line in registry.c.
+ *
+ * Matching: the engine gives every probe a 64-bit token and keeps it across
+ * retries. A module embeds the low `token_bits` bits in its request, and its
+ * parse returns the bits it found in a reply; the engine matches a reply on
+ * (source IP, token bits) and then compares the source port with the probed
+ * one, so a reply from another port (a NAT or relay in front of the node) is
+ * still attributed, and recorded as such.
+ */
+#ifndef SN_PROBE_H
+#define SN_PROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../data/addr.h"
+
+typedef enum sn_transport {
+    SN_TRANSPORT_UDP = 1,
+    SN_TRANSPORT_TCP = 2
+} sn_transport_t;
+
+/* What became of one probe. The order is "best first" for merging attempts. */
+typedef enum sn_outcome {
+    SN_OUTCOME_NONE = 0,     /* not probed */
+    SN_OUTCOME_ALIVE,        /* a valid reply or a completed handshake */
+    SN_OUTCOME_CLOSED,       /* TCP RST, or ICMP port unreachable */
+    SN_OUTCOME_UNREACHABLE,  /* ICMP host/net unreachable, EHOSTUNREACH, ENETUNREACH */
+    SN_OUTCOME_FILTERED,     /* silence until the last attempt timed out */
+    SN_OUTCOME_ERROR         /* a local failure (send error) */
+} sn_outcome_t;
+
+/* "alive", "closed", ... ; "" for SN_OUTCOME_NONE. */
+const char *sn_outcome_name(sn_outcome_t o);
+
+/* What build gets to know about the request it writes. */
+typedef struct sn_probe_req {
+    sn_addr_t target;   /* where the request goes (port already chosen) */
+    uint64_t token;     /* engine-chosen; embed the low token_bits bits */
+} sn_probe_req_t;
+
+/* What parse found in a reply. Zeroed by the caller before parse. */
+typedef struct sn_probe_reply {
+    uint64_t token;       /* token bits carried by the reply */
+    sn_addr_t observed;   /* our address as the node saw it (family 0: not said) */
+    sn_addr_t node_addr;  /* the node's own address as it says (family 0: not said) */
+} sn_probe_reply_t;
+
+/* What answer gets to know when the swarm plays a node. */
+typedef struct sn_answer_ctx {
+    sn_addr_t requester;  /* source address and port of the request as received */
+    sn_addr_t node;       /* the node being played (address and port asked) */
+} sn_answer_ctx_t;
+
+typedef struct sn_probe {
+    const char *name;          /* as in --probes */
+    const char *summary;       /* one line for --list-probes */
+    sn_transport_t transport;
+    uint16_t default_port;     /* 0: the target's own port */
+    unsigned token_bits;       /* request bits that come back in the reply (0..64) */
+
+    /*
+     * Writes the request for req into buf (cap bytes). Returns its length
+     * (0 for a TCP handshake without payload), or a negative status.
+     */
+    int (*build)(const sn_probe_req_t *req, uint8_t *buf, size_t cap);
+
+    /*
+     * Reads reply bytes. Returns 1 when they are a valid reply of this probe
+     * (out filled), 0 when not (short, long, wrong type or id: not a match).
+     * NULL for probes without a reply payload (TCP handshake).
+     */
+    int (*parse)(const uint8_t *buf, size_t len, sn_probe_reply_t *out);
+
+    /*
+     * Plays a live node: reads a request, writes the reply into out (cap
+     * bytes). Returns the reply length, 0 when the request is not one this
+     * probe answers, or a negative status. NULL where the kernel answers (TCP).
+     */
+    int (*answer)(const uint8_t *req, size_t len, const sn_answer_ctx_t *ctx, uint8_t *out,
+                  size_t cap);
+} sn_probe_t;
+
+/* The registry (probes/registry.c): every module, in a stable order. */
+extern const sn_probe_t *const sn_probes[];
+extern const size_t sn_probe_count;
+
+/* Finds a probe by name; NULL if there is none. */
+const sn_probe_t *sn_probe_find(const char *name);
+
+#endif

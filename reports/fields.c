@@ -1,0 +1,407 @@
+/*
+ * The one table of result columns. The CSV and NDJSON writers, `--list-fields`
+ * and the README's column table all walk sn_fields[], so a column is declared
+ * here once and nowhere else; its position in the table is its position in
+ * every output, and the order is kept stable across releases (append only).
+ *
+ * Every formatter writes text, and "" means "not applicable": the CSV cell is
+ * empty and NDJSON writes null. Formatters run once per target per column, so
+ * they avoid allocation: integers go through a small decimal writer, and the
+ * only snprintf is inside sn_addr_format.
+ *
+ * The sources column joins the distinct source labels with ';'. A label that
+ * itself contains ';' has each ';' replaced by ',' so that splitting the cell
+ * on ';' always gives back one piece per source (a path with ';' in it is rare
+ * and stays recognisable). Should the labels not fit the cell buffer, whole
+ * labels are dropped from the end rather than cut in the middle.
+ */
+#include "output.h"
+
+#include <string.h>
+
+/* Writes s (possibly truncated) into buf. */
+static void put_str(char *buf, size_t cap, const char *s)
+{
+    if (cap == 0)
+        return;
+    size_t n = s != NULL ? strlen(s) : 0;
+    if (n >= cap)
+        n = cap - 1;
+    if (n > 0)
+        memcpy(buf, s, n);
+    buf[n] = '\0';
+}
+
+/* Writes v in decimal; writes "" when it does not fit (never a cut number). */
+static void put_u64(char *buf, size_t cap, uint64_t v)
+{
+    char tmp[24];
+    size_t i = sizeof tmp;
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    size_t n = sizeof tmp - i;
+    if (cap == 0)
+        return;
+    if (n >= cap) {
+        buf[0] = '\0';
+        return;
+    }
+    memcpy(buf, tmp + i, n);
+    buf[n] = '\0';
+}
+
+static void put_i64(char *buf, size_t cap, int64_t v)
+{
+    if (v >= 0) {
+        put_u64(buf, cap, (uint64_t)v);
+        return;
+    }
+    if (cap < 2) {
+        put_str(buf, cap, "");
+        return;
+    }
+    buf[0] = '-';
+    /* -(v + 1) + 1 avoids overflow at INT64_MIN. */
+    put_u64(buf + 1, cap - 1, (uint64_t)(-(v + 1)) + 1u);
+    if (buf[1] == '\0')
+        buf[0] = '\0';
+}
+
+static bool probe_ran(const sn_probe_result_t *p)
+{
+    return p->probe != NULL && p->outcome != SN_OUTCOME_NONE;
+}
+
+static void f_address(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    put_str(buf, cap, "");
+    if (r->target != NULL)
+        sn_addr_format(&r->target->addr, buf, cap, false);
+}
+
+static void f_port(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    if (r->target == NULL)
+        put_str(buf, cap, "");
+    else
+        put_u64(buf, cap, r->target->addr.port);
+}
+
+static void f_seen_count(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    if (r->target == NULL)
+        put_str(buf, cap, "");
+    else
+        put_u64(buf, cap, r->target->seen_count);
+}
+
+struct join {
+    char *buf;
+    size_t cap;
+    size_t len;
+    bool full;
+};
+
+static void join_label(const char *label, void *ud)
+{
+    struct join *j = ud;
+    if (j->full || label == NULL)
+        return;
+    size_t n = strlen(label);
+    size_t sep = j->len > 0 ? 1 : 0;
+    /* Whole labels only, and room for the NUL. */
+    if (j->len + sep + n + 1 > j->cap) {
+        j->full = true;
+        return;
+    }
+    if (sep)
+        j->buf[j->len++] = ';';
+    for (size_t i = 0; i < n; i++)
+        j->buf[j->len++] = label[i] == ';' ? ',' : label[i];
+    j->buf[j->len] = '\0';
+}
+
+static void f_sources(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    put_str(buf, cap, "");
+    if (cap == 0 || ctx == NULL || ctx->targets == NULL || r->target == NULL)
+        return;
+    struct join j = {.buf = buf, .cap = cap, .len = 0, .full = false};
+    sn_targets_foreach_source(ctx->targets, r->target, join_label, &j);
+}
+
+static void put_time(char *buf, size_t cap, int64_t t)
+{
+    if (t == 0)
+        put_str(buf, cap, "");
+    else
+        put_i64(buf, cap, t);
+}
+
+static void f_first_seen(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    put_time(buf, cap, r->target != NULL ? r->target->first_seen : 0);
+}
+
+static void f_last_seen(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    put_time(buf, cap, r->target != NULL ? r->target->last_seen : 0);
+}
+
+static void f_flags(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    const char *s = NULL;
+    if (ctx != NULL && ctx->targets != NULL && r->target != NULL)
+        s = sn_targets_flags(ctx->targets, r->target);
+    put_str(buf, cap, s);
+}
+
+static void f_blocked(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    put_str(buf, cap, r->blocked);
+}
+
+static void f_udp_probe(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    put_str(buf, cap, probe_ran(&r->udp) ? r->udp.probe->name : "");
+}
+
+static void put_outcome(char *buf, size_t cap, const sn_probe_result_t *p)
+{
+    put_str(buf, cap, probe_ran(p) ? sn_outcome_name((sn_outcome_t)p->outcome) : "");
+}
+
+static void put_rtt(char *buf, size_t cap, const sn_probe_result_t *p)
+{
+    if (probe_ran(p) && p->outcome == SN_OUTCOME_ALIVE)
+        put_u64(buf, cap, p->rtt_us);
+    else
+        put_str(buf, cap, "");
+}
+
+static void put_attempts(char *buf, size_t cap, const sn_probe_result_t *p)
+{
+    if (probe_ran(p))
+        put_u64(buf, cap, p->attempts);
+    else
+        put_str(buf, cap, "");
+}
+
+static void f_udp_outcome(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    put_outcome(buf, cap, &r->udp);
+}
+
+static void f_udp_rtt(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    put_rtt(buf, cap, &r->udp);
+}
+
+static void f_udp_attempts(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    put_attempts(buf, cap, &r->udp);
+}
+
+/* The UDP probe is the one that reports addresses; TCP is consulted only for
+ * a future TCP probe with a payload that does. */
+static const sn_addr_t *pick_addr(const sn_result_t *r, bool observed)
+{
+    const sn_addr_t *u = observed ? &r->udp.observed : &r->udp.reply_from;
+    const sn_addr_t *t = observed ? &r->tcp.observed : &r->tcp.reply_from;
+    if (probe_ran(&r->udp) && u->family != 0)
+        return u;
+    if (probe_ran(&r->tcp) && t->family != 0)
+        return t;
+    return NULL;
+}
+
+static void f_observed(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    put_str(buf, cap, "");
+    const sn_addr_t *a = pick_addr(r, true);
+    if (a != NULL)
+        sn_addr_format(a, buf, cap, a->port != 0);
+}
+
+static void f_reply_from(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    put_str(buf, cap, "");
+    const sn_addr_t *a = pick_addr(r, false);
+    if (a != NULL)
+        sn_addr_format(a, buf, cap, true);
+}
+
+static void f_tcp_outcome(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    put_outcome(buf, cap, &r->tcp);
+}
+
+static void f_tcp_rtt(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    put_rtt(buf, cap, &r->tcp);
+}
+
+static void f_tcp_port(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    if (!probe_ran(&r->tcp)) {
+        put_str(buf, cap, "");
+        return;
+    }
+    uint16_t port = r->tcp.port;
+    if (port == 0 && r->target != NULL)
+        port = r->target->addr.port;
+    put_u64(buf, cap, port);
+}
+
+static void f_tcp_attempts(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    put_attempts(buf, cap, &r->tcp);
+}
+
+static void f_reach_class(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    put_str(buf, cap, sn_result_reach_class(r));
+}
+
+static void f_sn_eligible(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    if (sn_result_reach_class(r)[0] == '\0')
+        put_str(buf, cap, "");
+    else
+        put_str(buf, cap, sn_result_sn_eligible(r) ? "1" : "0");
+}
+
+const sn_field_t sn_fields[] = {
+    {.name = "address",
+     .type = SN_FIELD_STR,
+     .format = f_address,
+     .help = "target IP address (IPv4 dotted quad or IPv6 text, no port)"},
+    {.name = "port",
+     .type = SN_FIELD_INT,
+     .format = f_port,
+     .help = "target port as listed in the input (1-65535)"},
+    {.name = "seen_count",
+     .type = SN_FIELD_INT,
+     .format = f_seen_count,
+     .help = "number of listings of this address and port, summed over all inputs"},
+    {.name = "sources",
+     .type = SN_FIELD_STR,
+     .format = f_sources,
+     .help = "distinct input names or source labels that listed the target, "
+             "joined with ';' (a ';' inside a label is written as ',')"},
+    {.name = "first_seen",
+     .type = SN_FIELD_INT,
+     .format = f_first_seen,
+     .help = "earliest time an input says the target was seen, Unix seconds; empty if unknown"},
+    {.name = "last_seen",
+     .type = SN_FIELD_INT,
+     .format = f_last_seen,
+     .help = "latest time an input says the target was seen, Unix seconds; empty if unknown"},
+    {.name = "flags",
+     .type = SN_FIELD_STR,
+     .format = f_flags,
+     .help = "host-cache flags of the entry, copied verbatim (opaque); empty if none"},
+    {.name = "blocked",
+     .type = SN_FIELD_STR,
+     .format = f_blocked,
+     .help = "why the target was not probed (blocklist range name); empty if it was probed"},
+    {.name = "udp_probe",
+     .type = SN_FIELD_STR,
+     .format = f_udp_probe,
+     .help = "name of the UDP probe module that ran; empty if UDP was not probed"},
+    {.name = "udp_outcome",
+     .type = SN_FIELD_STR,
+     .format = f_udp_outcome,
+     .help = "UDP result: alive, closed, unreachable, filtered or error; empty if not probed"},
+    {.name = "udp_rtt_us",
+     .type = SN_FIELD_INT,
+     .format = f_udp_rtt,
+     .help = "UDP round-trip time of the answered attempt, microseconds; empty unless alive"},
+    {.name = "udp_attempts",
+     .type = SN_FIELD_INT,
+     .format = f_udp_attempts,
+     .help = "UDP requests sent to the target (first try plus retries); empty if not probed"},
+    {.name = "observed_addr",
+     .type = SN_FIELD_STR,
+     .format = f_observed,
+     .help = "our own address as the node reported seeing it, \"ip\" or \"ip:port\" "
+             "(\"[ip]:port\" for IPv6); empty if the reply did not say"},
+    {.name = "reply_from",
+     .type = SN_FIELD_STR,
+     .format = f_reply_from,
+     .help = "\"ip:port\" the reply came from when that differs from the address and "
+             "port probed (a NAT or relay in between); empty otherwise"},
+    {.name = "tcp_outcome",
+     .type = SN_FIELD_STR,
+     .format = f_tcp_outcome,
+     .help = "TCP connect result: alive, closed, unreachable, filtered or error; "
+             "empty if not probed"},
+    {.name = "tcp_rtt_us",
+     .type = SN_FIELD_INT,
+     .format = f_tcp_rtt,
+     .help = "TCP handshake time of the answered attempt, microseconds; empty unless alive"},
+    {.name = "tcp_port",
+     .type = SN_FIELD_INT,
+     .format = f_tcp_port,
+     .help = "port on which TCP answered (the target's own, or a fallback such as 443 or "
+             "80), else the target's own port; empty if TCP was not probed"},
+    {.name = "tcp_attempts",
+     .type = SN_FIELD_INT,
+     .format = f_tcp_attempts,
+     .help = "TCP connection attempts made over all ports tried; empty if not probed"},
+    {.name = "reach_class",
+     .type = SN_FIELD_STR,
+     .format = f_reach_class,
+     .help = "what answered: udp+tcp, udp+tcp-443, udp+tcp-80, udp-only, tcp-only, "
+             "tcp-443-only, tcp-80-only or none; empty if not probed"},
+    {.name = "sn_eligible",
+     .type = SN_FIELD_BOOL,
+     .format = f_sn_eligible,
+     .help = "super-node eligible: answered UDP and TCP on its own port, both from the "
+             "probed address itself; empty if not probed"},
+};
+
+const size_t sn_field_count = sizeof sn_fields / sizeof sn_fields[0];
+
+const char *sn_field_type_name(sn_field_type_t t)
+{
+    switch (t) {
+    case SN_FIELD_STR: return "str";
+    case SN_FIELD_INT: return "int";
+    case SN_FIELD_BOOL: return "bool";
+    }
+    return "?";
+}
+
+void sn_fields_print(FILE *f)
+{
+    int width = 0;
+    for (size_t i = 0; i < sn_field_count; i++) {
+        int n = (int)strlen(sn_fields[i].name);
+        if (n > width)
+            width = n;
+    }
+    for (size_t i = 0; i < sn_field_count; i++)
+        fprintf(f, "%-*s  %-4s  %s\n", width, sn_fields[i].name,
+                sn_field_type_name(sn_fields[i].type), sn_fields[i].help);
+}

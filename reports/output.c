@@ -1,0 +1,519 @@
+/*
+ * The result sinks: CSV (quoted by libcsv) and NDJSON, both driven by the
+ * field table in fields.c, so neither writer knows which probe ran.
+ *
+ * Rows are formatted into the sink's own buffer and handed to write(2) in
+ * whole rows only: when more than 64 KiB are buffered, when the engine calls
+ * sn_output_flush (about once a second) and at close. A killed process thus
+ * leaves a file that ends on a row boundary and misses at most the last
+ * second of rows. stdio is not used for the data because its flushes cut rows
+ * at arbitrary bytes. The buffer and the per-field scratch space are
+ * allocated once at open; a row costs no allocation.
+ *
+ * A file sink writes PATH.tmp next to PATH and renames it to PATH at close,
+ * after fsync, so PATH is either absent or complete. After a write error the
+ * sink stops writing, keeps the .tmp file for inspection, and close returns
+ * the first error. "-" writes to standard output directly.
+ *
+ * CSV: a header row of field names, then one row per result, lines ending in
+ * "\n". A cell is quoted only when it has to be: when it holds a comma, quote,
+ * CR or LF, when it starts or ends with a blank (libcsv and others strip those
+ * from unquoted cells), or, for text columns, when it starts with '=', '+',
+ * '-', '@', TAB or CR, so that a spreadsheet reading it sees a quoted text
+ * cell rather than a bare formula. Values are never altered.
+ *
+ * NDJSON: one object per line, keys in table order; int columns as numbers,
+ * bool columns as true/false, "" as null. Strings are escaped per RFC 8259:
+ * '"', '\\' and control characters (as \u00XX); a byte that does not begin a
+ * valid UTF-8 sequence is written as \ufffd, one per byte, so the output is
+ * valid JSON whatever bytes an input file carried.
+ */
+#include "output.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define FLUSH_AT (64u * 1024u)
+#define FIELD_CAP 16384u
+
+struct sn_output {
+    sn_output_format_t fmt;
+    int fd;
+    bool to_stdout;
+    char *path;     /* final path; NULL for stdout */
+    char *tmp_path; /* path + ".tmp"; NULL for stdout */
+    sn_field_ctx_t ctx;
+    char *buf; /* whole rows waiting for write(2) */
+    size_t len;
+    size_t cap;
+    unsigned long long rows;
+    sn_status_t failed; /* first write error; sticky */
+    sn_error_t failure;
+    char field[FIELD_CAP];
+};
+
+sn_status_t sn_output_format_parse(const char *s, sn_output_format_t *out)
+{
+    if (s == NULL || out == NULL)
+        return SN_EINVAL;
+    if (strcmp(s, "csv") == 0)
+        *out = SN_OUTPUT_CSV;
+    else if (strcmp(s, "ndjson") == 0)
+        *out = SN_OUTPUT_NDJSON;
+    else
+        return SN_EINVAL;
+    return SN_OK;
+}
+
+/*
+ * Makes room for extra more bytes in the row buffer. Grows only when a single
+ * row is larger than the slack left above FLUSH_AT, which is rare.
+ */
+static sn_status_t reserve(sn_output_t *o, size_t extra)
+{
+    if (o->cap - o->len >= extra)
+        return SN_OK;
+    size_t want = o->cap;
+    while (want - o->len < extra) {
+        if (want > SIZE_MAX / 2)
+            return SN_ENOMEM;
+        want *= 2;
+    }
+    char *nb = realloc(o->buf, want);
+    if (nb == NULL)
+        return SN_ENOMEM;
+    o->buf = nb;
+    o->cap = want;
+    return SN_OK;
+}
+
+static const char *sink_name(const sn_output_t *o)
+{
+    return o->to_stdout ? "standard output" : o->tmp_path;
+}
+
+/* Writes all of buf, riding out EINTR, short writes and a non-blocking fd. */
+static int write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                struct pollfd p = {.fd = fd, .events = POLLOUT};
+                if (poll(&p, 1, -1) < 0 && errno != EINTR)
+                    return -1;
+                continue;
+            }
+            return -1;
+        }
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Repeats the first write error; the sink writes nothing after one. */
+static sn_status_t failed(const sn_output_t *o, sn_error_t *err)
+{
+    if (err != NULL)
+        *err = o->failure;
+    return o->failed;
+}
+
+static sn_status_t flush_buf(sn_output_t *o, sn_error_t *err)
+{
+    if (o->failed != SN_OK)
+        return failed(o, err);
+    if (o->len == 0)
+        return SN_OK;
+    if (write_all(o->fd, o->buf, o->len) != 0) {
+        int saved = errno;
+        o->failed = sn_error_set(&o->failure, SN_EIO, "writing results to %s: %s", sink_name(o),
+                                 strerror(saved));
+        o->len = 0;
+        return failed(o, err);
+    }
+    o->len = 0;
+    return SN_OK;
+}
+
+sn_status_t sn_output_flush(sn_output_t *o, sn_error_t *err)
+{
+    if (o == NULL)
+        return SN_OK;
+    return flush_buf(o, err);
+}
+
+/* ---- CSV ---------------------------------------------------------------- */
+
+static bool csv_needs_quotes(const char *v, size_t n, sn_field_type_t type)
+{
+    if (n == 0)
+        return false;
+    unsigned char first = (unsigned char)v[0], last = (unsigned char)v[n - 1];
+    if (first == ' ' || first == '\t' || last == ' ' || last == '\t')
+        return true;
+    if (type == SN_FIELD_STR &&
+        (first == '=' || first == '+' || first == '-' || first == '@' || first == '\r'))
+        return true;
+    return strpbrk(v, ",\"\r\n") != NULL;
+}
+
+static sn_status_t csv_cell(sn_output_t *o, const char *v, sn_field_type_t type)
+{
+    size_t n = strlen(v);
+    if (!csv_needs_quotes(v, n, type)) {
+        if (reserve(o, n) != SN_OK)
+            return SN_ENOMEM;
+        memcpy(o->buf + o->len, v, n);
+        o->len += n;
+        return SN_OK;
+    }
+    /* Every quote doubles, plus the two around the cell. */
+    if (n > (SIZE_MAX - 2) / 2 || reserve(o, 2 * n + 2) != SN_OK)
+        return SN_ENOMEM;
+    o->len += csv_write(o->buf + o->len, o->cap - o->len, v, n);
+    return SN_OK;
+}
+
+static sn_status_t csv_char(sn_output_t *o, char c)
+{
+    if (reserve(o, 1) != SN_OK)
+        return SN_ENOMEM;
+    o->buf[o->len++] = c;
+    return SN_OK;
+}
+
+static sn_status_t csv_header(sn_output_t *o)
+{
+    for (size_t i = 0; i < sn_field_count; i++) {
+        if ((i > 0 && csv_char(o, ',') != SN_OK) ||
+            csv_cell(o, sn_fields[i].name, SN_FIELD_STR) != SN_OK)
+            return SN_ENOMEM;
+    }
+    return csv_char(o, '\n');
+}
+
+static sn_status_t csv_row(sn_output_t *o, const sn_result_t *r)
+{
+    for (size_t i = 0; i < sn_field_count; i++) {
+        o->field[0] = '\0';
+        sn_fields[i].format(&o->ctx, r, o->field, sizeof o->field);
+        if ((i > 0 && csv_char(o, ',') != SN_OK) ||
+            csv_cell(o, o->field, sn_fields[i].type) != SN_OK)
+            return SN_ENOMEM;
+    }
+    return csv_char(o, '\n');
+}
+
+/* ---- JSON --------------------------------------------------------------- */
+
+/*
+ * Length of the valid UTF-8 sequence at s (n bytes available), per RFC 3629:
+ * no overlong forms, no surrogates, nothing above U+10FFFF. 0 if invalid.
+ */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t need;
+    unsigned char lo = 0x80, hi = 0xBF;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF) {
+        need = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        need = 3;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+    } else {
+        return 0;
+    }
+    if (n < need || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < need; i++)
+        if (s[i] < 0x80 || s[i] > 0xBF)
+            return 0;
+    return need;
+}
+
+/*
+ * Escapes one unit of s (n > 0 bytes available) into out (at least 6 bytes).
+ * Returns the bytes written; *used gets the input bytes consumed.
+ */
+static size_t json_unit(const unsigned char *s, size_t n, char *out, size_t *used)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char c = s[0];
+
+    *used = 1;
+    if (c == '"' || c == '\\') {
+        out[0] = '\\';
+        out[1] = (char)c;
+        return 2;
+    }
+    if (c < 0x20) {
+        memcpy(out, "\\u00", 4);
+        out[4] = hex[c >> 4];
+        out[5] = hex[c & 15];
+        return 6;
+    }
+    if (c < 0x80) {
+        out[0] = (char)c;
+        return 1;
+    }
+    size_t k = utf8_len(s, n);
+    if (k == 0) {
+        memcpy(out, "\\ufffd", 6);
+        return 6;
+    }
+    memcpy(out, s, k);
+    *used = k;
+    return k;
+}
+
+static bool json_plain(unsigned char c)
+{
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+/* Appends "s" escaped; the caller has reserved 6 * n + 2 bytes. */
+static size_t json_escape(const char *src, size_t n, char *out)
+{
+    const unsigned char *s = (const unsigned char *)src;
+    size_t k = 0, i = 0;
+
+    out[k++] = '"';
+    while (i < n) {
+        size_t run = i;
+        while (run < n && json_plain(s[run]))
+            run++;
+        if (run > i) {
+            memcpy(out + k, s + i, run - i);
+            k += run - i;
+            i = run;
+            continue;
+        }
+        size_t used;
+        k += json_unit(s + i, n - i, out + k, &used);
+        i += used;
+    }
+    out[k++] = '"';
+    return k;
+}
+
+void sn_json_write_string(FILE *f, const char *s)
+{
+    if (f == NULL)
+        return;
+    if (s == NULL) {
+        fputs("null", f);
+        return;
+    }
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = strlen(s), i = 0;
+    char chunk[512];
+    size_t k = 0;
+
+    chunk[k++] = '"';
+    while (i < n) {
+        if (k > sizeof chunk - 8) {
+            fwrite(chunk, 1, k, f);
+            k = 0;
+        }
+        size_t used;
+        k += json_unit(u + i, n - i, chunk + k, &used);
+        i += used;
+    }
+    chunk[k++] = '"';
+    fwrite(chunk, 1, k, f);
+}
+
+static sn_status_t json_raw(sn_output_t *o, const char *s, size_t n)
+{
+    if (reserve(o, n) != SN_OK)
+        return SN_ENOMEM;
+    memcpy(o->buf + o->len, s, n);
+    o->len += n;
+    return SN_OK;
+}
+
+static sn_status_t json_row(sn_output_t *o, const sn_result_t *r)
+{
+    if (json_raw(o, "{", 1) != SN_OK)
+        return SN_ENOMEM;
+    for (size_t i = 0; i < sn_field_count; i++) {
+        const sn_field_t *fd = &sn_fields[i];
+        /* Field names are plain identifiers (the tests hold them to that). */
+        size_t nl = strlen(fd->name);
+        if (reserve(o, nl + 4) != SN_OK)
+            return SN_ENOMEM;
+        if (i > 0)
+            o->buf[o->len++] = ',';
+        o->buf[o->len++] = '"';
+        memcpy(o->buf + o->len, fd->name, nl);
+        o->len += nl;
+        o->buf[o->len++] = '"';
+        o->buf[o->len++] = ':';
+
+        o->field[0] = '\0';
+        fd->format(&o->ctx, r, o->field, sizeof o->field);
+        const char *v = o->field;
+        size_t n = strlen(v);
+        sn_status_t st;
+        if (n == 0)
+            st = json_raw(o, "null", 4);
+        else if (fd->type == SN_FIELD_BOOL)
+            st = strcmp(v, "0") == 0 ? json_raw(o, "false", 5) : json_raw(o, "true", 4);
+        else if (fd->type == SN_FIELD_INT)
+            st = json_raw(o, v, n);
+        else if ((st = reserve(o, 6 * n + 2)) == SN_OK)
+            o->len += json_escape(v, n, o->buf + o->len);
+        if (st != SN_OK)
+            return st;
+    }
+    return json_raw(o, "}\n", 2);
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+static void discard(sn_output_t *o)
+{
+    free(o->buf);
+    free(o->path);
+    free(o->tmp_path);
+    free(o);
+}
+
+sn_status_t sn_output_open(sn_output_t **out, sn_output_format_t fmt, const char *path,
+                           const sn_targets_t *targets, sn_error_t *err)
+{
+    if (out == NULL || path == NULL || path[0] == '\0')
+        return sn_error_set(err, SN_EINVAL, "no output path given");
+    *out = NULL;
+    if (fmt != SN_OUTPUT_CSV && fmt != SN_OUTPUT_NDJSON)
+        return sn_error_set(err, SN_EINVAL, "unknown output format %d", (int)fmt);
+
+    sn_output_t *o = calloc(1, sizeof *o);
+    if (o == NULL)
+        return sn_error_set(err, SN_ENOMEM, "out of memory opening output %s", path);
+    o->fmt = fmt;
+    o->fd = -1;
+    o->ctx.targets = targets;
+    o->cap = 2 * FLUSH_AT;
+    o->buf = malloc(o->cap);
+    if (o->buf == NULL) {
+        discard(o);
+        return sn_error_set(err, SN_ENOMEM, "out of memory opening output %s", path);
+    }
+
+    if (strcmp(path, "-") == 0) {
+        o->to_stdout = true;
+        o->fd = STDOUT_FILENO;
+    } else {
+        size_t n = strlen(path);
+        o->path = strdup(path);
+        o->tmp_path = malloc(n + sizeof ".tmp");
+        if (o->path == NULL || o->tmp_path == NULL) {
+            discard(o);
+            return sn_error_set(err, SN_ENOMEM, "out of memory opening output %s", path);
+        }
+        memcpy(o->tmp_path, path, n);
+        memcpy(o->tmp_path + n, ".tmp", sizeof ".tmp");
+        o->fd = open(o->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        if (o->fd < 0) {
+            int saved = errno;
+            sn_error_set(err, SN_EIO, "cannot create output file %s: %s", o->tmp_path,
+                         strerror(saved));
+            discard(o);
+            return SN_EIO;
+        }
+    }
+
+    if (fmt == SN_OUTPUT_CSV) {
+        sn_status_t st = csv_header(o);
+        if (st == SN_OK)
+            st = flush_buf(o, err);
+        else
+            sn_error_set(err, st, "out of memory writing the header of %s", path);
+        if (st != SN_OK) {
+            if (!o->to_stdout) {
+                close(o->fd);
+                unlink(o->tmp_path);
+            }
+            discard(o);
+            return st;
+        }
+    }
+    *out = o;
+    return SN_OK;
+}
+
+sn_status_t sn_output_write(sn_output_t *o, const sn_result_t *r, sn_error_t *err)
+{
+    if (o == NULL || r == NULL)
+        return sn_error_set(err, SN_EINVAL, "no output or no result to write");
+    if (o->failed != SN_OK)
+        return failed(o, err);
+
+    size_t mark = o->len;
+    sn_status_t st = o->fmt == SN_OUTPUT_CSV ? csv_row(o, r) : json_row(o, r);
+    if (st != SN_OK) {
+        o->len = mark; /* never leave half a row in the buffer */
+        return sn_error_set(err, st, "out of memory formatting a row for %s",
+                            o->to_stdout ? "standard output" : o->path);
+    }
+    o->rows++;
+    if (o->len >= FLUSH_AT)
+        return flush_buf(o, err);
+    return SN_OK;
+}
+
+unsigned long long sn_output_rows(const sn_output_t *o)
+{
+    return o != NULL ? o->rows : 0;
+}
+
+sn_status_t sn_output_close(sn_output_t *o, sn_error_t *err)
+{
+    if (o == NULL)
+        return SN_OK;
+    sn_status_t st = flush_buf(o, err);
+    if (o->to_stdout) {
+        discard(o);
+        return st;
+    }
+
+    /* fsync before rename, so that PATH never names a file whose rows a
+     * crash could still lose; close too reports deferred errors (NFS). */
+    if (st == SN_OK && fsync(o->fd) != 0 && errno != EINVAL && errno != EROFS) {
+        int saved = errno;
+        st = sn_error_set(err, SN_EIO, "writing results to %s: %s", o->tmp_path, strerror(saved));
+    }
+    if (close(o->fd) != 0 && st == SN_OK) {
+        int saved = errno;
+        st = sn_error_set(err, SN_EIO, "writing results to %s: %s", o->tmp_path, strerror(saved));
+    }
+    if (st == SN_OK && rename(o->tmp_path, o->path) != 0) {
+        int saved = errno;
+        st = sn_error_set(err, SN_EIO, "cannot rename %s to %s: %s", o->tmp_path, o->path,
+                          strerror(saved));
+    }
+    discard(o);
+    return st;
+}

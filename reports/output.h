@@ -1,0 +1,94 @@
+/*
+ * Result sinks. Every writer (CSV via libcsv, NDJSON) walks the same field
+ * table (reports/fields.c), so the columns are declared once, in one place,
+ * and `--list-fields` and the README's column table come from it.
+ *
+ * A sink writes to PATH.tmp and renames it to PATH when closed complete; rows
+ * are written whole (past 64 KiB buffered, on sn_output_flush about once a
+ * second, and at close), so that an interrupted scan leaves complete,
+ * readable rows behind (the .tmp file is renamed on SIGINT too, by the caller
+ * closing with complete = true after the drain).
+ */
+#ifndef SN_OUTPUT_H
+#define SN_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "../data/targets.h"
+#include "../scanner/result.h"
+#include "../scanner/status.h"
+
+typedef enum sn_field_type {
+    SN_FIELD_STR = 0,  /* JSON string; "" is written as null in NDJSON */
+    SN_FIELD_INT,      /* JSON number; "" is null */
+    SN_FIELD_BOOL      /* "1"/"0" in CSV, true/false in JSON */
+} sn_field_type_t;
+
+/* Context a field formatter may need beyond the result. */
+typedef struct sn_field_ctx {
+    const sn_targets_t *targets;
+} sn_field_ctx_t;
+
+typedef struct sn_field {
+    const char *name;
+    sn_field_type_t type;
+    const char *help;
+    /* Writes the value as text into buf (cap bytes, NUL-terminated; may truncate). */
+    void (*format)(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap);
+} sn_field_t;
+
+extern const sn_field_t sn_fields[];
+extern const size_t sn_field_count;
+
+/* "str", "int" or "bool". */
+const char *sn_field_type_name(sn_field_type_t t);
+
+/*
+ * Prints one line per field, in table order: name, type, help, aligned in
+ * columns separated by two or more spaces (for --list-fields; the README's
+ * column table is generated from it).
+ */
+void sn_fields_print(FILE *f);
+
+typedef enum sn_output_format {
+    SN_OUTPUT_CSV = 0,
+    SN_OUTPUT_NDJSON
+} sn_output_format_t;
+
+/* Parses "csv" / "ndjson". */
+sn_status_t sn_output_format_parse(const char *s, sn_output_format_t *out);
+
+typedef struct sn_output sn_output_t;
+
+/*
+ * Opens a sink writing to path ("-" for stdout). targets must outlive it.
+ * Writes the CSV header at once.
+ */
+sn_status_t sn_output_open(sn_output_t **out, sn_output_format_t fmt, const char *path,
+                           const sn_targets_t *targets, sn_error_t *err);
+
+/* Writes one row. */
+sn_status_t sn_output_write(sn_output_t *o, const sn_result_t *r, sn_error_t *err);
+
+/*
+ * Writes the rows buffered so far (whole rows only). The engine calls it about
+ * once a second, so that a killed process loses at most that much. Rows are
+ * also written whenever more than 64 KiB are buffered, and at close.
+ */
+sn_status_t sn_output_flush(sn_output_t *o, sn_error_t *err);
+
+/* Rows written so far. */
+unsigned long long sn_output_rows(const sn_output_t *o);
+
+/*
+ * Flushes and closes; renames PATH.tmp to PATH. Frees o (accepts NULL).
+ * Returns the first write error met, if any.
+ */
+sn_status_t sn_output_close(sn_output_t *o, sn_error_t *err);
+
+/* Writes s as a JSON string (with quotes), escaping as RFC 8259 requires. */
+void sn_json_write_string(FILE *f, const char *s);
+
+#endif

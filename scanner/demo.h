@@ -1,0 +1,39 @@
+/*
+ * `snprobe demo`, the embedded default, and the population tools it shares
+ * with `snprobe population`: a generated super-node network on loopback,
+ * served by `snprobe swarm` in a child process, scanned, and summarised.
+ */
+#ifndef SN_DEMO_H
+#define SN_DEMO_H
+
+#include <stdbool.h>
+
+#include "../data/population.h"
+#include "status.h"
+
+/* The demo's behaviour shares, drawn from the studies' seed figures. */
+void sn_demo_default_mix(sn_popgen_t *gen);
+
+/* Parses "dead=0.25,tcp-only=0.05" into gen's shares (the rest stays alive). */
+sn_status_t sn_demo_parse_mix(const char *mix, sn_popgen_t *gen, sn_error_t *err);
+
+/*
+ * Writes the population's harvested lists into dir: harvest-1.txt (every
+ * node, plain ip:port), harvest-2.csv (ip,port,count with a skewed count:
+ * a few nodes are listed very often), shared.xml (a Skype 1.x host cache of
+ * the 200 most-listed nodes). Deterministic for a seed.
+ */
+sn_status_t sn_demo_write_harvests(const sn_population_t *pop, const char *dir, uint64_t seed,
+                                   sn_error_t *err);
+
+typedef struct sn_demo_cfg {
+    const char *out_dir;
+    const char *self_exe;   /* path of the snprobe binary, to start the swarm */
+    unsigned count;
+    uint64_t seed;
+    bool progress, quiet;
+} sn_demo_cfg_t;
+
+sn_status_t sn_demo_run(const sn_demo_cfg_t *cfg, sn_error_t *err);
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * The scan engine: runs a probe plan over a list of targets on one libuv loop.
+ *
+ * What it does, in one place: pacing (a token bucket, probes sent in batches
+ * per wake-up), the in-flight table (one job per target being probed, a fixed
+ * pool allocated once), deadlines (one FIFO per transport: timeouts are equal
+ * for every attempt, so sending order is deadline order and no per-probe timer
+ * is needed), retries with the same token, TCP fallback ports, and reply
+ * matching (UDP: by remote address and port through a hash table, and by the
+ * token for replies from another port). It knows probes only through
+ * sn_probe_t and hands each finished target to the caller's callback.
+ *
+ * Transports (udp.c, tcp.c) work on raw non-blocking sockets watched by the
+ * loop, because the engine needs what libuv does not expose: sendmmsg and
+ * recvmmsg batches, kernel receive timestamps (SO_TIMESTAMPNS), the ICMP error
+ * queue (IP_RECVERR), TCP_INFO and SO_LINGER 0.
+ */
+#ifndef SN_ENGINE_H
+#define SN_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "../data/targets.h"
+#include "../probes/probe.h"
+#include "result.h"
+#include "status.h"
+
+#define SN_MAX_FALLBACK_PORTS 4
+
+typedef void (*sn_result_fn)(void *ud, const sn_result_t *r);
+
+typedef struct sn_engine_cfg {
+    const sn_probe_t *udp_probe;   /* NULL: no UDP probe in the plan */
+    const sn_probe_t *tcp_probe;   /* NULL: no TCP probe in the plan */
+    double rate;                   /* probes (sends) per second; 0 = no limit */
+    uint32_t max_inflight;         /* targets being probed at once */
+    uint32_t timeout_ms;           /* per attempt */
+    uint32_t retries;              /* further attempts per port after a timeout */
+    uint16_t fallback_ports[SN_MAX_FALLBACK_PORTS];
+    unsigned n_fallback;
+    uint64_t seed;                 /* token randomness */
+    sn_result_fn on_result;        /* called once per target, as it finishes */
+    void *ud;
+} sn_engine_cfg_t;
+
+/* Counters for the progress line and the summary. */
+typedef struct sn_engine_stats {
+    uint64_t targets_total;
+    uint64_t targets_started;
+    uint64_t targets_done;
+    uint64_t sent;            /* attempts sent, both transports */
+    uint64_t replies;         /* matched UDP replies and completed handshakes */
+    uint64_t late;            /* replies that matched no outstanding probe */
+    uint64_t icmp;            /* ICMP errors received */
+    uint64_t backpressure;    /* EMFILE/ENOBUFS/EAGAIN waits */
+    uint32_t inflight;        /* targets in flight now */
+    uint32_t tcp_cap;         /* TCP connections allowed at once */
+} sn_engine_stats_t;
+
+typedef struct sn_engine sn_engine_t;
+
+/*
+ * Creates an engine on loop for cfg. Raises RLIMIT_NOFILE's soft limit to the
+ * hard limit and sizes TCP concurrency under it. Returns SN_OK or an error in
+ * err (an invalid plan, no socket).
+ */
+sn_status_t sn_engine_new(uv_loop_t *loop, const sn_engine_cfg_t *cfg, sn_engine_t **out,
+                          sn_error_t *err);
+
+/*
+ * Starts probing targets[order[i]] for i in 0..n-1 (order may be NULL: all of
+ * the set in order). The engine keeps pointers into ts and order until it is
+ * done. on_result fires once per target; when the last has fired, `done`
+ * fires once (may be NULL).
+ */
+sn_status_t sn_engine_start(sn_engine_t *e, const sn_targets_t *ts, const uint32_t *order,
+                            size_t n, void (*done)(void *ud), sn_error_t *err);
+
+/*
+ * Stops sending (SIGINT): no new target starts, no retry is sent; probes in
+ * flight get their timeout, then every started target is reported with what
+ * it has. A second call finishes every started target at once.
+ */
+void sn_engine_stop(sn_engine_t *e);
+
+void sn_engine_get_stats(const sn_engine_t *e, sn_engine_stats_t *st);
+
+/* Closes the engine's handles; memory is freed once the loop has run. Accepts NULL. */
+void sn_engine_free(sn_engine_t *e);
+
+#endif

@@ -1,0 +1,290 @@
+/*
+ * snprobe's entry point: parse the command line (cli.c), validate it into the
+ * configuration of one command, run it, and turn its status into an exit
+ * code. The only file that exits.
+ *
+ * Exit codes: 0 done; 1 the run failed (bad input under --strict, unreadable
+ * file, unwritable output, socket error); 2 usage error.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "data/bootstrap.h"
+#include "data/input.h"
+#include "data/population.h"
+#include "probes/probe.h"
+#include "reports/output.h"
+#include "scanner/cli.h"
+#include "scanner/demo.h"
+#include "scanner/scan.h"
+#include "scanner/swarm.h"
+
+#define SN_VERSION "0.1.0"
+
+static int fail(const sn_error_t *err)
+{
+    fprintf(stderr, "snprobe: %s\n", err->msg);
+    return 1;
+}
+
+static int usage(const sn_error_t *err)
+{
+    fprintf(stderr, "snprobe: %s\n", err->msg);
+    return 2;
+}
+
+/* ---- scan and bootstrap ---- */
+
+typedef struct boot_row {
+    sn_result_t r;
+} boot_row_t;
+
+typedef struct boot_table {
+    boot_row_t *rows;
+    size_t n, cap;
+} boot_table_t;
+
+static void boot_collect(void *ud, const sn_result_t *r)
+{
+    boot_table_t *t = ud;
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 16;
+        boot_row_t *nr = realloc(t->rows, nc * sizeof *nr);
+        if (nr == NULL)
+            return;
+        t->rows = nr;
+        t->cap = nc;
+    }
+    t->rows[t->n++].r = *r;
+}
+
+static void boot_print(const boot_table_t *t)
+{
+    printf("%-24s %-10s %10s %-10s %10s %-6s\n", "node", "udp", "udp_rtt_ms", "tcp",
+           "tcp_rtt_ms", "port");
+    for (size_t i = 0; i < t->n; i++) {
+        const sn_result_t *r = &t->rows[i].r;
+        char a[SN_ADDR_STRLEN];
+        sn_addr_format(&r->target->addr, a, sizeof a, true);
+        char ur[16] = "-", tr[16] = "-", tp[8] = "-";
+        if (r->udp.outcome == SN_OUTCOME_ALIVE)
+            snprintf(ur, sizeof ur, "%.3f", r->udp.rtt_us / 1000.0);
+        if (r->tcp.outcome == SN_OUTCOME_ALIVE) {
+            snprintf(tr, sizeof tr, "%.3f", r->tcp.rtt_us / 1000.0);
+            snprintf(tp, sizeof tp, "%u", r->tcp.port);
+        }
+        printf("%-24s %-10s %10s %-10s %10s %-6s\n", a,
+               r->blocked ? "blocked" : sn_outcome_name(r->udp.outcome), ur,
+               r->blocked ? "blocked" : sn_outcome_name(r->tcp.outcome), tr, tp);
+    }
+}
+
+static int run_scan(const sn_cli_t *cli)
+{
+    sn_error_t err = {{0}};
+    bool boot = cli->command == SN_CMD_BOOTSTRAP;
+    if (!boot && cli->n_inputs == 0) {
+        sn_error_set(&err, SN_EINVAL, "scan needs at least one INPUT (a file, or - for stdin)");
+        return usage(&err);
+    }
+    sn_scan_cfg_t sc = {
+        .inputs = boot ? (cli->list ? &cli->list : NULL) : cli->inputs,
+        .n_inputs = boot ? (cli->list ? 1 : 0) : cli->n_inputs,
+        .inline_name = "bundled bootstrap list",
+        .inline_text = boot && cli->list == NULL ? sn_bootstrap_list : NULL,
+        .strict = cli->strict,
+        .allow = cli->allow.v, .n_allow = cli->allow.n,
+        .exclude_files = cli->exclude_files.v, .n_exclude_files = cli->exclude_files.n,
+        .output = boot && strcmp(cli->output, "-") == 0 ? NULL : cli->output,
+        .dry_run = cli->dry_run,
+        .progress = !cli->quiet && (cli->progress || isatty(STDERR_FILENO)),
+        .quiet = cli->quiet,
+        .engine = {.rate = cli->rate, .max_inflight = (uint32_t)cli->max_inflight,
+                   .timeout_ms = (uint32_t)cli->timeout, .retries = (uint32_t)cli->retries,
+                   .seed = (uint64_t)cli->seed},
+    };
+    static const char *const formats[] = {"auto", "xml", "plain", "csv"};
+    sc.input_format = -1;
+    for (int i = 0; i < 4; i++)
+        if (strcmp(cli->input_format, formats[i]) == 0)
+            sc.input_format = i;
+    if (sc.input_format < 0) {
+        sn_error_set(&err, SN_EINVAL, "--input-format: '%s' is not auto, xml, plain or csv",
+                     cli->input_format);
+        return usage(&err);
+    }
+    if (sn_output_format_parse(cli->output_format, &sc.output_format) != SN_OK) {
+        sn_error_set(&err, SN_EINVAL, "--output-format: '%s' is not csv or ndjson",
+                     cli->output_format);
+        return usage(&err);
+    }
+    if (sn_scan_parse_plan(cli->probes, &sc.engine, &err) != SN_OK ||
+        sn_scan_parse_ports(cli->fallback_ports, &sc.engine, &err) != SN_OK)
+        return usage(&err);
+
+    boot_table_t table = {0};
+    if (boot) {
+        sc.on_result = boot_collect;
+        sc.ud = &table;
+    }
+    sn_scan_summary_t sum;
+    sn_status_t st = sn_scan_run(&sc, &sum, &err);
+    if (boot && st == SN_OK)
+        boot_print(&table);
+    free(table.rows);
+    if (st != SN_OK)
+        return fail(&err);
+    if (!cli->quiet)
+        sn_scan_print_summary(stderr, &sum, sc.output);
+    return 0;
+}
+
+/* ---- swarm, population, demo ---- */
+
+static volatile int swarm_signal;
+
+static void on_swarm_signal(uv_signal_t *h, int signum)
+{
+    (void)signum;
+    sn_swarm_stop(h->data);
+    uv_close((uv_handle_t *)h, NULL);
+    swarm_signal = 1;
+}
+
+static int run_swarm(const sn_cli_t *cli)
+{
+    sn_error_t err = {{0}};
+    if (cli->population == NULL) {
+        sn_error_set(&err, SN_EINVAL, "swarm needs --population FILE");
+        return usage(&err);
+    }
+    sn_population_t pop = {0};
+    if (sn_population_load(cli->population, &pop, &err) != SN_OK)
+        return fail(&err);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    sn_swarm_t *sw = NULL;
+    sn_status_t st = sn_swarm_start(&loop, &pop, NULL, &sw, &err);
+    size_t n_nodes = pop.count;
+    sn_population_free(&pop);
+    if (st != SN_OK) {
+        uv_run(&loop, UV_RUN_DEFAULT);
+        uv_loop_close(&loop);
+        return fail(&err);
+    }
+    sn_swarm_stats_t ss;
+    sn_swarm_get_stats(sw, &ss);
+    printf("swarm: ready, %zu nodes on %zu ports\n", n_nodes, ss.ports);
+    fflush(stdout);
+    uv_signal_t sigint, sigterm;
+    uv_signal_init(&loop, &sigint);
+    uv_signal_init(&loop, &sigterm);
+    sigint.data = sigterm.data = sw;
+    uv_signal_start(&sigint, on_swarm_signal, SIGINT);
+    uv_signal_start(&sigterm, on_swarm_signal, SIGTERM);
+    /* A signal stops the swarm and closes its own handler; close the other. */
+    while (!swarm_signal)
+        uv_run(&loop, UV_RUN_ONCE);
+    sn_swarm_get_stats(sw, &ss);
+    if (!uv_is_closing((uv_handle_t *)&sigint))
+        uv_close((uv_handle_t *)&sigint, NULL);
+    if (!uv_is_closing((uv_handle_t *)&sigterm))
+        uv_close((uv_handle_t *)&sigterm, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    if (!cli->quiet)
+        fprintf(stderr,
+                "swarm: %llu UDP requests, %llu replies (%llu delayed, %llu lost on purpose), "
+                "%llu TCP connections accepted\n",
+                (unsigned long long)ss.udp_requests, (unsigned long long)ss.udp_replies,
+                (unsigned long long)ss.udp_delayed, (unsigned long long)ss.udp_lost,
+                (unsigned long long)ss.tcp_accepted);
+    return 0;
+}
+
+static int run_population(const sn_cli_t *cli)
+{
+    sn_error_t err = {{0}};
+    sn_popgen_t gen = {.count = (size_t)cli->count, .seed = cli->seed ? (uint64_t)cli->seed : 1,
+                       .one_port = (uint16_t)cli->one_port, .delay_ms = (uint32_t)cli->delay_ms};
+    if (cli->mix != NULL) {
+        if (sn_demo_parse_mix(cli->mix, &gen, &err) != SN_OK)
+            return usage(&err);
+    } else {
+        sn_demo_default_mix(&gen);
+    }
+    if (strcmp(cli->output, "-") == 0) {
+        sn_error_set(&err, SN_EINVAL, "population needs -o FILE");
+        return usage(&err);
+    }
+    sn_population_t pop = {0};
+    sn_status_t st = sn_population_generate(&gen, &pop, &err);
+    if (st == SN_OK)
+        st = sn_population_write(&pop, cli->output, &err);
+    if (st == SN_OK && cli->list != NULL) {
+        FILE *f = fopen(cli->list, "w");
+        if (f == NULL) {
+            st = sn_error_set(&err, SN_EIO, "%s: cannot write", cli->list);
+        } else {
+            for (size_t i = 0; i < pop.count; i++) {
+                char a[SN_ADDR_STRLEN];
+                sn_addr_format(&pop.nodes[i].addr, a, sizeof a, true);
+                fprintf(f, "%s\n", a);
+            }
+            if (fclose(f) != 0)
+                st = sn_error_set(&err, SN_EIO, "%s: write error", cli->list);
+        }
+    }
+    sn_population_free(&pop);
+    return st == SN_OK ? 0 : fail(&err);
+}
+
+static int run_demo(const sn_cli_t *cli, const char *argv0)
+{
+    sn_error_t err = {{0}};
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        snprintf(self, sizeof self, "%s", argv0);
+    else
+        self[n] = '\0';
+    sn_demo_cfg_t dc = {.out_dir = cli->out_dir, .self_exe = self, .count = (unsigned)cli->count,
+                        .seed = (uint64_t)cli->seed, .progress = cli->progress || isatty(2),
+                        .quiet = cli->quiet};
+    return sn_demo_run(&dc, &err) == SN_OK ? 0 : fail(&err);
+}
+
+int main(int argc, char **argv)
+{
+    sn_cli_t cli;
+    sn_error_t err = {{0}};
+    if (sn_cli_parse(argc, argv, &cli, &err) != SN_OK) {
+        sn_cli_free(&cli);
+        return usage(&err);
+    }
+    int rc = 0;
+    if (cli.help || (cli.command == 0 && !cli.version && !cli.list_probes && !cli.list_fields)) {
+        sn_cli_help(stdout, cli.command);
+    } else if (cli.version) {
+        printf("snprobe %s\n", SN_VERSION);
+    } else if (cli.list_probes) {
+        for (size_t i = 0; i < sn_probe_count; i++)
+            printf("%-8s %s  %s\n", sn_probes[i]->name,
+                   sn_probes[i]->transport == SN_TRANSPORT_UDP ? "udp" : "tcp",
+                   sn_probes[i]->summary);
+    } else if (cli.list_fields) {
+        sn_fields_print(stdout);
+    } else {
+        switch (cli.command) {
+        case SN_CMD_SCAN:
+        case SN_CMD_BOOTSTRAP: rc = run_scan(&cli); break;
+        case SN_CMD_SWARM: rc = run_swarm(&cli); break;
+        case SN_CMD_POPULATION: rc = run_population(&cli); break;
+        case SN_CMD_DEMO: rc = run_demo(&cli, argv[0]); break;
+        }
+    }
+    sn_cli_free(&cli);
+    return rc;
+}

@@ -1,0 +1,47 @@
+/*
+ * The result of one target: what every probe of the plan found. The engine
+ * fills it and hands it to the sink as soon as the target is done; sinks read
+ * it through the field table (reports/fields.h) and never know which probe ran.
+ */
+#ifndef SN_RESULT_H
+#define SN_RESULT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../data/addr.h"
+#include "../data/targets.h"
+#include "../probes/probe.h"
+
+/* What one probe of the plan found on one target, over all its attempts. */
+typedef struct sn_probe_result {
+    const sn_probe_t *probe; /* NULL: this transport was not in the plan */
+    uint8_t outcome;         /* sn_outcome_t of the port that decided */
+    uint8_t attempts;        /* sends made, over all ports tried */
+    uint16_t port;           /* port that answered, else the target's own port */
+    uint32_t rtt_us;         /* round-trip time of the answering attempt; 0 if none */
+    sn_addr_t observed;      /* our address as the node saw it (family 0: not said) */
+    sn_addr_t reply_from;    /* set only when the reply came from another IP or port */
+} sn_probe_result_t;
+
+typedef struct sn_result {
+    const sn_target_t *target;
+    const char *blocked;     /* why the target was not probed (blocklist), else NULL */
+    sn_probe_result_t udp;
+    sn_probe_result_t tcp;
+} sn_result_t;
+
+/*
+ * Reachability class from what answered: "udp+tcp", "udp+tcp-443",
+ * "udp+tcp-80", "udp-only", "tcp-only", "tcp-443-only", "tcp-80-only",
+ * "none"; "" for a target that was not probed.
+ */
+const char *sn_result_reach_class(const sn_result_t *r);
+
+/*
+ * Super-node eligible: answered over UDP and over TCP on its own port, both
+ * from the probed address itself (no NAT or relay in between).
+ */
+bool sn_result_sn_eligible(const sn_result_t *r);
+
+#endif

@@ -1,0 +1,389 @@
+/*
+ * The scan job (see scan.h). It owns the loop for the duration of a scan:
+ * engine, signal handlers, the progress line and the periodic flush of the
+ * results file all live on it, so SIGINT stops sending, lets in-flight probes
+ * time out, and the results written so far end up complete on disk.
+ */
+#include "scan.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../data/blocklist.h"
+#include "../data/input.h"
+
+#define BAD_ENTRY_LINES 50 /* printed before the rest are only counted */
+
+typedef struct scan {
+    const sn_scan_cfg_t *cfg;
+    sn_scan_summary_t *sum;
+    sn_targets_t *ts;
+    sn_blocklist_t *bl;
+    sn_output_t *out;
+    sn_engine_t *engine;
+    uv_loop_t loop;
+    uv_signal_t sigint, sigterm;
+    uv_timer_t tick;
+    uint64_t start_ns, last_sent, last_ns;
+    bool tty, progress_shown;
+    sn_status_t write_status;
+    sn_error_t write_err;
+    sn_engine_stats_t final; /* the engine's counters, kept when it is freed */
+} scan_t;
+
+static void on_bad(void *ud, const char *where, const char *reason)
+{
+    scan_t *s = ud;
+    if (s->cfg->quiet)
+        return;
+    if (s->sum->bad < BAD_ENTRY_LINES)
+        fprintf(stderr, "snprobe: skipped %s: %s\n", where, reason);
+    else if (s->sum->bad == BAD_ENTRY_LINES)
+        fprintf(stderr, "snprobe: further bad entries are counted, not shown\n");
+}
+
+sn_status_t sn_scan_parse_plan(const char *plan, sn_engine_cfg_t *ecfg, sn_error_t *err)
+{
+    ecfg->udp_probe = ecfg->tcp_probe = NULL;
+    char buf[256];
+    if (plan == NULL || strlen(plan) >= sizeof buf)
+        return sn_error_set(err, SN_EINVAL, "--probes: give a list such as skype,tcp");
+    strcpy(buf, plan);
+    char *save = NULL;
+    for (char *name = strtok_r(buf, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+        const sn_probe_t *p = sn_probe_find(name);
+        if (p == NULL)
+            return sn_error_set(err, SN_EINVAL, "--probes: no probe named '%s' (see --list-probes)",
+                                name);
+        const sn_probe_t **slot = p->transport == SN_TRANSPORT_UDP ? &ecfg->udp_probe
+                                                                   : &ecfg->tcp_probe;
+        if (*slot != NULL && *slot != p)
+            return sn_error_set(err, SN_EINVAL,
+                                "--probes: %s and %s are both %s probes; a plan has at most one",
+                                (*slot)->name, p->name,
+                                p->transport == SN_TRANSPORT_UDP ? "UDP" : "TCP");
+        *slot = p;
+    }
+    if (ecfg->udp_probe == NULL && ecfg->tcp_probe == NULL)
+        return sn_error_set(err, SN_EINVAL, "--probes: the plan is empty");
+    return SN_OK;
+}
+
+sn_status_t sn_scan_parse_ports(const char *list, sn_engine_cfg_t *ecfg, sn_error_t *err)
+{
+    ecfg->n_fallback = 0;
+    if (list == NULL || strcmp(list, "none") == 0 || *list == '\0')
+        return SN_OK;
+    const char *p = list;
+    while (*p) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        uint16_t port;
+        const char *why = NULL;
+        if (sn_addr_parse_port(p, len, &port, &why) != SN_OK)
+            return sn_error_set(err, SN_EINVAL, "--fallback-ports: '%.*s': %s", (int)len, p,
+                                why ? why : "bad port");
+        if (ecfg->n_fallback == SN_MAX_FALLBACK_PORTS)
+            return sn_error_set(err, SN_EINVAL, "--fallback-ports: at most %d ports",
+                                SN_MAX_FALLBACK_PORTS);
+        ecfg->fallback_ports[ecfg->n_fallback++] = port;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return SN_OK;
+}
+
+/* ---- results ---- */
+
+static void count_result(sn_scan_summary_t *sum, const sn_result_t *r)
+{
+    if (r->blocked != NULL)
+        return;
+    if (r->udp.outcome == SN_OUTCOME_ALIVE) {
+        sum->udp_alive++;
+        if (r->udp.reply_from.family != 0)
+            sum->reply_other++;
+    }
+    if (r->tcp.outcome == SN_OUTCOME_ALIVE) {
+        sum->tcp_alive++;
+        if (r->tcp.port == r->target->addr.port)
+            sum->tcp_alive_own++;
+        else
+            sum->tcp_alive_fallback++;
+    }
+    if (sn_result_sn_eligible(r))
+        sum->eligible++;
+}
+
+static void emit(scan_t *s, const sn_result_t *r)
+{
+    count_result(s->sum, r);
+    if (s->cfg->on_result != NULL)
+        s->cfg->on_result(s->cfg->ud, r);
+    if (s->out != NULL && s->write_status == SN_OK) {
+        s->write_status = sn_output_write(s->out, r, &s->write_err);
+        if (s->write_status != SN_OK && s->engine != NULL)
+            sn_engine_stop(s->engine); /* nowhere to put results: stop probing */
+    }
+}
+
+static void on_result(void *ud, const sn_result_t *r)
+{
+    emit(ud, r);
+}
+
+/* ---- progress, signals ---- */
+
+static void fmt_dur(char *buf, size_t cap, double sec)
+{
+    if (sec < 0 || sec > 359999)
+        snprintf(buf, cap, "--:--");
+    else if (sec >= 3600)
+        snprintf(buf, cap, "%d:%02d:%02d", (int)sec / 3600, (int)sec / 60 % 60, (int)sec % 60);
+    else
+        snprintf(buf, cap, "%02d:%02d", (int)sec / 60, (int)sec % 60);
+}
+
+static void print_progress(scan_t *s, bool final)
+{
+    sn_engine_stats_t st;
+    sn_engine_get_stats(s->engine, &st);
+    uint64_t now = uv_hrtime();
+    double el = (double)(now - s->start_ns) / 1e9;
+    double dt = (double)(now - s->last_ns) / 1e9;
+    double rate = dt > 0 ? (double)(st.sent - s->last_sent) / dt : 0;
+    s->last_ns = now;
+    s->last_sent = st.sent;
+    double pct = st.targets_total ? 100.0 * (double)st.targets_done / (double)st.targets_total : 100;
+    double tps = el > 0 ? (double)st.targets_done / el : 0;
+    double eta = tps > 0 ? (double)(st.targets_total - st.targets_done) / tps : -1;
+    char e1[16], e2[16];
+    fmt_dur(e1, sizeof e1, el);
+    fmt_dur(e2, sizeof e2, eta);
+    fprintf(stderr, "%s%s %5.1f%% done, %llu sent, %llu replies, %.0f probes/s, ETA %s%s",
+            s->tty ? "\r" : "", e1, pct, (unsigned long long)st.sent,
+            (unsigned long long)st.replies, rate, e2, s->tty && !final ? "\033[K" : "\n");
+    if (s->tty && final)
+        fputc('\n', stderr);
+    s->progress_shown = true;
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    scan_t *s = t->data;
+    if (s->out != NULL && s->write_status == SN_OK)
+        s->write_status = sn_output_flush(s->out, &s->write_err);
+    if (s->cfg->progress && !s->cfg->quiet && s->engine != NULL)
+        print_progress(s, false);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    scan_t *s = h->data;
+    s->sum->interrupted = true;
+    if (!s->cfg->quiet)
+        fprintf(stderr, "%ssnprobe: %s: %s\n", s->tty && s->progress_shown ? "\n" : "",
+                signum == SIGINT ? "interrupted" : "terminated",
+                s->engine != NULL ? "no new probes; waiting for those in flight (again to stop now)"
+                                  : "stopping");
+    sn_engine_stop(s->engine);
+}
+
+/* Every target is reported: close the engine's handles so that uv_run returns. */
+static void on_done(void *ud)
+{
+    scan_t *s = ud;
+    sn_engine_get_stats(s->engine, &s->final);
+    if (s->cfg->progress && !s->cfg->quiet)
+        print_progress(s, true);
+    uv_timer_stop(&s->tick);
+    uv_signal_stop(&s->sigint);
+    uv_signal_stop(&s->sigterm);
+    sn_engine_free(s->engine);
+    s->engine = NULL;
+}
+
+/* ---- the job ---- */
+
+static void shuffle(uint32_t *v, size_t n, uint64_t seed)
+{
+    uint64_t x = seed ? seed : 0x9E3779B97F4A7C15ull;
+    for (size_t i = n; i > 1; i--) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        size_t j = (size_t)(x % i);
+        uint32_t t = v[i - 1];
+        v[i - 1] = v[j];
+        v[j] = t;
+    }
+}
+
+static sn_status_t read_inputs(scan_t *s, sn_error_t *err)
+{
+    const sn_scan_cfg_t *cfg = s->cfg;
+    sn_read_opts_t ro = {.format = (sn_input_format_t)cfg->input_format, .strict = cfg->strict,
+                         .on_bad = on_bad, .ud = s};
+    sn_read_stats_t rs = {0};
+    for (size_t i = 0; i < cfg->n_inputs; i++) {
+        sn_status_t st = sn_input_read(s->ts, cfg->inputs[i], &ro, &rs, err);
+        s->sum->bad = rs.bad;
+        if (st != SN_OK)
+            return st;
+    }
+    if (cfg->inline_text != NULL) {
+        sn_status_t st = sn_input_read_buf(s->ts, cfg->inline_name, cfg->inline_text,
+                                           strlen(cfg->inline_text), &ro, &rs, err);
+        if (st != SN_OK)
+            return st;
+    }
+    s->sum->bad = rs.bad;
+    s->sum->listings = sn_targets_listings(s->ts);
+    s->sum->distinct = sn_targets_count(s->ts);
+    s->sum->inputs = sn_targets_input_count(s->ts);
+    return SN_OK;
+}
+
+static sn_status_t make_blocklist(scan_t *s, sn_error_t *err)
+{
+    s->bl = sn_blocklist_new();
+    if (s->bl == NULL)
+        return sn_error_set(err, SN_ENOMEM, "out of memory");
+    for (size_t i = 0; i < s->cfg->n_allow; i++) {
+        sn_status_t st = sn_blocklist_allow(s->bl, s->cfg->allow[i], err);
+        if (st != SN_OK)
+            return st;
+    }
+    for (size_t i = 0; i < s->cfg->n_exclude_files; i++) {
+        sn_status_t st = sn_blocklist_load(s->bl, s->cfg->exclude_files[i], err);
+        if (st != SN_OK)
+            return st;
+    }
+    return SN_OK;
+}
+
+static void close_handles(scan_t *s)
+{
+    uv_close((uv_handle_t *)&s->sigint, NULL);
+    uv_close((uv_handle_t *)&s->sigterm, NULL);
+    uv_close((uv_handle_t *)&s->tick, NULL);
+    sn_engine_free(s->engine);
+    s->engine = NULL;
+    uv_run(&s->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&s->loop);
+}
+
+sn_status_t sn_scan_run(const sn_scan_cfg_t *cfg, sn_scan_summary_t *sum, sn_error_t *err)
+{
+    memset(sum, 0, sizeof *sum);
+    scan_t s = {.cfg = cfg, .sum = sum, .tty = isatty(STDERR_FILENO)};
+    uint32_t *order = NULL;
+    sn_status_t st = SN_ENOMEM;
+    s.ts = sn_targets_new();
+    if (s.ts == NULL) {
+        sn_error_set(err, st, "out of memory");
+        goto out;
+    }
+    if ((st = read_inputs(&s, err)) != SN_OK || (st = make_blocklist(&s, err)) != SN_OK)
+        goto out;
+    if (cfg->output != NULL &&
+        (st = sn_output_open(&s.out, cfg->output_format, cfg->output, s.ts, err)) != SN_OK)
+        goto out;
+
+    /* Blocked targets are written (with the reason) and never probed. */
+    size_t n = sn_targets_count(s.ts), n_probe = 0;
+    order = malloc((n ? n : 1) * sizeof *order);
+    if (order == NULL) {
+        st = sn_error_set(err, SN_ENOMEM, "out of memory for %zu targets", n);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const sn_target_t *t = sn_targets_at(s.ts, i);
+        const char *why = NULL;
+        if (sn_blocklist_blocked(s.bl, &t->addr, &why)) {
+            sn_result_t r = {.target = t, .blocked = why ? why : "blocked"};
+            sum->blocked++;
+            emit(&s, &r);
+        } else {
+            order[n_probe++] = (uint32_t)i;
+        }
+    }
+    sum->probed = cfg->dry_run ? 0 : n_probe;
+    uint64_t seed = cfg->engine.seed ? cfg->engine.seed : uv_hrtime();
+    shuffle(order, n_probe, seed);
+
+    s.start_ns = s.last_ns = uv_hrtime();
+    if (cfg->dry_run) {
+        for (size_t i = 0; i < n_probe; i++) {
+            sn_result_t r = {.target = sn_targets_at(s.ts, order[i])};
+            emit(&s, &r);
+        }
+    } else if (n_probe > 0) {
+        uv_loop_init(&s.loop);
+        uv_signal_init(&s.loop, &s.sigint);
+        uv_signal_init(&s.loop, &s.sigterm);
+        uv_timer_init(&s.loop, &s.tick);
+        s.sigint.data = s.sigterm.data = s.tick.data = &s;
+        sn_engine_cfg_t ecfg = cfg->engine;
+        ecfg.seed = seed;
+        ecfg.on_result = on_result;
+        ecfg.ud = &s;
+        st = sn_engine_new(&s.loop, &ecfg, &s.engine, err);
+        if (st == SN_OK) {
+            uv_signal_start(&s.sigint, on_signal, SIGINT);
+            uv_signal_start(&s.sigterm, on_signal, SIGTERM);
+            uv_timer_start(&s.tick, on_tick, 1000, 1000);
+            st = sn_engine_start(s.engine, s.ts, order, n_probe, on_done, err);
+        }
+        if (st == SN_OK)
+            uv_run(&s.loop, UV_RUN_DEFAULT);
+        if (s.engine != NULL) /* did not finish: a start error */
+            sn_engine_get_stats(s.engine, &s.final);
+        sum->sent = s.final.sent;
+        sum->replies = s.final.replies;
+        sum->probed = s.final.targets_done;
+        close_handles(&s);
+    }
+    sum->seconds = (double)(uv_hrtime() - s.start_ns) / 1e9;
+    if (st == SN_OK && s.write_status != SN_OK) {
+        st = s.write_status;
+        *err = s.write_err;
+    }
+
+out:
+    if (s.out != NULL) {
+        sn_error_t cerr;
+        sn_status_t cst = sn_output_close(s.out, &cerr);
+        if (st == SN_OK && cst != SN_OK) {
+            st = cst;
+            *err = cerr;
+        }
+    }
+    free(order);
+    sn_blocklist_free(s.bl);
+    sn_targets_free(s.ts);
+    return st;
+}
+
+void sn_scan_print_summary(FILE *f, const sn_scan_summary_t *s, const char *output)
+{
+    double tps = s->seconds > 0 ? (double)s->probed / s->seconds : 0;
+    fprintf(f,
+            "snprobe: %llu distinct targets from %llu input%s (%llu listings, %llu bad entries "
+            "skipped, %llu blocked); probed %llu in %.2f s (%.0f targets/s, %llu probes sent). "
+            "Alive: UDP %llu, TCP %llu (%llu on their own port, %llu on a fallback port); "
+            "super-node eligible %llu; UDP replies from another address or port %llu.%s%s%s\n",
+            (unsigned long long)s->distinct, (unsigned long long)s->inputs,
+            s->inputs == 1 ? "" : "s", (unsigned long long)s->listings,
+            (unsigned long long)s->bad, (unsigned long long)s->blocked,
+            (unsigned long long)s->probed, s->seconds, tps, (unsigned long long)s->sent,
+            (unsigned long long)s->udp_alive, (unsigned long long)s->tcp_alive,
+            (unsigned long long)s->tcp_alive_own, (unsigned long long)s->tcp_alive_fallback,
+            (unsigned long long)s->eligible, (unsigned long long)s->reply_other,
+            s->interrupted ? " Interrupted: targets not yet started are not in the results." : "",
+            output && strcmp(output, "-") != 0 ? " Results: " : "",
+            output && strcmp(output, "-") != 0 ? output : "");
+}

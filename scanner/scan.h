@@ -1,0 +1,66 @@
+/*
+ * The scan job: read the inputs into a target set, hold back what the
+ * blocklist forbids, probe the rest with the engine, stream every result to
+ * the sink, and summarise. `snprobe scan`, `snprobe bootstrap` and
+ * `snprobe demo` all run through sn_scan_run.
+ */
+#ifndef SN_SCAN_H
+#define SN_SCAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../reports/output.h"
+#include "engine.h"
+#include "status.h"
+
+typedef struct sn_scan_cfg {
+    const char *const *inputs;
+    size_t n_inputs;
+    const char *inline_name;      /* with inline_text: an input held in memory (bundled list) */
+    const char *inline_text;
+    int input_format;             /* sn_input_format_t */
+    bool strict;
+    const char *const *allow;     /* CIDRs opened despite the default blocklist */
+    size_t n_allow;
+    const char *const *exclude_files;
+    size_t n_exclude_files;
+    const char *output;           /* path or "-"; NULL: no results file */
+    sn_output_format_t output_format;
+    bool dry_run;
+    bool progress;                /* progress line on stderr */
+    bool quiet;                   /* no bad-entry lines, no progress */
+    sn_engine_cfg_t engine;       /* on_result/ud are set by sn_scan_run */
+    /* Called for every result besides the sink (bootstrap's table); may be NULL. */
+    void (*on_result)(void *ud, const sn_result_t *r);
+    void *ud;
+} sn_scan_cfg_t;
+
+typedef struct sn_scan_summary {
+    uint64_t listings, distinct, bad, blocked, probed, inputs;
+    uint64_t udp_alive, tcp_alive, tcp_alive_own, tcp_alive_fallback, eligible, reply_other;
+    uint64_t sent, replies;
+    double seconds;
+    bool interrupted;
+} sn_scan_summary_t;
+
+/*
+ * Runs one scan on a fresh loop. Returns SN_OK when every target is done (or
+ * the scan was interrupted and what was measured is written), or an error in
+ * err: an input that cannot be read, a bad entry under strict, an output that
+ * cannot be written. Results already written stay written.
+ */
+sn_status_t sn_scan_run(const sn_scan_cfg_t *cfg, sn_scan_summary_t *sum, sn_error_t *err);
+
+/* Prints the one-paragraph summary. */
+void sn_scan_print_summary(FILE *f, const sn_scan_summary_t *sum, const char *output);
+
+/*
+ * Parses a probe plan ("skype,tcp") into the engine configuration's UDP and
+ * TCP probe; and a fallback port list ("443,80" or "none").
+ */
+sn_status_t sn_scan_parse_plan(const char *plan, sn_engine_cfg_t *ecfg, sn_error_t *err);
+sn_status_t sn_scan_parse_ports(const char *list, sn_engine_cfg_t *ecfg, sn_error_t *err);
+
+#endif

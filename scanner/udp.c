@@ -1,0 +1,478 @@
+/*
+ * UDP transport: one unconnected socket per address family for every target.
+ *
+ * Requests are built into a batch and leave in one sendmmsg; replies arrive in
+ * recvmmsg batches with their kernel receive time (SO_TIMESTAMPNS), so a busy
+ * loop does not inflate the RTT. A reply is matched first by its source
+ * address and port (hash table), then by the token the probe found in it;
+ * when the port differs (a NAT or relay in front of the node) the token alone
+ * finds the job and the reply is recorded as coming from elsewhere. ICMP
+ * errors come through IP_RECVERR's error queue, which names the original
+ * destination.
+ */
+#include "engine_int.h"
+
+#include <errno.h>
+#include <linux/errqueue.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- the reply table: (ip, port) -> job + 1, linear probing ---- */
+
+static sn_addr_t job_key(const sn_engine_t *e, uint32_t j)
+{
+    sn_addr_t k = e->jobs[j].res.target->addr;
+    k.port = e->jobs[j].udp_port;
+    return k;
+}
+
+static uint32_t slot_home(const sn_engine_t *e, const sn_addr_t *k)
+{
+    return (uint32_t)sn_addr_hash(k, 0x5eed) & e->udp_mask;
+}
+
+static void table_insert(sn_engine_t *e, uint32_t j)
+{
+    sn_addr_t k = job_key(e, j);
+    uint32_t i = slot_home(e, &k);
+    while (e->udp_table[i] != 0)
+        i = (i + 1) & e->udp_mask;
+    e->udp_table[i] = j + 1;
+}
+
+static uint32_t table_find_slot(const sn_engine_t *e, const sn_addr_t *k)
+{
+    uint32_t i = slot_home(e, k);
+    for (;;) {
+        uint32_t v = e->udp_table[i];
+        if (v == 0)
+            return UINT32_MAX;
+        sn_addr_t jk = job_key(e, v - 1);
+        if (sn_addr_equal(&jk, k))
+            return i;
+        i = (i + 1) & e->udp_mask;
+    }
+}
+
+/* Backward-shift deletion keeps probe chains intact without tombstones. */
+static void table_delete_slot(sn_engine_t *e, uint32_t i)
+{
+    e->udp_table[i] = 0;
+    uint32_t k = i;
+    for (;;) {
+        k = (k + 1) & e->udp_mask;
+        uint32_t v = e->udp_table[k];
+        if (v == 0)
+            return;
+        sn_addr_t jk = job_key(e, v - 1);
+        uint32_t h = slot_home(e, &jk);
+        if (((k - h) & e->udp_mask) >= ((k - i) & e->udp_mask)) {
+            e->udp_table[i] = v;
+            e->udp_table[k] = 0;
+            i = k;
+        }
+    }
+}
+
+void sn_udp_forget(sn_engine_t *e, uint32_t j)
+{
+    if (e->udp_table == NULL || e->jobs[j].udp_seq == 0)
+        return;
+    sn_addr_t k = job_key(e, j);
+    uint32_t i = table_find_slot(e, &k);
+    if (i != UINT32_MAX && e->udp_table[i] == j + 1)
+        table_delete_slot(e, i);
+}
+
+/* ---- sockets ---- */
+
+static void on_udp_io(uv_poll_t *h, int status, int events);
+
+static int set_int(int fd, int level, int opt, int v)
+{
+    return setsockopt(fd, level, opt, &v, sizeof v);
+}
+
+static udp_sock_t *open_sock(sn_engine_t *e, int family, sn_error_t *err)
+{
+    int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        sn_error_set(err, SN_ESYS, "cannot open a UDP socket: %s", strerror(errno));
+        return NULL;
+    }
+    /* Large buffers absorb reply bursts at high rates; FORCE works as root. */
+    if (set_int(fd, SOL_SOCKET, SO_RCVBUFFORCE, 16 << 20) != 0)
+        set_int(fd, SOL_SOCKET, SO_RCVBUF, 16 << 20);
+    if (set_int(fd, SOL_SOCKET, SO_SNDBUFFORCE, 4 << 20) != 0)
+        set_int(fd, SOL_SOCKET, SO_SNDBUF, 4 << 20);
+    set_int(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1);
+    if (family == AF_INET6) {
+        set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1);
+        set_int(fd, IPPROTO_IPV6, IPV6_RECVERR, 1);
+    } else {
+        set_int(fd, IPPROTO_IP, IP_RECVERR, 1);
+    }
+    udp_sock_t *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        close(fd);
+        sn_error_set(err, SN_ENOMEM, "out of memory");
+        return NULL;
+    }
+    s->fd = fd;
+    s->family = family;
+    for (unsigned k = 0; k < UDP_BATCH; k++) {
+        s->iov[k].iov_base = s->buf[k];
+        s->msg[k].msg_hdr.msg_iov = &s->iov[k];
+        s->msg[k].msg_hdr.msg_iovlen = 1;
+        s->msg[k].msg_hdr.msg_name = &s->dst[k];
+    }
+    uv_poll_init(e->loop, &s->poll, fd);
+    s->poll.data = e;
+    s->poll_events = UV_READABLE;
+    uv_poll_start(&s->poll, UV_READABLE, on_udp_io);
+    e->handles_open++;
+    return s;
+}
+
+sn_status_t sn_udp_init(sn_engine_t *e, sn_error_t *err)
+{
+    uint32_t cap = 1024;
+    while (cap < e->n_jobs * 2u)
+        cap <<= 1;
+    e->udp_table = calloc(cap, sizeof *e->udp_table);
+    e->rx_buf = malloc((size_t)UDP_BATCH * UDP_MSG_MAX);
+    if (e->udp_table == NULL || e->rx_buf == NULL)
+        return sn_error_set(err, SN_ENOMEM, "out of memory");
+    e->udp_mask = cap - 1;
+    e->udp4 = open_sock(e, AF_INET, err);
+    if (e->udp4 == NULL)
+        return SN_ESYS;
+    e->udp6 = open_sock(e, AF_INET6, NULL); /* optional: a host without IPv6 still scans IPv4 */
+    return SN_OK;
+}
+
+static void on_sock_closed(uv_handle_t *h)
+{
+    sn_engine_t *e = h->data;
+    udp_sock_t *s = (udp_sock_t *)((char *)h - offsetof(udp_sock_t, poll));
+    close(s->fd);
+    (void)e; /* the socket struct itself is freed with the engine */
+    sn_engine_handle_closed(h);
+}
+
+void sn_udp_close(sn_engine_t *e)
+{
+    if (e->udp4 != NULL)
+        uv_close((uv_handle_t *)&e->udp4->poll, on_sock_closed);
+    if (e->udp6 != NULL)
+        uv_close((uv_handle_t *)&e->udp6->poll, on_sock_closed);
+}
+
+/* ---- sending ---- */
+
+static udp_sock_t *sock_for(sn_engine_t *e, uint32_t j)
+{
+    return e->jobs[j].res.target->addr.family == AF_INET6 ? e->udp6 : e->udp4;
+}
+
+bool sn_udp_blocked(const sn_engine_t *e, uint32_t j)
+{
+    const udp_sock_t *s =
+        e->jobs[j].res.target->addr.family == AF_INET6 ? e->udp6 : e->udp4;
+    return s != NULL && s->nbatch == UDP_BATCH;
+}
+
+static void udp_fail(sn_engine_t *e, uint32_t j, sn_outcome_t o)
+{
+    e->jobs[j].res.udp.outcome = (uint8_t)o;
+    sn_engine_job_udp_done(e, j);
+}
+
+static void flush_sock(sn_engine_t *e, udp_sock_t *s);
+
+int sn_udp_queue(sn_engine_t *e, uint32_t j)
+{
+    job_t *job = &e->jobs[j];
+    udp_sock_t *s = sock_for(e, j);
+    if (s == NULL) {
+        udp_fail(e, j, SN_OUTCOME_ERROR);
+        return -1;
+    }
+    if (s->nbatch == UDP_BATCH)
+        flush_sock(e, s);
+    if (s->nbatch == UDP_BATCH)
+        return -1; /* cannot happen: the pump checks sn_udp_blocked first */
+
+    unsigned k = s->nbatch;
+    sn_probe_req_t req = {.target = job_key(e, j), .token = job->token};
+    int n = e->cfg.udp_probe->build(&req, s->buf[k], UDP_MSG_MAX);
+    if (n < 0) {
+        udp_fail(e, j, SN_OUTCOME_ERROR);
+        return -1;
+    }
+    s->iov[k].iov_len = (size_t)n;
+    s->msg[k].msg_hdr.msg_namelen = sn_addr_to_sockaddr(&req.target, &s->dst[k]);
+    s->job[k] = j;
+    s->nbatch++;
+    if (job->udp_seq == 0)
+        table_insert(e, j);
+    job->udp_seq++;
+    job->res.udp.attempts++;
+    return 0;
+}
+
+/* Sends what is batched on s; what the kernel will not take now stays batched. */
+static void flush_sock(sn_engine_t *e, udp_sock_t *s)
+{
+    unsigned off = 0;
+    while (off < s->nbatch) {
+        uint64_t rt = sn_realtime_ns(), mono = sn_now_ns();
+        int r = sendmmsg(s->fd, &s->msg[off], s->nbatch - off, 0);
+        if (r > 0) {
+            for (unsigned k = off; k < off + (unsigned)r; k++) {
+                job_t *job = &e->jobs[s->job[k]];
+                job->udp_sent_ns = rt;
+                sn_dlq_push(&e->udp_dl, s->job[k], job->gen << 8 | job->udp_seq,
+                            mono + e->timeout_ns);
+            }
+            off += (unsigned)r;
+            continue;
+        }
+        if (errno == EAGAIN || errno == ENOBUFS) {
+            e->st.backpressure++;
+            if (!(s->poll_events & UV_WRITABLE)) {
+                s->poll_events |= UV_WRITABLE;
+                uv_poll_start(&s->poll, s->poll_events, on_udp_io);
+            }
+            break;
+        }
+        if (errno == EINTR)
+            continue;
+        /* This datagram cannot be sent at all (no route, refused by a local
+         * firewall): an outcome for its target, not an error of the scan. */
+        uint32_t j = s->job[off];
+        sn_outcome_t o = errno == ENETUNREACH || errno == EHOSTUNREACH || errno == EPERM ||
+                                 errno == EACCES
+                             ? SN_OUTCOME_UNREACHABLE
+                             : SN_OUTCOME_ERROR;
+        off++;
+        udp_fail(e, j, o);
+    }
+    if (off > 0) {
+        unsigned rest = s->nbatch - off;
+        for (unsigned k = 0; k < rest; k++) {
+            s->job[k] = s->job[off + k];
+            memcpy(s->buf[k], s->buf[off + k], s->iov[off + k].iov_len);
+            s->iov[k].iov_len = s->iov[off + k].iov_len;
+            s->dst[k] = s->dst[off + k];
+            s->msg[k].msg_hdr.msg_namelen = s->msg[off + k].msg_hdr.msg_namelen;
+        }
+        s->nbatch = rest;
+    }
+}
+
+void sn_udp_flush(sn_engine_t *e)
+{
+    if (e->udp4 != NULL && e->udp4->nbatch > 0)
+        flush_sock(e, e->udp4);
+    if (e->udp6 != NULL && e->udp6->nbatch > 0)
+        flush_sock(e, e->udp6);
+}
+
+void sn_udp_expire(sn_engine_t *e, uint64_t now)
+{
+    dlq_t *q = &e->udp_dl;
+    while (q->len > 0 && q->v[q->head].at_ns <= now) {
+        deadline_t d = q->v[q->head];
+        q->head = (q->head + 1) % q->cap;
+        q->len--;
+        job_t *job = &e->jobs[d.id];
+        if (!job->active || (job->gen << 8 | job->udp_seq) != d.gen ||
+            job->res.udp.outcome != SN_OUTCOME_NONE)
+            continue; /* answered, or a newer attempt owns the job */
+        if (!e->stopping && job->udp_seq <= e->cfg.retries) {
+            /* Retry with the same token: a late reply to the first send still counts. */
+            sn_engine_requeue_udp(e, d.id);
+            continue;
+        }
+        udp_fail(e, d.id, SN_OUTCOME_FILTERED);
+    }
+}
+
+/* ---- receiving ---- */
+
+static void handle_reply(sn_engine_t *e, const uint8_t *buf, size_t len,
+                         const struct sockaddr *src, uint64_t rx_ns)
+{
+    sn_probe_reply_t rep;
+    memset(&rep, 0, sizeof rep);
+    sn_addr_t from;
+    if (sn_addr_from_sockaddr(src, &from) != SN_OK ||
+        e->cfg.udp_probe->parse(buf, len, &rep) != 1) {
+        e->st.late++;
+        return;
+    }
+    uint32_t j;
+    bool other = false;
+    uint32_t slot = table_find_slot(e, &from);
+    if (slot != UINT32_MAX) {
+        j = e->udp_table[slot] - 1;
+        if (((rep.token ^ e->jobs[j].token) & e->token_mask) != 0) {
+            e->st.late++;
+            return;
+        }
+    } else {
+        /* Not from the probed address and port: the token finds the job. */
+        if (e->token_mask == 0) {
+            e->st.late++;
+            return;
+        }
+        j = (uint32_t)(rep.token & ((1ull << e->idx_bits) - 1));
+        const job_t *job = j < e->n_jobs ? &e->jobs[j] : NULL;
+        /* A short token is only trusted from the probed IP; 32 bits and more
+         * are trusted from anywhere (a relay in front of the node). */
+        if (job == NULL || !job->active || job->udp_seq == 0 ||
+            job->res.udp.outcome != SN_OUTCOME_NONE ||
+            ((rep.token ^ job->token) & e->token_mask) != 0 ||
+            (e->cfg.udp_probe->token_bits < 32 && !sn_addr_same_ip(&from, &job->res.target->addr))) {
+            e->st.late++;
+            return;
+        }
+        other = true;
+    }
+    job_t *job = &e->jobs[j];
+    sn_probe_result_t *r = &job->res.udp;
+    r->outcome = SN_OUTCOME_ALIVE;
+    r->rtt_us = rx_ns > job->udp_sent_ns ? (uint32_t)((rx_ns - job->udp_sent_ns) / 1000) : 0;
+    r->observed = rep.observed;
+    if (other)
+        r->reply_from = from;
+    e->st.replies++;
+    sn_engine_job_udp_done(e, j);
+}
+
+static void handle_icmp(sn_engine_t *e, udp_sock_t *s)
+{
+    for (int n = 0; n < 1024; n++) {
+        struct sockaddr_storage dst;
+        uint8_t data[64];
+        union {
+            uint8_t b[512];
+            struct cmsghdr align;
+        } ctl;
+        struct iovec iov = {data, sizeof data};
+        struct msghdr m = {.msg_name = &dst, .msg_namelen = sizeof dst, .msg_iov = &iov,
+                           .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof ctl.b};
+        if (recvmsg(s->fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+            return;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c)) {
+            if (!((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+                  (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)))
+                continue;
+            const struct sock_extended_err *ee = (const void *)CMSG_DATA(c);
+            if (ee->ee_origin != SO_EE_ORIGIN_ICMP && ee->ee_origin != SO_EE_ORIGIN_ICMP6)
+                continue;
+            sn_outcome_t o;
+            if (ee->ee_errno == ECONNREFUSED)
+                o = SN_OUTCOME_CLOSED;
+            else if (ee->ee_errno == EHOSTUNREACH || ee->ee_errno == ENETUNREACH ||
+                     ee->ee_errno == EACCES || ee->ee_errno == EHOSTDOWN)
+                o = SN_OUTCOME_UNREACHABLE;
+            else
+                continue; /* fragmentation needed and the like: not an answer */
+            sn_addr_t to;
+            if (sn_addr_from_sockaddr((struct sockaddr *)&dst, &to) != SN_OK)
+                continue;
+            e->st.icmp++;
+            uint32_t slot = table_find_slot(e, &to);
+            if (slot == UINT32_MAX)
+                continue;
+            uint32_t j = e->udp_table[slot] - 1;
+            if (e->jobs[j].res.udp.outcome != SN_OUTCOME_NONE)
+                continue;
+            udp_fail(e, j, o);
+        }
+    }
+}
+
+static void receive(sn_engine_t *e, udp_sock_t *s)
+{
+    struct mmsghdr msgs[64];
+    struct iovec iovs[64];
+    struct sockaddr_storage srcs[64];
+    union {
+        uint8_t b[CMSG_SPACE(sizeof(struct timespec)) + 64];
+        struct cmsghdr align;
+    } ctls[64];
+    const unsigned batch = 64;
+
+    for (int round = 0; round < 16; round++) {
+        for (unsigned k = 0; k < batch; k++) {
+            iovs[k] = (struct iovec){e->rx_buf + (size_t)k * UDP_MSG_MAX, UDP_MSG_MAX};
+            msgs[k].msg_hdr = (struct msghdr){.msg_name = &srcs[k], .msg_namelen = sizeof srcs[k],
+                                              .msg_iov = &iovs[k], .msg_iovlen = 1,
+                                              .msg_control = ctls[k].b,
+                                              .msg_controllen = sizeof ctls[k].b};
+        }
+        int r = recvmmsg(s->fd, msgs, batch, MSG_DONTWAIT, NULL);
+        if (r < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return;
+            if (errno == EINTR || errno == ECONNREFUSED || errno == EHOSTUNREACH ||
+                errno == ENETUNREACH) {
+                handle_icmp(e, s); /* the pending error was consumed; its detail is queued */
+                continue;
+            }
+            return;
+        }
+        for (int k = 0; k < r; k++) {
+            uint64_t rx_ns = 0;
+            struct msghdr *m = &msgs[k].msg_hdr;
+            for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c)) {
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+                    struct timespec ts;
+                    memcpy(&ts, CMSG_DATA(c), sizeof ts);
+                    rx_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+                }
+            }
+            if (rx_ns == 0)
+                rx_ns = sn_realtime_ns();
+            size_t len = msgs[k].msg_len;
+            if (m->msg_flags & MSG_TRUNC)
+                len = UDP_MSG_MAX + 1; /* oversized: no probe accepts it */
+            handle_reply(e, iovs[k].iov_base, len < UDP_MSG_MAX ? len : UDP_MSG_MAX,
+                         (struct sockaddr *)&srcs[k], rx_ns);
+        }
+        if ((unsigned)r < batch)
+            return;
+    }
+}
+
+static void on_udp_io(uv_poll_t *h, int status, int events)
+{
+    sn_engine_t *e = h->data;
+    udp_sock_t *s = (udp_sock_t *)((char *)h - offsetof(udp_sock_t, poll));
+    if (e->closing)
+        return;
+    if (status == UV_EBADF) {
+        /* libuv stops a poll handle on POLLERR; for us that is an ICMP error
+         * waiting in the error queue, so drain it and watch again. */
+        handle_icmp(e, s);
+        uv_poll_start(&s->poll, s->poll_events, on_udp_io);
+        events = UV_READABLE;
+    }
+    if (events & UV_WRITABLE) {
+        flush_sock(e, s);
+        if (s->nbatch == 0) {
+            s->poll_events = UV_READABLE;
+            uv_poll_start(&s->poll, UV_READABLE, on_udp_io);
+        }
+    }
+    if (events & UV_READABLE) {
+        handle_icmp(e, s);
+        receive(e, s);
+    }
+    sn_engine_pump(e);
+}
