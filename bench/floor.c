@@ -39,8 +39,8 @@ static const char *const outcome_name[] = {"", "alive", "closed", "filtered", "e
 enum { BATCH = 64, REQ_LEN = 18, REPLY_LEN = 11 };
 
 typedef struct target {
-    uint32_t ip;       /* network order */
-    uint16_t port;     /* host order */
+    uint32_t ip;   /* network order */
+    uint16_t port; /* host order */
     uint8_t outcome;
     int fd;            /* TCP: the socket while in flight */
     uint64_t start_us; /* TCP: when the connect started */
@@ -48,7 +48,7 @@ typedef struct target {
 
 typedef struct opts {
     int tcp;
-    uint64_t rate;       /* targets per second; 0: unpaced */
+    uint64_t rate; /* targets per second; 0: unpaced */
     uint64_t timeout_us;
     long inflight;
     const char *out;
@@ -232,8 +232,10 @@ static size_t drain_udp(int fd)
     for (;;) {
         for (int k = 0; k < BATCH; k++) {
             iov[k] = (struct iovec){.iov_base = buf[k], .iov_len = sizeof buf[k]};
-            msgs[k].msg_hdr = (struct msghdr){.msg_name = &from[k], .msg_namelen = sizeof from[k],
-                                              .msg_iov = &iov[k], .msg_iovlen = 1};
+            msgs[k].msg_hdr = (struct msghdr){.msg_name = &from[k],
+                                              .msg_namelen = sizeof from[k],
+                                              .msg_iov = &iov[k],
+                                              .msg_iovlen = 1};
         }
         int r = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
         if (r <= 0) {
@@ -296,11 +298,13 @@ static void run_udp(const opts_t *o)
                 b[7 + q] = (uint8_t)(crc >> (24 - 8 * q));
             }
             memcpy(b + 11, payload, sizeof payload);
-            to[j] = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons(tg[i].port),
-                                         .sin_addr.s_addr = tg[i].ip};
+            to[j] = (struct sockaddr_in){
+                .sin_family = AF_INET, .sin_port = htons(tg[i].port), .sin_addr.s_addr = tg[i].ip};
             iov[j] = (struct iovec){.iov_base = b, .iov_len = REQ_LEN};
-            msgs[j].msg_hdr = (struct msghdr){.msg_name = &to[j], .msg_namelen = sizeof to[j],
-                                              .msg_iov = &iov[j], .msg_iovlen = 1};
+            msgs[j].msg_hdr = (struct msghdr){.msg_name = &to[j],
+                                              .msg_namelen = sizeof to[j],
+                                              .msg_iov = &iov[j],
+                                              .msg_iovlen = 1};
         }
         int r = sendmmsg(fd, msgs, (unsigned)k, 0);
         if (r < 0) {
@@ -351,8 +355,8 @@ static void start_tcp(target_t *t, int ep, long *inflight, uint32_t index)
         die("socket: %s", strerror(errno));
     struct linger lg = {.l_onoff = 1, .l_linger = 0};
     (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(t->port),
-                             .sin_addr.s_addr = t->ip};
+    struct sockaddr_in to = {
+        .sin_family = AF_INET, .sin_port = htons(t->port), .sin_addr.s_addr = t->ip};
     t->fd = fd;
     t->start_us = now_us();
     (*inflight)++;
@@ -499,7 +503,9 @@ int main(int argc, char **argv)
     }
     if (fflush(out) != 0 || ferror(out) || (out != stdout && fclose(out) != 0))
         die("%s: write failed", o.out ? o.out : "stdout");
-    fprintf(stderr, "floor: %s %zu targets in %.3f s (%.0f/s): %zu alive, %zu closed, %zu filtered, %zu error\n",
+    fprintf(stderr,
+            "floor: %s %zu targets in %.3f s (%.0f/s): %zu alive, %zu closed, %zu filtered, %zu "
+            "error\n",
             o.tcp ? "tcp" : "udp", ntg, secs, (double)ntg / secs, count[ALIVE], count[CLOSED],
             count[FILTERED], count[FAILED]);
     free(slots);

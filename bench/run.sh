@@ -25,7 +25,7 @@ BENCH=$ROOT/bench
 
 SMALL=0 REPS=3 COUNT=65536 SCALE_COUNT=1000000 NMAP_CAP=4096 USE_NMAP=1
 BUILD=$ROOT/build-bench SNPROBE="" FLOOR="" OUT="" PORT=33033 SEED=1 DELAY_MS=50
-KEEP=0 TIMEOUT_MS=1000 NETNS=auto
+KEEP=0 TIMEOUT_MS=1000 NETNS=auto ROW_LIMIT=900
 ARGS=("$@")
 
 usage() {
@@ -84,7 +84,7 @@ done
 if [ "$SMALL" = 1 ]; then
     [ -n "${SET_REPS:-}" ] || REPS=1
     [ -n "${SET_COUNT:-}" ] || COUNT=4096
-    SCALE_COUNT=0 NMAP_CAP=0
+    SCALE_COUNT=0 NMAP_CAP=0 ROW_LIMIT=120
 fi
 [ "$REPS" -ge 1 ] && [ "$COUNT" -ge 16 ] || { echo "run.sh: need --reps >= 1 and --count >= 16" >&2; exit 2; }
 
@@ -200,10 +200,11 @@ row() {
         rm -f "$result" "$W/score.json" "$W/time.txt"
         rc=0
         t0=$(date +%s%N)
-        /usr/bin/time -f '%U %S %M' -o "$W/time.txt" "$@" >"$W/cmd.log" 2>&1 || rc=$?
+        /usr/bin/time -f '%U %S %M' -o "$W/time.txt" timeout -k 5 "$ROW_LIMIT" "$@" >"$W/cmd.log" 2>&1 || rc=$?
         t1=$(date +%s%N)
         if [ "$rc" != 0 ]; then
-            log "$case $row: exit status $rc"; tail -5 "$W/cmd.log" >&2
+            log "$case $row: exit status $rc$([ "$rc" = 124 ] && echo " (killed after $ROW_LIMIT s)")"
+            tail -5 "$W/cmd.log" >&2
         fi
         if [ -s "$result" ]; then
             python3 "$BENCH/score.py" check "$pop" "$result" --format "$format" --check "$check" \
@@ -213,6 +214,10 @@ row() {
             --rep "$rep" --targets "$(grep -c . "$scope")" --wall-ns $((t1 - t0)) \
             --time-file "$W/time.txt" --exit "$rc" --score "$W/score.json"
         [ -z "${AFTER:-}" ] || eval "$AFTER"
+        if [ -n "$SWARM_PID" ] && ! kill -0 "$SWARM_PID" 2>/dev/null; then
+            tail -5 "$W/swarm.err" >&2
+            die "the swarm died during $case $row"
+        fi
     done
 }
 

@@ -5,9 +5,10 @@
  * and read with MMDB_lookup_sockaddr + MMDB_aget_value, which walk the file in
  * place: no entry-data lists, no allocation. CSV tables are parsed once with
  * libcsv into two sorted arrays of inclusive ranges (IPv4 as uint32, IPv6 as a
- * pair of uint64) and searched by bisection; AS organisation names are interned
- * into one string pool at load, so a table of 400,000 ranges holds each of its
- * ~75,000 names once. The lookup path copies at most one short string per
+ * pair of uint64) and searched by bisection inside a bucket picked by the top
+ * 16 bits of the address (a 256 KiB index per family); AS organisation names
+ * are interned into one string pool at load, so a table of 400,000 ranges
+ * holds each of its ~75,000 names once. The lookup path copies at most one short string per
  * field into the caller's value struct, which is why sn_geo_info_t carries the
  * organisation inline rather than as a pointer into a database.
  *

@@ -70,7 +70,8 @@ sn_status_t sn_geo_add_mmdb(sn_geo_t *geo, const char *path, sn_error_t *err);
  * Range ends are IP literals (IPv4 and IPv6 may be mixed in one file) or, as
  * in the "-num" files, decimal integers (IPv6 when the file name contains
  * "ipv6" or the value exceeds 32 bits). Ranges are inclusive. Where ranges
- * overlap, the one that starts lower keeps the shared addresses.
+ * overlap, the one that starts lower (on a tie, the wider) keeps the shared
+ * addresses. Organisation names are interned once; control bytes become spaces.
  * Returns SN_EIO (unreadable), SN_EPARSE ("file:row: why"), SN_ELIMIT, SN_ENOMEM.
  */
 sn_status_t sn_geo_add_csv(sn_geo_t *geo, const char *path, sn_error_t *err);

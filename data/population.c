@@ -65,8 +65,8 @@ static const char *const beh_names[SN_BEH_COUNT_] = {
     [SN_BEH_NAT] = "nat",
 };
 
-static const char *const header_names[HEADER_COLS] = {"address", "port", "behaviour",
-                                                      "delay_ms", "loss"};
+static const char *const header_names[HEADER_COLS] = {"address", "port", "behaviour", "delay_ms",
+                                                      "loss"};
 
 const char *sn_behaviour_name(sn_behaviour_t b)
 {
@@ -265,7 +265,8 @@ static sn_status_t parse_row(const field_t *f, sn_node_t *n, const char **why)
     }
     n->addr.port = port;
     if (behaviour_parse_n(f[2].s, f[2].len, &b) != SN_OK) {
-        *why = "unknown behaviour (alive, udp-only, tcp-only, tcp-443-only, tcp-80-only, dead, closed or nat)";
+        *why = "unknown behaviour (alive, udp-only, tcp-only, tcp-443-only, tcp-80-only, dead, "
+               "closed or nat)";
         return SN_EPARSE;
     }
     n->behaviour = (uint8_t)b;
@@ -364,13 +365,12 @@ sn_status_t sn_population_load(const char *path, sn_population_t *pop, sn_error_
             continue;
         }
         if (n != cols) {
-            st = sn_error_set(err, SN_EPARSE, "%s:%lu: %d columns, the header has %d", path,
-                              lineno, n, cols);
+            st = sn_error_set(err, SN_EPARSE, "%s:%lu: %d columns, the header has %d", path, lineno,
+                              n, cols);
             goto out;
         }
         if (pop->count >= MAX_ROWS) {
-            st = sn_error_set(err, SN_ELIMIT, "%s:%lu: more than %u nodes", path, lineno,
-                              MAX_ROWS);
+            st = sn_error_set(err, SN_ELIMIT, "%s:%lu: more than %u nodes", path, lineno, MAX_ROWS);
             goto out;
         }
         sn_node_t node;
@@ -390,8 +390,8 @@ sn_status_t sn_population_load(const char *path, sn_population_t *pop, sn_error_
     goto out;
 
 bad_header:
-    st = sn_error_set(err, SN_EPARSE, "%s:1: header must begin address,port,behaviour,delay_ms,loss",
-                      path);
+    st = sn_error_set(err, SN_EPARSE,
+                      "%s:1: header must begin address,port,behaviour,delay_ms,loss", path);
 out:
     free(line);
     fclose(fp);
@@ -551,11 +551,13 @@ sn_status_t sn_population_check(const sn_population_t *pop, sn_error_t *err)
         size_t a = keys[i].idx, b = keys[i + 1].idx;
         const sn_node_t *na = &pop->nodes[a], *nb = &pop->nodes[b];
         if (na->behaviour == SN_BEH_TCP_443_ONLY || na->behaviour == SN_BEH_TCP_80_ONLY)
-            st = node_fail(err, SN_EINVAL, na, a,
-                           "a tcp-443-only or tcp-80-only node needs an address no other node uses");
+            st =
+                node_fail(err, SN_EINVAL, na, a,
+                          "a tcp-443-only or tcp-80-only node needs an address no other node uses");
         else if (nb->behaviour == SN_BEH_TCP_443_ONLY || nb->behaviour == SN_BEH_TCP_80_ONLY)
-            st = node_fail(err, SN_EINVAL, nb, b,
-                           "a tcp-443-only or tcp-80-only node needs an address no other node uses");
+            st =
+                node_fail(err, SN_EINVAL, nb, b,
+                          "a tcp-443-only or tcp-80-only node needs an address no other node uses");
     }
     free(keys);
     return st;
@@ -573,12 +575,8 @@ sn_expect_t sn_population_expect(const sn_node_t *n)
         e.udp = SN_OUTCOME_ALIVE;
         e.tcp = SN_OUTCOME_ALIVE;
         break;
-    case SN_BEH_UDP_ONLY:
-        e.udp = SN_OUTCOME_ALIVE;
-        break;
-    case SN_BEH_TCP_ONLY:
-        e.tcp = SN_OUTCOME_ALIVE;
-        break;
+    case SN_BEH_UDP_ONLY: e.udp = SN_OUTCOME_ALIVE; break;
+    case SN_BEH_TCP_ONLY: e.tcp = SN_OUTCOME_ALIVE; break;
     case SN_BEH_TCP_443_ONLY:
         e.tcp = SN_OUTCOME_ALIVE;
         e.tcp_port = 443;
@@ -587,8 +585,7 @@ sn_expect_t sn_population_expect(const sn_node_t *n)
         e.tcp = SN_OUTCOME_ALIVE;
         e.tcp_port = 80;
         break;
-    case SN_BEH_DEAD:
-        break;
+    case SN_BEH_DEAD: break;
     case SN_BEH_CLOSED:
         e.udp = SN_OUTCOME_CLOSED;
         e.tcp = SN_OUTCOME_CLOSED;
@@ -598,8 +595,7 @@ sn_expect_t sn_population_expect(const sn_node_t *n)
         e.tcp = SN_OUTCOME_ALIVE;
         e.reply_other_port = true;
         break;
-    default:
-        break;
+    default: break;
     }
     return e;
 }
@@ -676,15 +672,9 @@ static sn_status_t lay_out(sn_population_t *pop, uint64_t *rs, uint64_t salt, sn
         case SN_BEH_NAT:
             g = 1ull << 60 | (uint64_t)nd->addr.port << 8 | below(rs, GEN_RUNS_PER_PORT);
             break;
-        case SN_BEH_TCP_443_ONLY:
-            g = 2ull << 60 | below(rs, GEN_RUNS_FALLBACK);
-            break;
-        case SN_BEH_TCP_80_ONLY:
-            g = 3ull << 60 | below(rs, GEN_RUNS_FALLBACK);
-            break;
-        default:
-            g = GROUP_SINGLE | i;
-            break;
+        case SN_BEH_TCP_443_ONLY: g = 2ull << 60 | below(rs, GEN_RUNS_FALLBACK); break;
+        case SN_BEH_TCP_80_ONLY: g = 3ull << 60 | below(rs, GEN_RUNS_FALLBACK); break;
+        default: g = GROUP_SINGLE | i; break;
         }
         k[i].group = g;
         k[i].rank = mix64(g ^ salt);
@@ -728,21 +718,23 @@ sn_status_t sn_population_generate(const sn_popgen_t *gen, sn_population_t *pop,
     const double shares[] = {gen->dead_share,   gen->tcp_only_share, gen->udp_only_share,
                              gen->closed_share, gen->tcp443_share,   gen->tcp80_share,
                              gen->nat_share};
-    const sn_behaviour_t beh[] = {SN_BEH_DEAD,        SN_BEH_TCP_ONLY,    SN_BEH_UDP_ONLY,
-                                  SN_BEH_CLOSED,      SN_BEH_TCP_443_ONLY, SN_BEH_TCP_80_ONLY,
+    const sn_behaviour_t beh[] = {SN_BEH_DEAD,   SN_BEH_TCP_ONLY,     SN_BEH_UDP_ONLY,
+                                  SN_BEH_CLOSED, SN_BEH_TCP_443_ONLY, SN_BEH_TCP_80_ONLY,
                                   SN_BEH_NAT};
     double sum = 0;
     size_t taken = 0;
     for (size_t i = 0; i < sizeof shares / sizeof shares[0]; i++) {
         if (!share_ok(shares[i]))
-            return sn_error_set(err, SN_EINVAL, "population generator: the %s share must be in 0..1",
+            return sn_error_set(err, SN_EINVAL,
+                                "population generator: the %s share must be in 0..1",
                                 sn_behaviour_name(beh[i]));
         sum += shares[i];
         cnt[beh[i]] = (size_t)floor(shares[i] * (double)gen->count);
         taken += cnt[beh[i]];
     }
     if (sum > 1.0 + 1e-9 || taken > gen->count)
-        return sn_error_set(err, SN_EINVAL, "population generator: the shares add up to more than 1");
+        return sn_error_set(err, SN_EINVAL,
+                            "population generator: the shares add up to more than 1");
     cnt[SN_BEH_ALIVE] = gen->count - taken;
     if (gen->delay_ms > SN_POP_MAX_DELAY_MS)
         return sn_error_set(err, SN_EINVAL, "population generator: delay_ms must be 0..%u",
@@ -798,8 +790,9 @@ sn_status_t sn_population_generate(const sn_popgen_t *gen, sn_population_t *pop,
             goto fail;
         }
         for (uint32_t i = 0; i < GEN_PORT_SPAN; i++)
-            ports[i] = (uint16_t)(i < GEN_PORT_LOW_SPAN ? GEN_PORT_LOW_MIN + i
-                                                        : GEN_PORT_HIGH_MIN + (i - GEN_PORT_LOW_SPAN));
+            ports[i] =
+                (uint16_t)(i < GEN_PORT_LOW_SPAN ? GEN_PORT_LOW_MIN + i
+                                                 : GEN_PORT_HIGH_MIN + (i - GEN_PORT_LOW_SPAN));
         for (size_t i = 0; i < pool + closed; i++) {
             size_t j = i + below(&rs, (uint32_t)(GEN_PORT_SPAN - i));
             uint16_t t = ports[i];

@@ -291,6 +291,94 @@ static void f_sn_eligible(const sn_field_ctx_t *ctx, const sn_result_t *r, char 
         put_str(buf, cap, sn_result_sn_eligible(r) ? "1" : "0");
 }
 
+/* ---- enrichment and vantage: empty when that stage did not run ---- */
+
+static const sn_enrichment_t *enr(const sn_result_t *r)
+{
+    return r->enrich;
+}
+
+static void f_vantage(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)r;
+    put_str(buf, cap, ctx->vantage);
+}
+
+static void f_rdns_status(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    put_str(buf, cap, enr(r) ? enr(r)->rdns_status : "");
+}
+
+static void f_ptr(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    put_str(buf, cap, enr(r) ? enr(r)->ptr : "");
+}
+
+static void f_ptr_valid(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    put_str(buf, cap, enr(r) && enr(r)->ptr[0] ? (enr(r)->ptr_valid ? "1" : "0") : "");
+}
+
+static void f_country(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    put_str(buf, cap, enr(r) ? enr(r)->geo.country : "");
+}
+
+static void f_continent(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    put_str(buf, cap, enr(r) ? enr(r)->geo.continent : "");
+}
+
+static void f_asn(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    if (enr(r) && enr(r)->geo.asn != 0)
+        put_u64(buf, cap, enr(r)->geo.asn);
+    else
+        put_str(buf, cap, "");
+}
+
+static void f_as_org(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    put_str(buf, cap, enr(r) ? enr(r)->geo.as_org : "");
+}
+
+static void f_edu(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    put_str(buf, cap, enr(r) && enr(r)->class_known ? (enr(r)->cls.edu ? "1" : "0") : "");
+}
+
+static void f_edu_source(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    put_str(buf, cap, enr(r) && enr(r)->cls.edu ? enr(r)->cls.edu_source : "");
+}
+
+static void f_addr_kind(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    put_str(buf, cap, enr(r) ? sn_dyn_str(enr(r)->cls.dyn) : "");
+}
+
+static void f_dyn_rule(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    put_str(buf, cap, enr(r) && enr(r)->cls.dyn_rule ? enr(r)->cls.dyn_rule : "");
+}
+
+static void f_geo_source(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    put_str(buf, cap, enr(r) && enr(r)->geo.source ? enr(r)->geo.source : "");
+}
+
 const sn_field_t sn_fields[] = {
     {.name = "address",
      .type = SN_FIELD_STR,
@@ -379,6 +467,61 @@ const sn_field_t sn_fields[] = {
      .format = f_sn_eligible,
      .help = "super-node eligible: answered UDP and TCP on its own port, both from the "
              "probed address itself; empty if not probed"},
+    {.name = "vantage",
+     .type = SN_FIELD_STR,
+     .format = f_vantage,
+     .help = "where the scan ran from: mapping=...;filtering=...;udp=...;tcp=... "
+             "(snprobe vantage); empty if not recorded"},
+    {.name = "rdns_status",
+     .type = SN_FIELD_STR,
+     .format = f_rdns_status,
+     .help = "reverse lookup: ok, nxdomain, nodata, servfail, refused, timeout, badresp, "
+             "error, cancelled, or skipped (not looked up)"},
+    {.name = "ptr",
+     .type = SN_FIELD_STR,
+     .format = f_ptr,
+     .help = "PTR names as received (DNS text form), separated by one space; never trusted"},
+    {.name = "ptr_valid",
+     .type = SN_FIELD_BOOL,
+     .format = f_ptr_valid,
+     .help = "every PTR name is a valid host name (length and letter-digit-hyphen rules)"},
+    {.name = "country",
+     .type = SN_FIELD_STR,
+     .format = f_country,
+     .help = "ISO 3166-1 alpha-2 country of the address; empty if no database knows it"},
+    {.name = "continent",
+     .type = SN_FIELD_STR,
+     .format = f_continent,
+     .help = "continent code AF AN AS EU NA OC SA (from the database or the country)"},
+    {.name = "asn",
+     .type = SN_FIELD_INT,
+     .format = f_asn,
+     .help = "autonomous system number announcing the address; empty if unknown"},
+    {.name = "as_org",
+     .type = SN_FIELD_STR,
+     .format = f_as_org,
+     .help = "organisation of that AS, as the database spells it"},
+    {.name = "edu",
+     .type = SN_FIELD_BOOL,
+     .format = f_edu,
+     .help = "academic host (PTR public suffix edu or ac./edu. under a country code, or an "
+             "academic AS organisation); empty when neither name nor AS is known"},
+    {.name = "edu_source",
+     .type = SN_FIELD_STR,
+     .format = f_edu_source,
+     .help = "which signal made it academic: ptr or as_org"},
+    {.name = "addr_kind",
+     .type = SN_FIELD_STR,
+     .format = f_addr_kind,
+     .help = "dynamic, static or unknown, judged from the PTR name"},
+    {.name = "dyn_rule",
+     .type = SN_FIELD_STR,
+     .format = f_dyn_rule,
+     .help = "the classifier rule that decided addr_kind"},
+    {.name = "geo_source",
+     .type = SN_FIELD_STR,
+     .format = f_geo_source,
+     .help = "database that gave the country (file, type, build date)"},
 };
 
 const size_t sn_field_count = sizeof sn_fields / sizeof sn_fields[0];

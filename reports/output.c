@@ -48,6 +48,7 @@ struct sn_output {
     char *path;     /* final path; NULL for stdout */
     char *tmp_path; /* path + ".tmp"; NULL for stdout */
     sn_field_ctx_t ctx;
+    char vantage[256];
     char *buf; /* whole rows waiting for write(2) */
     size_t len;
     size_t cap;
@@ -56,6 +57,14 @@ struct sn_output {
     sn_error_t failure;
     char field[FIELD_CAP];
 };
+
+void sn_output_set_vantage(sn_output_t *o, const char *vantage)
+{
+    if (o == NULL)
+        return;
+    snprintf(o->vantage, sizeof o->vantage, "%s", vantage ? vantage : "");
+    o->ctx.vantage = o->vantage;
+}
 
 sn_status_t sn_output_format_parse(const char *s, sn_output_format_t *out)
 {

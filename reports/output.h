@@ -29,6 +29,7 @@ typedef enum sn_field_type {
 /* Context a field formatter may need beyond the result. */
 typedef struct sn_field_ctx {
     const sn_targets_t *targets;
+    const char *vantage; /* the scan's vantage in compact form, or NULL */
 } sn_field_ctx_t;
 
 typedef struct sn_field {
@@ -68,6 +69,9 @@ typedef struct sn_output sn_output_t;
  */
 sn_status_t sn_output_open(sn_output_t **out, sn_output_format_t fmt, const char *path,
                            const sn_targets_t *targets, sn_error_t *err);
+
+/* Records the scan's vantage (compact form; copied) in every row that follows. */
+void sn_output_set_vantage(sn_output_t *o, const char *vantage);
 
 /* Writes one row. */
 sn_status_t sn_output_write(sn_output_t *o, const sn_result_t *r, sn_error_t *err);

@@ -20,6 +20,8 @@ enum {
     SN_CMD_SWARM = 1 << 2,
     SN_CMD_DEMO = 1 << 3,
     SN_CMD_POPULATION = 1 << 4,
+    SN_CMD_VANTAGE = 1 << 5,
+    SN_CMD_ANNOTATE = 1 << 6,
 };
 
 typedef struct sn_strlist {
@@ -36,6 +38,12 @@ typedef struct sn_cli {
     double rate, max_inflight, timeout, retries, seed;
     bool strict, dry_run, progress, quiet;
     sn_strlist_t allow, exclude_files;
+    const char *stun, *vantage_from;
+    /* enrichment */
+    bool no_rdns, no_geo;
+    const char *rdns;
+    double dns_timeout;
+    sn_strlist_t dns_servers, geo_files;
     /* swarm, population, demo */
     const char *population, *mix, *out_dir;
     double count, one_port, delay_ms;

@@ -281,6 +281,8 @@ sn_status_t sn_demo_run(const sn_demo_cfg_t *cfg, sn_error_t *err)
     sn_scan_cfg_t sc = {
         .inputs = inputs, .n_inputs = 3, .allow = allow, .n_allow = 1, .output = results,
         .output_format = SN_OUTPUT_CSV, .progress = cfg->progress, .quiet = cfg->quiet,
+        .enrich_on = true,
+        .enrich = {.rdns = SN_RDNS_NONE, .geo_defaults = true, .max_parked = 50000},
         .engine = {.rate = 50000, .max_inflight = 20000, .timeout_ms = 1000, .retries = 1,
                    .fallback_ports = {443, 80}, .n_fallback = 2, .seed = gen.seed},
     };

@@ -300,7 +300,7 @@ uint16_t sn_tcp_current_port(const sn_engine_t *e, const job_t *job)
 
 static bool start_target(sn_engine_t *e)
 {
-    if (e->stopping || e->next_target >= e->n_targets || e->free_job == SN_NO_INDEX)
+    if (e->stopping || e->paused || e->next_target >= e->n_targets || e->free_job == SN_NO_INDEX)
         return false;
     size_t ti = e->order != NULL ? e->order[e->next_target] : e->next_target;
     e->next_target++;
@@ -343,7 +343,7 @@ static void arm_timer(sn_engine_t *e, uint64_t now)
     if (e->tcp_dl.len > 0 && e->tcp_dl.v[e->tcp_dl.head].at_ns < next)
         next = e->tcp_dl.v[e->tcp_dl.head].at_ns;
     bool work = e->udp_ready.len > 0 || e->tcp_ready.len > 0 ||
-                (!e->stopping && e->next_target < e->n_targets);
+                (!e->stopping && !e->paused && e->next_target < e->n_targets);
     if (work && !e->idle_on) {
         uint64_t w = now + sn_pace_wait_ns(&e->pace, now);
         if (w < next)
@@ -479,6 +479,15 @@ void sn_engine_stop(sn_engine_t *e)
         return;
     }
     sn_engine_pump(e);
+}
+
+void sn_engine_pause(sn_engine_t *e, bool paused)
+{
+    if (e == NULL || e->paused == paused)
+        return;
+    e->paused = paused;
+    if (!paused)
+        sn_engine_pump(e);
 }
 
 void sn_engine_get_stats(const sn_engine_t *e, sn_engine_stats_t *st)

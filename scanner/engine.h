@@ -85,6 +85,12 @@ sn_status_t sn_engine_start(sn_engine_t *e, const sn_targets_t *ts, const uint32
  */
 void sn_engine_stop(sn_engine_t *e);
 
+/*
+ * Pauses starting new targets (targets in flight go on), or resumes. The scan
+ * pauses while too many results wait for their reverse lookups.
+ */
+void sn_engine_pause(sn_engine_t *e, bool paused);
+
 void sn_engine_get_stats(const sn_engine_t *e, sn_engine_stats_t *st);
 
 /* Closes the engine's handles; memory is freed once the loop has run. Accepts NULL. */

@@ -79,6 +79,7 @@ struct sn_engine {
     size_t n_targets, next_target;
     void (*done)(void *ud);
     int stopping;       /* 0 running, 1 draining, 2 finishing now */
+    bool paused;        /* no new targets for now (back-pressure from later stages) */
     int started;
     int closing;
     int handles_open;

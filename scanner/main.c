@@ -81,12 +81,36 @@ static void boot_print(const boot_table_t *t)
     }
 }
 
+/* Enrichment options, shared by scan, bootstrap and annotate. */
+static sn_status_t enrich_config(const sn_cli_t *cli, sn_scan_cfg_t *sc, sn_error_t *err)
+{
+    sn_rdns_mode_t mode = cli->command == SN_CMD_ANNOTATE ? SN_RDNS_ALL : SN_RDNS_ALIVE;
+    if (cli->rdns != NULL) {
+        if (strcmp(cli->rdns, "alive") == 0)
+            mode = SN_RDNS_ALIVE;
+        else if (strcmp(cli->rdns, "all") == 0)
+            mode = SN_RDNS_ALL;
+        else
+            return sn_error_set(err, SN_EINVAL, "--rdns: '%s' is not alive or all", cli->rdns);
+    }
+    sc->enrich_on = true;
+    sc->enrich = (sn_enrich_cfg_t){
+        .rdns = cli->no_rdns ? SN_RDNS_NONE : mode,
+        .dns_servers = cli->dns_servers.v, .n_dns_servers = cli->dns_servers.n,
+        .dns_timeout_ms = (unsigned)cli->dns_timeout, .dns_tries = 2, .dns_inflight = 500,
+        .geo_files = cli->geo_files.v, .n_geo_files = cli->geo_files.n,
+        .geo_defaults = !cli->no_geo, .max_parked = 50000,
+    };
+    return SN_OK;
+}
+
 static int run_scan(const sn_cli_t *cli)
 {
     sn_error_t err = {{0}};
     bool boot = cli->command == SN_CMD_BOOTSTRAP;
     if (!boot && cli->n_inputs == 0) {
-        sn_error_set(&err, SN_EINVAL, "scan needs at least one INPUT (a file, or - for stdin)");
+        sn_error_set(&err, SN_EINVAL, "%s needs at least one INPUT (a file, or - for stdin)",
+                     cli->command_name);
         return usage(&err);
     }
     sn_scan_cfg_t sc = {
@@ -99,6 +123,7 @@ static int run_scan(const sn_cli_t *cli)
         .exclude_files = cli->exclude_files.v, .n_exclude_files = cli->exclude_files.n,
         .output = boot && strcmp(cli->output, "-") == 0 ? NULL : cli->output,
         .dry_run = cli->dry_run,
+        .annotate = cli->command == SN_CMD_ANNOTATE,
         .progress = !cli->quiet && (cli->progress || isatty(STDERR_FILENO)),
         .quiet = cli->quiet,
         .engine = {.rate = cli->rate, .max_inflight = (uint32_t)cli->max_inflight,
@@ -121,7 +146,8 @@ static int run_scan(const sn_cli_t *cli)
         return usage(&err);
     }
     if (sn_scan_parse_plan(cli->probes, &sc.engine, &err) != SN_OK ||
-        sn_scan_parse_ports(cli->fallback_ports, &sc.engine, &err) != SN_OK)
+        sn_scan_parse_ports(cli->fallback_ports, &sc.engine, &err) != SN_OK ||
+        enrich_config(cli, &sc, &err) != SN_OK)
         return usage(&err);
 
     boot_table_t table = {0};
@@ -143,13 +169,17 @@ static int run_scan(const sn_cli_t *cli)
 
 /* ---- swarm, population, demo ---- */
 
-static volatile int swarm_signal;
+static int swarm_signal;
+static sn_swarm_stats_t swarm_final;
 
+/* Copies the counters first: the swarm frees itself once stopped. */
 static void on_swarm_signal(uv_signal_t *h, int signum)
 {
     (void)signum;
+    if (swarm_signal)
+        return;
+    sn_swarm_get_stats(h->data, &swarm_final);
     sn_swarm_stop(h->data);
-    uv_close((uv_handle_t *)h, NULL);
     swarm_signal = 1;
 }
 
@@ -184,14 +214,11 @@ static int run_swarm(const sn_cli_t *cli)
     sigint.data = sigterm.data = sw;
     uv_signal_start(&sigint, on_swarm_signal, SIGINT);
     uv_signal_start(&sigterm, on_swarm_signal, SIGTERM);
-    /* A signal stops the swarm and closes its own handler; close the other. */
     while (!swarm_signal)
         uv_run(&loop, UV_RUN_ONCE);
-    sn_swarm_get_stats(sw, &ss);
-    if (!uv_is_closing((uv_handle_t *)&sigint))
-        uv_close((uv_handle_t *)&sigint, NULL);
-    if (!uv_is_closing((uv_handle_t *)&sigterm))
-        uv_close((uv_handle_t *)&sigterm, NULL);
+    ss = swarm_final;
+    uv_close((uv_handle_t *)&sigint, NULL);
+    uv_close((uv_handle_t *)&sigterm, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
     if (!cli->quiet)
@@ -279,7 +306,8 @@ int main(int argc, char **argv)
     } else {
         switch (cli.command) {
         case SN_CMD_SCAN:
-        case SN_CMD_BOOTSTRAP: rc = run_scan(&cli); break;
+        case SN_CMD_BOOTSTRAP:
+        case SN_CMD_ANNOTATE: rc = run_scan(&cli); break;
         case SN_CMD_SWARM: rc = run_swarm(&cli); break;
         case SN_CMD_POPULATION: rc = run_population(&cli); break;
         case SN_CMD_DEMO: rc = run_demo(&cli, argv[0]); break;

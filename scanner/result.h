@@ -10,6 +10,8 @@
 #include <stdint.h>
 
 #include "../data/addr.h"
+#include "../data/classify.h"
+#include "../data/geo.h"
 #include "../data/targets.h"
 #include "../probes/probe.h"
 
@@ -24,11 +26,25 @@ typedef struct sn_probe_result {
     sn_addr_t reply_from;    /* set only when the reply came from another IP or port */
 } sn_probe_result_t;
 
+#define SN_PTR_TEXT_MAX 1024
+
+/* Who the node is: reverse DNS, geography, AS, classes (scanner/enrich.c). */
+typedef struct sn_enrichment {
+    const char *rdns_status; /* "ok", "nxdomain", ..., "skipped" (not looked up) */
+    char ptr[SN_PTR_TEXT_MAX]; /* PTR names as received, separated by one space */
+    bool ptr_valid;          /* every PTR name is a valid host name */
+    bool geo_known;          /* a geo or AS database was consulted */
+    sn_geo_info_t geo;
+    bool class_known;        /* a PTR name or an AS organisation was there to judge */
+    sn_class_info_t cls;
+} sn_enrichment_t;
+
 typedef struct sn_result {
     const sn_target_t *target;
     const char *blocked;     /* why the target was not probed (blocklist), else NULL */
     sn_probe_result_t udp;
     sn_probe_result_t tcp;
+    const sn_enrichment_t *enrich; /* NULL: no enrichment ran */
 } sn_result_t;
 
 /*

@@ -23,9 +23,15 @@ typedef struct scan {
     sn_blocklist_t *bl;
     sn_output_t *out;
     sn_engine_t *engine;
+    sn_enricher_t *enricher;
     uv_loop_t loop;
     uv_signal_t sigint, sigterm;
-    uv_timer_t tick;
+    uv_timer_t tick;   /* once a second: flush, progress */
+    uv_timer_t finish; /* ends the loop outside of any callback chain */
+    uv_idle_t feeder;  /* annotate: hands targets to the enricher as it has room */
+    const uint32_t *order;
+    size_t n_order, fed;
+    bool engine_done, feeding, finished;
     uint64_t start_ns, last_sent, last_ns;
     bool tty, progress_shown;
     sn_status_t write_status;
@@ -118,16 +124,45 @@ static void count_result(sn_scan_summary_t *sum, const sn_result_t *r)
         sum->eligible++;
 }
 
-static void emit(scan_t *s, const sn_result_t *r)
+static void check_finish(scan_t *s);
+static void on_feed(uv_idle_t *h);
+
+/* A result leaves the pipeline: counted, shown to the caller, written. */
+static void emit_final(void *ud, const sn_result_t *r)
 {
+    scan_t *s = ud;
     count_result(s->sum, r);
+    if (r->enrich != NULL) {
+        s->sum->rdns_ok += strcmp(r->enrich->rdns_status, "ok") == 0;
+        s->sum->geo_known += r->enrich->geo.country[0] != '\0';
+    }
     if (s->cfg->on_result != NULL)
         s->cfg->on_result(s->cfg->ud, r);
     if (s->out != NULL && s->write_status == SN_OK) {
         s->write_status = sn_output_write(s->out, r, &s->write_err);
-        if (s->write_status != SN_OK && s->engine != NULL)
-            sn_engine_stop(s->engine); /* nowhere to put results: stop probing */
+        if (s->write_status != SN_OK) { /* nowhere to put results: stop probing */
+            sn_engine_stop(s->engine);
+            s->feeding = false;
+        }
     }
+    /* Back-pressure from DNS: resume once half the parked results are out. */
+    size_t parked = sn_enricher_parked(s->enricher);
+    if (s->engine != NULL && parked < s->cfg->enrich.max_parked / 2)
+        sn_engine_pause(s->engine, false);
+    if (s->feeding && parked < s->cfg->enrich.max_parked / 2)
+        uv_idle_start(&s->feeder, on_feed);
+}
+
+/* A result enters enrichment (or goes straight out without it). */
+static void emit(scan_t *s, const sn_result_t *r)
+{
+    if (s->enricher == NULL) {
+        emit_final(s, r);
+        return;
+    }
+    sn_enricher_submit(s->enricher, r);
+    if (s->engine != NULL && sn_enricher_parked(s->enricher) >= s->cfg->enrich.max_parked)
+        sn_engine_pause(s->engine, true);
 }
 
 static void on_result(void *ud, const sn_result_t *r)
@@ -185,25 +220,71 @@ static void on_signal(uv_signal_t *h, int signum)
     scan_t *s = h->data;
     s->sum->interrupted = true;
     if (!s->cfg->quiet)
-        fprintf(stderr, "%ssnprobe: %s: %s\n", s->tty && s->progress_shown ? "\n" : "",
-                signum == SIGINT ? "interrupted" : "terminated",
-                s->engine != NULL ? "no new probes; waiting for those in flight (again to stop now)"
-                                  : "stopping");
+        fprintf(stderr, "%ssnprobe: %s: no new probes; waiting for those in flight "
+                        "(again to stop now)\n",
+                s->tty && s->progress_shown ? "\n" : "",
+                signum == SIGINT ? "interrupted" : "terminated");
+    if (s->feeding) {
+        s->feeding = false;
+        uv_idle_stop(&s->feeder);
+    }
     sn_engine_stop(s->engine);
+    check_finish(s);
 }
 
-/* Every target is reported: close the engine's handles so that uv_run returns. */
+/* The engine has reported every target it started. */
 static void on_done(void *ud)
 {
     scan_t *s = ud;
     sn_engine_get_stats(s->engine, &s->final);
-    if (s->cfg->progress && !s->cfg->quiet)
+    s->engine_done = true;
+    check_finish(s);
+}
+
+static void on_enricher_idle(void *ud)
+{
+    check_finish(ud);
+}
+
+/* Annotate: hand targets to the enricher while it has room. */
+static void on_feed(uv_idle_t *h)
+{
+    scan_t *s = h->data;
+    while (s->feeding && s->fed < s->n_order &&
+           sn_enricher_parked(s->enricher) < s->cfg->enrich.max_parked) {
+        sn_result_t r = {.target = sn_targets_at(s->ts, s->order[s->fed++])};
+        emit(s, &r);
+    }
+    if (!s->feeding || s->fed == s->n_order || s->write_status != SN_OK) {
+        s->feeding = false;
+        uv_idle_stop(h);
+        check_finish(s);
+    } else if (sn_enricher_parked(s->enricher) >= s->cfg->enrich.max_parked) {
+        uv_idle_stop(h); /* emit_final restarts it */
+    }
+}
+
+static void on_finish(uv_timer_t *t)
+{
+    scan_t *s = t->data;
+    if (s->cfg->progress && !s->cfg->quiet && s->engine != NULL)
         print_progress(s, true);
     uv_timer_stop(&s->tick);
     uv_signal_stop(&s->sigint);
     uv_signal_stop(&s->sigterm);
     sn_engine_free(s->engine);
     s->engine = NULL;
+    sn_enricher_free(s->enricher);
+    s->enricher = NULL;
+}
+
+/* Done when the engine and the feeder are done and no result waits for DNS. */
+static void check_finish(scan_t *s)
+{
+    if (s->finished || !s->engine_done || s->feeding || sn_enricher_parked(s->enricher) > 0)
+        return;
+    s->finished = true;
+    uv_timer_start(&s->finish, on_finish, 0, 0); /* out of the current callback chain */
 }
 
 /* ---- the job ---- */
@@ -265,15 +346,39 @@ static sn_status_t make_blocklist(scan_t *s, sn_error_t *err)
     return SN_OK;
 }
 
-static void close_handles(scan_t *s)
+/* Splits the targets into blocked ones (written at once) and an order to probe. */
+static sn_status_t plan_targets(scan_t *s, uint32_t **order, size_t *n_order, sn_error_t *err)
 {
-    uv_close((uv_handle_t *)&s->sigint, NULL);
-    uv_close((uv_handle_t *)&s->sigterm, NULL);
-    uv_close((uv_handle_t *)&s->tick, NULL);
-    sn_engine_free(s->engine);
-    s->engine = NULL;
-    uv_run(&s->loop, UV_RUN_DEFAULT);
-    uv_loop_close(&s->loop);
+    size_t n = sn_targets_count(s->ts), k = 0;
+    uint32_t *v = malloc((n ? n : 1) * sizeof *v);
+    if (v == NULL)
+        return sn_error_set(err, SN_ENOMEM, "out of memory for %zu targets", n);
+    for (size_t i = 0; i < n; i++) {
+        const sn_target_t *t = sn_targets_at(s->ts, i);
+        const char *why = NULL;
+        if (!s->cfg->annotate && sn_blocklist_blocked(s->bl, &t->addr, &why)) {
+            sn_result_t r = {.target = t, .blocked = why ? why : "blocked"};
+            s->sum->blocked++;
+            emit(s, &r);
+        } else {
+            v[k++] = (uint32_t)i;
+        }
+    }
+    *order = v;
+    *n_order = k;
+    return SN_OK;
+}
+
+static sn_status_t start_engine(scan_t *s, uint64_t seed, sn_error_t *err)
+{
+    sn_engine_cfg_t ecfg = s->cfg->engine;
+    ecfg.seed = seed;
+    ecfg.on_result = on_result;
+    ecfg.ud = s;
+    sn_status_t st = sn_engine_new(&s->loop, &ecfg, &s->engine, err);
+    if (st == SN_OK)
+        st = sn_engine_start(s->engine, s->ts, s->order, s->n_order, on_done, err);
+    return st;
 }
 
 sn_status_t sn_scan_run(const sn_scan_cfg_t *cfg, sn_scan_summary_t *sum, sn_error_t *err)
@@ -281,72 +386,68 @@ sn_status_t sn_scan_run(const sn_scan_cfg_t *cfg, sn_scan_summary_t *sum, sn_err
     memset(sum, 0, sizeof *sum);
     scan_t s = {.cfg = cfg, .sum = sum, .tty = isatty(STDERR_FILENO)};
     uint32_t *order = NULL;
-    sn_status_t st = SN_ENOMEM;
+    sn_status_t st = SN_OK;
+
+    uv_loop_init(&s.loop);
+    uv_signal_init(&s.loop, &s.sigint);
+    uv_signal_init(&s.loop, &s.sigterm);
+    uv_timer_init(&s.loop, &s.tick);
+    uv_timer_init(&s.loop, &s.finish);
+    uv_idle_init(&s.loop, &s.feeder);
+    s.sigint.data = s.sigterm.data = s.tick.data = s.finish.data = s.feeder.data = &s;
+
     s.ts = sn_targets_new();
     if (s.ts == NULL) {
-        sn_error_set(err, st, "out of memory");
+        st = sn_error_set(err, SN_ENOMEM, "out of memory");
         goto out;
     }
     if ((st = read_inputs(&s, err)) != SN_OK || (st = make_blocklist(&s, err)) != SN_OK)
         goto out;
-    if (cfg->output != NULL &&
-        (st = sn_output_open(&s.out, cfg->output_format, cfg->output, s.ts, err)) != SN_OK)
-        goto out;
+    if (cfg->enrich_on && !cfg->dry_run) {
+        if ((st = sn_enricher_new(&s.loop, &cfg->enrich, emit_final, &s, &s.enricher, err)) != SN_OK)
+            goto out;
+        sn_enricher_on_idle(s.enricher, on_enricher_idle, &s);
+    }
+    if (cfg->output != NULL) {
+        if ((st = sn_output_open(&s.out, cfg->output_format, cfg->output, s.ts, err)) != SN_OK)
+            goto out;
+        sn_output_set_vantage(s.out, cfg->vantage);
+    }
 
-    /* Blocked targets are written (with the reason) and never probed. */
-    size_t n = sn_targets_count(s.ts), n_probe = 0;
-    order = malloc((n ? n : 1) * sizeof *order);
-    if (order == NULL) {
-        st = sn_error_set(err, SN_ENOMEM, "out of memory for %zu targets", n);
+    if ((st = plan_targets(&s, &order, &s.n_order, err)) != SN_OK)
         goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const sn_target_t *t = sn_targets_at(s.ts, i);
-        const char *why = NULL;
-        if (sn_blocklist_blocked(s.bl, &t->addr, &why)) {
-            sn_result_t r = {.target = t, .blocked = why ? why : "blocked"};
-            sum->blocked++;
-            emit(&s, &r);
-        } else {
-            order[n_probe++] = (uint32_t)i;
-        }
-    }
-    sum->probed = cfg->dry_run ? 0 : n_probe;
+    s.order = order;
     uint64_t seed = cfg->engine.seed ? cfg->engine.seed : uv_hrtime();
-    shuffle(order, n_probe, seed);
+    shuffle(order, s.n_order, seed);
 
     s.start_ns = s.last_ns = uv_hrtime();
+    s.engine_done = true;
     if (cfg->dry_run) {
-        for (size_t i = 0; i < n_probe; i++) {
+        for (size_t i = 0; i < s.n_order; i++) {
             sn_result_t r = {.target = sn_targets_at(s.ts, order[i])};
             emit(&s, &r);
         }
-    } else if (n_probe > 0) {
-        uv_loop_init(&s.loop);
-        uv_signal_init(&s.loop, &s.sigint);
-        uv_signal_init(&s.loop, &s.sigterm);
-        uv_timer_init(&s.loop, &s.tick);
-        s.sigint.data = s.sigterm.data = s.tick.data = &s;
-        sn_engine_cfg_t ecfg = cfg->engine;
-        ecfg.seed = seed;
-        ecfg.on_result = on_result;
-        ecfg.ud = &s;
-        st = sn_engine_new(&s.loop, &ecfg, &s.engine, err);
-        if (st == SN_OK) {
-            uv_signal_start(&s.sigint, on_signal, SIGINT);
-            uv_signal_start(&s.sigterm, on_signal, SIGTERM);
-            uv_timer_start(&s.tick, on_tick, 1000, 1000);
-            st = sn_engine_start(s.engine, s.ts, order, n_probe, on_done, err);
-        }
-        if (st == SN_OK)
-            uv_run(&s.loop, UV_RUN_DEFAULT);
-        if (s.engine != NULL) /* did not finish: a start error */
-            sn_engine_get_stats(s.engine, &s.final);
-        sum->sent = s.final.sent;
-        sum->replies = s.final.replies;
-        sum->probed = s.final.targets_done;
-        close_handles(&s);
+    } else if (cfg->annotate) {
+        s.feeding = s.n_order > 0;
+        if (s.feeding)
+            uv_idle_start(&s.feeder, on_feed);
+    } else if (s.n_order > 0) {
+        s.engine_done = false;
+        if ((st = start_engine(&s, seed, err)) != SN_OK)
+            s.engine_done = true;
     }
+    if (st == SN_OK) {
+        uv_signal_start(&s.sigint, on_signal, SIGINT);
+        uv_signal_start(&s.sigterm, on_signal, SIGTERM);
+        uv_timer_start(&s.tick, on_tick, 1000, 1000);
+        check_finish(&s);
+        uv_run(&s.loop, UV_RUN_DEFAULT);
+    }
+    if (s.engine != NULL && !s.engine_done)
+        sn_engine_get_stats(s.engine, &s.final);
+    sum->sent = s.final.sent;
+    sum->replies = s.final.replies;
+    sum->probed = cfg->dry_run || cfg->annotate ? 0 : s.final.targets_done;
     sum->seconds = (double)(uv_hrtime() - s.start_ns) / 1e9;
     if (st == SN_OK && s.write_status != SN_OK) {
         st = s.write_status;
@@ -354,6 +455,16 @@ sn_status_t sn_scan_run(const sn_scan_cfg_t *cfg, sn_scan_summary_t *sum, sn_err
     }
 
 out:
+    /* Whatever failed, the loop's handles close and what was measured is written. */
+    sn_engine_free(s.engine);
+    sn_enricher_free(s.enricher);
+    uv_close((uv_handle_t *)&s.sigint, NULL);
+    uv_close((uv_handle_t *)&s.sigterm, NULL);
+    uv_close((uv_handle_t *)&s.tick, NULL);
+    uv_close((uv_handle_t *)&s.finish, NULL);
+    uv_close((uv_handle_t *)&s.feeder, NULL);
+    uv_run(&s.loop, UV_RUN_DEFAULT);
+    uv_loop_close(&s.loop);
     if (s.out != NULL) {
         sn_error_t cerr;
         sn_status_t cst = sn_output_close(s.out, &cerr);
@@ -375,7 +486,8 @@ void sn_scan_print_summary(FILE *f, const sn_scan_summary_t *s, const char *outp
             "snprobe: %llu distinct targets from %llu input%s (%llu listings, %llu bad entries "
             "skipped, %llu blocked); probed %llu in %.2f s (%.0f targets/s, %llu probes sent). "
             "Alive: UDP %llu, TCP %llu (%llu on their own port, %llu on a fallback port); "
-            "super-node eligible %llu; UDP replies from another address or port %llu.%s%s%s\n",
+            "super-node eligible %llu; UDP replies from another address or port %llu; "
+            "PTR names for %llu, country for %llu.%s%s%s\n",
             (unsigned long long)s->distinct, (unsigned long long)s->inputs,
             s->inputs == 1 ? "" : "s", (unsigned long long)s->listings,
             (unsigned long long)s->bad, (unsigned long long)s->blocked,
@@ -383,6 +495,7 @@ void sn_scan_print_summary(FILE *f, const sn_scan_summary_t *s, const char *outp
             (unsigned long long)s->udp_alive, (unsigned long long)s->tcp_alive,
             (unsigned long long)s->tcp_alive_own, (unsigned long long)s->tcp_alive_fallback,
             (unsigned long long)s->eligible, (unsigned long long)s->reply_other,
+            (unsigned long long)s->rdns_ok, (unsigned long long)s->geo_known,
             s->interrupted ? " Interrupted: targets not yet started are not in the results." : "",
             output && strcmp(output, "-") != 0 ? " Results: " : "",
             output && strcmp(output, "-") != 0 ? output : "");

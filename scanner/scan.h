@@ -13,6 +13,7 @@
 
 #include "../reports/output.h"
 #include "engine.h"
+#include "enrich.h"
 #include "status.h"
 
 typedef struct sn_scan_cfg {
@@ -28,10 +29,14 @@ typedef struct sn_scan_cfg {
     size_t n_exclude_files;
     const char *output;           /* path or "-"; NULL: no results file */
     sn_output_format_t output_format;
-    bool dry_run;
+    bool dry_run;                 /* write the targets, probe and enrich nothing */
+    bool annotate;                /* probe nothing; enrich and write every target */
     bool progress;                /* progress line on stderr */
     bool quiet;                   /* no bad-entry lines, no progress */
     sn_engine_cfg_t engine;       /* on_result/ud are set by sn_scan_run */
+    bool enrich_on;               /* run the enrichment stage */
+    sn_enrich_cfg_t enrich;
+    const char *vantage;          /* compact vantage recorded in every row, or NULL */
     /* Called for every result besides the sink (bootstrap's table); may be NULL. */
     void (*on_result)(void *ud, const sn_result_t *r);
     void *ud;
@@ -41,6 +46,7 @@ typedef struct sn_scan_summary {
     uint64_t listings, distinct, bad, blocked, probed, inputs;
     uint64_t udp_alive, tcp_alive, tcp_alive_own, tcp_alive_fallback, eligible, reply_other;
     uint64_t sent, replies;
+    uint64_t rdns_ok, geo_known;
     double seconds;
     bool interrupted;
 } sn_scan_summary_t;

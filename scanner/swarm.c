@@ -54,11 +54,11 @@
 #define BATCH 64
 #define DGRAM_MAX 2048
 #define CTRL_MAX 128
-#define RECV_ROUNDS 8          /* batches per readiness callback, for fairness between ports */
-#define ACCEPT_ROUNDS 1024     /* accepts per readiness callback */
-#define FD_RESERVE 64          /* descriptors left for the loop, stdio and accept */
-#define QUEUE_MAX (1u << 22)   /* delayed replies waiting at most */
-#define BPF_MAX_INSNS 4096     /* the kernel's BPF_MAXINSNS for classic filters */
+#define RECV_ROUNDS 8        /* batches per readiness callback, for fairness between ports */
+#define ACCEPT_ROUNDS 1024   /* accepts per readiness callback */
+#define FD_RESERVE 64        /* descriptors left for the loop, stdio and accept */
+#define QUEUE_MAX (1u << 22) /* delayed replies waiting at most */
+#define BPF_MAX_INSNS 4096   /* the kernel's BPF_MAXINSNS for classic filters */
 #define BPF_ACCEPT 0xFFFFFFFFu
 #define BPF_DROP 0u
 #define LISTEN_BACKLOG 65535
@@ -67,7 +67,7 @@ enum { EP_UDP = 1, EP_TCP, EP_TIMER };
 
 /* One node in the lookup table; port 0 marks an empty slot. */
 typedef struct slot {
-    uint32_t ip;   /* IPv4 host order; 0 for ::1 */
+    uint32_t ip; /* IPv4 host order; 0 for ::1 */
     uint16_t port;
     uint8_t beh;
     uint8_t pad;
@@ -83,13 +83,13 @@ typedef struct ep {
     uint8_t kind;
     uint8_t family;
     uint16_t port;
-    bool timestamps;   /* SO_TIMESTAMPNS on: the port has delayed nodes */
-    bool watched;      /* uv_poll_init done: closes through the loop */
+    bool timestamps; /* SO_TIMESTAMPNS on: the port has delayed nodes */
+    bool watched;    /* uv_poll_init done: closes through the loop */
 } ep_t;
 
 typedef struct delayed {
-    uint64_t due_ns;   /* CLOCK_MONOTONIC */
-    int fd;            /* the socket it leaves from */
+    uint64_t due_ns; /* CLOCK_MONOTONIC */
+    int fd;          /* the socket it leaves from */
     uint16_t len;
     sn_addr_t to;
     sn_addr_t from;
@@ -115,13 +115,13 @@ typedef struct out_batch {
 struct sn_swarm {
     uv_loop_t *loop;
     slot_t *table;
-    unsigned shift;    /* 64 - log2(table size) */
+    unsigned shift; /* 64 - log2(table size) */
     size_t mask;
     ep_t *eps;
     size_t n_eps;
     size_t closing;
     bool stopping;
-    int nat_fd[2];     /* [0] IPv4, [1] IPv6; -1 when no nat node needs it */
+    int nat_fd[2]; /* [0] IPv4, [1] IPv6; -1 when no nat node needs it */
     int timer_fd;
     const sn_probe_t **answerers;
     size_t n_answerers;
@@ -164,8 +164,11 @@ static void insert(sn_swarm_t *s, const sn_node_t *n)
     size_t i = slot_index(s, ip, n->addr.port);
     while (s->table[i].port != 0)
         i = (i + 1) & s->mask;
-    s->table[i] = (slot_t){.ip = ip, .port = n->addr.port, .beh = n->behaviour,
-                           .delay_ms = n->delay_ms, .loss = n->loss};
+    s->table[i] = (slot_t){.ip = ip,
+                           .port = n->addr.port,
+                           .beh = n->behaviour,
+                           .delay_ms = n->delay_ms,
+                           .loss = n->loss};
 }
 
 static bool accepts_own_port(uint8_t beh)
@@ -282,8 +285,8 @@ static size_t emit_v6_filter(bool accept, struct sock_filter *p)
         p[2 * w] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
                                                 (uint32_t)(SKF_NET_OFF + 24 + 4 * (int)w));
         /* to the drop at index 9: from index 2w+1, offset 9 - (2w + 2) */
-        p[2 * w + 1] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, w == 3 ? 1u : 0u,
-                                                    0, (uint8_t)(7 - 2 * w));
+        p[2 * w + 1] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, w == 3 ? 1u : 0u, 0,
+                                                    (uint8_t)(7 - 2 * w));
     }
     p[8] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, BPF_ACCEPT);
     p[9] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, BPF_DROP);
@@ -812,7 +815,7 @@ static int cmp_u32(const void *a, const void *b)
 typedef struct plan {
     uint16_t port;
     uint8_t family;
-    bool udp;            /* a UDP socket (some node there is not closed) */
+    bool udp; /* a UDP socket (some node there is not closed) */
     bool timestamps;
     bool tcp;            /* a listener */
     bool v6_accept;      /* IPv6: ::1 accepts */
@@ -824,14 +827,14 @@ typedef struct builder {
     sn_swarm_t *s;
     const sn_population_t *pop;
     uint64_t *keys;
-    uint32_t *ips;         /* scratch: IPv4 addresses of keys, same order; then 443, 80 */
-    uint32_t *fb_ips[2];   /* sorted IPv4 tcp-443-only, tcp-80-only addresses */
+    uint32_t *ips;       /* scratch: IPv4 addresses of keys, same order; then 443, 80 */
+    uint32_t *fb_ips[2]; /* sorted IPv4 tcp-443-only, tcp-80-only addresses */
     size_t fb_n[2];
     bool fb_v6[2];
     uint64_t delay_ports[65536 / 64];
     plan_t *plans;
     size_t n_plans;
-    size_t max_ips;        /* longest accepting list, for the range scratch */
+    size_t max_ips; /* longest accepting list, for the range scratch */
     int rcvbuf;
 } builder_t;
 
@@ -865,7 +868,8 @@ static sn_status_t plan_ports(builder_t *b, size_t *ports, sn_error_t *err)
         if (nd->delay_ms > 0 && answers_udp(nd->behaviour))
             b->delay_ports[nd->addr.port / 64] |= 1ull << (nd->addr.port % 64);
     }
-    qsort(b->keys, n, sizeof *b->keys, cmp_u64);
+    if (n > 1)
+        qsort(b->keys, n, sizeof *b->keys, cmp_u64);
     for (size_t i = 0; i < n; i++)
         b->ips[i] = KEY_IP(b->keys[i]);
 
@@ -890,8 +894,13 @@ static sn_status_t plan_ports(builder_t *b, size_t *ports, sn_error_t *err)
             size_t acc = i;
             while (acc < v4_end && !KEY_ACC(b->keys[acc]))
                 acc++;
-            plan_t p = {.port = port, .family = AF_INET, .udp = true, .timestamps = ts,
-                        .tcp = true, .ips = b->ips + acc, .n_ips = v4_end - acc};
+            plan_t p = {.port = port,
+                        .family = AF_INET,
+                        .udp = true,
+                        .timestamps = ts,
+                        .tcp = true,
+                        .ips = b->ips + acc,
+                        .n_ips = v4_end - acc};
             size_t insns = filter_len(count_ranges(p.ips, p.n_ips));
             if (insns > BPF_MAX_INSNS)
                 return sn_error_set(err, SN_ELIMIT,
@@ -903,8 +912,12 @@ static sn_status_t plan_ports(builder_t *b, size_t *ports, sn_error_t *err)
                 return sn_error_set(err, SN_ENOMEM, "swarm: out of memory");
         }
         if (v4_end < j) {
-            plan_t p = {.port = port, .family = AF_INET6, .udp = true, .timestamps = ts,
-                        .tcp = true, .v6_accept = KEY_ACC(b->keys[v4_end]) != 0};
+            plan_t p = {.port = port,
+                        .family = AF_INET6,
+                        .udp = true,
+                        .timestamps = ts,
+                        .tcp = true,
+                        .v6_accept = KEY_ACC(b->keys[v4_end]) != 0};
             if (push_plan(b, &p) != SN_OK)
                 return sn_error_set(err, SN_ENOMEM, "swarm: out of memory");
         }
@@ -935,8 +948,11 @@ static sn_status_t plan_ports(builder_t *b, size_t *ports, sn_error_t *err)
                     b->fb_ips[f][b->fb_n[f]++] = sn_addr_v4(&nd->addr);
             }
             qsort(b->fb_ips[f], cnt, sizeof(uint32_t), cmp_u32);
-            plan_t p = {.port = fb_port[f], .family = AF_INET, .tcp = true,
-                        .ips = b->fb_ips[f], .n_ips = cnt};
+            plan_t p = {.port = fb_port[f],
+                        .family = AF_INET,
+                        .tcp = true,
+                        .ips = b->fb_ips[f],
+                        .n_ips = cnt};
             size_t insns = filter_len(count_ranges(p.ips, p.n_ips));
             if (insns > BPF_MAX_INSNS)
                 return sn_error_set(err, SN_ELIMIT,
@@ -1004,8 +1020,12 @@ static sn_status_t open_all(builder_t *b, bool nat4, bool nat6, bool timer, sn_e
         const plan_t *p = &b->plans[i];
         if (p->udp) {
             ep_t *ep = &s->eps[s->n_eps];
-            *ep = (ep_t){.swarm = s, .fd = -1, .kind = EP_UDP, .family = p->family,
-                         .port = p->port, .timestamps = p->timestamps};
+            *ep = (ep_t){.swarm = s,
+                         .fd = -1,
+                         .kind = EP_UDP,
+                         .family = p->family,
+                         .port = p->port,
+                         .timestamps = p->timestamps};
             st = open_udp(p->family, p->port, b->rcvbuf, p->timestamps, &ep->fd, err);
             if (st != SN_OK)
                 goto out;
@@ -1018,8 +1038,8 @@ static sn_status_t open_all(builder_t *b, bool nat4, bool nat6, bool timer, sn_e
             else
                 len = emit_v6_filter(p->v6_accept, prog);
             ep_t *ep = &s->eps[s->n_eps];
-            *ep = (ep_t){.swarm = s, .fd = -1, .kind = EP_TCP, .family = p->family,
-                         .port = p->port};
+            *ep =
+                (ep_t){.swarm = s, .fd = -1, .kind = EP_TCP, .family = p->family, .port = p->port};
             st = open_tcp(p->family, p->port, prog, len, &ep->fd, err);
             if (st != SN_OK)
                 goto out;
@@ -1045,8 +1065,8 @@ out:
     return st;
 }
 
-sn_status_t sn_swarm_start(uv_loop_t *loop, const sn_population_t *pop,
-                           const sn_swarm_opts_t *opts, sn_swarm_t **out, sn_error_t *err)
+sn_status_t sn_swarm_start(uv_loop_t *loop, const sn_population_t *pop, const sn_swarm_opts_t *opts,
+                           sn_swarm_t **out, sn_error_t *err)
 {
     builder_t *b = NULL;
     sn_swarm_t *s = NULL;

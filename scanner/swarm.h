@@ -35,21 +35,21 @@
 typedef struct sn_swarm sn_swarm_t;
 
 typedef struct sn_swarm_opts {
-    uint64_t seed;     /* seeds the loss draws (deterministic per arrival order) */
-    int udp_rcvbuf;    /* bytes per UDP socket; 0: chosen from the number of ports */
+    uint64_t seed;  /* seeds the loss draws (deterministic per arrival order) */
+    int udp_rcvbuf; /* bytes per UDP socket; 0: chosen from the number of ports */
 } sn_swarm_opts_t;
 
 typedef struct sn_swarm_stats {
-    size_t nodes;            /* nodes served */
-    size_t ports;            /* distinct node ports (including closed nodes' ports) */
-    size_t sockets;          /* descriptors the swarm holds open */
-    uint64_t udp_requests;   /* datagrams received */
-    uint64_t udp_replies;    /* replies sent, at once or after a delay */
-    uint64_t udp_lost;       /* replies dropped by a node's loss probability */
-    uint64_t udp_delayed;    /* replies queued for a node's delay */
-    uint64_t udp_silent;     /* datagrams not answered: silent node, no node, no probe matched */
-    uint64_t udp_errors;     /* replies that could not be sent (or queued) */
-    uint64_t tcp_accepted;   /* connections accepted (and closed at once) */
+    size_t nodes;          /* nodes served */
+    size_t ports;          /* distinct node ports (including closed nodes' ports) */
+    size_t sockets;        /* descriptors the swarm holds open */
+    uint64_t udp_requests; /* datagrams received */
+    uint64_t udp_replies;  /* replies sent, at once or after a delay */
+    uint64_t udp_lost;     /* replies dropped by a node's loss probability */
+    uint64_t udp_delayed;  /* replies queued for a node's delay */
+    uint64_t udp_silent;   /* datagrams not answered: silent node, no node, no probe matched */
+    uint64_t udp_errors;   /* replies that could not be sent (or queued) */
+    uint64_t tcp_accepted; /* connections accepted (and closed at once) */
 } sn_swarm_stats_t;
 
 /*
@@ -67,8 +67,8 @@ typedef struct sn_swarm_stats {
  * If a failure happens after handles were registered with loop, they are
  * closed and free themselves when the loop next runs.
  */
-sn_status_t sn_swarm_start(uv_loop_t *loop, const sn_population_t *pop,
-                           const sn_swarm_opts_t *opts, sn_swarm_t **out, sn_error_t *err);
+sn_status_t sn_swarm_start(uv_loop_t *loop, const sn_population_t *pop, const sn_swarm_opts_t *opts,
+                           sn_swarm_t **out, sn_error_t *err);
 
 /*
  * Stops serving: closes every handle and descriptor. Memory is freed in the

@@ -58,9 +58,8 @@ static sn_node_t node(const char *ip, uint16_t port, sn_behaviour_t b)
 static void test_population_behaviour_names_round_trip(void **state)
 {
     (void)state;
-    static const char *names[SN_BEH_COUNT_] = {"alive",        "udp-only",    "tcp-only",
-                                               "tcp-443-only", "tcp-80-only", "dead",
-                                               "closed",       "nat"};
+    static const char *names[SN_BEH_COUNT_] = {
+        "alive", "udp-only", "tcp-only", "tcp-443-only", "tcp-80-only", "dead", "closed", "nat"};
     for (unsigned b = 0; b < SN_BEH_COUNT_; b++) {
         sn_behaviour_t got;
         assert_string_equal(sn_behaviour_name((sn_behaviour_t)b), names[b]);
@@ -87,7 +86,9 @@ static void test_population_loads_quoted_crlf_bom_and_extra_columns(void **state
                                "127.200.3.4,033033,closed,60000,1,\n";
     sn_population_t pop;
     sn_error_t err = {{0}};
-    assert_int_equal(sn_population_load(tmp_file(text, sizeof text - 1), &pop, &err), SN_OK);
+    const char *path = tmp_file(text, sizeof text - 1);
+    assert_int_equal(sn_population_load(path, &pop, &err), SN_OK);
+    unlink(path);
     assert_int_equal(pop.count, 3);
 
     sn_node_t want0 = node("127.1.0.5", 40123, SN_BEH_ALIVE);
@@ -111,7 +112,9 @@ static void test_population_header_only_is_an_empty_population(void **state)
     static const char text[] = "address,port,behaviour,delay_ms,loss\n";
     sn_population_t pop;
     sn_error_t err = {{0}};
-    assert_int_equal(sn_population_load(tmp_file(text, sizeof text - 1), &pop, &err), SN_OK);
+    const char *path = tmp_file(text, sizeof text - 1);
+    assert_int_equal(sn_population_load(path, &pop, &err), SN_OK);
+    unlink(path);
     assert_int_equal(pop.count, 0);
     assert_int_equal(sn_population_check(&pop, &err), SN_OK);
     sn_population_free(&pop);
@@ -183,7 +186,9 @@ static void test_population_rejects_nul_byte_and_missing_file(void **state)
     static const char text[] = HDR "127.1.0.1,1000,al\0ive,0,0\n";
     sn_population_t pop;
     sn_error_t err = {{0}};
-    assert_int_equal(sn_population_load(tmp_file(text, sizeof text - 1), &pop, &err), SN_EPARSE);
+    const char *path = tmp_file(text, sizeof text - 1);
+    assert_int_equal(sn_population_load(path, &pop, &err), SN_EPARSE);
+    unlink(path);
     assert_non_null(strstr(err.msg, ":2: NUL"));
     assert_int_equal(sn_population_load("/nonexistent/pop.csv", &pop, &err), SN_ENOTFOUND);
     assert_non_null(strstr(err.msg, "/nonexistent/pop.csv"));
@@ -218,9 +223,16 @@ static void test_population_writes_golden_csv(void **state)
 static void test_population_write_then_load_round_trips(void **state)
 {
     (void)state;
-    sn_popgen_t g = {.count = 3000, .seed = 11, .dead_share = 0.2, .tcp_only_share = 0.1,
-                     .udp_only_share = 0.1, .closed_share = 0.05, .tcp443_share = 0.05,
-                     .tcp80_share = 0.05, .nat_share = 0.1, .delay_ms = 40};
+    sn_popgen_t g = {.count = 3000,
+                     .seed = 11,
+                     .dead_share = 0.2,
+                     .tcp_only_share = 0.1,
+                     .udp_only_share = 0.1,
+                     .closed_share = 0.05,
+                     .tcp443_share = 0.05,
+                     .tcp80_share = 0.05,
+                     .nat_share = 0.1,
+                     .delay_ms = 40};
     sn_population_t pop, back;
     sn_error_t err = {{0}};
     assert_int_equal(sn_population_generate(&g, &pop, &err), SN_OK);
@@ -252,26 +264,40 @@ static void test_population_check_enforces_realisability(void **state)
 {
     (void)state;
     const check_case_t cases[] = {
-        {{node("127.1.0.1", 1000, SN_BEH_ALIVE), node("127.1.0.2", 1000, SN_BEH_CLOSED)}, 2,
-         SN_EINVAL, "127.1.0.2:1000"},
-        {{node("::1", 1000, SN_BEH_DEAD), node("127.1.0.2", 1000, SN_BEH_CLOSED)}, 2, SN_EINVAL,
+        {{node("127.1.0.1", 1000, SN_BEH_ALIVE), node("127.1.0.2", 1000, SN_BEH_CLOSED)},
+         2,
+         SN_EINVAL,
+         "127.1.0.2:1000"},
+        {{node("::1", 1000, SN_BEH_DEAD), node("127.1.0.2", 1000, SN_BEH_CLOSED)},
+         2,
+         SN_EINVAL,
          "closed node needs a port"},
-        {{node("127.1.0.1", 1000, SN_BEH_ALIVE), node("127.1.0.1", 1000, SN_BEH_DEAD)}, 2,
-         SN_EINVAL, "twice"},
+        {{node("127.1.0.1", 1000, SN_BEH_ALIVE), node("127.1.0.1", 1000, SN_BEH_DEAD)},
+         2,
+         SN_EINVAL,
+         "twice"},
         {{node("127.1.0.1", 443, SN_BEH_ALIVE)}, 1, SN_EINVAL, "127.1.0.1:443"},
         {{node("127.1.0.1", 80, SN_BEH_TCP_80_ONLY)}, 1, SN_EINVAL, "ports 443 and 80"},
         {{node("10.1.0.1", 1000, SN_BEH_ALIVE)}, 1, SN_EINVAL, "10.1.0.1:1000"},
-        {{node("127.1.0.1", 1000, SN_BEH_TCP_443_ONLY), node("127.1.0.1", 1001, SN_BEH_DEAD)}, 2,
-         SN_EINVAL, "address no other node uses"},
-        {{node("::1", 1000, SN_BEH_ALIVE), node("::1", 1001, SN_BEH_TCP_80_ONLY)}, 2, SN_EINVAL,
+        {{node("127.1.0.1", 1000, SN_BEH_TCP_443_ONLY), node("127.1.0.1", 1001, SN_BEH_DEAD)},
+         2,
+         SN_EINVAL,
+         "address no other node uses"},
+        {{node("::1", 1000, SN_BEH_ALIVE), node("::1", 1001, SN_BEH_TCP_80_ONLY)},
+         2,
+         SN_EINVAL,
          "[::1]:1001"},
         /* Realisable: a closed node alone, an address on several ports, v4 and ::1 on a port. */
         {{node("127.1.0.1", 1000, SN_BEH_CLOSED), node("127.1.0.2", 1001, SN_BEH_ALIVE),
           node("127.1.0.2", 1002, SN_BEH_DEAD)},
-         3, SN_OK, NULL},
+         3,
+         SN_OK,
+         NULL},
         {{node("127.1.0.1", 1000, SN_BEH_ALIVE), node("::1", 1000, SN_BEH_DEAD),
           node("127.1.0.3", 1001, SN_BEH_TCP_443_ONLY)},
-         3, SN_OK, NULL},
+         3,
+         SN_OK,
+         NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         sn_population_t pop = {(sn_node_t *)cases[i].nodes, cases[i].n};
@@ -316,10 +342,16 @@ static void test_population_expect_follows_the_table(void **state)
 
 /* ---- generating ----------------------------------------------------------------------- */
 
-static const sn_popgen_t mixed_gen = {
-    .count = 20000, .seed = 5, .dead_share = 0.25, .tcp_only_share = 0.1, .udp_only_share = 0.1,
-    .closed_share = 0.05, .tcp443_share = 0.05, .tcp80_share = 0.05, .nat_share = 0.1,
-    .delay_ms = 50};
+static const sn_popgen_t mixed_gen = {.count = 20000,
+                                      .seed = 5,
+                                      .dead_share = 0.25,
+                                      .tcp_only_share = 0.1,
+                                      .udp_only_share = 0.1,
+                                      .closed_share = 0.05,
+                                      .tcp443_share = 0.05,
+                                      .tcp80_share = 0.05,
+                                      .nat_share = 0.1,
+                                      .delay_ms = 50};
 
 static void test_population_generator_is_deterministic_per_seed(void **state)
 {
@@ -453,8 +485,8 @@ static void test_population_generator_keeps_filters_within_budget(void **state)
     (void)state;
     sn_population_t pop;
     sn_error_t err = {{0}};
-    sn_popgen_t one = {.count = 65536, .seed = 3, .dead_share = 0.25, .one_port = 33033,
-                       .tcp443_share = 0.01};
+    sn_popgen_t one = {
+        .count = 65536, .seed = 3, .dead_share = 0.25, .one_port = 33033, .tcp443_share = 0.01};
     assert_int_equal(sn_population_generate(&one, &pop, &err), SN_OK);
     uint32_t *acc = malloc(pop.count * sizeof *acc), *fb = malloc(pop.count * sizeof *fb);
     assert_non_null(acc);

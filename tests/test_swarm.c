@@ -392,7 +392,8 @@ static void test_swarm_silent_nodes_and_strangers_get_no_udp_reply(void **state)
     start_mixed(&f, ports);
 
     int fd = udp_client(AF_INET);
-    const char *silent[] = {"127.10.0.3", "127.10.0.4", "127.10.0.99"}; /* tcp-only, dead, no node */
+    const char *silent[] = {"127.10.0.3", "127.10.0.4",
+                            "127.10.0.99"}; /* tcp-only, dead, no node */
     for (size_t i = 0; i < 3; i++) {
         sn_addr_t a = endpoint(silent[i], ports[0]);
         send_skype(fd, &a, i);
@@ -485,6 +486,67 @@ static void test_swarm_loss_one_drops_every_reply(void **state)
     fx_stop(&f);
     assert_int_equal(f.stats.udp_lost, 4);
     assert_int_equal(f.stats.udp_replies, 0);
+}
+
+/*
+ * Sends 200 requests to a node with loss 0.5, each followed by one to a
+ * loss-free node on the same port; that node's reply marks the moment the
+ * lossy request has been dealt with (one socket keeps order), so nothing waits
+ * for a timeout. Returns how many lossy requests were answered.
+ */
+static int half_lossy_run(void)
+{
+    fixture_t f;
+    uint16_t ports[1] = {free_port()};
+    static const row_t rows[] = {{"127.13.0.1", 0, SN_BEH_ALIVE, 0, 0.5f},
+                                 {"127.13.0.2", 0, SN_BEH_ALIVE, 0, 0.0f}};
+    sn_population_t pop;
+    sn_error_t err = {{0}};
+    make_pop(rows, 2, ports, &pop);
+    if (fx_start(&f, &pop, &err) != SN_OK)
+        fail_msg("swarm start: %s", err.msg);
+    sn_population_free(&pop);
+    int fd = udp_client(AF_INET);
+    sn_addr_t lossy = endpoint("127.13.0.1", ports[0]), marker = endpoint("127.13.0.2", ports[0]);
+    int got = 0;
+    uint8_t buf[64];
+    for (uint64_t t = 0; t < 200; t++) {
+        send_skype(fd, &lossy, t);
+        send_skype(fd, &marker, t);
+        for (;;) {
+            sn_addr_t from;
+            assert_int_equal(recv_within(fd, REPLY_MS, buf, sizeof buf, &from), 11);
+            if (sn_addr_equal(&from, &marker))
+                break;
+            assert_true(sn_addr_equal(&from, &lossy));
+            got++;
+        }
+    }
+    close(fd);
+    fx_stop(&f);
+    assert_int_equal(f.stats.udp_lost + (uint64_t)got, 200);
+    assert_int_equal(f.stats.udp_replies, (uint64_t)got + 200);
+    return got;
+}
+
+static void test_swarm_loss_half_drops_about_half_and_repeats_per_seed(void **state)
+{
+    (void)state;
+    int a = half_lossy_run(), b = half_lossy_run();
+    assert_true(a >= 60 && a <= 140);
+    assert_int_equal(a, b);
+}
+
+static void test_swarm_empty_population_starts_and_stops(void **state)
+{
+    (void)state;
+    fixture_t f;
+    sn_population_t pop = {NULL, 0};
+    sn_error_t err = {{0}};
+    assert_int_equal(fx_start(&f, &pop, &err), SN_OK);
+    fx_stop(&f);
+    assert_int_equal(f.stats.nodes, 0);
+    assert_int_equal(f.stats.sockets, 0);
 }
 
 static void test_swarm_ipv6_loopback_node_replies_from_its_port(void **state)
@@ -582,9 +644,9 @@ static void test_swarm_fallback_ports_answer_only_their_nodes(void **state)
         fail_msg("swarm start: %s", err.msg);
 
     sn_addr_t t[8] = {
-        endpoint("127.11.0.1", 443), endpoint("127.11.0.2", 80),             /* accept */
-        endpoint("127.11.0.1", 80),  endpoint("127.11.0.2", 443),            /* silent */
-        endpoint("127.11.0.3", 443), endpoint("127.11.0.3", 80),             /* silent */
+        endpoint("127.11.0.1", 443),      endpoint("127.11.0.2", 80),       /* accept */
+        endpoint("127.11.0.1", 80),       endpoint("127.11.0.2", 443),      /* silent */
+        endpoint("127.11.0.3", 443),      endpoint("127.11.0.3", 80),       /* silent */
         endpoint("127.11.0.1", ports[0]), endpoint("127.11.0.2", ports[0]), /* silent */
     };
     int res[8];
@@ -719,6 +781,8 @@ int main(void)
         cmocka_unit_test(test_swarm_closed_udp_node_gets_port_unreachable),
         cmocka_unit_test(test_swarm_delayed_node_replies_no_sooner_than_its_delay),
         cmocka_unit_test(test_swarm_loss_one_drops_every_reply),
+        cmocka_unit_test(test_swarm_loss_half_drops_about_half_and_repeats_per_seed),
+        cmocka_unit_test(test_swarm_empty_population_starts_and_stops),
         cmocka_unit_test(test_swarm_ipv6_loopback_node_replies_from_its_port),
         cmocka_unit_test(test_swarm_tcp_accepting_nodes_complete_the_handshake),
         cmocka_unit_test(test_swarm_tcp_silent_nodes_leave_connect_pending),

@@ -1,0 +1,208 @@
+/*
+ * Enrichment stage (see enrich.h). A result that waits for DNS is copied into
+ * a parked record whose address is the lookup's callback argument; records are
+ * recycled through a free list, so a long scan allocates only up to the
+ * largest number parked at once.
+ */
+#include "enrich.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../data/blocklist.h"
+#include "../data/rdns.h"
+
+typedef struct parked {
+    sn_result_t r;
+    sn_enrichment_t en;
+    struct parked *next_free;
+} parked_t;
+
+struct sn_enricher {
+    sn_enrich_cfg_t cfg;
+    sn_emit_fn emit;
+    void *ud;
+    sn_rdns_t *rdns;
+    sn_geo_t *geo;
+    sn_classify_t *cls;
+    sn_blocklist_t *special; /* special-purpose ranges, for the RFC 6303 rule */
+    parked_t *free_list;
+    size_t parked;
+    void (*idle_fn)(void *);
+    void *idle_ud;
+};
+
+sn_status_t sn_enricher_new(uv_loop_t *loop, const sn_enrich_cfg_t *cfg, sn_emit_fn emit,
+                            void *ud, sn_enricher_t **out, sn_error_t *err)
+{
+    *out = NULL;
+    sn_enricher_t *en = calloc(1, sizeof *en);
+    if (en == NULL)
+        return sn_error_set(err, SN_ENOMEM, "out of memory");
+    en->cfg = *cfg;
+    en->emit = emit;
+    en->ud = ud;
+    sn_status_t st = SN_OK;
+    en->geo = sn_geo_new();
+    en->cls = sn_classify_new();
+    en->special = sn_blocklist_new();
+    if (en->geo == NULL || en->cls == NULL || en->special == NULL) {
+        st = sn_error_set(err, SN_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < cfg->n_geo_files; i++)
+        if ((st = sn_geo_add_file(en->geo, cfg->geo_files[i], err)) != SN_OK)
+            goto fail;
+    if (cfg->geo_defaults) {
+        size_t added = 0;
+        if ((st = sn_geo_add_defaults(en->geo, NULL, &added, err)) != SN_OK)
+            goto fail;
+    }
+    if (cfg->rdns != SN_RDNS_NONE) {
+        sn_rdns_opts_t ro = {.servers = cfg->dns_servers, .n_servers = cfg->n_dns_servers,
+                             .timeout_ms = cfg->dns_timeout_ms, .tries = cfg->dns_tries,
+                             .max_inflight = cfg->dns_inflight};
+        if ((st = sn_rdns_new(loop, &ro, &en->rdns, err)) != SN_OK)
+            goto fail;
+    }
+    *out = en;
+    return SN_OK;
+fail:
+    sn_enricher_free(en);
+    return st;
+}
+
+/* Geography, AS and classes: everything that needs no waiting. */
+static void finish(sn_enricher_t *en, sn_result_t *r, sn_enrichment_t *x)
+{
+    const sn_addr_t *a = &r->target->addr;
+    if (sn_geo_count(en->geo) > 0) {
+        sn_geo_lookup(en->geo, a, &x->geo);
+        x->geo_known = true;
+    }
+    /* The first PTR name is the one judged; the others are kept as received. */
+    char first[256] = "";
+    if (x->ptr[0] != '\0') {
+        size_t n = strcspn(x->ptr, " ");
+        if (n >= sizeof first)
+            n = sizeof first - 1;
+        memcpy(first, x->ptr, n);
+        first[n] = '\0';
+    }
+    x->class_known = first[0] != '\0' || x->geo.as_org[0] != '\0';
+    sn_classify(en->cls, first[0] ? first : NULL, a, x->geo.as_org, &x->cls);
+    r->enrich = x;
+    en->emit(en->ud, r);
+}
+
+static void on_ptr(void *ud, const sn_addr_t *addr, sn_rdns_status_t st, const char *const *names,
+                   size_t n_names)
+{
+    (void)addr;
+    parked_t *p = ud;
+    sn_enricher_t *en = (sn_enricher_t *)p->r.enrich; /* parked: the owner rides here */
+    p->en.rdns_status = sn_rdns_status_name(st);
+    size_t len = 0;
+    bool valid = n_names > 0;
+    for (size_t i = 0; i < n_names; i++) {
+        size_t n = strlen(names[i]);
+        if (len + n + (len ? 1 : 0) >= sizeof p->en.ptr)
+            break; /* whole names only */
+        if (len)
+            p->en.ptr[len++] = ' ';
+        memcpy(p->en.ptr + len, names[i], n);
+        len += n;
+        valid = valid && sn_hostname_valid(names[i]);
+    }
+    p->en.ptr[len] = '\0';
+    p->en.ptr_valid = valid;
+    finish(en, &p->r, &p->en);
+    p->next_free = en->free_list;
+    en->free_list = p;
+    if (--en->parked == 0 && en->idle_fn != NULL)
+        en->idle_fn(en->idle_ud);
+}
+
+static bool wants_rdns(const sn_enricher_t *en, const sn_result_t *r)
+{
+    if (en->rdns == NULL || r->blocked != NULL)
+        return false;
+    if (en->cfg.rdns == SN_RDNS_ALIVE && r->udp.outcome != SN_OUTCOME_ALIVE &&
+        r->tcp.outcome != SN_OUTCOME_ALIVE)
+        return false;
+    if (en->cfg.n_dns_servers == 0 && sn_blocklist_blocked(en->special, &r->target->addr, NULL))
+        return false; /* RFC 6303: not for public resolvers */
+    return true;
+}
+
+void sn_enricher_submit(sn_enricher_t *en, const sn_result_t *r)
+{
+    if (!wants_rdns(en, r)) {
+        sn_result_t copy = *r;
+        sn_enrichment_t x;
+        memset(&x, 0, sizeof x);
+        x.rdns_status = "skipped";
+        finish(en, &copy, &x);
+        return;
+    }
+    parked_t *p = en->free_list;
+    if (p != NULL)
+        en->free_list = p->next_free;
+    else
+        p = malloc(sizeof *p);
+    if (p == NULL) {
+        sn_result_t copy = *r;
+        sn_enrichment_t x;
+        memset(&x, 0, sizeof x);
+        x.rdns_status = "error";
+        finish(en, &copy, &x);
+        return;
+    }
+    p->r = *r;
+    memset(&p->en, 0, sizeof p->en);
+    p->r.enrich = (const sn_enrichment_t *)en; /* until the answer: who owns the record */
+    if (sn_rdns_lookup(en->rdns, &r->target->addr, on_ptr, p) != SN_OK) {
+        p->en.rdns_status = "error";
+        finish(en, &p->r, &p->en);
+        p->next_free = en->free_list;
+        en->free_list = p;
+        return;
+    }
+    en->parked++;
+}
+
+size_t sn_enricher_parked(const sn_enricher_t *en)
+{
+    return en != NULL ? en->parked : 0;
+}
+
+void sn_enricher_on_idle(sn_enricher_t *en, void (*fn)(void *ud), void *ud)
+{
+    en->idle_fn = fn;
+    en->idle_ud = ud;
+}
+
+size_t sn_enricher_sources(const sn_enricher_t *en, const char **out, size_t cap)
+{
+    size_t n = sn_geo_count(en->geo);
+    for (size_t i = 0; i < n && i < cap; i++)
+        out[i] = sn_geo_source(en->geo, i);
+    return n;
+}
+
+void sn_enricher_free(sn_enricher_t *en)
+{
+    if (en == NULL)
+        return;
+    en->idle_fn = NULL;
+    sn_rdns_close(en->rdns); /* pending lookups end as "cancelled", through on_ptr */
+    while (en->free_list != NULL) {
+        parked_t *p = en->free_list;
+        en->free_list = p->next_free;
+        free(p);
+    }
+    sn_geo_free(en->geo);
+    sn_classify_free(en->cls);
+    sn_blocklist_free(en->special);
+    free(en);
+}

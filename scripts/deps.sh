@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what snprobe needs on Debian 12, only what is missing (run as root).
+#   scripts/deps.sh          build and run: compiler, CMake, the libraries
+#   scripts/deps.sh --test   also the real servers and tools the test suite uses
+set -euo pipefail
+
+build_pkgs=(build-essential cmake pkg-config libuv1-dev libc-ares-dev libmaxminddb-dev
+  libcsv-dev libexpat1-dev libsqlite3-dev libcmocka-dev libpsl-dev publicsuffix)
+test_pkgs=(dnsmasq unbound coturn nmap iptables nftables iproute2 libmaxmind-db-writer-perl
+  python3 time procps)
+
+want=("${build_pkgs[@]}")
+[ "${1:-}" = "--test" ] && want+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+  echo "snprobe: missing Debian packages: ${missing[*]}" >&2
+  echo "snprobe: run this script as root (or: sudo apt-get install ${missing[*]})" >&2
+  exit 1
+fi
+echo "snprobe: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# Services some packages start on install (dnsmasq, unbound, coturn) are not
+# used: the tests start their own instances on unprivileged loopback ports.
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+for svc in dnsmasq unbound coturn; do
+  if command -v service >/dev/null 2>&1; then service "$svc" stop >/dev/null 2>&1 || true; fi
+done

@@ -1,0 +1,165 @@
+# Shared helpers of the end-to-end tests (tests/e2e_*.sh), sourced by each.
+#
+# A test calls e2e_init NAME "$@" first: it checks its tools (python3), makes
+# a scratch directory $TMP, and installs an EXIT trap that stops every swarm
+# the test started (by the process ids it recorded, never by name) and
+# removes $TMP unless E2E_KEEP=1. Checks call ok/fail; e2e_finish turns the
+# failure count into the exit status (77 is CTest's "skipped").
+#
+# Swarms bind 0.0.0.0:PORT for every port of their population, so two swarms
+# (or any other loopback server) on one port cannot coexist, and a `closed`
+# node on a port someone else holds would be misreported. Hence: every swarm
+# of these tests runs under one lock file (so that ctest -j does not make
+# them meet), populations are checked for busy ports before the swarm starts,
+# and a population whose swarm fails to bind is generated again with another
+# seed.
+
+E2E_FAILS=0
+E2E_SWARMS=()
+E2E_LOCK_FD=
+
+# e2e_init NAME SNPROBE: sets NAME, SNPROBE, SRC, LIB, TMP.
+e2e_init() {
+    NAME=$1
+    SNPROBE=${2:-}
+    if [ -z "$SNPROBE" ] || [ ! -x "$SNPROBE" ]; then
+        echo "$NAME: usage: bash tests/$NAME.sh /path/to/snprobe (got '${SNPROBE}')" >&2
+        exit 2
+    fi
+    SNPROBE=$(cd "$(dirname "$SNPROBE")" && pwd)/$(basename "$SNPROBE")
+    SRC=${SN_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+    LIB=$SRC/tests/lib
+    if ! command -v python3 >/dev/null; then
+        echo "$NAME: python3 is missing: skipped"
+        exit 77
+    fi
+    TMP=$(mktemp -d "/tmp/$NAME.XXXXXX")
+    trap e2e_cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+
+e2e_cleanup() {
+    local pid
+    for pid in "${E2E_SWARMS[@]}"; do
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -TERM "$pid" 2>/dev/null
+            wait "$pid" 2>/dev/null
+        fi
+    done
+    if [ "${E2E_KEEP:-0}" = 1 ]; then
+        echo "$NAME: scratch files kept in $TMP"
+    else
+        rm -rf "$TMP"
+    fi
+}
+
+log() { echo "$NAME: $*"; }
+
+ok() { echo "ok   - $*"; }
+
+fail() {
+    echo "FAIL - $*"
+    E2E_FAILS=$((E2E_FAILS + 1))
+}
+
+# check DESCRIPTION COMMAND...: ok when the command succeeds, else fail.
+check() {
+    local what=$1
+    shift
+    if "$@"; then ok "$what"; else fail "$what"; fi
+}
+
+# Prints a file (indented) to explain a failure.
+show() {
+    local f
+    for f in "$@"; do
+        echo "  --- $f:"
+        if [ -f "$f" ]; then head -c 3000 "$f" | sed 's/^/  | /'; echo; fi
+    done
+}
+
+e2e_finish() {
+    if [ "$E2E_FAILS" -ne 0 ]; then
+        echo "$NAME: $E2E_FAILS check(s) failed"
+        exit 1
+    fi
+    echo "$NAME: all checks passed"
+    exit 0
+}
+
+is_root() { [ "$(id -u)" -eq 0 ]; }
+
+# Holds the swarm lock (see above) until the test exits; waits up to 10 min.
+e2e_lock_swarms() {
+    command -v flock >/dev/null || return 0
+    exec {E2E_LOCK_FD}>"/tmp/snprobe-e2e-swarm.lock"
+    if ! flock -w 600 "$E2E_LOCK_FD"; then
+        echo "$NAME: could not get /tmp/snprobe-e2e-swarm.lock in 10 minutes" >&2
+        exit 1
+    fi
+}
+
+# swarm_start POP.csv PREFIX: starts `snprobe swarm` in the background with
+# stdout in PREFIX.out and stderr in PREFIX.err, waits (up to 60 s) for its
+# "ready" line, and sets SWARM_PID. Returns 1 if it exits or stays silent.
+swarm_start() {
+    local pop=$1 prefix=$2 i
+    "$SNPROBE" swarm --population "$pop" >"$prefix.out" 2>"$prefix.err" &
+    SWARM_PID=$!
+    E2E_SWARMS+=("$SWARM_PID")
+    for ((i = 0; i < 600; i++)); do
+        if grep -q "ready" "$prefix.out" 2>/dev/null; then
+            return 0
+        fi
+        if ! kill -0 "$SWARM_PID" 2>/dev/null; then
+            wait "$SWARM_PID" 2>/dev/null
+            return 1
+        fi
+        sleep 0.1
+    done
+    kill -TERM "$SWARM_PID" 2>/dev/null
+    wait "$SWARM_PID" 2>/dev/null
+    return 1
+}
+
+# swarm_stop: SIGTERM to the last swarm started; sets SWARM_RC to its exit
+# status (0 when it stopped cleanly).
+swarm_stop() {
+    SWARM_RC=0
+    if kill -0 "$SWARM_PID" 2>/dev/null; then
+        kill -TERM "$SWARM_PID"
+    fi
+    wait "$SWARM_PID" 2>/dev/null || SWARM_RC=$?
+}
+
+# pop_swarm POP.csv LIST.txt EDIT SEED -- POPULATION-ARGS...: generates a
+# population with `snprobe population`, runs the edit command EDIT on it
+# (a shell function or ":"), checks that its closed nodes' ports are free, and
+# starts its swarm (prefix POP without .csv). On a busy port, tries again with
+# the next seed, up to 5 times. Sets SWARM_PID.
+pop_swarm() {
+    local pop=$1 list=$2 edit=$3 seed=$4 try
+    shift 5
+    for ((try = 0; try < 5; try++)); do
+        if ! "$SNPROBE" population --seed $((seed + try)) "$@" -o "$pop" --list "$list" \
+            >"$TMP/population.log" 2>&1; then
+            show "$TMP/population.log"
+            return 1
+        fi
+        $edit "$pop" || return 1
+        if ! python3 "$LIB/pop.py" ports-free "$pop"; then
+            log "population with seed $((seed + try)) meets a busy port: trying another seed"
+            continue
+        fi
+        if swarm_start "$pop" "${pop%.csv}"; then
+            return 0
+        fi
+        if grep -qi "in use" "${pop%.csv}.err"; then
+            log "swarm could not bind (port in use): trying another seed"
+            continue
+        fi
+        show "${pop%.csv}.err"
+        return 1
+    done
+    return 1
+}
