@@ -34,13 +34,17 @@ static const char *const expected_names[] = {
     "last_seen",  "flags",        "blocked",       "udp_probe",   "udp_outcome",
     "udp_rtt_us", "udp_attempts", "observed_addr", "reply_from",  "tcp_outcome",
     "tcp_rtt_us", "tcp_port",     "tcp_attempts",  "reach_class", "sn_eligible",
+    "vantage",    "rdns_status",  "ptr",           "ptr_valid",   "country",
+    "continent",  "asn",          "as_org",        "edu",         "edu_source",
+    "addr_kind",  "dyn_rule",     "geo_source",
 };
 #define NFIELDS (sizeof expected_names / sizeof expected_names[0])
 
 static const char golden_header[] =
     "address,port,seen_count,sources,first_seen,last_seen,flags,blocked,udp_probe,"
     "udp_outcome,udp_rtt_us,udp_attempts,observed_addr,reply_from,tcp_outcome,tcp_rtt_us,"
-    "tcp_port,tcp_attempts,reach_class,sn_eligible\n";
+    "tcp_port,tcp_attempts,reach_class,sn_eligible,vantage,rdns_status,ptr,ptr_valid,country,"
+    "continent,asn,as_org,edu,edu_source,addr_kind,dyn_rule,geo_source\n";
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -143,12 +147,26 @@ static sn_result_t golden_result(const sn_target_t *t)
     r.tcp.attempts = 3;
     r.tcp.port = 443;
     r.tcp.rtt_us = 23456;
+    /* A hostile PTR name and an AS name with a quote and a comma: both must be escaped. */
+    static sn_enrichment_t en = {
+        .rdns_status = "ok",
+        .ptr = "=cmd.example.edu host2.example.edu",
+        .ptr_valid = false,
+        .geo_known = true,
+        .geo = {.country = "US", .continent = "NA", .asn = 64500,
+                .as_org = "Example \"Uni\", Inc", .source = "test.mmdb"},
+        .class_known = true,
+        .cls = {.edu = true, .edu_source = "ptr", .dyn = SN_DYN_STATIC, .dyn_rule = "named-host"},
+    };
+    r.enrich = &en;
     return r;
 }
 
 static const char golden_csv_row[] =
     "198.51.100.7,33033,4,\"hosts.xml;harvest,2024\",1700000000,1700003600,0x1f,,skype-udp,"
-    "alive,12345,2,203.0.113.5:40001,198.51.100.8:33034,alive,23456,443,3,udp+tcp-443,0\n";
+    "alive,12345,2,203.0.113.5:40001,198.51.100.8:33034,alive,23456,443,3,udp+tcp-443,0,,ok,"
+    "\"=cmd.example.edu host2.example.edu\",0,US,NA,64500,\"Example \"\"Uni\"\", Inc\",1,ptr,"
+    "static,named-host,test.mmdb\n";
 
 static const char golden_json_row[] =
     "{\"address\":\"198.51.100.7\",\"port\":33033,\"seen_count\":4,"
@@ -158,7 +176,11 @@ static const char golden_json_row[] =
     "\"udp_attempts\":2,\"observed_addr\":\"203.0.113.5:40001\","
     "\"reply_from\":\"198.51.100.8:33034\",\"tcp_outcome\":\"alive\",\"tcp_rtt_us\":23456,"
     "\"tcp_port\":443,\"tcp_attempts\":3,\"reach_class\":\"udp+tcp-443\","
-    "\"sn_eligible\":false}\n";
+    "\"sn_eligible\":false,\"vantage\":null,\"rdns_status\":\"ok\","
+    "\"ptr\":\"=cmd.example.edu host2.example.edu\",\"ptr_valid\":false,\"country\":\"US\","
+    "\"continent\":\"NA\",\"asn\":64500,\"as_org\":\"Example \\\"Uni\\\", Inc\",\"edu\":true,"
+    "\"edu_source\":\"ptr\",\"addr_kind\":\"static\",\"dyn_rule\":\"named-host\","
+    "\"geo_source\":\"test.mmdb\"}\n";
 
 /* Writes the given results to a fresh file and returns its bytes. */
 static char *write_rows(sn_output_format_t fmt, const sn_targets_t *ts, const sn_result_t *rs,
@@ -502,7 +524,8 @@ static void test_csv_blocked_target_leaves_probe_columns_empty(void **state)
     size_t len;
     char *b = write_rows(SN_OUTPUT_CSV, ts, &r, 1, &len);
 
-    static const char want[] = "10.1.2.3,33033,1,in.txt,,,,private (RFC 1918),,,,,,,,,,,,\n";
+    static const char want[] =
+        "10.1.2.3,33033,1,in.txt,,,,private (RFC 1918),,,,,,,,,,,,,,,,,,,,,,,,,\n";
     size_t hl = strlen(golden_header);
     assert_int_equal(len, hl + strlen(want));
     assert_memory_equal(b + hl, want, strlen(want));
@@ -590,7 +613,7 @@ static void test_csv_sources_join_in_order_and_semicolon_becomes_comma(void **st
     r.target = sn_targets_find(ts2, &a);
     size_t len;
     char *b = write_rows(SN_OUTPUT_CSV, ts2, &r, 1, &len);
-    assert_string_equal(b + strlen(golden_header), "198.51.100.2,443,1,\"-\",,,,,,,,,,,,,,,,\n");
+    assert_string_equal(b + strlen(golden_header), "198.51.100.2,443,1,\"-\",,,,,,,,,,,,,,,,,,,,,,,,,,,,,\n");
     free(b);
     sn_targets_free(ts2);
     sn_targets_free(ts);
@@ -657,7 +680,10 @@ static void test_observed_without_port_and_ipv6_reply_from(void **state)
         "\"udp_attempts\":1,\"observed_addr\":\"203.0.113.9\","
         "\"reply_from\":\"[2001:db8::8]:5000\",\"tcp_outcome\":\"filtered\","
         "\"tcp_rtt_us\":null,\"tcp_port\":33033,\"tcp_attempts\":2,"
-        "\"reach_class\":\"udp-only\",\"sn_eligible\":false}\n";
+        "\"reach_class\":\"udp-only\",\"sn_eligible\":false,"
+        "\"vantage\":null,\"rdns_status\":null,\"ptr\":null,\"ptr_valid\":null,\"country\":null,"
+        "\"continent\":null,\"asn\":null,\"as_org\":null,\"edu\":null,\"edu_source\":null,"
+        "\"addr_kind\":null,\"dyn_rule\":null,\"geo_source\":null}\n";
     assert_int_equal(len, strlen(want));
     assert_memory_equal(b, want, len);
     free(b);
@@ -696,8 +722,11 @@ static void test_ndjson_not_probed_writes_nulls_and_eligible_true_when_direct(vo
                               "\"udp_outcome\":null,\"udp_rtt_us\":null,\"udp_attempts\":null,"
                               "\"observed_addr\":null,\"reply_from\":null,\"tcp_outcome\":null,"
                               "\"tcp_rtt_us\":null,\"tcp_port\":null,\"tcp_attempts\":null,"
-                              "\"reach_class\":null,\"sn_eligible\":null}\n"));
-    assert_non_null(strstr(b, "\"reach_class\":\"udp+tcp\",\"sn_eligible\":true}\n"));
+                              "\"reach_class\":null,\"sn_eligible\":null,"
+        "\"vantage\":null,\"rdns_status\":null,\"ptr\":null,\"ptr_valid\":null,\"country\":null,"
+        "\"continent\":null,\"asn\":null,\"as_org\":null,\"edu\":null,\"edu_source\":null,"
+        "\"addr_kind\":null,\"dyn_rule\":null,\"geo_source\":null}\n"));
+    assert_non_null(strstr(b, "\"reach_class\":\"udp+tcp\",\"sn_eligible\":true,\"vantage\":null"));
     free(b);
     sn_targets_free(ts);
 }

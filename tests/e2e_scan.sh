@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# End to end: a swarm of about 3000 loopback nodes with every behaviour of
+# data/population.h (the 443/80 ones only when the swarm can bind those
+# ports), some of them delaying their UDP replies by 200 ms and some losing
+# every reply, scanned as a user would. Every target's outcomes, answering
+# TCP port, reply_from, reach class and eligibility must be what the
+# population prescribes (tests/lib/check_results.py), delayed nodes must show
+# their delay in udp_rtt_us, the NDJSON output of the same scan must say the
+# same, an IPv6 population on ::1 must be classified right, and
+# `snprobe bootstrap --list` must print its table with the live nodes alive.
+#
+# Usage: bash tests/e2e_scan.sh /path/to/snprobe
+set -uo pipefail
+source "${SN_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}/tests/lib/e2e.sh"
+e2e_init e2e_scan "${1:-}"
+e2e_lock_swarms
+
+MIX=dead=0.2,tcp-only=0.1,udp-only=0.1,closed=0.05,nat=0.1
+low_ports=0
+if is_root || [ "$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start 2>/dev/null || echo 1024)" -le 80 ]; then
+    low_ports=1
+    MIX=$MIX,tcp-443-only=0.04,tcp-80-only=0.04
+else
+    log "cannot bind ports 443/80: the tcp-443-only and tcp-80-only behaviours are left out"
+fi
+
+# 40 alive and 10 nat nodes answer after 200 ms; 30 alive and 10 udp-only
+# nodes lose every UDP reply (so UDP is filtered for them).
+edit_pop() {
+    python3 "$LIB/pop.py" edit "$1" --delay alive:40:200 --delay nat:10:200 \
+        --loss alive:30:1.0 --loss udp-only:10:1.0
+}
+
+POP=$TMP/pop.csv
+LIST=$TMP/list.txt
+if ! pop_swarm "$POP" "$LIST" edit_pop 101 -- --count 3000 --mix "$MIX"; then
+    fail "the swarm for the population starts"
+    e2e_finish
+fi
+ok "swarm ready: $(cat "$TMP/pop.out")"
+
+SCAN=(--allow 127.0.0.0/8 --rate 20000 --timeout 500 --retries 1)
+
+# --- CSV ---
+"$SNPROBE" scan "${SCAN[@]}" -o "$TMP/res.csv" "$LIST" >"$TMP/scan.out" 2>"$TMP/scan.err"
+rc=$?
+check "scan exits 0 (got $rc)" [ "$rc" -eq 0 ]
+[ "$rc" -eq 0 ] || show "$TMP/scan.err"
+if python3 "$LIB/check_results.py" "$POP" "$TMP/res.csv" --retries 1 --rtt-tolerance-ms 50 \
+    >"$TMP/check.csv.txt"; then
+    ok "every CSV row matches the population: $(tail -1 "$TMP/check.csv.txt")"
+else
+    fail "CSV results match the population"
+    cat "$TMP/check.csv.txt"
+fi
+check "the summary counts 3000 distinct targets, all probed" \
+    grep -q "3000 distinct targets.*probed 3000" "$TMP/scan.err"
+check "results go to the file, not to stdout" [ ! -s "$TMP/scan.out" ]
+check "no .tmp file is left behind" [ ! -e "$TMP/res.csv.tmp" ]
+
+# --- NDJSON of the same scan ---
+"$SNPROBE" scan -q "${SCAN[@]}" --output-format ndjson -o "$TMP/res.ndjson" "$LIST" \
+    2>"$TMP/scan-ndjson.err"
+rc=$?
+check "NDJSON scan exits 0 (got $rc)" [ "$rc" -eq 0 ]
+if python3 "$LIB/check_results.py" "$POP" "$TMP/res.ndjson" --format ndjson --retries 1 \
+    --rtt-tolerance-ms 50 >"$TMP/check.ndjson.txt"; then
+    ok "every NDJSON line parses and matches the population: $(tail -1 "$TMP/check.ndjson.txt")"
+else
+    fail "NDJSON results match the population"
+    cat "$TMP/check.ndjson.txt"
+fi
+check "-q prints nothing on stderr" [ ! -s "$TMP/scan-ndjson.err" ]
+
+# --- bootstrap --list: 10 alive (undelayed, lossless) and 5 dead nodes ---
+python3 - "$POP" "$TMP/boot.txt" "$TMP/boot-expect.txt" <<'EOF'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+alive = [r for r in rows if r["behaviour"] == "alive" and r["delay_ms"] == "0"
+         and float(r["loss"]) == 0][:10]
+dead = [r for r in rows if r["behaviour"] == "dead"][:5]
+with open(sys.argv[2], "w") as f, open(sys.argv[3], "w") as g:
+    for r in alive + dead:
+        f.write(f"{r['address']}:{r['port']}\n")
+        g.write(f"{r['address']}:{r['port']} {r['behaviour']}\n")
+EOF
+"$SNPROBE" bootstrap --list "$TMP/boot.txt" --allow 127.0.0.0/8 --timeout 500 --retries 1 -q \
+    >"$TMP/boot.out" 2>"$TMP/boot.err"
+rc=$?
+check "bootstrap --list exits 0 (got $rc)" [ "$rc" -eq 0 ]
+if python3 - "$TMP/boot-expect.txt" "$TMP/boot.out" <<'EOF'; then
+import sys
+want = dict(l.split() for l in open(sys.argv[1]))
+lines = open(sys.argv[2]).read().splitlines()
+bad = 0
+if not lines or lines[0].split()[:3] != ["node", "udp", "udp_rtt_ms"]:
+    print("  no table header: %r" % (lines[:1],)); bad += 1
+seen = {}
+for l in lines[1:]:
+    f = l.split()
+    if f and f[0] in want:
+        seen[f[0]] = f
+for node, beh in want.items():
+    f = seen.get(node)
+    if f is None:
+        print(f"  {node} ({beh}): no row"); bad += 1
+    elif beh == "alive" and not (f[1] == "alive" and f[3] == "alive"
+                                 and f[5] == node.rsplit(":", 1)[1]):
+        print(f"  {node} (alive): row {f}"); bad += 1
+    elif beh == "dead" and not (f[1] == "filtered" and f[3] == "filtered"):
+        print(f"  {node} (dead): row {f}"); bad += 1
+if len(lines) - 1 != len(want):
+    print(f"  {len(lines) - 1} rows for {len(want)} nodes"); bad += 1
+sys.exit(1 if bad else 0)
+EOF
+    ok "bootstrap prints a table with the 10 alive nodes alive and the 5 dead filtered"
+else
+    fail "bootstrap table"
+    show "$TMP/boot.out" "$TMP/boot.err"
+fi
+
+swarm_stop
+check "the swarm stops cleanly on SIGTERM (exit $SWARM_RC)" [ "$SWARM_RC" -eq 0 ]
+check "the swarm prints its counters when it stops" grep -q "UDP requests" "$TMP/pop.err"
+
+# --- IPv6 on ::1 ---
+POP6=$TMP/pop6.csv
+if python3 "$LIB/pop.py" loopback6 "$POP6" "$TMP/list6.txt" alive udp-only tcp-only dead closed nat &&
+    swarm_start "$POP6" "$TMP/pop6"; then
+    "$SNPROBE" scan -q --allow ::1/128 --timeout 500 --retries 1 -o "$TMP/res6.csv" \
+        "$TMP/list6.txt" 2>"$TMP/scan6.err"
+    rc=$?
+    check "IPv6 scan exits 0 (got $rc)" [ "$rc" -eq 0 ]
+    if python3 "$LIB/check_results.py" "$POP6" "$TMP/res6.csv" --retries 1 >"$TMP/check6.txt"; then
+        ok "IPv6 rows match: $(tail -1 "$TMP/check6.txt")"
+    else
+        fail "IPv6 results match the population"
+        cat "$TMP/check6.txt"
+        show "$TMP/res6.csv" "$TMP/scan6.err"
+    fi
+    swarm_stop
+else
+    if ! python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+        log "no IPv6 loopback here: IPv6 part skipped"
+    else
+        fail "the IPv6 swarm starts"
+        show "$TMP/pop6.err"
+    fi
+fi
+
+e2e_finish
