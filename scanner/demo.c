@@ -8,7 +8,9 @@
  */
 #include "demo.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -20,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../data/geo.h"
 #include "scan.h"
 
 extern char **environ;
@@ -89,6 +92,221 @@ sn_status_t sn_demo_parse_mix(const char *mix, sn_popgen_t *gen, sn_error_t *err
     return SN_OK;
 }
 
+/* ---- the population's identity ---- */
+
+/*
+ * Who the demo's nodes are, drawn from the studies' figures so that every
+ * statistic of the report means something offline: the continent split (US
+ * 83.7%, Asia 8.9%, Europe 7.1%), 35% academic hosts, 58% dynamic addresses,
+ * no dominant AS (documentation AS numbers, RFC 5398), and a seen-count
+ * distribution whose top 20 nodes hold about 44% of all listings.
+ */
+typedef struct org {
+    const char *cc;      /* country */
+    bool academic;
+    uint32_t asn;
+    const char *name;    /* AS organisation */
+    const char *domain;  /* where its hosts' PTR names live */
+} org_t;
+
+static const org_t orgs[] = {
+    {"US", true, 64496, "Lakeside University", "lakeside.edu"},
+    {"US", true, 64497, "Northfield Institute of Technology", "northfield-tech.edu"},
+    {"US", true, 64498, "Riverton State University", "riverton.edu"},
+    {"US", true, 64499, "Hillcrest College", "hillcrest.edu"},
+    {"US", true, 64500, "Bayview University", "bayview.edu"},
+    {"US", false, 64501, "CableLink Communications", "cablelink.example.net"},
+    {"US", false, 64502, "FastWave Broadband", "fastwave.example.com"},
+    {"US", false, 64503, "Prairie Telephone", "prairietel.example.net"},
+    {"US", false, 64504, "Summit Internet", "summit-isp.example.net"},
+    {"US", false, 64505, "Coastal Fiber", "coastalfiber.example.com"},
+    {"US", false, 64506, "Metro Online", "metro-online.example.net"},
+    {"GB", true, 64507, "University of Avonford", "avonford.ac.uk"},
+    {"GB", false, 64508, "Albion Telecom", "albiontel.example.co.uk"},
+    {"JP", true, 64509, "Kitayama University", "kitayama-u.ac.jp"},
+    {"JP", false, 64510, "Sakura Net", "sakura-net.example.jp"},
+    {"CN", true, 64511, "Huaxi University", "huaxi.edu.cn"},
+    {"CN", false, 65536, "Dragon Telecom", "dragontel.example.cn"},
+    {"KR", true, 65537, "Hanbit University", "hanbit.ac.kr"},
+    {"KR", false, 65538, "Hangang Broadband", "hangang-bb.example.kr"},
+    {"TW", true, 65539, "Formosa Tech University", "formosa-tech.edu.tw"},
+    {"TW", false, 65540, "Island Net", "islandnet.example.tw"},
+    {"SG", false, 65541, "Lion City Networks", "lioncity.example.sg"},
+    {"IN", false, 65542, "Ganga Telecom", "gangatel.example.in"},
+    {"DE", false, 65543, "Rheinnetz", "rheinnetz.example.de"},
+    {"FR", false, 65544, "Reseau Lumiere", "lumiere.example.fr"},
+    {"NL", false, 65545, "Polder Internet", "polder.example.nl"},
+    {"SE", false, 65546, "Nordljus Bredband", "nordljus.example.se"},
+    {"AU", true, 65547, "University of Wattle Creek", "wattlecreek.edu.au"},
+    {"AU", false, 65548, "Outback Online", "outback.example.au"},
+    {"BR", false, 65549, "Rede Tropical", "tropical.example.br"},
+};
+#define N_ORGS (sizeof orgs / sizeof orgs[0])
+
+/* Country shares in per-mille of nodes: US 83.7%, Asia 8.9%, Europe 7.1%, rest 0.3%. */
+static const struct {
+    const char *cc;
+    unsigned permille;
+} countries[] = {
+    {"US", 837}, {"CN", 30}, {"JP", 20}, {"KR", 15}, {"TW", 10}, {"SG", 7}, {"IN", 7},
+    {"DE", 20},  {"GB", 18}, {"FR", 12}, {"NL", 10}, {"SE", 11}, {"AU", 2}, {"BR", 1},
+};
+
+static uint64_t xs(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+static double unit(uint64_t *x)
+{
+    return (double)(xs(x) >> 11) / 9007199254740992.0;
+}
+
+static const char *draw_country(uint64_t *x)
+{
+    unsigned r = (unsigned)(xs(x) % 1000), acc = 0;
+    for (size_t i = 0; i < sizeof countries / sizeof countries[0]; i++) {
+        acc += countries[i].permille;
+        if (r < acc)
+            return countries[i].cc;
+    }
+    return "US";
+}
+
+/* A random organisation of country cc that is (or is not) academic; NULL if none. */
+static const org_t *draw_org(uint64_t *x, const char *cc, bool academic)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < N_ORGS; i++)
+        n += strcmp(orgs[i].cc, cc) == 0 && orgs[i].academic == academic;
+    if (n == 0)
+        return NULL;
+    size_t k = (size_t)(xs(x) % n);
+    for (size_t i = 0; i < N_ORGS; i++)
+        if (strcmp(orgs[i].cc, cc) == 0 && orgs[i].academic == academic && k-- == 0)
+            return &orgs[i];
+    return NULL;
+}
+
+typedef struct ident {
+    uint32_t seen;
+    const org_t *org;
+    bool dynamic;
+    char ptr[96];
+} ident_t;
+
+/* Seen-counts: a flat head and a steep tail (top 20 about 44% of listings for a few
+ * thousand nodes, as in the studies), over a random ranking of the nodes. */
+static void draw_seen_counts(ident_t *id, size_t n, uint64_t *x)
+{
+    uint32_t *rank = malloc((n ? n : 1) * sizeof *rank);
+    if (rank == NULL) {
+        for (size_t i = 0; i < n; i++)
+            id[i].seen = 1;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t j = (size_t)(xs(x) % (i + 1));
+        rank[i] = rank[j];
+        rank[j] = (uint32_t)i;
+    }
+    for (size_t r = 0; r < n; r++) {
+        double v = r < 100 ? 20000.0 * pow((double)r + 1, -0.9)
+                           : 20000.0 * pow(100, -0.9) * pow(((double)r + 1) / 100.0, -1.5);
+        id[rank[r]].seen = v < 1 ? 1 : (uint32_t)v;
+    }
+    free(rank);
+}
+
+static void draw_identity(const sn_population_t *pop, uint64_t seed, ident_t *id)
+{
+    uint64_t x = seed * 0x9E3779B97F4A7C15ull | 1;
+    draw_seen_counts(id, pop->count, &x);
+    /* Academic share among the nodes of countries that have academic suffixes,
+     * chosen so that 35% of all nodes are academic. */
+    const double edu_share = 0.35 / 0.9315;
+    for (size_t i = 0; i < pop->count; i++) {
+        const char *cc = draw_country(&x);
+        const org_t *o = NULL;
+        if (unit(&x) < edu_share)
+            o = draw_org(&x, cc, true);
+        if (o == NULL)
+            o = draw_org(&x, cc, false);
+        id[i].org = o;
+        id[i].dynamic = unit(&x) < 0.58;
+        unsigned k = (unsigned)i + 1;
+        if (o->academic)
+            snprintf(id[i].ptr, sizeof id[i].ptr, id[i].dynamic ? "dhcp-%u.resnet.%s"
+                                                                : "srv-%u.cs.%s",
+                     k, o->domain);
+        else
+            snprintf(id[i].ptr, sizeof id[i].ptr, id[i].dynamic ? "dyn-%u.pool.%s"
+                                                                : "static-%u.biz.%s",
+                     k, o->domain);
+    }
+}
+
+static int by_addr(const void *a, const void *b)
+{
+    const sn_node_t *x = *(const sn_node_t *const *)a, *y = *(const sn_node_t *const *)b;
+    return memcmp(x->addr.ip, y->addr.ip, 16);
+}
+
+/*
+ * Writes the identity and the files that serve it: identity.csv (the ground
+ * truth), geo-country.csv and geo-asn.csv (ip-location-db range tables for
+ * the nodes' addresses) and ptr.hosts (PTR names, for dnsmasq).
+ */
+static sn_status_t write_identity(const sn_population_t *pop, const ident_t *id, const char *dir,
+                                  sn_error_t *err)
+{
+    char path[4096];
+    FILE *f[4] = {NULL};
+    static const char *const names[4] = {"identity.csv", "geo-country.csv", "geo-asn.csv",
+                                         "ptr.hosts"};
+    sn_status_t st = SN_OK;
+    const sn_node_t **byaddr = malloc((pop->count ? pop->count : 1) * sizeof *byaddr);
+    if (byaddr == NULL)
+        return sn_error_set(err, SN_ENOMEM, "out of memory");
+    for (int k = 0; k < 4 && st == SN_OK; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[k]);
+        if ((f[k] = fopen(path, "w")) == NULL)
+            st = sn_error_set(err, SN_EIO, "%s: %s", path, strerror(errno));
+    }
+    if (st == SN_OK) {
+        fprintf(f[0], "address,port,seen_count,country,continent,asn,as_org,ptr,edu,addr_kind\n");
+        for (size_t i = 0; i < pop->count; i++) {
+            char a[SN_ADDR_STRLEN];
+            sn_addr_format(&pop->nodes[i].addr, a, sizeof a, false);
+            const org_t *o = id[i].org;
+            fprintf(f[0], "%s,%u,%u,%s,%s,%u,%s,%s,%d,%s\n", a, pop->nodes[i].addr.port,
+                    id[i].seen, o->cc, sn_continent_of(o->cc), o->asn, o->name, id[i].ptr,
+                    o->academic, id[i].dynamic ? "dynamic" : "static");
+            fprintf(f[3], "%s %s\n", a, id[i].ptr);
+            byaddr[i] = &pop->nodes[i];
+        }
+        /* Range tables are sorted by address, one /32 per node. */
+        qsort(byaddr, pop->count, sizeof *byaddr, by_addr);
+        for (size_t i = 0; i < pop->count; i++) {
+            size_t n = (size_t)(byaddr[i] - pop->nodes);
+            char a[SN_ADDR_STRLEN];
+            sn_addr_format(&byaddr[i]->addr, a, sizeof a, false);
+            if (i > 0 && memcmp(byaddr[i]->addr.ip, byaddr[i - 1]->addr.ip, 16) == 0)
+                continue; /* two nodes on one address: one range */
+            fprintf(f[1], "%s,%s,%s\n", a, a, id[n].org->cc);
+            fprintf(f[2], "%s,%s,%u,%s\n", a, a, id[n].org->asn, id[n].org->name);
+        }
+    }
+    for (int k = 0; k < 4; k++)
+        if (f[k] != NULL && (ferror(f[k]) | fclose(f[k])) != 0 && st == SN_OK)
+            st = sn_error_set(err, SN_EIO, "%s/%s: write error", dir, names[k]);
+    free(byaddr);
+    return st;
+}
+
 /* ---- harvests ---- */
 
 typedef struct ranked {
@@ -102,25 +320,22 @@ static int by_count_desc(const void *a, const void *b)
     return x->count != y->count ? (x->count < y->count ? 1 : -1) : (x->node < y->node ? -1 : 1);
 }
 
-sn_status_t sn_demo_write_harvests(const sn_population_t *pop, const char *dir, uint64_t seed,
-                                   sn_error_t *err)
+/*
+ * harvest-1.txt lists every node once; harvest-2.csv carries the rest of each
+ * node's seen-count in its count column, split over seven harvesters'
+ * labels; shared.xml is a Skype 1.x host cache of the 200 most-listed nodes
+ * (a listing of its own). Summed, a node's seen_count is 1 + (count - 1) + (1
+ * if in the host cache): identity.csv's seen_count is written to match.
+ */
+static sn_status_t write_harvests(const sn_population_t *pop, ident_t *id, const char *dir,
+                                  sn_error_t *err)
 {
     char path[4096];
     ranked_t *rk = malloc((pop->count ? pop->count : 1) * sizeof *rk);
     if (rk == NULL)
         return sn_error_set(err, SN_ENOMEM, "out of memory");
-    /* Seen-counts follow a Zipf law over a random ranking of the nodes: a few
-     * nodes (long-lived, well-connected) are in nearly every harvest. */
-    uint64_t x = seed * 2654435761u + 1;
-    for (size_t i = 0; i < pop->count; i++) {
-        rk[i].node = (uint32_t)i;
-        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        size_t j = (size_t)(x % (i + 1));
-        rk[i] = rk[j];
-        rk[j].node = (uint32_t)i;
-    }
-    for (size_t r = 0; r < pop->count; r++)
-        rk[r].count = (uint32_t)fmax(1.0, floor(4000.0 / pow((double)r + 1, 1.2)));
+    for (size_t i = 0; i < pop->count; i++)
+        rk[i] = (ranked_t){(uint32_t)i, id[i].seen};
     qsort(rk, pop->count, sizeof *rk, by_count_desc);
 
     FILE *txt = NULL, *csv = NULL, *xml = NULL;
@@ -145,10 +360,10 @@ sn_status_t sn_demo_write_harvests(const sn_population_t *pop, const char *dir, 
         sn_addr_format(addr, a, sizeof a, false);
         sn_addr_format(addr, ap, sizeof ap, true);
         fprintf(txt, "%s\n", ap);
-        /* harvest 1 already lists every node once */
-        if (rk[r].count > 1)
-            fprintf(csv, "%s,%u,%u,harvester-%zu\n", a, addr->port, rk[r].count - 1, r % 7 + 1);
-        if (r < 200)
+        uint32_t rest = rk[r].count - 1 - (r < 200 && rk[r].count > 1);
+        if (rest > 0)
+            fprintf(csv, "%s,%u,%u,harvester-%zu\n", a, addr->port, rest, r % 7 + 1);
+        if (r < 200 && rk[r].count > 1)
             fprintf(xml, "        <_%zu>%s</_%zu>\n", r + 1, ap, r + 1);
     }
     fprintf(xml, "      </HostCache>\n    </Connection>\n  </Lib>\n</config>\n");
@@ -162,6 +377,20 @@ out:
     if (xml && fclose(xml) != 0 && st == SN_OK)
         st = sn_error_set(err, SN_EIO, "%s: write error", dir);
     free(rk);
+    return st;
+}
+
+sn_status_t sn_demo_write_inputs(const sn_population_t *pop, const char *dir, uint64_t seed,
+                                 sn_error_t *err)
+{
+    ident_t *id = calloc(pop->count ? pop->count : 1, sizeof *id);
+    if (id == NULL)
+        return sn_error_set(err, SN_ENOMEM, "out of memory");
+    draw_identity(pop, seed, id);
+    sn_status_t st = write_identity(pop, id, dir, err);
+    if (st == SN_OK)
+        st = write_harvests(pop, id, dir, err);
+    free(id);
     return st;
 }
 
@@ -209,10 +438,73 @@ static sn_status_t start_swarm(const char *exe, const char *pop_path, pid_t *pid
     return sn_error_set(err, SN_ESYS, "the swarm did not become ready (see its message above)");
 }
 
-static void stop_swarm(pid_t pid)
+static void stop_child(pid_t pid)
 {
+    if (pid <= 0)
+        return;
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
+}
+
+/* ---- dnsmasq, serving the nodes' PTR names ---- */
+
+static const char *find_dnsmasq(void)
+{
+    static const char *const where[] = {"/usr/sbin/dnsmasq", "/usr/bin/dnsmasq",
+                                        "/usr/local/sbin/dnsmasq"};
+    for (size_t i = 0; i < sizeof where / sizeof where[0]; i++)
+        if (access(where[i], X_OK) == 0)
+            return where[i];
+    return NULL;
+}
+
+/* Binds 127.0.0.1:port over UDP: 0 if it is free, -1 if taken or on error. */
+static int try_bind(uint16_t *port)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(*port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof sa;
+    int rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+    if (rc == 0 && getsockname(fd, (struct sockaddr *)&sa, &sl) == 0)
+        *port = ntohs(sa.sin_port);
+    close(fd);
+    return rc;
+}
+
+/*
+ * Starts dnsmasq on a free loopback port, answering PTR queries from the
+ * hosts file only (nothing is forwarded anywhere). Returns its pid, or 0 when
+ * dnsmasq is not installed or did not come up (the demo goes on without PTR).
+ */
+static pid_t start_dnsmasq(const char *hosts, uint16_t *port)
+{
+    const char *exe = find_dnsmasq();
+    *port = 0;
+    if (exe == NULL || try_bind(port) != 0)
+        return 0;
+    char port_opt[32], hosts_opt[4200];
+    snprintf(port_opt, sizeof port_opt, "--port=%u", *port);
+    snprintf(hosts_opt, sizeof hosts_opt, "--addn-hosts=%s", hosts);
+    char *argv[] = {(char *)exe, port_opt, hosts_opt, "--listen-address=127.0.0.1",
+                    "--bind-interfaces", "--no-resolv", "--no-hosts", "--keep-in-foreground",
+                    "--conf-file=/dev/null", "--pid-file=", "--log-facility=/dev/null",
+                    "--local=/127.in-addr.arpa/", NULL};
+    pid_t pid;
+    if (posix_spawn(&pid, exe, NULL, NULL, argv, environ) != 0)
+        return 0;
+    for (int i = 0; i < 100; i++) { /* up when its port is taken, within 5 s */
+        uint16_t p = *port;
+        if (try_bind(&p) != 0)
+            return pid;
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            return 0;
+        usleep(50000);
+    }
+    stop_child(pid);
+    return 0;
 }
 
 /* Ports below 1024 need root or a lowered ip_unprivileged_port_start. */
@@ -264,7 +556,7 @@ sn_status_t sn_demo_run(const sn_demo_cfg_t *cfg, sn_error_t *err)
     if (st == SN_OK)
         st = sn_population_write(&pop, pop_path, err);
     if (st == SN_OK)
-        st = sn_demo_write_harvests(&pop, cfg->out_dir, gen.seed, err);
+        st = sn_demo_write_inputs(&pop, cfg->out_dir, gen.seed, err);
     sn_population_free(&pop);
     if (st != SN_OK)
         return st;
@@ -272,17 +564,35 @@ sn_status_t sn_demo_run(const sn_demo_cfg_t *cfg, sn_error_t *err)
     pid_t swarm;
     if ((st = start_swarm(cfg->self_exe, pop_path, &swarm, err)) != SN_OK)
         return st;
-    if (!cfg->quiet)
+    char hosts[4096], geo_cc[4096], geo_as[4096], dns[32];
+    snprintf(hosts, sizeof hosts, "%s/ptr.hosts", cfg->out_dir);
+    snprintf(geo_cc, sizeof geo_cc, "%s/geo-country.csv", cfg->out_dir);
+    snprintf(geo_as, sizeof geo_as, "%s/geo-asn.csv", cfg->out_dir);
+    uint16_t dns_port;
+    pid_t dnsmasq = start_dnsmasq(hosts, &dns_port);
+    snprintf(dns, sizeof dns, "127.0.0.1:%u", dns_port);
+    if (!cfg->quiet) {
         fprintf(stderr, "snprobe demo: %u nodes on loopback, population in %s\n", cfg->count,
                 pop_path);
+        if (dnsmasq > 0)
+            fprintf(stderr, "snprobe demo: PTR names served by dnsmasq on %s\n", dns);
+        else
+            fprintf(stderr, "snprobe demo: dnsmasq is not installed (or did not start): "
+                            "no PTR names, so no academic or dynamic/static classes\n");
+    }
 
     const char *inputs[] = {in1, in2, in3};
     const char *allow[] = {"127.0.0.0/8"};
+    const char *geo_files[] = {geo_cc, geo_as};
+    const char *dns_servers[] = {dns};
     sn_scan_cfg_t sc = {
         .inputs = inputs, .n_inputs = 3, .allow = allow, .n_allow = 1, .output = results,
         .output_format = SN_OUTPUT_CSV, .progress = cfg->progress, .quiet = cfg->quiet,
         .enrich_on = true,
-        .enrich = {.rdns = SN_RDNS_NONE, .geo_defaults = true, .max_parked = 50000},
+        .enrich = {.rdns = dnsmasq > 0 ? SN_RDNS_ALIVE : SN_RDNS_NONE,
+                   .dns_servers = dns_servers, .n_dns_servers = 1, .dns_timeout_ms = 2000,
+                   .dns_tries = 2, .dns_inflight = 200,
+                   .geo_files = geo_files, .n_geo_files = 2, .max_parked = 50000},
         .engine = {.rate = 50000, .max_inflight = 20000, .timeout_ms = 1000, .retries = 1,
                    .fallback_ports = {443, 80}, .n_fallback = 2, .seed = gen.seed},
     };
@@ -290,7 +600,8 @@ sn_status_t sn_demo_run(const sn_demo_cfg_t *cfg, sn_error_t *err)
     sn_scan_summary_t sum;
     if (st == SN_OK)
         st = sn_scan_run(&sc, &sum, err);
-    stop_swarm(swarm);
+    stop_child(swarm);
+    stop_child(dnsmasq);
     if (st == SN_OK)
         sn_scan_print_summary(stderr, &sum, results);
     return st;

@@ -18,13 +18,15 @@ void sn_demo_default_mix(sn_popgen_t *gen);
 sn_status_t sn_demo_parse_mix(const char *mix, sn_popgen_t *gen, sn_error_t *err);
 
 /*
- * Writes the population's harvested lists into dir: harvest-1.txt (every
- * node, plain ip:port), harvest-2.csv (ip,port,count with a skewed count:
- * a few nodes are listed very often), shared.xml (a Skype 1.x host cache of
- * the 200 most-listed nodes). Deterministic for a seed.
+ * Writes what the demo scans and what it knows: the population's identity
+ * (identity.csv: seen-count, country, continent, AS, PTR name, academic,
+ * dynamic/static per node), the range tables and PTR names that serve it
+ * (geo-country.csv, geo-asn.csv, ptr.hosts), and the harvests a study would
+ * have collected (harvest-1.txt, harvest-2.csv, shared.xml) whose listings
+ * add up to each node's seen-count. Deterministic for a seed.
  */
-sn_status_t sn_demo_write_harvests(const sn_population_t *pop, const char *dir, uint64_t seed,
-                                   sn_error_t *err);
+sn_status_t sn_demo_write_inputs(const sn_population_t *pop, const char *dir, uint64_t seed,
+                                 sn_error_t *err);
 
 typedef struct sn_demo_cfg {
     const char *out_dir;
