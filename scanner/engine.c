@@ -335,16 +335,19 @@ static bool start_target(sn_engine_t *e)
 
 /* ---- the pump ---- */
 
-static void arm_timer(sn_engine_t *e, uint64_t now)
+/*
+ * One timer serves both waits: the earliest deadline, and (when the pump
+ * stopped for want of tokens, not of capacity) the next token. Waiting for
+ * capacity needs no timer: a completion pumps again.
+ */
+static void arm_timer(sn_engine_t *e, uint64_t now, bool token_limited)
 {
     uint64_t next = UINT64_MAX;
     if (e->udp_dl.len > 0)
         next = e->udp_dl.v[e->udp_dl.head].at_ns;
     if (e->tcp_dl.len > 0 && e->tcp_dl.v[e->tcp_dl.head].at_ns < next)
         next = e->tcp_dl.v[e->tcp_dl.head].at_ns;
-    bool work = e->udp_ready.len > 0 || e->tcp_ready.len > 0 ||
-                (!e->stopping && !e->paused && e->next_target < e->n_targets);
-    if (work && !e->idle_on) {
+    if (token_limited && !e->idle_on) {
         uint64_t w = now + sn_pace_wait_ns(&e->pace, now);
         if (w < next)
             next = w;
@@ -408,10 +411,15 @@ void sn_engine_pump(sn_engine_t *e)
     if (e->closing)
         return; /* a result callback ended the scan */
 
-    /* More to send and tokens left: come back after the loop has polled. */
-    bool more = !e->stopping && sent == avail && avail == PUMP_MAX;
-    set_idle(e, more);
-    arm_timer(e, now);
+    /* The loop ended on the token budget, with something still sendable? Then
+     * either the batch cap was hit (come back after the loop has polled) or
+     * the bucket is empty (come back when a token is due). */
+    bool sendable = (e->udp_ready.len > 0 && !sn_udp_blocked(e, e->udp_ready.v[e->udp_ready.head])) ||
+                    (e->tcp_ready.len > 0 && !tcp_full && e->tcp_inflight < e->st.tcp_cap) ||
+                    (!e->paused && e->next_target < e->n_targets && e->free_job != SN_NO_INDEX);
+    bool token_limited = !e->stopping && sent == avail && sendable;
+    set_idle(e, token_limited && avail == PUMP_MAX);
+    arm_timer(e, now, token_limited);
 }
 
 static void on_timer(uv_timer_t *t)
