@@ -191,6 +191,7 @@ static void udp_fail(sn_engine_t *e, uint32_t j, sn_outcome_t o)
 }
 
 static void flush_sock(sn_engine_t *e, udp_sock_t *s);
+static void handle_icmp(sn_engine_t *e, udp_sock_t *s);
 
 int sn_udp_queue(sn_engine_t *e, uint32_t j)
 {
@@ -227,6 +228,7 @@ int sn_udp_queue(sn_engine_t *e, uint32_t j)
 static void flush_sock(sn_engine_t *e, udp_sock_t *s)
 {
     unsigned off = 0;
+    bool retried = false;
     while (off < s->nbatch) {
         uint64_t rt = sn_realtime_ns(), mono = sn_now_ns();
         int r = sendmmsg(s->fd, &s->msg[off], s->nbatch - off, 0);
@@ -238,6 +240,7 @@ static void flush_sock(sn_engine_t *e, udp_sock_t *s)
                             mono + e->timeout_ns);
             }
             off += (unsigned)r;
+            retried = false;
             continue;
         }
         if (errno == EAGAIN || errno == ENOBUFS) {
@@ -250,11 +253,22 @@ static void flush_sock(sn_engine_t *e, udp_sock_t *s)
         }
         if (errno == EINTR)
             continue;
+        /* With IP_RECVERR, an ICMP error that arrived for an earlier datagram is
+         * reported by the next send on the socket: consume it and try again. Only
+         * when the same datagram fails twice is the error its own. */
+        int er = errno;
+        if (!retried && (er == ECONNREFUSED || er == EHOSTUNREACH || er == ENETUNREACH ||
+                         er == EHOSTDOWN)) {
+            retried = true;
+            handle_icmp(e, s);
+            continue;
+        }
+        retried = false;
         /* This datagram cannot be sent at all (no route, refused by a local
          * firewall): an outcome for its target, not an error of the scan. */
         uint32_t j = s->job[off];
-        sn_outcome_t o = errno == ENETUNREACH || errno == EHOSTUNREACH || errno == EPERM ||
-                                 errno == EACCES
+        sn_outcome_t o = er == ENETUNREACH || er == EHOSTUNREACH || er == EPERM || er == EACCES ||
+                                 er == EHOSTDOWN
                              ? SN_OUTCOME_UNREACHABLE
                              : SN_OUTCOME_ERROR;
         off++;
