@@ -25,15 +25,25 @@
  * Runs and single nodes are laid out in a random order with random gaps over
  * 127.1.0.1 .. 127.254.255.254, and the rows keep the random order in which
  * behaviours and ports were drawn, so the file does not read as sorted.
+ *
+ * Node addresses are loopback only, with one exception for the network-
+ * namespace lab (tests/e2e_lab.sh), where the swarm plays nodes behind a real
+ * NAT: the documentation ranges of RFC 5737 (192.0.2.0/24, 198.51.100.0/24,
+ * 203.0.113.0/24) are accepted when SN_SWARM_ALLOW_DOC=1 is set AND the
+ * process runs inside a named network namespace (one that `ip netns add`
+ * created, found under /run/netns). Both are needed so that neither a stray
+ * variable on a real host nor a namespace alone makes the swarm claim them.
  */
 #include "population.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define HEADER_COLS 5
 #define MAX_LINE 4096
@@ -243,6 +253,57 @@ static bool loopback_ok(const sn_addr_t *a)
     return a->family == AF_INET6 && memcmp(a->ip, v6_loop, 16) == 0;
 }
 
+/* RFC 5737 documentation ranges: 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24. */
+static bool doc_range(const sn_addr_t *a)
+{
+    if (a->family != AF_INET)
+        return false;
+    uint32_t net = sn_addr_v4(a) & 0xFFFFFF00u;
+    return net == 0xC0000200u || net == 0xC6336400u || net == 0xCB007100u;
+}
+
+/* True when this process's network namespace is one of those under /run/netns. */
+static bool in_named_netns(void)
+{
+    struct stat self;
+    if (stat("/proc/self/ns/net", &self) != 0)
+        return false;
+    DIR *d = opendir("/run/netns");
+    if (d == NULL)
+        return false;
+    bool found = false;
+    struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL) {
+        char path[300];
+        struct stat st;
+        if (e->d_name[0] == '.' ||
+            snprintf(path, sizeof path, "/run/netns/%s", e->d_name) >= (int)sizeof path)
+            continue;
+        found = stat(path, &st) == 0 && st.st_dev == self.st_dev && st.st_ino == self.st_ino;
+    }
+    closedir(d);
+    return found;
+}
+
+/* Documentation addresses are node addresses only in the lab (see the top of the file). */
+static bool doc_allowed(const sn_addr_t *a)
+{
+    const char *v = getenv("SN_SWARM_ALLOW_DOC");
+    return doc_range(a) && v != NULL && strcmp(v, "1") == 0 && in_named_netns();
+}
+
+static bool node_addr_ok(const sn_addr_t *a)
+{
+    return loopback_ok(a) || doc_allowed(a);
+}
+
+static const char *node_addr_why(const sn_addr_t *a)
+{
+    return doc_range(a) ? "address is in a documentation range, which the swarm serves only "
+                          "inside a named network namespace with SN_SWARM_ALLOW_DOC=1"
+                        : "address is not in 127.0.0.0/8 or ::1 (the swarm serves loopback only)";
+}
+
 /* Parses one data row into n; *why gets a static reason on failure. */
 static sn_status_t parse_row(const field_t *f, sn_node_t *n, const char **why)
 {
@@ -254,8 +315,8 @@ static sn_status_t parse_row(const field_t *f, sn_node_t *n, const char **why)
         *why = "address is not an IP literal";
         return SN_EPARSE;
     }
-    if (!loopback_ok(&n->addr)) {
-        *why = "address is not in 127.0.0.0/8 or ::1 (the swarm serves loopback only)";
+    if (!node_addr_ok(&n->addr)) {
+        *why = node_addr_why(&n->addr);
         return SN_EPARSE;
     }
     if (sn_addr_parse_port(f[1].s, f[1].len, &port, why) != SN_OK) {
@@ -487,8 +548,10 @@ sn_status_t sn_population_check(const sn_population_t *pop, sn_error_t *err)
         return sn_error_set(err, SN_EINVAL, "population: none given");
     for (size_t i = 0; i < pop->count; i++) {
         const sn_node_t *n = &pop->nodes[i];
-        if (!loopback_ok(&n->addr))
-            return node_fail(err, SN_EINVAL, n, i, "not in 127.0.0.0/8 or ::1");
+        if (!node_addr_ok(&n->addr))
+            return node_fail(err, SN_EINVAL, n, i,
+                             doc_range(&n->addr) ? node_addr_why(&n->addr)
+                                                 : "not in 127.0.0.0/8 or ::1");
         if (n->addr.port == 0)
             return node_fail(err, SN_EINVAL, n, i, "port 0");
         if (n->addr.port == 443 || n->addr.port == 80)

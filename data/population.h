@@ -5,7 +5,10 @@
  *   address,port,behaviour,delay_ms,loss
  *   127.1.0.5,40123,alive,0,0
  *
- * address is in 127.0.0.0/8 or ::1 (the swarm serves loopback only); delay_ms
+ * address is in 127.0.0.0/8 or ::1 (the swarm serves loopback only; the
+ * network-namespace lab also uses the documentation ranges 192.0.2.0/24,
+ * 198.51.100.0/24 and 203.0.113.0/24, accepted only when SN_SWARM_ALLOW_DOC=1
+ * is set and the process runs inside a namespace made by `ip netns add`); delay_ms
  * delays UDP replies; loss is the probability (0..1) that a UDP reply is lost.
  * Further columns are ignored, so that a generated population can carry its
  * own ground truth (for example seen_count) for later stages.

@@ -20,6 +20,7 @@
 #include "scanner/demo.h"
 #include "scanner/scan.h"
 #include "scanner/swarm.h"
+#include "scanner/vantage.h"
 
 #define SN_VERSION "0.1.0"
 
@@ -145,6 +146,22 @@ static int run_scan(const sn_cli_t *cli)
                      cli->output_format);
         return usage(&err);
     }
+    char vtext[256] = "";
+    if (cli->vantage_from != NULL || cli->stun != NULL) {
+        sn_vantage_t v;
+        sn_status_t vst;
+        if (cli->vantage_from != NULL) {
+            vst = sn_vantage_load(cli->vantage_from, &v, &err);
+        } else {
+            sn_vantage_cfg_t vc = {.stun = cli->stun, .timeout_ms = (unsigned)cli->timeout,
+                                   .retries = (unsigned)cli->retries};
+            vst = sn_vantage_discover(&vc, &v, &err);
+        }
+        if (vst != SN_OK)
+            return fail(&err);
+        sn_vantage_format(&v, vtext, sizeof vtext);
+        sc.vantage = vtext;
+    }
     if (sn_scan_parse_plan(cli->probes, &sc.engine, &err) != SN_OK ||
         sn_scan_parse_ports(cli->fallback_ports, &sc.engine, &err) != SN_OK ||
         enrich_config(cli, &sc, &err) != SN_OK)
@@ -164,6 +181,29 @@ static int run_scan(const sn_cli_t *cli)
         return fail(&err);
     if (!cli->quiet)
         sn_scan_print_summary(stderr, &sum, sc.output);
+    return 0;
+}
+
+static int run_vantage(const sn_cli_t *cli)
+{
+    sn_error_t err = {{0}};
+    if (cli->stun == NULL) {
+        sn_error_set(&err, SN_EINVAL, "vantage needs --stun HOST[:PORT]");
+        return usage(&err);
+    }
+    sn_output_format_t fmt;
+    if (sn_output_format_parse(cli->output_format, &fmt) != SN_OK) {
+        sn_error_set(&err, SN_EINVAL, "--output-format: '%s' is not csv or ndjson",
+                     cli->output_format);
+        return usage(&err);
+    }
+    sn_vantage_cfg_t vc = {.stun = cli->stun, .timeout_ms = (unsigned)cli->timeout,
+                           .retries = (unsigned)cli->retries};
+    sn_vantage_t v;
+    sn_status_t st = sn_vantage_discover(&vc, &v, &err);
+    if (st != SN_OK)
+        return fail(&err);
+    sn_vantage_print(stdout, &v, fmt == SN_OUTPUT_NDJSON);
     return 0;
 }
 
@@ -311,6 +351,7 @@ int main(int argc, char **argv)
         case SN_CMD_SWARM: rc = run_swarm(&cli); break;
         case SN_CMD_POPULATION: rc = run_population(&cli); break;
         case SN_CMD_DEMO: rc = run_demo(&cli, argv[0]); break;
+        case SN_CMD_VANTAGE: rc = run_vantage(&cli); break;
         }
     }
     sn_cli_free(&cli);

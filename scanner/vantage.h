@@ -54,7 +54,7 @@
 
 typedef enum sn_nat_behaviour {
     SN_NAT_UNKNOWN = 0,
-    SN_NAT_NONE,                 /* no NAT (mapped address == local address) / no filtering */
+    SN_NAT_NONE, /* no NAT (mapped address == local address) / no filtering */
     SN_NAT_ENDPOINT_INDEPENDENT,
     SN_NAT_ADDRESS_DEPENDENT,
     SN_NAT_ADDRESS_PORT_DEPENDENT
@@ -63,7 +63,7 @@ typedef enum sn_nat_behaviour {
 typedef enum sn_path {
     SN_PATH_UNKNOWN = 0,
     SN_PATH_OPEN,
-    SN_PATH_443_80_ONLY,         /* TCP only */
+    SN_PATH_443_80_ONLY, /* TCP only */
     SN_PATH_BLOCKED
 } sn_path_t;
 
@@ -71,49 +71,59 @@ typedef enum sn_path {
 #define SN_VANTAGE_EVIDENCE_LEN 160
 
 typedef struct sn_vantage {
-    bool known;                  /* false: no vantage recorded for this scan */
+    bool known; /* false: no vantage recorded for this scan */
     sn_nat_behaviour_t mapping;
     sn_nat_behaviour_t filtering;
-    sn_path_t udp;               /* open or blocked */
-    sn_path_t tcp;               /* open, 443-80-only or blocked */
-    sn_addr_t local;             /* our local address and port as bound (family 0: unknown) */
+    sn_path_t udp;   /* open or blocked */
+    sn_path_t tcp;   /* open, 443-80-only or blocked */
+    sn_addr_t local; /* our local address and port as bound (family 0: unknown) */
     /* Evidence: one line per test, "name: what was sent -> what came back". */
     char evidence[SN_VANTAGE_EVIDENCE][SN_VANTAGE_EVIDENCE_LEN];
     unsigned n_evidence;
 } sn_vantage_t;
 
 typedef struct sn_vantage_cfg {
-    const char *stun;            /* HOST[:PORT] of the STUN server (port 3478 by default) */
-    unsigned timeout_ms;         /* per STUN transaction attempt (0: 1000) */
-    unsigned retries;            /* further attempts after a timeout */
+    const char *stun;    /* HOST[:PORT] of the STUN server (port 3478 by default) */
+    unsigned timeout_ms; /* per STUN transaction attempt (0: 1000) */
+    unsigned retries;    /* further attempts after a timeout */
 } sn_vantage_cfg_t;
 
 /* What became of one test. */
 typedef enum sn_vtest_result {
     SN_VTEST_NOT_RUN = 0,
-    SN_VTEST_ANSWERED,           /* UDP: a Binding success response; TCP: connected */
-    SN_VTEST_SILENT,             /* nothing before the last attempt timed out */
-    SN_VTEST_REFUSED,            /* ICMP port unreachable (from: who sent it), or TCP RST */
-    SN_VTEST_UNREACHABLE,        /* ICMP host/net unreachable or prohibited, no route */
-    SN_VTEST_REJECTED            /* a STUN error response (e.g. 420: no RFC 5780 support) */
+    SN_VTEST_ANSWERED,    /* UDP: a Binding success response; TCP: connected */
+    SN_VTEST_SILENT,      /* nothing before the last attempt timed out */
+    SN_VTEST_REFUSED,     /* ICMP port unreachable (from: who sent it), or TCP RST */
+    SN_VTEST_UNREACHABLE, /* ICMP host/net unreachable or prohibited, no route */
+    SN_VTEST_REJECTED     /* a STUN error response (e.g. 420: no RFC 5780 support) */
 } sn_vtest_result_t;
 
 typedef struct sn_vantage_test {
     sn_vtest_result_t result;
-    sn_addr_t to;                /* where the request went */
-    sn_addr_t from;              /* UDP: source of the answer or of the ICMP error */
-    sn_addr_t mapped;            /* XOR-MAPPED-ADDRESS (else MAPPED-ADDRESS); family 0: none */
-    sn_addr_t other;             /* OTHER-ADDRESS in the answer; family 0: none */
-    unsigned error_code;         /* SN_VTEST_REJECTED: the STUN error code */
+    sn_addr_t to;        /* where the request went */
+    sn_addr_t from;      /* UDP: source of the answer or of the ICMP error */
+    sn_addr_t mapped;    /* XOR-MAPPED-ADDRESS (else MAPPED-ADDRESS); family 0: none */
+    sn_addr_t other;     /* OTHER-ADDRESS in the answer; family 0: none */
+    unsigned error_code; /* SN_VTEST_REJECTED: the STUN error code */
 } sn_vantage_test_t;
 
-enum { SN_VT_MAP1, SN_VT_MAP2, SN_VT_MAP3, SN_VT_FILTER1, SN_VT_FILTER2, SN_VT_FILTER3,
-       SN_VT_TCP_STUN, SN_VT_TCP_443, SN_VT_TCP_80, SN_VT_COUNT };
+enum {
+    SN_VT_MAP1,
+    SN_VT_MAP2,
+    SN_VT_MAP3,
+    SN_VT_FILTER1,
+    SN_VT_FILTER2,
+    SN_VT_FILTER3,
+    SN_VT_TCP_STUN,
+    SN_VT_TCP_443,
+    SN_VT_TCP_80,
+    SN_VT_COUNT
+};
 
 typedef struct sn_vantage_obs {
-    sn_addr_t server;            /* the primary address and port */
-    sn_addr_t local_map;         /* socket A as bound (map tests) */
-    sn_addr_t local_filter;      /* socket B as bound (filter tests) */
+    sn_addr_t server;       /* the primary address and port */
+    sn_addr_t local_map;    /* socket A as bound (map tests) */
+    sn_addr_t local_filter; /* socket B as bound (filter tests) */
     sn_vantage_test_t t[SN_VT_COUNT];
 } sn_vantage_obs_t;
 
@@ -130,8 +140,7 @@ const char *sn_path_name(sn_path_t p);
  * socket can be opened or there is no route to the server (obs then holds
  * what was run so far).
  */
-sn_status_t sn_vantage_observe(const sn_vantage_cfg_t *cfg, sn_vantage_obs_t *obs,
-                               sn_error_t *err);
+sn_status_t sn_vantage_observe(const sn_vantage_cfg_t *cfg, sn_vantage_obs_t *obs, sn_error_t *err);
 
 /*
  * sn_vantage_observe then sn_vantage_decide. Fills out even when tests fail

@@ -1,0 +1,1325 @@
+/*
+ * Vantage discovery: RFC 5780 NAT behaviour tests against a STUN server with
+ * two addresses, UDP and TCP reachability, and the verdict's saved forms.
+ *
+ * The discovery is a handful of transactions run one after another, so it
+ * uses plain non-blocking sockets and poll() rather than the scan engine: each
+ * UDP transaction sends one Binding request (the same transaction id on every
+ * retransmission) and waits for the response with that id, ignoring anything
+ * else that arrives, such as a late answer to an earlier test. IP_RECVERR
+ * turns ICMP errors into results, so that "nothing listens there" (port
+ * unreachable from the server itself) is not mistaken for "UDP is blocked"
+ * (silence, or an error from a router on the way). The mapping tests and the
+ * filtering tests use two different sockets: a mapping towards the alternate
+ * address, opened by the mapping tests, would otherwise let the filtering
+ * tests' answers through and make every NAT look endpoint-independent.
+ *
+ * Observing and judging are separate (sn_vantage_observe, sn_vantage_decide)
+ * so that every verdict can be tested from injected observations. The saved
+ * forms (key: value lines, or one JSON object) are read back by a strict
+ * reader that names file and line, since a scan records what it reads into
+ * every result row.
+ */
+#include "vantage.h"
+
+#include <errno.h>
+#include <linux/errqueue.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../probes/stun.h"
+
+#define DEFAULT_STUN_PORT 3478
+#define DEFAULT_TIMEOUT_MS 1000u
+#define DGRAM_MAX 2048
+#define TCP_REPLY_MAX 2048
+#define RECV_ROUNDS 64 /* datagrams read per wake-up, so a flood cannot stall a test */
+#define LOAD_MAX (64 * 1024)
+#define VALUE_MAX 1024
+#define HOST_MAX 253
+
+static const char *const nat_names[] = {
+    [SN_NAT_UNKNOWN] = "unknown",
+    [SN_NAT_NONE] = "none",
+    [SN_NAT_ENDPOINT_INDEPENDENT] = "endpoint-independent",
+    [SN_NAT_ADDRESS_DEPENDENT] = "address-dependent",
+    [SN_NAT_ADDRESS_PORT_DEPENDENT] = "address-and-port-dependent",
+};
+
+static const char *const path_names[] = {
+    [SN_PATH_UNKNOWN] = "unknown",
+    [SN_PATH_OPEN] = "open",
+    [SN_PATH_443_80_ONLY] = "443-80-only",
+    [SN_PATH_BLOCKED] = "blocked",
+};
+
+const char *sn_nat_behaviour_name(sn_nat_behaviour_t b)
+{
+    if ((unsigned)b >= sizeof nat_names / sizeof nat_names[0])
+        return "unknown";
+    return nat_names[b];
+}
+
+const char *sn_path_name(sn_path_t p)
+{
+    if ((unsigned)p >= sizeof path_names / sizeof path_names[0])
+        return "unknown";
+    return path_names[p];
+}
+
+/* ---- the server's address ----------------------------------------------------------------- */
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * True when h could only be meant as an IP literal (digits and dots, or a
+ * colon): such a string that inet_pton refused must not go to getaddrinfo,
+ * which would read "010.1" the inet_aton way.
+ */
+static bool looks_numeric(const char *h, size_t n)
+{
+    bool only_digits_dots = true;
+    for (size_t i = 0; i < n; i++) {
+        if (h[i] == ':')
+            return true;
+        if (!((h[i] >= '0' && h[i] <= '9') || h[i] == '.'))
+            only_digits_dots = false;
+    }
+    return only_digits_dots;
+}
+
+/*
+ * A DNS host name: letters, digits, '-' and '.', not starting with '-' or
+ * '.', whose last label starts with a letter (as every top-level domain
+ * does). The last rule keeps inet_aton's forms ("0x7f.1", "1.2.3.0x4"), whose
+ * last part is always a number, away from getaddrinfo.
+ */
+static bool host_name_ok(const char *h, size_t n)
+{
+    if (n == 0 || n > HOST_MAX || h[0] == '-' || h[0] == '.')
+        return false;
+    size_t end = h[n - 1] == '.' ? n - 1 : n, last = end;
+    while (last > 0 && h[last - 1] != '.')
+        last--;
+    if (last == end || !((h[last] >= 'a' && h[last] <= 'z') || (h[last] >= 'A' && h[last] <= 'Z')))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = h[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
+/*
+ * Parses HOST[:PORT] ("192.0.2.1", "192.0.2.1:3478", "[2001:db8::1]:3478",
+ * "2001:db8::1", "stun.example.org:3478") into out, resolving a host name.
+ */
+static sn_status_t parse_server(const char *s, sn_addr_t *out, sn_error_t *err)
+{
+    size_t len = strlen(s);
+    const char *host = s, *port_s = NULL;
+    size_t hlen = len, plen = 0;
+    bool bracketed = false;
+
+    if (len == 0 || len > HOST_MAX + 8)
+        return sn_error_set(err, SN_EINVAL, "--stun: '%s' is not HOST[:PORT]", s);
+    if (s[0] == '[') {
+        const char *close = memchr(s, ']', len);
+        if (close == NULL)
+            return sn_error_set(err, SN_EINVAL, "--stun '%s': missing ']'", s);
+        bracketed = true;
+        host = s + 1;
+        hlen = (size_t)(close - host);
+        if (close + 1 < s + len) {
+            if (close[1] != ':')
+                return sn_error_set(err, SN_EINVAL, "--stun '%s': expected ':' after ']'", s);
+            port_s = close + 2;
+            plen = (size_t)(s + len - port_s);
+        }
+    } else {
+        const char *c1 = memchr(s, ':', len);
+        if (c1 != NULL && memchr(c1 + 1, ':', (size_t)(s + len - c1 - 1)) == NULL) {
+            hlen = (size_t)(c1 - s);
+            port_s = c1 + 1;
+            plen = len - hlen - 1;
+        } /* two colons or more: a bare IPv6 literal, no port */
+    }
+    uint16_t port = DEFAULT_STUN_PORT;
+    if (port_s != NULL) {
+        const char *why = NULL;
+        if (sn_addr_parse_port(port_s, plen, &port, &why) != SN_OK)
+            return sn_error_set(err, SN_EINVAL, "--stun '%s': bad port (%s)", s,
+                                why != NULL ? why : "not 1..65535");
+    }
+    if (hlen == 0)
+        return sn_error_set(err, SN_EINVAL, "--stun '%s': no host", s);
+    if (sn_addr_parse_ip(host, hlen, out) == SN_OK) {
+        if (bracketed && out->family != AF_INET6)
+            return sn_error_set(err, SN_EINVAL, "--stun '%s': brackets around a non-IPv6 address",
+                                s);
+        out->port = port;
+        return SN_OK;
+    }
+    if (bracketed || looks_numeric(host, hlen) || !host_name_ok(host, hlen))
+        return sn_error_set(err, SN_EINVAL, "--stun '%s': neither an IP address nor a host name",
+                            s);
+
+    char name[HOST_MAX + 1];
+    memcpy(name, host, hlen);
+    name[hlen] = '\0';
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM, .ai_flags = AI_ADDRCONFIG};
+    struct addrinfo *res = NULL;
+    int rc = getaddrinfo(name, NULL, &hints, &res);
+    if (rc != 0)
+        return sn_error_set(err, SN_ENOTFOUND, "--stun: cannot resolve '%s': %s", name,
+                            gai_strerror(rc));
+    sn_status_t st = SN_ENOTFOUND;
+    for (struct addrinfo *ai = res; ai != NULL && st != SN_OK; ai = ai->ai_next)
+        st = sn_addr_from_sockaddr(ai->ai_addr, out);
+    freeaddrinfo(res);
+    if (st != SN_OK)
+        return sn_error_set(err, SN_ENOTFOUND, "--stun: '%s' has no IPv4 or IPv6 address", name);
+    out->port = port;
+    return SN_OK;
+}
+
+/*
+ * The local address the kernel would send from towards server (a connected
+ * UDP socket sends nothing): binding both test sockets to it makes "mapped
+ * equals local" a plain comparison.
+ */
+static sn_status_t route_source(const sn_addr_t *server, sn_addr_t *local, sn_error_t *err)
+{
+    char text[SN_ADDR_STRLEN];
+    struct sockaddr_storage ss;
+    socklen_t sl = sn_addr_to_sockaddr(server, &ss);
+    int fd = socket(server->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+    sn_addr_format(server, text, sizeof text, true);
+    if (fd < 0)
+        return sn_error_set(err, SN_ESYS, "vantage: cannot open a UDP socket: %s", strerror(errno));
+    if (connect(fd, (struct sockaddr *)&ss, sl) != 0) {
+        int e = errno;
+        close(fd);
+        return sn_error_set(err, SN_ESYS, "vantage: no route to STUN server %s: %s", text,
+                            strerror(e));
+    }
+    struct sockaddr_storage ls;
+    socklen_t ll = sizeof ls;
+    sn_status_t st = SN_OK;
+    if (getsockname(fd, (struct sockaddr *)&ls, &ll) != 0 ||
+        sn_addr_from_sockaddr((struct sockaddr *)&ls, local) != SN_OK)
+        st = sn_error_set(err, SN_ESYS, "vantage: cannot tell the local address towards %s", text);
+    close(fd);
+    local->port = 0;
+    return st;
+}
+
+/* ---- UDP transactions --------------------------------------------------------------------- */
+
+static void new_txid(uint8_t txid[SN_STUN_TXID_LEN])
+{
+    static uint64_t counter;
+    if (getrandom(txid, SN_STUN_TXID_LEN, GRND_NONBLOCK) == SN_STUN_TXID_LEN)
+        return;
+    /* No entropy yet (early boot): ids only need to differ between our own tests. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t a = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^ ((uint64_t)getpid() << 48);
+    uint64_t b = ++counter * 0x9E3779B97F4A7C15ull;
+    memcpy(txid, &a, 8);
+    memcpy(txid + 8, &b, 4);
+}
+
+/* Opens a non-blocking UDP socket bound to ip (any port) with ICMP errors queued. */
+static int udp_open(const sn_addr_t *ip, sn_addr_t *bound, sn_error_t *err)
+{
+    int fd = socket(ip->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        sn_error_set(err, SN_ESYS, "vantage: cannot open a UDP socket: %s", strerror(errno));
+        return -1;
+    }
+    int on = 1;
+    if (ip->family == AF_INET)
+        setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof on);
+    else
+        setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof on);
+    sn_addr_t a = *ip;
+    a.port = 0;
+    struct sockaddr_storage ss;
+    socklen_t sl = sn_addr_to_sockaddr(&a, &ss);
+    struct sockaddr_storage ls;
+    socklen_t ll = sizeof ls;
+    if (bind(fd, (struct sockaddr *)&ss, sl) != 0 ||
+        getsockname(fd, (struct sockaddr *)&ls, &ll) != 0 ||
+        sn_addr_from_sockaddr((struct sockaddr *)&ls, bound) != SN_OK) {
+        char text[SN_ADDR_STRLEN];
+        sn_addr_format(&a, text, sizeof text, false);
+        sn_error_set(err, SN_ESYS, "vantage: cannot bind a UDP socket to %s: %s", text,
+                     strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int build_binding(const uint8_t txid[SN_STUN_TXID_LEN], uint8_t change_flags, uint8_t *buf,
+                         size_t cap)
+{
+    sn_stun_msg_t m;
+    sn_stun_msg_init(&m, SN_STUN_REQUEST, SN_STUN_METHOD_BINDING, txid);
+    if (change_flags != 0) {
+        m.change_request = true;
+        m.change_flags = change_flags;
+    }
+    return sn_stun_write(&m, buf, cap);
+}
+
+/*
+ * Reads buf as the response to transaction txid. Returns true (t filled) when
+ * it is one, false when it is something else (another transaction, not STUN).
+ */
+static bool take_response(const uint8_t *buf, size_t n, const uint8_t txid[SN_STUN_TXID_LEN],
+                          const sn_addr_t *from, sn_vantage_test_t *t)
+{
+    sn_stun_msg_t m;
+    if (sn_stun_parse(buf, n, &m, NULL) != SN_OK || m.method != SN_STUN_METHOD_BINDING ||
+        (m.cls != SN_STUN_SUCCESS && m.cls != SN_STUN_ERROR) ||
+        memcmp(m.txid, txid, SN_STUN_TXID_LEN) != 0)
+        return false;
+    t->from = *from;
+    if (m.cls == SN_STUN_ERROR || !sn_stun_response_usable(&m)) {
+        t->result = SN_VTEST_REJECTED;
+        t->error_code = m.cls == SN_STUN_ERROR ? m.error_code : 0;
+        return true;
+    }
+    t->result = SN_VTEST_ANSWERED;
+    t->mapped = m.xor_mapped.family != 0 ? m.xor_mapped : m.mapped;
+    t->other = m.other_address;
+    return true;
+}
+
+/*
+ * Reads the socket's queued ICMP errors. Returns true (t filled) when one is
+ * about a datagram sent to `to`; errors about other destinations are dropped.
+ */
+static bool take_icmp(int fd, const sn_addr_t *to, sn_vantage_test_t *t)
+{
+    for (int round = 0; round < RECV_ROUNDS; round++) {
+        uint8_t data[64];
+        union {
+            char buf[512];
+            struct cmsghdr align;
+        } ctrl;
+        struct sockaddr_storage dst;
+        struct iovec iov = {.iov_base = data, .iov_len = sizeof data};
+        struct msghdr mh = {.msg_name = &dst,
+                            .msg_namelen = sizeof dst,
+                            .msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = ctrl.buf,
+                            .msg_controllen = sizeof ctrl.buf};
+        if (recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+            return false;
+        sn_addr_t d;
+        if (sn_addr_from_sockaddr((struct sockaddr *)&dst, &d) != SN_OK || !sn_addr_equal(&d, to))
+            continue;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
+            if (!((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+                  (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)))
+                continue;
+            struct sock_extended_err ee;
+            if (c->cmsg_len < CMSG_LEN(sizeof ee))
+                continue;
+            memcpy(&ee, CMSG_DATA(c), sizeof ee);
+            if (ee.ee_origin != SO_EE_ORIGIN_ICMP && ee.ee_origin != SO_EE_ORIGIN_ICMP6)
+                continue;
+            /* The offender (who sent the ICMP) follows the struct, when the kernel has it. */
+            size_t room = c->cmsg_len - CMSG_LEN(sizeof ee);
+            struct sockaddr_storage off;
+            memset(&off, 0, sizeof off);
+            memcpy(&off, CMSG_DATA(c) + sizeof ee, room < sizeof off ? room : sizeof off);
+            sn_addr_t from = {0};
+            if (sn_addr_from_sockaddr((struct sockaddr *)&off, &from) == SN_OK)
+                t->from = from;
+            t->result = ee.ee_errno == ECONNREFUSED ? SN_VTEST_REFUSED : SN_VTEST_UNREACHABLE;
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * One Binding transaction from fd to `to`, with CHANGE-REQUEST change_flags
+ * (0: none): up to retries + 1 sends of the same request, timeout_ms each.
+ */
+static void udp_transact(int fd, const sn_addr_t *to, uint8_t change_flags,
+                         const sn_vantage_cfg_t *cfg, sn_vantage_test_t *t)
+{
+    uint8_t txid[SN_STUN_TXID_LEN], req[128], buf[DGRAM_MAX];
+    struct sockaddr_storage ss;
+    socklen_t sl = sn_addr_to_sockaddr(to, &ss);
+
+    memset(t, 0, sizeof *t);
+    t->to = *to;
+    new_txid(txid);
+    int n = build_binding(txid, change_flags, req, sizeof req);
+    if (n <= 0)
+        return; /* cannot happen: a Binding request is 20 or 28 bytes */
+    t->result = SN_VTEST_SILENT;
+    for (unsigned attempt = 0; attempt <= cfg->retries; attempt++) {
+        if (sendto(fd, req, (size_t)n, MSG_NOSIGNAL, (struct sockaddr *)&ss, sl) < 0 &&
+            errno != EAGAIN && errno != ENOBUFS && errno != EINTR) {
+            t->result = errno == ECONNREFUSED ? SN_VTEST_REFUSED : SN_VTEST_UNREACHABLE;
+            return;
+        }
+        int64_t deadline = now_ms() + cfg->timeout_ms;
+        for (;;) {
+            int64_t left = deadline - now_ms();
+            if (left <= 0)
+                break;
+            struct pollfd p = {.fd = fd, .events = POLLIN};
+            int r = poll(&p, 1, (int)left);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                break;
+            if (p.revents & POLLERR) {
+                if (take_icmp(fd, to, t))
+                    return;
+                /* Clear the pending socket error too, or poll() keeps waking up. */
+                int soerr;
+                socklen_t sl2 = sizeof soerr;
+                getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl2);
+            }
+            if (!(p.revents & POLLIN))
+                continue;
+            for (int i = 0; i < RECV_ROUNDS; i++) {
+                struct sockaddr_storage fs;
+                socklen_t fl = sizeof fs;
+                ssize_t got = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&fs, &fl);
+                if (got < 0) {
+                    if (errno == EAGAIN || errno == EWOULDBLOCK)
+                        break;
+                    continue; /* a pending ICMP error, also queued: read on POLLERR */
+                }
+                sn_addr_t from;
+                if (sn_addr_from_sockaddr((struct sockaddr *)&fs, &from) != SN_OK)
+                    continue;
+                if (take_response(buf, (size_t)got, txid, &from, t))
+                    return;
+            }
+        }
+    }
+}
+
+/* ---- TCP connections ---------------------------------------------------------------------- */
+
+enum { TC_CONNECTING, TC_READING, TC_DONE };
+
+typedef struct tcp_conn {
+    sn_vantage_test_t *t;
+    int fd;
+    int state;
+    unsigned attempts;
+    int64_t deadline;
+    uint8_t txid[SN_STUN_TXID_LEN];
+    uint8_t buf[TCP_REPLY_MAX];
+    size_t have;
+} tcp_conn_t;
+
+static void tcp_finish(tcp_conn_t *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    c->state = TC_DONE;
+}
+
+static void tcp_failed(tcp_conn_t *c, int e)
+{
+    c->t->result = e == ECONNREFUSED ? SN_VTEST_REFUSED : SN_VTEST_UNREACHABLE;
+    tcp_finish(c);
+}
+
+/* Connected: the path passes. Ask for the mapping over the connection too. */
+static void tcp_connected(tcp_conn_t *c, const sn_vantage_cfg_t *cfg)
+{
+    uint8_t req[64];
+    c->t->result = SN_VTEST_ANSWERED;
+    new_txid(c->txid);
+    int n = build_binding(c->txid, 0, req, sizeof req);
+    if (n <= 0 || send(c->fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
+        tcp_finish(c);
+        return;
+    }
+    c->state = TC_READING;
+    c->deadline = now_ms() + cfg->timeout_ms;
+}
+
+static void tcp_start(tcp_conn_t *c, const sn_vantage_cfg_t *cfg)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sn_addr_to_sockaddr(&c->t->to, &ss);
+
+    c->attempts++;
+    c->fd = socket(c->t->to.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c->fd < 0) {
+        c->t->result = SN_VTEST_NOT_RUN; /* a local shortage says nothing about the path */
+        c->state = TC_DONE;
+        return;
+    }
+    c->t->result = SN_VTEST_SILENT;
+    if (connect(c->fd, (struct sockaddr *)&ss, sl) == 0) {
+        tcp_connected(c, cfg);
+    } else if (errno == EINPROGRESS) {
+        c->state = TC_CONNECTING;
+        c->deadline = now_ms() + cfg->timeout_ms;
+    } else {
+        tcp_failed(c, errno);
+    }
+}
+
+static void tcp_readable(tcp_conn_t *c)
+{
+    ssize_t got = recv(c->fd, c->buf + c->have, sizeof c->buf - c->have, 0);
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
+    if (got <= 0) {
+        tcp_finish(c); /* connected, but no STUN answer: the verdict stands */
+        return;
+    }
+    c->have += (size_t)got;
+    int flen = sn_stun_frame_len(c->buf, c->have);
+    if (flen < 0 || (flen == 0 && c->have == sizeof c->buf)) {
+        tcp_finish(c);
+        return;
+    }
+    if (flen == 0)
+        return;
+    sn_vantage_test_t r = *c->t;
+    if (take_response(c->buf, (size_t)flen, c->txid, &c->t->to, &r) &&
+        r.result == SN_VTEST_ANSWERED) {
+        c->t->mapped = r.mapped;
+        c->t->from = r.from;
+    }
+    tcp_finish(c);
+}
+
+/* Runs the TCP tests (those with a destination set) side by side. */
+static void tcp_tests(sn_vantage_test_t *tests, size_t n, const sn_vantage_cfg_t *cfg)
+{
+    tcp_conn_t conns[3];
+    size_t nc = 0;
+
+    for (size_t i = 0; i < n && nc < 3; i++) {
+        if (tests[i].to.family == 0)
+            continue;
+        tcp_conn_t *c = &conns[nc++];
+        memset(c, 0, sizeof *c);
+        c->t = &tests[i];
+        c->fd = -1;
+        tcp_start(c, cfg);
+    }
+    for (;;) {
+        struct pollfd pfd[3];
+        tcp_conn_t *who[3];
+        size_t np = 0;
+        int64_t now = now_ms(), wait = -1;
+        for (size_t i = 0; i < nc; i++) {
+            tcp_conn_t *c = &conns[i];
+            if (c->state == TC_DONE)
+                continue;
+            if (c->deadline <= now) {
+                if (c->state == TC_CONNECTING) {
+                    close(c->fd);
+                    c->fd = -1;
+                    if (c->attempts <= cfg->retries)
+                        tcp_start(c, cfg);
+                    else
+                        tcp_finish(c); /* stays SN_VTEST_SILENT */
+                } else {
+                    tcp_finish(c);
+                }
+                if (c->state == TC_DONE)
+                    continue;
+            }
+            pfd[np].fd = c->fd;
+            pfd[np].events = c->state == TC_CONNECTING ? POLLOUT : POLLIN;
+            pfd[np].revents = 0;
+            who[np++] = c;
+            int64_t left = c->deadline - now;
+            if (left < 0)
+                left = 0;
+            if (wait < 0 || left < wait)
+                wait = left;
+        }
+        if (np == 0)
+            return;
+        int r = poll(pfd, np, (int)wait);
+        if (r < 0 && errno != EINTR)
+            break;
+        for (size_t i = 0; r > 0 && i < np; i++) {
+            tcp_conn_t *c = who[i];
+            if (pfd[i].revents == 0)
+                continue;
+            if (c->state == TC_CONNECTING) {
+                int soerr = 0;
+                socklen_t len = sizeof soerr;
+                if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0)
+                    soerr = errno;
+                if (soerr == 0)
+                    tcp_connected(c, cfg);
+                else
+                    tcp_failed(c, soerr);
+            } else {
+                tcp_readable(c);
+            }
+        }
+    }
+    for (size_t i = 0; i < nc; i++)
+        if (conns[i].state != TC_DONE)
+            tcp_finish(&conns[i]);
+}
+
+/* ---- observing ---------------------------------------------------------------------------- */
+
+static bool answered_with_mapping(const sn_vantage_test_t *t)
+{
+    return t->result == SN_VTEST_ANSWERED && t->mapped.family != 0;
+}
+
+sn_status_t sn_vantage_observe(const sn_vantage_cfg_t *cfg, sn_vantage_obs_t *obs, sn_error_t *err)
+{
+    if (obs == NULL)
+        return sn_error_set(err, SN_EINVAL, "vantage: no place for the observations");
+    memset(obs, 0, sizeof *obs);
+    if (cfg == NULL || cfg->stun == NULL)
+        return sn_error_set(err, SN_EINVAL, "vantage needs --stun HOST[:PORT]");
+    sn_vantage_cfg_t c = *cfg;
+    if (c.timeout_ms == 0)
+        c.timeout_ms = DEFAULT_TIMEOUT_MS;
+
+    sn_status_t st = parse_server(cfg->stun, &obs->server, err);
+    if (st != SN_OK)
+        return st;
+    sn_addr_t lip;
+    st = route_source(&obs->server, &lip, err);
+    if (st != SN_OK)
+        return st;
+
+    sn_vantage_test_t *t = obs->t;
+    int a = udp_open(&lip, &obs->local_map, err);
+    if (a < 0)
+        return SN_ESYS;
+    udp_transact(a, &obs->server, 0, &c, &t[SN_VT_MAP1]);
+    const sn_addr_t *other = &t[SN_VT_MAP1].other;
+    bool rfc5780 = other->family == obs->server.family && other->port != 0;
+    if (answered_with_mapping(&t[SN_VT_MAP1]) &&
+        !sn_addr_equal(&t[SN_VT_MAP1].mapped, &obs->local_map) && rfc5780) {
+        sn_addr_t to2 = *other;
+        to2.port = obs->server.port;
+        udp_transact(a, &to2, 0, &c, &t[SN_VT_MAP2]);
+        if (answered_with_mapping(&t[SN_VT_MAP2]) &&
+            !sn_addr_equal(&t[SN_VT_MAP2].mapped, &t[SN_VT_MAP1].mapped))
+            udp_transact(a, other, 0, &c, &t[SN_VT_MAP3]);
+    }
+    close(a);
+
+    /* Filtering only where UDP passed at all: otherwise it would only wait. */
+    if (t[SN_VT_MAP1].result == SN_VTEST_ANSWERED) {
+        int b = udp_open(&lip, &obs->local_filter, err);
+        if (b < 0)
+            return SN_ESYS;
+        udp_transact(b, &obs->server, 0, &c, &t[SN_VT_FILTER1]);
+        if (answered_with_mapping(&t[SN_VT_FILTER1]) && rfc5780) {
+            udp_transact(b, &obs->server, SN_STUN_CHANGE_IP | SN_STUN_CHANGE_PORT, &c,
+                         &t[SN_VT_FILTER2]);
+            if (t[SN_VT_FILTER2].result == SN_VTEST_SILENT)
+                udp_transact(b, &obs->server, SN_STUN_CHANGE_PORT, &c, &t[SN_VT_FILTER3]);
+        }
+        close(b);
+    }
+
+    /* The STUN port stands for "a high port"; when it is 443 or 80 it cannot. */
+    if (obs->server.port != 443 && obs->server.port != 80)
+        t[SN_VT_TCP_STUN].to = obs->server;
+    t[SN_VT_TCP_443].to = obs->server;
+    t[SN_VT_TCP_443].to.port = 443;
+    t[SN_VT_TCP_80].to = obs->server;
+    t[SN_VT_TCP_80].to.port = 80;
+    tcp_tests(&t[SN_VT_TCP_STUN], 3, &c);
+    return SN_OK;
+}
+
+/* ---- judging ------------------------------------------------------------------------------ */
+
+static void evidence_add(sn_vantage_t *v, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void evidence_add(sn_vantage_t *v, const char *fmt, ...)
+{
+    if (v->n_evidence >= SN_VANTAGE_EVIDENCE)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->evidence[v->n_evidence++], SN_VANTAGE_EVIDENCE_LEN, fmt, ap);
+    va_end(ap);
+}
+
+/*
+ * One evidence line: "name: to[ note] -> what came back". OTHER-ADDRESS is
+ * shown for map-test1 only (with_other), where it decides the later tests.
+ */
+static void describe(sn_vantage_t *v, const char *name, const char *note,
+                     const sn_vantage_test_t *t, bool tcp, bool with_other)
+{
+    char to[SN_ADDR_STRLEN], a[SN_ADDR_STRLEN], b[SN_ADDR_STRLEN], what[128];
+
+    if (t->result == SN_VTEST_NOT_RUN || t->to.family == 0)
+        return;
+    sn_addr_format(&t->to, to, sizeof to, true);
+    switch (t->result) {
+    case SN_VTEST_ANSWERED:
+        if (tcp) {
+            if (t->mapped.family != 0) {
+                sn_addr_format(&t->mapped, a, sizeof a, true);
+                snprintf(what, sizeof what, "connected, mapped %s", a);
+            } else {
+                snprintf(what, sizeof what, "connected, no STUN answer");
+            }
+            break;
+        }
+        if (t->mapped.family == 0) {
+            snprintf(what, sizeof what, "answer without a mapped address");
+            break;
+        }
+        sn_addr_format(&t->mapped, a, sizeof a, true);
+        sn_addr_format(&t->from, b, sizeof b, true);
+        if (sn_addr_equal(&t->from, &t->to))
+            snprintf(what, sizeof what, "mapped %s", a);
+        else
+            snprintf(what, sizeof what, "mapped %s from %s", a, b);
+        break;
+    case SN_VTEST_SILENT: snprintf(what, sizeof what, "no answer"); break;
+    case SN_VTEST_REFUSED:
+        if (tcp || t->from.family == 0) {
+            snprintf(what, sizeof what, tcp ? "refused (RST)" : "refused");
+        } else {
+            sn_addr_format(&t->from, b, sizeof b, false);
+            snprintf(what, sizeof what, "refused by %s (ICMP port unreachable)", b);
+        }
+        break;
+    case SN_VTEST_UNREACHABLE:
+        if (tcp || t->from.family == 0) {
+            snprintf(what, sizeof what, "unreachable");
+        } else {
+            sn_addr_format(&t->from, b, sizeof b, false);
+            snprintf(what, sizeof what, "unreachable (ICMP from %s)", b);
+        }
+        break;
+    case SN_VTEST_REJECTED:
+        if (t->error_code != 0)
+            snprintf(what, sizeof what, "error %u", t->error_code);
+        else
+            snprintf(what, sizeof what, "unusable answer");
+        break;
+    default: snprintf(what, sizeof what, "?"); break;
+    }
+    if (with_other && t->other.family != 0) {
+        sn_addr_format(&t->other, b, sizeof b, true);
+        size_t l = strlen(what);
+        snprintf(what + l, sizeof what - l, ", other %s", b);
+    }
+    evidence_add(v, "%s: %s%s%s -> %s", name, to, note[0] ? " " : "", note, what);
+}
+
+void sn_vantage_decide(const sn_vantage_obs_t *obs, sn_vantage_t *out)
+{
+    if (out == NULL)
+        return;
+    memset(out, 0, sizeof *out);
+    out->known = true;
+    if (obs == NULL)
+        return;
+    const sn_vantage_test_t *t = obs->t;
+    out->local = obs->local_map;
+
+    /* UDP: an ICMP error from the server itself means the datagram got there. */
+    const sn_vantage_test_t *m1 = &t[SN_VT_MAP1];
+    switch (m1->result) {
+    case SN_VTEST_ANSWERED:
+    case SN_VTEST_REJECTED: out->udp = SN_PATH_OPEN; break;
+    case SN_VTEST_SILENT: out->udp = SN_PATH_BLOCKED; break;
+    case SN_VTEST_REFUSED:
+    case SN_VTEST_UNREACHABLE:
+        out->udp = m1->from.family != 0 && sn_addr_same_ip(&m1->from, &obs->server)
+                       ? SN_PATH_OPEN
+                       : SN_PATH_BLOCKED;
+        break;
+    default: break;
+    }
+
+    /* Mapping (RFC 5780 section 4.3). */
+    const sn_vantage_test_t *m2 = &t[SN_VT_MAP2], *m3 = &t[SN_VT_MAP3];
+    if (answered_with_mapping(m1)) {
+        if (sn_addr_equal(&m1->mapped, &obs->local_map))
+            out->mapping = SN_NAT_NONE;
+        else if (answered_with_mapping(m2) && sn_addr_equal(&m2->mapped, &m1->mapped))
+            out->mapping = SN_NAT_ENDPOINT_INDEPENDENT;
+        else if (answered_with_mapping(m2) && answered_with_mapping(m3))
+            out->mapping = sn_addr_equal(&m3->mapped, &m2->mapped) ? SN_NAT_ADDRESS_DEPENDENT
+                                                                   : SN_NAT_ADDRESS_PORT_DEPENDENT;
+    }
+
+    /*
+     * Filtering (RFC 5780 section 4.4). An answer counts only when it left
+     * from where the CHANGE-REQUEST asked: one from the primary address means
+     * the server ignored the request, which proves nothing about our path.
+     */
+    const sn_vantage_test_t *f1 = &t[SN_VT_FILTER1], *f2 = &t[SN_VT_FILTER2],
+                            *f3 = &t[SN_VT_FILTER3];
+    if (answered_with_mapping(f1)) {
+        bool nat = !sn_addr_equal(&f1->mapped, &obs->local_filter);
+        if (f2->result == SN_VTEST_ANSWERED) {
+            if (!sn_addr_same_ip(&f2->from, &obs->server) && f2->from.port != obs->server.port)
+                out->filtering = nat ? SN_NAT_ENDPOINT_INDEPENDENT : SN_NAT_NONE;
+        } else if (f2->result == SN_VTEST_SILENT) {
+            if (f3->result == SN_VTEST_ANSWERED) {
+                if (f3->from.port != obs->server.port)
+                    out->filtering = SN_NAT_ADDRESS_DEPENDENT;
+            } else if (f3->result == SN_VTEST_SILENT) {
+                out->filtering = SN_NAT_ADDRESS_PORT_DEPENDENT;
+            }
+        }
+    }
+
+    /* TCP: only a completed handshake shows that the path passes. */
+    const sn_vantage_test_t *hi = &t[SN_VT_TCP_STUN], *p443 = &t[SN_VT_TCP_443],
+                            *p80 = &t[SN_VT_TCP_80];
+    bool low = p443->result == SN_VTEST_ANSWERED || p80->result == SN_VTEST_ANSWERED;
+    if (hi->result == SN_VTEST_ANSWERED)
+        out->tcp = SN_PATH_OPEN;
+    else if (hi->result != SN_VTEST_NOT_RUN && low)
+        out->tcp = SN_PATH_443_80_ONLY;
+    else if (hi->result != SN_VTEST_NOT_RUN && p443->result != SN_VTEST_NOT_RUN &&
+             p80->result != SN_VTEST_NOT_RUN && !low)
+        out->tcp = SN_PATH_BLOCKED;
+
+    describe(out, "map-test1", "", m1, false, true);
+    describe(out, "map-test2", "", m2, false, false);
+    describe(out, "map-test3", "", m3, false, false);
+    describe(out, "filter-test1", "", f1, false, false);
+    describe(out, "filter-test2", "change ip+port", f2, false, false);
+    describe(out, "filter-test3", "change port", f3, false, false);
+    describe(out, "tcp-stun", "", hi, true, false);
+    describe(out, "tcp-443", "", p443, true, false);
+    describe(out, "tcp-80", "", p80, true, false);
+}
+
+sn_status_t sn_vantage_discover(const sn_vantage_cfg_t *cfg, sn_vantage_t *out, sn_error_t *err)
+{
+    sn_vantage_obs_t obs;
+    if (out == NULL)
+        return sn_error_set(err, SN_EINVAL, "vantage: no place for the verdict");
+    memset(out, 0, sizeof *out);
+    sn_status_t st = sn_vantage_observe(cfg, &obs, err);
+    if (st != SN_OK)
+        return st;
+    sn_vantage_decide(&obs, out);
+    return SN_OK;
+}
+
+/* ---- saved forms -------------------------------------------------------------------------- */
+
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+void sn_vantage_print(FILE *f, const sn_vantage_t *v, bool json)
+{
+    char local[SN_ADDR_STRLEN] = "unknown";
+    if (f == NULL || v == NULL)
+        return;
+    if (v->local.family != 0)
+        sn_addr_format(&v->local, local, sizeof local, true);
+    unsigned n = v->n_evidence < SN_VANTAGE_EVIDENCE ? v->n_evidence : SN_VANTAGE_EVIDENCE;
+    if (!json) {
+        fprintf(f, "mapping: %s\nfiltering: %s\nudp: %s\ntcp: %s\nlocal: %s\n",
+                sn_nat_behaviour_name(v->mapping), sn_nat_behaviour_name(v->filtering),
+                sn_path_name(v->udp), sn_path_name(v->tcp), local);
+        for (unsigned i = 0; i < n; i++)
+            fprintf(f, "%.*s\n", SN_VANTAGE_EVIDENCE_LEN - 1, v->evidence[i]);
+        return;
+    }
+    fprintf(f, "{\"mapping\":\"%s\",\"filtering\":\"%s\",\"udp\":\"%s\",\"tcp\":\"%s\",\"local\":",
+            sn_nat_behaviour_name(v->mapping), sn_nat_behaviour_name(v->filtering),
+            sn_path_name(v->udp), sn_path_name(v->tcp));
+    if (v->local.family != 0)
+        fprintf(f, "\"%s\"", local);
+    else
+        fputs("null", f);
+    fputs(",\"evidence\":[", f);
+    for (unsigned i = 0; i < n; i++) {
+        char line[SN_VANTAGE_EVIDENCE_LEN];
+        snprintf(line, sizeof line, "%s", v->evidence[i]);
+        if (i > 0)
+            fputc(',', f);
+        json_string(f, line);
+    }
+    fputs("]}\n", f);
+}
+
+void sn_vantage_format(const sn_vantage_t *v, char *buf, size_t cap)
+{
+    if (buf == NULL || cap == 0)
+        return;
+    buf[0] = '\0';
+    if (v == NULL || !v->known)
+        return;
+    snprintf(buf, cap, "mapping=%s;filtering=%s;udp=%s;tcp=%s", sn_nat_behaviour_name(v->mapping),
+             sn_nat_behaviour_name(v->filtering), sn_path_name(v->udp), sn_path_name(v->tcp));
+}
+
+/* What the reader has seen so far; shared by the two forms. */
+typedef struct load_state {
+    const char *path;
+    sn_vantage_t *v;
+    bool seen[5]; /* mapping, filtering, udp, tcp, local */
+    sn_error_t *err;
+} load_state_t;
+
+static const char *const keys[5] = {"mapping", "filtering", "udp", "tcp", "local"};
+
+static bool name_in(const char *s, const char *const *names, size_t n, int *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (names[i] != NULL && strcmp(s, names[i]) == 0) {
+            *out = (int)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Applies one known key's value (null_value: JSON null); line for messages. */
+static sn_status_t apply_value(load_state_t *ls, int k, const char *val, bool null_value,
+                               unsigned long line)
+{
+    int x;
+    if (ls->seen[k])
+        return sn_error_set(ls->err, SN_EPARSE, "%s:%lu: '%s' is given twice", ls->path, line,
+                            keys[k]);
+    ls->seen[k] = true;
+    if (null_value && k != 4)
+        return sn_error_set(ls->err, SN_EPARSE, "%s:%lu: '%s' cannot be null", ls->path, line,
+                            keys[k]);
+    switch (k) {
+    case 0:
+    case 1:
+        if (!name_in(val, nat_names, sizeof nat_names / sizeof nat_names[0], &x))
+            return sn_error_set(ls->err, SN_EPARSE,
+                                "%s:%lu: %s '%.40s' is not none, endpoint-independent, "
+                                "address-dependent, address-and-port-dependent or unknown",
+                                ls->path, line, keys[k], val);
+        if (k == 0)
+            ls->v->mapping = (sn_nat_behaviour_t)x;
+        else
+            ls->v->filtering = (sn_nat_behaviour_t)x;
+        return SN_OK;
+    case 2:
+        if (!name_in(val, path_names, sizeof path_names / sizeof path_names[0], &x) ||
+            x == SN_PATH_443_80_ONLY)
+            return sn_error_set(ls->err, SN_EPARSE,
+                                "%s:%lu: udp '%.40s' is not open, blocked or unknown", ls->path,
+                                line, val);
+        ls->v->udp = (sn_path_t)x;
+        return SN_OK;
+    case 3:
+        if (!name_in(val, path_names, sizeof path_names / sizeof path_names[0], &x))
+            return sn_error_set(ls->err, SN_EPARSE,
+                                "%s:%lu: tcp '%.40s' is not open, 443-80-only, blocked or unknown",
+                                ls->path, line, val);
+        ls->v->tcp = (sn_path_t)x;
+        return SN_OK;
+    default:
+        if (null_value || strcmp(val, "unknown") == 0) {
+            memset(&ls->v->local, 0, sizeof ls->v->local);
+            return SN_OK;
+        }
+        const char *why = NULL;
+        if (sn_addr_parse_endpoint(val, strlen(val), &ls->v->local, &why) != SN_OK)
+            return sn_error_set(ls->err, SN_EPARSE, "%s:%lu: local '%.60s' is not an address (%s)",
+                                ls->path, line, val, why != NULL ? why : "bad address");
+        return SN_OK;
+    }
+}
+
+/* Keeps one evidence line: "name: text", printable, short enough, not too many. */
+static sn_status_t apply_evidence(load_state_t *ls, const char *s, unsigned long line)
+{
+    size_t n = strlen(s);
+    const char *colon = strstr(s, ": ");
+    if (colon == NULL || colon == s)
+        return sn_error_set(ls->err, SN_EPARSE, "%s:%lu: expected 'key: value'", ls->path, line);
+    for (const char *p = s; p < colon; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
+            return sn_error_set(ls->err, SN_EPARSE,
+                                "%s:%lu: key '%.*s' is not lower-case letters, digits and '-'",
+                                ls->path, line, (int)(colon - s > 40 ? 40 : colon - s), s);
+    }
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7F)
+            return sn_error_set(ls->err, SN_EPARSE, "%s:%lu: control character in evidence",
+                                ls->path, line);
+    }
+    if (n >= SN_VANTAGE_EVIDENCE_LEN)
+        return sn_error_set(ls->err, SN_ELIMIT, "%s:%lu: evidence line longer than %d characters",
+                            ls->path, line, SN_VANTAGE_EVIDENCE_LEN - 1);
+    if (ls->v->n_evidence >= SN_VANTAGE_EVIDENCE)
+        return sn_error_set(ls->err, SN_ELIMIT, "%s:%lu: more than %d evidence lines", ls->path,
+                            line, SN_VANTAGE_EVIDENCE);
+    memcpy(ls->v->evidence[ls->v->n_evidence++], s, n + 1);
+    return SN_OK;
+}
+
+static sn_status_t check_complete(load_state_t *ls, unsigned long line)
+{
+    for (int k = 0; k < 4; k++) {
+        if (!ls->seen[k])
+            return sn_error_set(ls->err, SN_EPARSE, "%s:%lu: no '%s' given before the end",
+                                ls->path, line, keys[k]);
+    }
+    ls->v->known = true;
+    return SN_OK;
+}
+
+static sn_status_t load_text(load_state_t *ls, char *data, size_t len)
+{
+    unsigned long line = 0;
+    size_t pos = 0;
+    while (pos < len) {
+        char *s = data + pos;
+        char *nl = memchr(s, '\n', len - pos);
+        size_t n = nl != NULL ? (size_t)(nl - s) : len - pos;
+        pos += n + (nl != NULL ? 1 : 0);
+        line++;
+        if (n > 0 && s[n - 1] == '\r')
+            n--;
+        s[n] = '\0';
+        if (n == 0)
+            continue;
+        if (n > VALUE_MAX)
+            return sn_error_set(ls->err, SN_ELIMIT, "%s:%lu: line longer than %d characters",
+                                ls->path, line, VALUE_MAX);
+        char *colon = strstr(s, ": ");
+        int k;
+        if (colon != NULL) {
+            *colon = '\0';
+            bool known_key = name_in(s, keys, 5, &k);
+            *colon = ':';
+            if (known_key) {
+                sn_status_t st = apply_value(ls, k, colon + 2, false, line);
+                if (st != SN_OK)
+                    return st;
+                continue;
+            }
+        }
+        sn_status_t st = apply_evidence(ls, s, line);
+        if (st != SN_OK)
+            return st;
+    }
+    return check_complete(ls, line > 0 ? line : 1);
+}
+
+/* A bounded reader over the JSON text; line counts newlines passed. */
+typedef struct jr {
+    const char *p, *end;
+    unsigned long line;
+    load_state_t *ls;
+} jr_t;
+
+static sn_status_t jfail(jr_t *j, const char *what)
+{
+    return sn_error_set(j->ls->err, SN_EPARSE, "%s:%lu: %s", j->ls->path, j->line, what);
+}
+
+static void jws(jr_t *j)
+{
+    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\r' || *j->p == '\n')) {
+        if (*j->p == '\n')
+            j->line++;
+        j->p++;
+    }
+}
+
+static bool jeat(jr_t *j, char c)
+{
+    jws(j);
+    if (j->p < j->end && *j->p == c) {
+        j->p++;
+        return true;
+    }
+    return false;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static bool read_hex4(jr_t *j, unsigned *out)
+{
+    if (j->end - j->p < 4)
+        return false;
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hexval(j->p[i]);
+        if (h < 0)
+            return false;
+        v = v << 4 | (unsigned)h;
+    }
+    j->p += 4;
+    *out = v;
+    return true;
+}
+
+/* Reads a JSON string (the opening quote is next) into out (cap bytes, UTF-8). */
+static sn_status_t jstring(jr_t *j, char *out, size_t cap)
+{
+    size_t n = 0;
+    if (!jeat(j, '"'))
+        return jfail(j, "expected a string");
+    for (;;) {
+        if (j->p >= j->end)
+            return jfail(j, "unterminated string");
+        unsigned char c = (unsigned char)*j->p++;
+        if (c == '"')
+            break;
+        if (c < 0x20)
+            return jfail(j, "control character in a string");
+        unsigned cp = c;
+        size_t bytes = 1;
+        char enc[4] = {(char)c};
+        if (c == '\\') {
+            if (j->p >= j->end)
+                return jfail(j, "unterminated string");
+            char e = *j->p++;
+            switch (e) {
+            case '"': enc[0] = '"'; break;
+            case '\\': enc[0] = '\\'; break;
+            case '/': enc[0] = '/'; break;
+            case 'b': enc[0] = '\b'; break;
+            case 'f': enc[0] = '\f'; break;
+            case 'n': enc[0] = '\n'; break;
+            case 'r': enc[0] = '\r'; break;
+            case 't': enc[0] = '\t'; break;
+            case 'u':
+                if (!read_hex4(j, &cp))
+                    return jfail(j, "bad \\u escape");
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    unsigned lo;
+                    if (j->end - j->p < 2 || j->p[0] != '\\' || j->p[1] != 'u')
+                        return jfail(j, "lone surrogate in \\u escape");
+                    j->p += 2;
+                    if (!read_hex4(j, &lo) || lo < 0xDC00 || lo > 0xDFFF)
+                        return jfail(j, "lone surrogate in \\u escape");
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                    return jfail(j, "lone surrogate in \\u escape");
+                }
+                if (cp == 0)
+                    return jfail(j, "NUL in a string");
+                if (cp < 0x80) {
+                    enc[0] = (char)cp;
+                } else if (cp < 0x800) {
+                    enc[0] = (char)(0xC0 | cp >> 6);
+                    enc[1] = (char)(0x80 | (cp & 0x3F));
+                    bytes = 2;
+                } else if (cp < 0x10000) {
+                    enc[0] = (char)(0xE0 | cp >> 12);
+                    enc[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                    enc[2] = (char)(0x80 | (cp & 0x3F));
+                    bytes = 3;
+                } else {
+                    enc[0] = (char)(0xF0 | cp >> 18);
+                    enc[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+                    enc[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                    enc[3] = (char)(0x80 | (cp & 0x3F));
+                    bytes = 4;
+                }
+                break;
+            default: return jfail(j, "bad escape in a string");
+            }
+        }
+        if (n + bytes >= cap)
+            return sn_error_set(j->ls->err, SN_ELIMIT, "%s:%lu: string longer than %zu bytes",
+                                j->ls->path, j->line, cap - 1);
+        memcpy(out + n, enc, bytes);
+        n += bytes;
+    }
+    out[n] = '\0';
+    return SN_OK;
+}
+
+static bool jnull(jr_t *j)
+{
+    jws(j);
+    if (j->end - j->p >= 4 && memcmp(j->p, "null", 4) == 0) {
+        j->p += 4;
+        return true;
+    }
+    return false;
+}
+
+/* An array of strings; each goes to evidence when keep, else is skipped. */
+static sn_status_t jstring_array(jr_t *j, bool keep)
+{
+    char s[VALUE_MAX];
+    if (!jeat(j, '['))
+        return jfail(j, "expected an array of strings");
+    if (jeat(j, ']'))
+        return SN_OK;
+    for (;;) {
+        unsigned long line = j->line;
+        sn_status_t st = jstring(j, s, sizeof s);
+        if (st == SN_OK && keep)
+            st = apply_evidence(j->ls, s, line);
+        if (st != SN_OK)
+            return st;
+        if (jeat(j, ']'))
+            return SN_OK;
+        if (!jeat(j, ','))
+            return jfail(j, "expected ',' or ']' in an array");
+    }
+}
+
+static sn_status_t load_json(load_state_t *ls, const char *data, size_t len)
+{
+    jr_t j = {.p = data, .end = data + len, .line = 1, .ls = ls};
+    char key[64], val[VALUE_MAX];
+    bool seen_evidence = false;
+
+    if (!jeat(&j, '{'))
+        return jfail(&j, "expected '{'");
+    if (!jeat(&j, '}')) {
+        for (;;) {
+            sn_status_t st = jstring(&j, key, sizeof key);
+            if (st != SN_OK)
+                return st;
+            if (!jeat(&j, ':'))
+                return jfail(&j, "expected ':' after a key");
+            unsigned long line = j.line;
+            int k;
+            if (strcmp(key, "evidence") == 0) {
+                if (seen_evidence)
+                    return jfail(&j, "'evidence' is given twice");
+                seen_evidence = true;
+                st = jstring_array(&j, true);
+            } else if (name_in(key, keys, 5, &k)) {
+                if (jnull(&j)) {
+                    st = apply_value(ls, k, "", true, line);
+                } else {
+                    st = jstring(&j, val, sizeof val);
+                    if (st == SN_OK)
+                        st = apply_value(ls, k, val, false, line);
+                }
+            } else {
+                /* A key of a later version: skip a string, null or array of strings. */
+                jws(&j);
+                if (j.p < j.end && *j.p == '[')
+                    st = jstring_array(&j, false);
+                else if (!jnull(&j))
+                    st = jstring(&j, val, sizeof val);
+            }
+            if (st != SN_OK)
+                return st;
+            if (jeat(&j, '}'))
+                break;
+            if (!jeat(&j, ','))
+                return jfail(&j, "expected ',' or '}' after a value");
+        }
+    }
+    jws(&j);
+    if (j.p != j.end)
+        return jfail(&j, "data after the JSON object");
+    return check_complete(ls, j.line);
+}
+
+sn_status_t sn_vantage_load(const char *path, sn_vantage_t *out, sn_error_t *err)
+{
+    if (path == NULL || out == NULL)
+        return sn_error_set(err, SN_EINVAL, "vantage: no file given");
+    memset(out, 0, sizeof *out);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return sn_error_set(err, SN_EIO, "%s: cannot open: %s", path, strerror(errno));
+    char *data = malloc(LOAD_MAX + 1);
+    if (data == NULL) {
+        fclose(f);
+        return sn_error_set(err, SN_ENOMEM, "%s: out of memory", path);
+    }
+    size_t len = fread(data, 1, LOAD_MAX + 1, f);
+    bool bad = ferror(f) != 0;
+    fclose(f);
+    sn_status_t st;
+    if (bad) {
+        st = sn_error_set(err, SN_EIO, "%s: read error", path);
+    } else if (len > LOAD_MAX) {
+        st = sn_error_set(err, SN_ELIMIT, "%s: larger than %d bytes", path, LOAD_MAX);
+    } else if (memchr(data, '\0', len) != NULL) {
+        unsigned long line = 1;
+        for (const char *p = data; *p; p++)
+            line += *p == '\n';
+        st = sn_error_set(err, SN_EPARSE, "%s:%lu: NUL byte", path, line);
+    } else {
+        data[len] = '\0';
+        load_state_t ls = {.path = path, .v = out, .err = err};
+        size_t i = 0;
+        while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
+            i++;
+        if (i == len)
+            st = sn_error_set(err, SN_EPARSE, "%s:1: empty file", path);
+        else if (data[i] == '{')
+            st = load_json(&ls, data, len);
+        else
+            st = load_text(&ls, data, len);
+    }
+    free(data);
+    if (st != SN_OK)
+        memset(out, 0, sizeof *out);
+    return st;
+}
