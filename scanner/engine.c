@@ -58,27 +58,60 @@ static int jring_init(jring_t *r, size_t cap)
     return r->v != NULL ? 0 : -1;
 }
 
-/* The rings hold at most one entry per job and transport, so they never overflow. */
-static void jring_push(jring_t *r, uint32_t j)
+static int jring_grow(jring_t *r)
 {
-    r->v[(r->head + r->len) % r->cap] = j;
-    r->len++;
+    size_t ncap = r->cap * 2;
+    jentry_t *nv = malloc(ncap * sizeof *nv);
+    if (nv == NULL)
+        return -1;
+    for (size_t i = 0; i < r->len; i++)
+        nv[i] = r->v[(r->head + i) % r->cap];
+    free(r->v);
+    r->v = nv;
+    r->cap = ncap;
+    r->head = 0;
+    return 0;
 }
 
-/* Puts j back at the head (a send that has to wait for back-pressure). */
-static void jring_unpop(jring_t *r, uint32_t j)
+/* Appends job j as it is now. Out of memory: the entry is lost and the caller told. */
+static int jring_push(jring_t *r, const job_t *jobs, uint32_t j)
 {
+    if (r->len == r->cap && jring_grow(r) != 0)
+        return -1;
+    r->v[(r->head + r->len) % r->cap] = (jentry_t){j, jobs[j].gen};
+    r->len++;
+    return 0;
+}
+
+/* Puts an entry back at the head (a send that has to wait for back-pressure). */
+static void jring_unpop(jring_t *r, jentry_t en)
+{
+    if (r->len == r->cap && jring_grow(r) != 0)
+        return; /* cannot happen: the entry was just popped */
     r->head = (r->head + r->cap - 1) % r->cap;
-    r->v[r->head] = j;
+    r->v[r->head] = en;
     r->len++;
 }
 
-static uint32_t jring_pop(jring_t *r)
+static jentry_t jring_pop(jring_t *r)
 {
-    uint32_t j = r->v[r->head];
+    jentry_t en = r->v[r->head];
     r->head = (r->head + 1) % r->cap;
     r->len--;
-    return j;
+    return en;
+}
+
+/* Is a ring entry still wanted: same job, its transport not finished meanwhile? */
+static bool live_udp(const sn_engine_t *e, jentry_t en)
+{
+    const job_t *job = &e->jobs[en.job];
+    return job->active && job->gen == en.gen && job->res.udp.outcome == SN_OUTCOME_NONE;
+}
+
+static bool live_tcp(const sn_engine_t *e, jentry_t en)
+{
+    const job_t *job = &e->jobs[en.job];
+    return job->active && job->gen == en.gen && job->res.tcp.outcome == SN_OUTCOME_NONE;
 }
 
 /* xorshift64*: tokens need to be unpredictable to off-path spoofers, not cryptographic. */
@@ -282,12 +315,18 @@ void sn_engine_tcp_attempt_failed(sn_engine_t *e, uint32_t j, sn_outcome_t o)
         sn_engine_job_tcp_done(e, j);
         return;
     }
-    jring_push(&e->tcp_ready, j);
+    if (jring_push(&e->tcp_ready, e->jobs, j) != 0) {
+        r->outcome = SN_OUTCOME_ERROR; /* out of memory */
+        sn_engine_job_tcp_done(e, j);
+    }
 }
 
 void sn_engine_requeue_udp(sn_engine_t *e, uint32_t j)
 {
-    jring_push(&e->udp_ready, j);
+    if (jring_push(&e->udp_ready, e->jobs, j) != 0) {
+        e->jobs[j].res.udp.outcome = SN_OUTCOME_ERROR; /* out of memory */
+        sn_engine_job_udp_done(e, j);
+    }
 }
 
 uint16_t sn_tcp_current_port(const sn_engine_t *e, const job_t *job)
@@ -323,12 +362,18 @@ static bool start_target(sn_engine_t *e)
         job->udp_port = e->cfg.udp_probe->default_port ? e->cfg.udp_probe->default_port
                                                        : job->res.target->addr.port;
         job->res.udp.port = job->udp_port;
-        jring_push(&e->udp_ready, j);
     }
     if (e->cfg.tcp_probe != NULL) {
         job->pending++;
         job->res.tcp.port = job->res.target->addr.port;
-        jring_push(&e->tcp_ready, j);
+    }
+    /* Queued after both are counted, so that a failure cannot finish the job early. */
+    if (e->cfg.udp_probe != NULL)
+        sn_engine_requeue_udp(e, j);
+    if (e->cfg.tcp_probe != NULL && job->active && job->gen == gen &&
+        jring_push(&e->tcp_ready, e->jobs, j) != 0) {
+        job->res.tcp.outcome = SN_OUTCOME_ERROR;
+        sn_engine_job_tcp_done(e, j);
     }
     return true;
 }
@@ -384,16 +429,23 @@ void sn_engine_pump(sn_engine_t *e)
     bool tcp_full = false;
     while (sent < avail) {
         bool progress = false;
-        if (e->udp_ready.len > 0 && !sn_udp_blocked(e, e->udp_ready.v[e->udp_ready.head])) {
-            if (sn_udp_queue(e, jring_pop(&e->udp_ready)) == 0)
-                sent++;
-            progress = true;
+        if (e->udp_ready.len > 0) {
+            jentry_t en = e->udp_ready.v[e->udp_ready.head];
+            if (!live_udp(e, en)) {
+                jring_pop(&e->udp_ready); /* answered while its retry waited */
+                progress = true;
+            } else if (!sn_udp_blocked(e, en.job)) {
+                jring_pop(&e->udp_ready);
+                if (sn_udp_queue(e, en.job) == 0)
+                    sent++;
+                progress = true;
+            }
         }
         if (sent < avail && e->tcp_ready.len > 0 && !tcp_full) {
-            uint32_t j = jring_pop(&e->tcp_ready);
-            int rc = sn_tcp_connect(e, j);
+            jentry_t en = jring_pop(&e->tcp_ready);
+            int rc = live_tcp(e, en) ? sn_tcp_connect(e, en.job) : -1;
             if (rc > 0) {
-                jring_unpop(&e->tcp_ready, j);
+                jring_unpop(&e->tcp_ready, en);
                 tcp_full = true; /* back-pressure: wait for a connection to end */
             } else {
                 if (rc == 0)
@@ -414,7 +466,7 @@ void sn_engine_pump(sn_engine_t *e)
     /* The loop ended on the token budget, with something still sendable? Then
      * either the batch cap was hit (come back after the loop has polled) or
      * the bucket is empty (come back when a token is due). */
-    bool sendable = (e->udp_ready.len > 0 && !sn_udp_blocked(e, e->udp_ready.v[e->udp_ready.head])) ||
+    bool sendable = (e->udp_ready.len > 0 && !sn_udp_blocked(e, e->udp_ready.v[e->udp_ready.head].job)) ||
                     (e->tcp_ready.len > 0 && !tcp_full && e->tcp_inflight < e->st.tcp_cap) ||
                     (!e->paused && e->next_target < e->n_targets && e->free_job != SN_NO_INDEX);
     bool token_limited = !e->stopping && sent == avail && sendable;
@@ -462,17 +514,21 @@ void sn_engine_stop(sn_engine_t *e)
     e->stopping++;
     /* Probes not sent yet will not be: their transports end with what they have. */
     while (e->udp_ready.len > 0) {
-        uint32_t j = jring_pop(&e->udp_ready);
-        job_t *job = &e->jobs[j];
+        jentry_t en = jring_pop(&e->udp_ready);
+        if (!live_udp(e, en))
+            continue;
+        job_t *job = &e->jobs[en.job];
         if (job->res.udp.attempts > 0)
             job->res.udp.outcome = SN_OUTCOME_FILTERED;
-        sn_engine_job_udp_done(e, j);
+        sn_engine_job_udp_done(e, en.job);
     }
     while (e->tcp_ready.len > 0) {
-        uint32_t j = jring_pop(&e->tcp_ready);
-        job_t *job = &e->jobs[j];
+        jentry_t en = jring_pop(&e->tcp_ready);
+        if (!live_tcp(e, en))
+            continue;
+        job_t *job = &e->jobs[en.job];
         job->res.tcp.outcome = job->res.tcp.attempts > 0 ? job->tcp_first : SN_OUTCOME_NONE;
-        sn_engine_job_tcp_done(e, j);
+        sn_engine_job_tcp_done(e, en.job);
     }
     if (e->stopping >= 2) {
         /* Second signal: every probe in flight ends now, as timed out. */

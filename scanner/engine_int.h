@@ -43,9 +43,19 @@ typedef struct dlq {
     size_t cap, head, len;
 } dlq_t;
 
-/* A ring of job indices waiting for a token to send. */
+/*
+ * A ring of jobs waiting for a token to send, each entry with the job's
+ * generation: a job can finish while its retry waits here (a late reply), and
+ * its slot can be reused before the entry comes up, so a stale entry is
+ * skipped rather than sent. Stale entries make the length unbounded: it grows.
+ */
+typedef struct jentry {
+    uint32_t job;
+    uint32_t gen;
+} jentry_t;
+
 typedef struct jring {
-    uint32_t *v;
+    jentry_t *v;
     size_t cap, head, len;
 } jring_t;
 

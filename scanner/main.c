@@ -38,8 +38,11 @@ static int usage(const sn_error_t *err)
 
 /* ---- scan and bootstrap ---- */
 
+/* A row of the bootstrap table: copies, since the scan frees its targets. */
 typedef struct boot_row {
-    sn_result_t r;
+    sn_addr_t addr;
+    bool blocked;
+    sn_probe_result_t udp, tcp;
 } boot_row_t;
 
 typedef struct boot_table {
@@ -58,7 +61,8 @@ static void boot_collect(void *ud, const sn_result_t *r)
         t->rows = nr;
         t->cap = nc;
     }
-    t->rows[t->n++].r = *r;
+    t->rows[t->n++] = (boot_row_t){.addr = r->target->addr, .blocked = r->blocked != NULL,
+                                   .udp = r->udp, .tcp = r->tcp};
 }
 
 static void boot_print(const boot_table_t *t)
@@ -66,9 +70,9 @@ static void boot_print(const boot_table_t *t)
     printf("%-24s %-10s %10s %-10s %10s %-6s\n", "node", "udp", "udp_rtt_ms", "tcp",
            "tcp_rtt_ms", "port");
     for (size_t i = 0; i < t->n; i++) {
-        const sn_result_t *r = &t->rows[i].r;
+        const boot_row_t *r = &t->rows[i];
         char a[SN_ADDR_STRLEN];
-        sn_addr_format(&r->target->addr, a, sizeof a, true);
+        sn_addr_format(&r->addr, a, sizeof a, true);
         char ur[16] = "-", tr[16] = "-", tp[8] = "-";
         if (r->udp.outcome == SN_OUTCOME_ALIVE)
             snprintf(ur, sizeof ur, "%.3f", r->udp.rtt_us / 1000.0);

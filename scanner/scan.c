@@ -218,12 +218,13 @@ static void on_tick(uv_timer_t *t)
 static void on_signal(uv_signal_t *h, int signum)
 {
     scan_t *s = h->data;
-    s->sum->interrupted = true;
     if (!s->cfg->quiet)
-        fprintf(stderr, "%ssnprobe: %s: no new probes; waiting for those in flight "
-                        "(again to stop now)\n",
-                s->tty && s->progress_shown ? "\n" : "",
-                signum == SIGINT ? "interrupted" : "terminated");
+        fprintf(stderr, "%ssnprobe: %s: %s\n", s->tty && s->progress_shown ? "\n" : "",
+                signum == SIGINT ? "interrupted" : "terminated",
+                s->sum->interrupted ? "stopping now; probes in flight count as timed out"
+                                    : "no new probes; waiting for those in flight (again to "
+                                      "stop now)");
+    s->sum->interrupted = true;
     if (s->feeding) {
         s->feeding = false;
         uv_idle_stop(&s->feeder);

@@ -16,12 +16,12 @@ e2e_init e2e_scan "${1:-}"
 e2e_lock_swarms
 
 MIX=dead=0.2,tcp-only=0.1,udp-only=0.1,closed=0.05,nat=0.1
-low_ports=0
-if is_root || [ "$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start 2>/dev/null || echo 1024)" -le 80 ]; then
-    low_ports=1
-    MIX=$MIX,tcp-443-only=0.04,tcp-80-only=0.04
-else
+if ! is_root && [ "$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start 2>/dev/null || echo 1024)" -gt 80 ]; then
     log "cannot bind ports 443/80: the tcp-443-only and tcp-80-only behaviours are left out"
+elif ! python3 "$LIB/pop.py" port-free 443 80; then
+    log "another program holds 443 or 80: the tcp-443-only and tcp-80-only behaviours are left out"
+else
+    MIX=$MIX,tcp-443-only=0.04,tcp-80-only=0.04
 fi
 
 # 40 alive and 10 nat nodes answer after 200 ms; 30 alive and 10 udp-only
@@ -39,12 +39,12 @@ if ! pop_swarm "$POP" "$LIST" edit_pop 101 -- --count 3000 --mix "$MIX"; then
 fi
 ok "swarm ready: $(cat "$TMP/pop.out")"
 
-SCAN=(--allow 127.0.0.0/8 --rate 20000 --timeout 500 --retries 1)
+SCAN=(--no-rdns --allow 127.0.0.0/8 --rate 20000 --timeout 500 --retries 1)
 
 # --- CSV ---
-"$SNPROBE" scan "${SCAN[@]}" -o "$TMP/res.csv" "$LIST" >"$TMP/scan.out" 2>"$TMP/scan.err"
+limit 120 "$SNPROBE" scan "${SCAN[@]}" -o "$TMP/res.csv" "$LIST" >"$TMP/scan.out" 2>"$TMP/scan.err"
 rc=$?
-check "scan exits 0 (got $rc)" [ "$rc" -eq 0 ]
+check "scan exits 0 (got $(rc_text $rc))" [ "$rc" -eq 0 ]
 [ "$rc" -eq 0 ] || show "$TMP/scan.err"
 if python3 "$LIB/check_results.py" "$POP" "$TMP/res.csv" --retries 1 --rtt-tolerance-ms 50 \
     >"$TMP/check.csv.txt"; then
@@ -59,10 +59,10 @@ check "results go to the file, not to stdout" [ ! -s "$TMP/scan.out" ]
 check "no .tmp file is left behind" [ ! -e "$TMP/res.csv.tmp" ]
 
 # --- NDJSON of the same scan ---
-"$SNPROBE" scan -q "${SCAN[@]}" --output-format ndjson -o "$TMP/res.ndjson" "$LIST" \
+limit 120 "$SNPROBE" scan -q "${SCAN[@]}" --output-format ndjson -o "$TMP/res.ndjson" "$LIST" \
     2>"$TMP/scan-ndjson.err"
 rc=$?
-check "NDJSON scan exits 0 (got $rc)" [ "$rc" -eq 0 ]
+check "NDJSON scan exits 0 (got $(rc_text $rc))" [ "$rc" -eq 0 ]
 if python3 "$LIB/check_results.py" "$POP" "$TMP/res.ndjson" --format ndjson --retries 1 \
     --rtt-tolerance-ms 50 >"$TMP/check.ndjson.txt"; then
     ok "every NDJSON line parses and matches the population: $(tail -1 "$TMP/check.ndjson.txt")"
@@ -84,10 +84,10 @@ with open(sys.argv[2], "w") as f, open(sys.argv[3], "w") as g:
         f.write(f"{r['address']}:{r['port']}\n")
         g.write(f"{r['address']}:{r['port']} {r['behaviour']}\n")
 EOF
-"$SNPROBE" bootstrap --list "$TMP/boot.txt" --allow 127.0.0.0/8 --timeout 500 --retries 1 -q \
+limit 120 "$SNPROBE" bootstrap --no-rdns --list "$TMP/boot.txt" --allow 127.0.0.0/8 --timeout 500 --retries 1 -q \
     >"$TMP/boot.out" 2>"$TMP/boot.err"
 rc=$?
-check "bootstrap --list exits 0 (got $rc)" [ "$rc" -eq 0 ]
+check "bootstrap --list exits 0 (got $(rc_text $rc))" [ "$rc" -eq 0 ]
 if python3 - "$TMP/boot-expect.txt" "$TMP/boot.out" <<'EOF'; then
 import sys
 want = dict(l.split() for l in open(sys.argv[1]))
@@ -127,10 +127,10 @@ check "the swarm prints its counters when it stops" grep -q "UDP requests" "$TMP
 POP6=$TMP/pop6.csv
 if python3 "$LIB/pop.py" loopback6 "$POP6" "$TMP/list6.txt" alive udp-only tcp-only dead closed nat &&
     swarm_start "$POP6" "$TMP/pop6"; then
-    "$SNPROBE" scan -q --allow ::1/128 --timeout 500 --retries 1 -o "$TMP/res6.csv" \
+    limit 120 "$SNPROBE" scan -q --no-rdns --allow ::1/128 --timeout 500 --retries 1 -o "$TMP/res6.csv" \
         "$TMP/list6.txt" 2>"$TMP/scan6.err"
     rc=$?
-    check "IPv6 scan exits 0 (got $rc)" [ "$rc" -eq 0 ]
+    check "IPv6 scan exits 0 (got $(rc_text $rc))" [ "$rc" -eq 0 ]
     if python3 "$LIB/check_results.py" "$POP6" "$TMP/res6.csv" --retries 1 >"$TMP/check6.txt"; then
         ok "IPv6 rows match: $(tail -1 "$TMP/check6.txt")"
     else

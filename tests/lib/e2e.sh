@@ -89,6 +89,29 @@ e2e_finish() {
 
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
+# limit SECS COMMAND...: runs COMMAND, killing it if it is not done in SECS
+# seconds (a hang must fail the test, not stall CTest); status 124 then.
+limit() {
+    local secs=$1
+    shift
+    timeout -k 5 "$secs" "$@"
+}
+
+# Describes an exit status: "0", "1", "124 (timed out: hung?)", "139 (SIGSEGV)".
+rc_text() {
+    case $1 in
+        124) echo "124 (timed out: hung?)" ;;
+        137) echo "137 (killed)" ;;
+        *)
+            if [ "$1" -gt 128 ]; then
+                echo "$1 (signal $(kill -l $(($1 - 128)) 2>/dev/null || echo $(($1 - 128))))"
+            else
+                echo "$1"
+            fi
+            ;;
+    esac
+}
+
 # Holds the swarm lock (see above) until the test exits; waits up to 10 min.
 e2e_lock_swarms() {
     command -v flock >/dev/null || return 0

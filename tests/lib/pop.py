@@ -11,6 +11,8 @@
   pop.py loopback6 POP.csv LIST.txt BEHAVIOUR...
       Writes a population of one ::1 node per behaviour, each on a free port of
       its own (20000..32767), and its [::1]:port list.
+  pop.py port-free PORT...
+      Exit 1 if any of the ports is held (UDP or TCP, IPv4 wildcard).
   pop.py list POP.csv LIST.txt
       Writes the population's nodes as an ip:port list.
   pop.py count POP.csv BEHAVIOUR
@@ -121,6 +123,13 @@ def cmd_loopback6(args):
             f.write(hostport(r["address"], r["port"]) + "\n")
 
 
+def cmd_port_free(args):
+    for p in args:
+        if not port_free(int(p)):
+            print(f"pop.py: port {p} is busy")
+            sys.exit(1)
+
+
 def cmd_list(args):
     _, rows = read(args[0])
     with open(args[1], "w") as f:
@@ -137,6 +146,7 @@ def main():
     if len(sys.argv) < 3:
         die(__doc__)
     cmds = {"edit": cmd_edit, "ports-free": cmd_ports_free, "loopback6": cmd_loopback6,
+            "port-free": cmd_port_free,
             "list": cmd_list, "count": cmd_count}
     if sys.argv[1] not in cmds:
         die(f"unknown command {sys.argv[1]}")

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# End to end: `snprobe demo`, the command a new user runs first. It must
+# exit 0, leave its population, harvests and results in --out-dir, classify
+# every node of its own population right (tests/lib/check_results.py), count
+# each node's listings over the three harvests it wrote, and print a summary.
+#
+# Usage: bash tests/e2e_demo.sh /path/to/snprobe
+set -uo pipefail
+source "${SN_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}/tests/lib/e2e.sh"
+e2e_init e2e_demo "${1:-}"
+e2e_lock_swarms
+
+# As root the demo puts nodes on 443 and 80; if another program holds them,
+# its swarm cannot start, whatever the seed.
+if [ "$(id -u)" -eq 0 ] && ! python3 "$LIB/pop.py" port-free 443 80; then
+    log "another program holds port 443 or 80, which the demo's swarm needs: skipped"
+    exit 77
+fi
+
+COUNT=1500
+OUT=$TMP/demo
+# The demo generates its population from --seed; skip seeds whose closed
+# nodes would land on a port someone holds (see tests/lib/e2e.sh).
+seed=606
+for ((try = 0; try < 5; try++)); do
+    "$SNPROBE" population --count $COUNT --seed $seed -o "$TMP/probe.csv" >/dev/null 2>&1 &&
+        python3 "$LIB/pop.py" ports-free "$TMP/probe.csv" && break
+    seed=$((seed + 1))
+done
+
+for ((try = 0; try < 3; try++)); do
+    rm -rf "$OUT"
+    limit 180 "$SNPROBE" demo --out-dir "$OUT" --count $COUNT --seed $seed >"$TMP/demo.out" 2>"$TMP/demo.err"
+    rc=$?
+    # A port held by someone else makes the swarm fail to start: not the demo's fault.
+    if [ "$rc" -ne 0 ] && grep -qi "in use" "$TMP/demo.err"; then
+        log "a swarm port is in use: trying seed $((seed + 1))"
+        seed=$((seed + 1))
+        continue
+    fi
+    break
+done
+check "demo exits 0 (got $(rc_text $rc))" [ "$rc" -eq 0 ]
+[ "$rc" -eq 0 ] || show "$TMP/demo.err"
+for f in population.csv results.csv harvest-1.txt harvest-2.csv shared.xml; do
+    check "demo wrote $f" [ -s "$OUT/$f" ]
+done
+check "no .tmp file is left" bash -c "! ls '$OUT'/*.tmp 2>/dev/null | grep -q ."
+
+if python3 "$LIB/check_results.py" "$OUT/population.csv" "$OUT/results.csv" --retries 1 \
+    >"$TMP/check.txt"; then
+    ok "every demo result matches its population: $(tail -1 "$TMP/check.txt")"
+else
+    fail "demo results match the population"
+    cat "$TMP/check.txt"
+fi
+check "the population has $COUNT nodes" \
+    [ "$(($(grep -c "" "$OUT/population.csv") - 1))" -eq $COUNT ]
+
+# seen_count and sources, recomputed from the harvest files themselves.
+if python3 - "$OUT" <<'EOF'; then
+import csv, os, re, sys
+d = sys.argv[1]
+seen, srcs = {}, {}
+def add(key, n, src):
+    seen[key] = seen.get(key, 0) + n
+    srcs.setdefault(key, [])
+    if src not in srcs[key]:
+        srcs[key].append(src)
+def split(hp):
+    host, _, port = hp.rpartition(":")
+    return host.strip("[]"), port
+for line in open(os.path.join(d, "harvest-1.txt")):
+    line = line.strip()
+    if line and not line.startswith("#"):
+        add(split(line), 1, "harvest-1.txt")
+for r in csv.DictReader(open(os.path.join(d, "harvest-2.csv"))):
+    add((r["ip"], r["port"]), int(r["count"]), r.get("source") or "harvest-2.csv")
+for hp in re.findall(r"<_\d+>([^<]+)</_\d+>", open(os.path.join(d, "shared.xml")).read()):
+    add(split(hp), 1, "shared.xml")
+bad = 0
+rows = list(csv.DictReader(open(os.path.join(d, "results.csv"))))
+for r in rows:
+    key = (r["address"], r["port"])
+    if key not in seen:
+        print(f"  {key}: in the results, in no harvest"); bad += 1
+        continue
+    if r["seen_count"] != str(seen[key]):
+        if bad < 10:
+            print(f"  {key}: seen_count {r['seen_count']}, harvests list it {seen[key]} times")
+        bad += 1
+    # file sources are named as the demo gave them (its paths): compare base names
+    got = {os.path.basename(s) for s in r["sources"].split(";")}
+    if got != set(srcs[key]):
+        if bad < 10:
+            print(f"  {key}: sources {r['sources']!r}, harvests {srcs[key]}")
+        bad += 1
+if len(rows) != len(seen):
+    print(f"  {len(rows)} rows for {len(seen)} distinct harvested targets"); bad += 1
+sys.exit(1 if bad else 0)
+EOF
+    ok "seen_count and sources of every row agree with the three harvests"
+else
+    fail "seen_count and sources agree with the harvests"
+fi
+
+check "demo prints a summary naming the results" \
+    grep -q "$COUNT distinct targets.*Results: .*results.csv" "$TMP/demo.err"
+
+e2e_finish
