@@ -22,6 +22,8 @@ enum {
     SN_CMD_POPULATION = 1 << 4,
     SN_CMD_VANTAGE = 1 << 5,
     SN_CMD_ANNOTATE = 1 << 6,
+    SN_CMD_REPORT = 1 << 7,
+    SN_CMD_EXPORT = 1 << 8,
 };
 
 typedef struct sn_strlist {
@@ -44,6 +46,9 @@ typedef struct sn_cli {
     const char *rdns;
     double dns_timeout;
     sn_strlist_t dns_servers, geo_files;
+    /* reports and export */
+    const char *html, *summary, *export_format, *set_name;
+    bool eligible_only, addr_only;
     /* swarm, population, demo */
     const char *population, *mix, *out_dir;
     double count, one_port, delay_ms;

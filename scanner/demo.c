@@ -524,7 +524,8 @@ static bool can_bind_low_ports(void)
 
 sn_status_t sn_demo_run(const sn_demo_cfg_t *cfg, sn_error_t *err)
 {
-    char pop_path[4096], results[4096], in1[4096], in2[4096], in3[4096];
+    char pop_path[4096], results[4096], in1[4096], in2[4096], in3[4096], html[4096],
+        summary[4096];
     if (mkdir(cfg->out_dir, 0777) != 0 && errno != EEXIST) {
         /* one level of parents, enough for the default out/demo */
         char parent[4096];
@@ -539,6 +540,8 @@ sn_status_t sn_demo_run(const sn_demo_cfg_t *cfg, sn_error_t *err)
     }
     snprintf(pop_path, sizeof pop_path, "%s/population.csv", cfg->out_dir);
     snprintf(results, sizeof results, "%s/results.csv", cfg->out_dir);
+    snprintf(html, sizeof html, "%s/report.html", cfg->out_dir);
+    snprintf(summary, sizeof summary, "%s/summary.csv", cfg->out_dir);
     snprintf(in1, sizeof in1, "%s/harvest-1.txt", cfg->out_dir);
     snprintf(in2, sizeof in2, "%s/harvest-2.csv", cfg->out_dir);
     snprintf(in3, sizeof in3, "%s/shared.xml", cfg->out_dir);
@@ -588,6 +591,7 @@ sn_status_t sn_demo_run(const sn_demo_cfg_t *cfg, sn_error_t *err)
     sn_scan_cfg_t sc = {
         .inputs = inputs, .n_inputs = 3, .allow = allow, .n_allow = 1, .output = results,
         .output_format = SN_OUTPUT_CSV, .progress = cfg->progress, .quiet = cfg->quiet,
+        .html = html, .summary = summary, .command_text = "snprobe demo",
         .enrich_on = true,
         .enrich = {.rdns = dnsmasq > 0 ? SN_RDNS_ALIVE : SN_RDNS_NONE,
                    .dns_servers = dns_servers, .n_dns_servers = 1, .dns_timeout_ms = 2000,
@@ -602,7 +606,10 @@ sn_status_t sn_demo_run(const sn_demo_cfg_t *cfg, sn_error_t *err)
         st = sn_scan_run(&sc, &sum, err);
     stop_child(swarm);
     stop_child(dnsmasq);
-    if (st == SN_OK)
+    if (st == SN_OK) {
         sn_scan_print_summary(stderr, &sum, results);
+        if (!cfg->quiet)
+            fprintf(stderr, "snprobe demo: report %s, statistics %s\n", html, summary);
+    }
     return st;
 }

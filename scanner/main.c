@@ -20,9 +20,21 @@
 #include "scanner/demo.h"
 #include "scanner/scan.h"
 #include "scanner/swarm.h"
+#include "scanner/report.h"
 #include "scanner/vantage.h"
+#include "scanner/version.h"
 
-#define SN_VERSION "0.1.0"
+
+/* The command line as typed, for the report's metadata. */
+static char command_text[2048];
+
+static void keep_command_text(int argc, char **argv)
+{
+    size_t len = 0;
+    for (int i = 0; i < argc && len < sizeof command_text - 1; i++)
+        len += (size_t)snprintf(command_text + len, sizeof command_text - len, "%s%s",
+                                i ? " " : "", argv[i]);
+}
 
 static int fail(const sn_error_t *err)
 {
@@ -129,6 +141,7 @@ static int run_scan(const sn_cli_t *cli)
         .output = boot && strcmp(cli->output, "-") == 0 ? NULL : cli->output,
         .dry_run = cli->dry_run,
         .annotate = cli->command == SN_CMD_ANNOTATE,
+        .html = cli->html, .summary = cli->summary, .command_text = command_text,
         .progress = !cli->quiet && (cli->progress || isatty(STDERR_FILENO)),
         .quiet = cli->quiet,
         .engine = {.rate = cli->rate, .max_inflight = (uint32_t)cli->max_inflight,
@@ -208,6 +221,40 @@ static int run_vantage(const sn_cli_t *cli)
     if (st != SN_OK)
         return fail(&err);
     sn_vantage_print(stdout, &v, fmt == SN_OUTPUT_NDJSON);
+    return 0;
+}
+
+/* ---- report and export ---- */
+
+static int run_report(const sn_cli_t *cli)
+{
+    sn_error_t err = {{0}};
+    if (cli->n_inputs == 0) {
+        sn_error_set(&err, SN_EINVAL, "%s needs at least one RESULTS file", cli->command_name);
+        return usage(&err);
+    }
+    if (cli->command == SN_CMD_REPORT) {
+        if (cli->html == NULL && cli->summary == NULL) {
+            sn_error_set(&err, SN_EINVAL, "report needs --html FILE and/or --summary FILE");
+            return usage(&err);
+        }
+        if (sn_report_run(cli->inputs, cli->n_inputs, cli->html, cli->summary, command_text,
+                          &err) != SN_OK)
+            return fail(&err);
+        return 0;
+    }
+    sn_export_opts_t eo = {.eligible_only = cli->eligible_only, .addr_only = cli->addr_only,
+                           .name = cli->set_name};
+    if (sn_export_format_parse(cli->export_format, &eo.format) != SN_OK) {
+        sn_error_set(&err, SN_EINVAL, "--format: '%s' is not nft, ipset or plain",
+                     cli->export_format);
+        return usage(&err);
+    }
+    size_t written = 0;
+    if (sn_export_run(cli->inputs, cli->n_inputs, &eo, cli->output, &written, &err) != SN_OK)
+        return fail(&err);
+    if (!cli->quiet)
+        fprintf(stderr, "snprobe: exported %zu nodes\n", written);
     return 0;
 }
 
@@ -331,6 +378,7 @@ int main(int argc, char **argv)
 {
     sn_cli_t cli;
     sn_error_t err = {{0}};
+    keep_command_text(argc, argv);
     if (sn_cli_parse(argc, argv, &cli, &err) != SN_OK) {
         sn_cli_free(&cli);
         return usage(&err);
@@ -356,6 +404,8 @@ int main(int argc, char **argv)
         case SN_CMD_POPULATION: rc = run_population(&cli); break;
         case SN_CMD_DEMO: rc = run_demo(&cli, argv[0]); break;
         case SN_CMD_VANTAGE: rc = run_vantage(&cli); break;
+        case SN_CMD_REPORT:
+        case SN_CMD_EXPORT: rc = run_report(&cli); break;
         }
     }
     sn_cli_free(&cli);

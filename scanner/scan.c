@@ -7,12 +7,15 @@
 #include "scan.h"
 
 #include <errno.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "../data/blocklist.h"
 #include "../data/input.h"
+#include "report.h"
+#include "version.h"
 
 #define BAD_ENTRY_LINES 50 /* printed before the rest are only counted */
 
@@ -24,6 +27,7 @@ typedef struct scan {
     sn_output_t *out;
     sn_engine_t *engine;
     sn_enricher_t *enricher;
+    sn_stats_t *stats; /* NULL unless a summary or an HTML report is wanted */
     uv_loop_t loop;
     uv_signal_t sigint, sigterm;
     uv_timer_t tick;   /* once a second: flush, progress */
@@ -37,6 +41,7 @@ typedef struct scan {
     sn_status_t write_status;
     sn_error_t write_err;
     sn_engine_stats_t final; /* the engine's counters, kept when it is freed */
+    int64_t started_at;      /* wall clock, for the report */
 } scan_t;
 
 static void on_bad(void *ud, const char *where, const char *reason)
@@ -138,6 +143,8 @@ static void emit_final(void *ud, const sn_result_t *r)
     }
     if (s->cfg->on_result != NULL)
         s->cfg->on_result(s->cfg->ud, r);
+    if (s->stats != NULL)
+        sn_stats_add(s->stats, r);
     if (s->out != NULL && s->write_status == SN_OK) {
         s->write_status = sn_output_write(s->out, r, &s->write_err);
         if (s->write_status != SN_OK) { /* nowhere to put results: stop probing */
@@ -370,6 +377,31 @@ static sn_status_t plan_targets(scan_t *s, uint32_t **order, size_t *n_order, sn
     return SN_OK;
 }
 
+/* Statistics for the summary and the HTML report: what was read, and how. */
+static sn_status_t start_stats(scan_t *s, sn_error_t *err)
+{
+    const sn_scan_cfg_t *cfg = s->cfg;
+    s->stats = sn_stats_new();
+    if (s->stats == NULL)
+        return sn_error_set(err, SN_ENOMEM, "out of memory");
+    sn_status_t st = sn_stats_set_targets(s->stats, s->ts, s->sum->bad, err);
+    if (st == SN_OK)
+        st = sn_stats_set_text(s->stats, SN_STATS_VERSION, SN_VERSION);
+    for (size_t i = 0; i < cfg->n_inputs && st == SN_OK; i++)
+        st = sn_stats_add_file(s->stats, "input", cfg->inputs[i], err);
+    if (st == SN_OK && cfg->command_text != NULL)
+        st = sn_stats_set_text(s->stats, SN_STATS_COMMAND, cfg->command_text);
+    if (st == SN_OK && cfg->vantage != NULL)
+        st = sn_stats_set_text(s->stats, SN_STATS_VANTAGE, cfg->vantage);
+    if (st == SN_OK && s->enricher != NULL) {
+        const char *src[16];
+        size_t n = sn_enricher_sources(s->enricher, src, 16);
+        for (size_t i = 0; i < n && i < 16 && st == SN_OK; i++)
+            st = sn_stats_add_data_source(s->stats, src[i]);
+    }
+    return st;
+}
+
 static sn_status_t start_engine(scan_t *s, uint64_t seed, sn_error_t *err)
 {
     sn_engine_cfg_t ecfg = s->cfg->engine;
@@ -385,7 +417,8 @@ static sn_status_t start_engine(scan_t *s, uint64_t seed, sn_error_t *err)
 sn_status_t sn_scan_run(const sn_scan_cfg_t *cfg, sn_scan_summary_t *sum, sn_error_t *err)
 {
     memset(sum, 0, sizeof *sum);
-    scan_t s = {.cfg = cfg, .sum = sum, .tty = isatty(STDERR_FILENO)};
+    scan_t s = {.cfg = cfg, .sum = sum, .tty = isatty(STDERR_FILENO),
+                .started_at = (int64_t)time(NULL)};
     uint32_t *order = NULL;
     sn_status_t st = SN_OK;
 
@@ -414,6 +447,8 @@ sn_status_t sn_scan_run(const sn_scan_cfg_t *cfg, sn_scan_summary_t *sum, sn_err
             goto out;
         sn_output_set_vantage(s.out, cfg->vantage);
     }
+    if ((cfg->html != NULL || cfg->summary != NULL) && (st = start_stats(&s, err)) != SN_OK)
+        goto out;
 
     if ((st = plan_targets(&s, &order, &s.n_order, err)) != SN_OK)
         goto out;
@@ -454,6 +489,15 @@ sn_status_t sn_scan_run(const sn_scan_cfg_t *cfg, sn_scan_summary_t *sum, sn_err
         st = s.write_status;
         *err = s.write_err;
     }
+    if (s.stats != NULL) {
+        /* Written even after an interruption: the report says so. */
+        sn_stats_set_time(s.stats, s.started_at, (int64_t)time(NULL));
+        sn_stats_set_interrupted(s.stats, sum->interrupted);
+        sn_status_t rst = sn_report_write(s.stats, cfg->html, cfg->summary,
+                                          st == SN_OK ? err : &s.write_err);
+        if (st == SN_OK)
+            st = rst;
+    }
 
 out:
     /* Whatever failed, the loop's handles close and what was measured is written. */
@@ -475,6 +519,7 @@ out:
         }
     }
     free(order);
+    sn_stats_free(s.stats);
     sn_blocklist_free(s.bl);
     sn_targets_free(s.ts);
     return st;

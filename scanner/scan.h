@@ -37,6 +37,9 @@ typedef struct sn_scan_cfg {
     bool enrich_on;               /* run the enrichment stage */
     sn_enrich_cfg_t enrich;
     const char *vantage;          /* compact vantage recorded in every row, or NULL */
+    const char *html;             /* write the HTML report here at the end, or NULL */
+    const char *summary;          /* write the summary statistics here at the end, or NULL */
+    const char *command_text;     /* the command line, for the report's metadata */
     /* Called for every result besides the sink (bootstrap's table); may be NULL. */
     void (*on_result)(void *ud, const sn_result_t *r);
     void *ud;

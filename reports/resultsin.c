@@ -1,0 +1,1036 @@
+/*
+ * Results read back (see resultsin.h). Two front ends, one back end: the CSV
+ * front end (libcsv, strict mode, fed one physical line at a time so that
+ * every record knows its first line) and the NDJSON front end (a small strict
+ * parser for one JSON object of scalars per line) both fill the same array of
+ * cells, one per known column, and build_row turns the cells into an
+ * sn_result_t with the same checks whichever format they came in.
+ *
+ * The input is streamed through a line reader with a fixed ceiling (1 MiB a
+ * line, 1 MiB a CSV record, 64 KiB a cell), so memory stays bounded whatever
+ * the file holds. Cells live in one growable buffer per row.
+ */
+#include "resultsin.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "output.h"
+
+#define LINE_MAX_BYTES (1u << 20)
+#define RECORD_MAX_BYTES (1u << 20)
+#define CELL_MAX (64u * 1024u)
+#define QUOTE_MAX 60
+
+enum col {
+    C_ADDRESS,
+    C_PORT,
+    C_SEEN,
+    C_SOURCES,
+    C_FIRST,
+    C_LAST,
+    C_FLAGS,
+    C_BLOCKED,
+    C_UDP_PROBE,
+    C_UDP_OUTCOME,
+    C_UDP_RTT,
+    C_UDP_ATTEMPTS,
+    C_OBSERVED,
+    C_REPLY_FROM,
+    C_TCP_OUTCOME,
+    C_TCP_RTT,
+    C_TCP_PORT,
+    C_TCP_ATTEMPTS,
+    C_REACH,
+    C_ELIGIBLE,
+    C_VANTAGE,
+    C_RDNS,
+    C_PTR,
+    C_PTR_VALID,
+    C_COUNTRY,
+    C_CONTINENT,
+    C_ASN,
+    C_AS_ORG,
+    C_EDU,
+    C_EDU_SOURCE,
+    C_ADDR_KIND,
+    C_DYN_RULE,
+    C_GEO_SOURCE,
+    NCOLS
+};
+
+static const struct {
+    const char *name;
+    sn_field_type_t type;
+} COLS[NCOLS] = {
+    [C_ADDRESS] = {"address", SN_FIELD_STR},
+    [C_PORT] = {"port", SN_FIELD_INT},
+    [C_SEEN] = {"seen_count", SN_FIELD_INT},
+    [C_SOURCES] = {"sources", SN_FIELD_STR},
+    [C_FIRST] = {"first_seen", SN_FIELD_INT},
+    [C_LAST] = {"last_seen", SN_FIELD_INT},
+    [C_FLAGS] = {"flags", SN_FIELD_STR},
+    [C_BLOCKED] = {"blocked", SN_FIELD_STR},
+    [C_UDP_PROBE] = {"udp_probe", SN_FIELD_STR},
+    [C_UDP_OUTCOME] = {"udp_outcome", SN_FIELD_STR},
+    [C_UDP_RTT] = {"udp_rtt_us", SN_FIELD_INT},
+    [C_UDP_ATTEMPTS] = {"udp_attempts", SN_FIELD_INT},
+    [C_OBSERVED] = {"observed_addr", SN_FIELD_STR},
+    [C_REPLY_FROM] = {"reply_from", SN_FIELD_STR},
+    [C_TCP_OUTCOME] = {"tcp_outcome", SN_FIELD_STR},
+    [C_TCP_RTT] = {"tcp_rtt_us", SN_FIELD_INT},
+    [C_TCP_PORT] = {"tcp_port", SN_FIELD_INT},
+    [C_TCP_ATTEMPTS] = {"tcp_attempts", SN_FIELD_INT},
+    [C_REACH] = {"reach_class", SN_FIELD_STR},
+    [C_ELIGIBLE] = {"sn_eligible", SN_FIELD_BOOL},
+    [C_VANTAGE] = {"vantage", SN_FIELD_STR},
+    [C_RDNS] = {"rdns_status", SN_FIELD_STR},
+    [C_PTR] = {"ptr", SN_FIELD_STR},
+    [C_PTR_VALID] = {"ptr_valid", SN_FIELD_BOOL},
+    [C_COUNTRY] = {"country", SN_FIELD_STR},
+    [C_CONTINENT] = {"continent", SN_FIELD_STR},
+    [C_ASN] = {"asn", SN_FIELD_INT},
+    [C_AS_ORG] = {"as_org", SN_FIELD_STR},
+    [C_EDU] = {"edu", SN_FIELD_BOOL},
+    [C_EDU_SOURCE] = {"edu_source", SN_FIELD_STR},
+    [C_ADDR_KIND] = {"addr_kind", SN_FIELD_STR},
+    [C_DYN_RULE] = {"dyn_rule", SN_FIELD_STR},
+    [C_GEO_SOURCE] = {"geo_source", SN_FIELD_STR},
+};
+
+/* A probe named in a file that this build does not have: the row still counts. */
+static const sn_probe_t other_udp = {.name = "other", .transport = SN_TRANSPORT_UDP};
+static const sn_probe_t other_tcp = {.name = "other", .transport = SN_TRANSPORT_TCP};
+
+bool sn_resultsin_knows(const char *name, int *type)
+{
+    for (size_t i = 0; i < NCOLS; i++) {
+        if (name != NULL && strcmp(COLS[i].name, name) == 0) {
+            if (type != NULL)
+                *type = (int)COLS[i].type;
+            return true;
+        }
+    }
+    return false;
+}
+
+static int col_by_name(const char *s, size_t n, bool icase)
+{
+    for (size_t i = 0; i < NCOLS; i++) {
+        if (strlen(COLS[i].name) != n)
+            continue;
+        if (icase ? strncasecmp(COLS[i].name, s, n) == 0 : memcmp(COLS[i].name, s, n) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+/* ---- the reader state ---------------------------------------------------- */
+
+typedef struct reader {
+    const char *name;
+    sn_resultsin_fn fn;
+    void *ud;
+    sn_error_t *err;
+    sn_status_t status;
+    uint64_t rows;
+
+    /* the current row's cells: offsets into buf, -1 when absent */
+    long cell[NCOLS];
+    char *buf;
+    size_t len, cap;
+    unsigned long line;     /* physical line being read */
+    unsigned long rec_line; /* first line of the current record */
+
+    /* CSV */
+    bool have_header;
+    int *hdr; /* column of each CSV field position, -1 ignored */
+    size_t n_hdr, cap_hdr;
+    size_t nfield;
+    bool rec_started;
+    size_t rec_bytes;
+} reader_t;
+
+/* Printable ASCII form of s for an error message (control and non-ASCII as \xNN). */
+static void quote_text(char *out, size_t cap, const char *s)
+{
+    size_t o = 0, len = strlen(s), n = len < QUOTE_MAX ? len : QUOTE_MAX;
+    for (size_t i = 0; i < n && o + 8 < cap; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\')
+            o += (size_t)snprintf(out + o, cap - o, "\\%c", c);
+        else if (c < 0x20 || c >= 0x7f)
+            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
+        else
+            out[o++] = (char)c;
+    }
+    if (len > n && o + 4 < cap) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+}
+
+static sn_status_t fail(reader_t *r, sn_status_t st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static sn_status_t fail(reader_t *r, sn_status_t st, const char *fmt, ...)
+{
+    if (r->status != SN_OK)
+        return r->status;
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    r->status = sn_error_set(r->err, st, "%s:%lu: %s", r->name,
+                             r->rec_line != 0 ? r->rec_line : r->line, msg);
+    return r->status;
+}
+
+static sn_status_t bad_cell(reader_t *r, int col, const char *why, const char *value)
+{
+    char q[4 * QUOTE_MAX + 16];
+    quote_text(q, sizeof q, value);
+    return fail(r, SN_EPARSE, "column %s: %s (\"%s\")", COLS[col].name, why, q);
+}
+
+static void row_reset(reader_t *r)
+{
+    for (size_t i = 0; i < NCOLS; i++)
+        r->cell[i] = -1;
+    r->len = 0;
+}
+
+/* Stores a cell's text (n bytes, NUL added) for column col. */
+static sn_status_t put_cell(reader_t *r, int col, const char *s, size_t n)
+{
+    if (n > CELL_MAX)
+        return fail(r, SN_ELIMIT, "column %s: value longer than %u bytes", COLS[col].name,
+                    CELL_MAX);
+    if (memchr(s, '\0', n) != NULL)
+        return fail(r, SN_EPARSE, "column %s: a NUL byte in the value", COLS[col].name);
+    if (r->cell[col] >= 0)
+        return fail(r, SN_EPARSE, "column %s appears twice", COLS[col].name);
+    if (r->cap - r->len < n + 1) {
+        size_t nc = r->cap ? r->cap : 1024;
+        while (nc - r->len < n + 1)
+            nc *= 2;
+        char *nb = realloc(r->buf, nc);
+        if (nb == NULL)
+            return fail(r, SN_ENOMEM, "out of memory");
+        r->buf = nb;
+        r->cap = nc;
+    }
+    memcpy(r->buf + r->len, s, n);
+    r->buf[r->len + n] = '\0';
+    r->cell[col] = (long)r->len;
+    r->len += n + 1;
+    return SN_OK;
+}
+
+static const char *cell(const reader_t *r, int col)
+{
+    return r->cell[col] >= 0 ? r->buf + r->cell[col] : "";
+}
+
+/* ---- cell values --------------------------------------------------------- */
+
+static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+    size_t n = strlen(s);
+    if (n == 0 || n > 20)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (max - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
+static bool parse_i64(const char *s, int64_t *out)
+{
+    uint64_t v;
+    if (s[0] == '-') {
+        if (!parse_u64(s + 1, (uint64_t)INT64_MAX + 1u, &v))
+            return false;
+        *out = v == (uint64_t)INT64_MAX + 1u ? INT64_MIN : -(int64_t)v;
+        return true;
+    }
+    if (!parse_u64(s, INT64_MAX, &v))
+        return false;
+    *out = (int64_t)v;
+    return true;
+}
+
+/* An optional unsigned column: empty gives dflt. */
+static sn_status_t num_cell(reader_t *r, int col, uint64_t max, uint64_t dflt, uint64_t *out)
+{
+    const char *v = cell(r, col);
+    *out = dflt;
+    if (v[0] == '\0')
+        return SN_OK;
+    if (!parse_u64(v, max, out))
+        return bad_cell(r, col, "not a decimal number in range", v);
+    return SN_OK;
+}
+
+/* An optional bool column: -1 empty, 0, 1. */
+static sn_status_t bool_cell(reader_t *r, int col, int *out)
+{
+    const char *v = cell(r, col);
+    if (v[0] == '\0')
+        *out = -1;
+    else if (strcmp(v, "1") == 0)
+        *out = 1;
+    else if (strcmp(v, "0") == 0)
+        *out = 0;
+    else
+        return bad_cell(r, col, "not 1 or 0", v);
+    return SN_OK;
+}
+
+static sn_status_t outcome_cell(reader_t *r, int col, uint8_t *out)
+{
+    const char *v = cell(r, col);
+    *out = SN_OUTCOME_NONE;
+    if (v[0] == '\0')
+        return SN_OK;
+    for (int o = SN_OUTCOME_ALIVE; o <= SN_OUTCOME_ERROR; o++) {
+        if (strcmp(v, sn_outcome_name((sn_outcome_t)o)) == 0) {
+            *out = (uint8_t)o;
+            return SN_OK;
+        }
+    }
+    return bad_cell(r, col, "not alive, closed, unreachable, filtered or error", v);
+}
+
+/* "ip", "ip:port" or "[ip]:port". */
+static sn_status_t addr_cell(reader_t *r, int col, bool need_port, sn_addr_t *out)
+{
+    const char *v = cell(r, col);
+    memset(out, 0, sizeof *out);
+    if (v[0] == '\0')
+        return SN_OK;
+    size_t n = strlen(v);
+    const char *why = NULL;
+    if (!need_port && sn_addr_parse_ip(v, n, out) == SN_OK)
+        return SN_OK;
+    if (sn_addr_parse_endpoint(v, n, out, &why) == SN_OK)
+        return SN_OK;
+    memset(out, 0, sizeof *out);
+    return bad_cell(r, col, why != NULL ? why : "not an address", v);
+}
+
+static sn_status_t text_cell(reader_t *r, int col, size_t max, const char **out)
+{
+    const char *v = cell(r, col);
+    if (strlen(v) > max) {
+        char why[64];
+        snprintf(why, sizeof why, "longer than %zu bytes", max);
+        return bad_cell(r, col, why, v);
+    }
+    *out = v;
+    return SN_OK;
+}
+
+static bool is_upper2(const char *v)
+{
+    return strlen(v) == 2 && v[0] >= 'A' && v[0] <= 'Z' && v[1] >= 'A' && v[1] <= 'Z';
+}
+
+static bool is_continent(const char *v)
+{
+    static const char *const codes[] = {"AF", "AN", "AS", "EU", "NA", "OC", "SA"};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        if (strcmp(v, codes[i]) == 0)
+            return true;
+    return false;
+}
+
+/* ---- cells to a row ------------------------------------------------------ */
+
+static sn_status_t build_enrichment(reader_t *r, sn_resultsin_row_t *row)
+{
+    sn_enrichment_t *e = &row->enrich;
+    bool any = false;
+    for (int c = C_RDNS; c <= C_GEO_SOURCE; c++)
+        any = any || cell(r, c)[0] != '\0';
+
+    const char *rdns, *ptr, *org, *rule, *src;
+    int ptr_valid, edu;
+    uint64_t asn;
+    if (text_cell(r, C_RDNS, 31, &rdns) || text_cell(r, C_PTR, SN_PTR_TEXT_MAX - 1, &ptr) ||
+        bool_cell(r, C_PTR_VALID, &ptr_valid) || num_cell(r, C_ASN, UINT32_MAX, 0, &asn) ||
+        text_cell(r, C_AS_ORG, SN_GEO_ORG_MAX - 1, &org) || bool_cell(r, C_EDU, &edu) ||
+        text_cell(r, C_DYN_RULE, 255, &rule) || text_cell(r, C_GEO_SOURCE, 1024, &src))
+        return r->status;
+    const char *country = cell(r, C_COUNTRY), *continent = cell(r, C_CONTINENT);
+    if (country[0] != '\0' && !is_upper2(country))
+        return bad_cell(r, C_COUNTRY, "not a two-letter upper-case country code", country);
+    if (continent[0] != '\0' && !is_continent(continent))
+        return bad_cell(r, C_CONTINENT, "not one of AF AN AS EU NA OC SA", continent);
+    const char *edu_src = cell(r, C_EDU_SOURCE);
+    if (edu_src[0] != '\0' && strcmp(edu_src, "ptr") != 0 && strcmp(edu_src, "as_org") != 0)
+        return bad_cell(r, C_EDU_SOURCE, "not ptr or as_org", edu_src);
+    const char *kind = cell(r, C_ADDR_KIND);
+    sn_dyn_t dyn = SN_DYN_UNKNOWN;
+    if (strcmp(kind, "dynamic") == 0)
+        dyn = SN_DYN_DYNAMIC;
+    else if (strcmp(kind, "static") == 0)
+        dyn = SN_DYN_STATIC;
+    else if (kind[0] != '\0' && strcmp(kind, "unknown") != 0)
+        return bad_cell(r, C_ADDR_KIND, "not dynamic, static or unknown", kind);
+    if (!any)
+        return SN_OK;
+
+    e->rdns_status = rdns[0] != '\0' ? rdns : "skipped";
+    snprintf(e->ptr, sizeof e->ptr, "%s", ptr);
+    e->ptr_valid = ptr_valid == 1;
+    memcpy(e->geo.country, country, strlen(country) + 1);
+    memcpy(e->geo.continent, continent, strlen(continent) + 1);
+    e->geo.asn = (uint32_t)asn;
+    snprintf(e->geo.as_org, sizeof e->geo.as_org, "%s", org);
+    e->geo.source = src;
+    e->geo.as_source = "";
+    e->geo_known = country[0] != '\0' || asn != 0 || src[0] != '\0';
+    e->class_known = edu != -1;
+    e->cls.edu = edu == 1;
+    e->cls.edu_source = strcmp(edu_src, "ptr") == 0      ? "ptr"
+                        : strcmp(edu_src, "as_org") == 0 ? "as_org"
+                                                         : "";
+    e->cls.dyn = dyn;
+    e->cls.dyn_rule = rule;
+    row->result.enrich = e;
+    return SN_OK;
+}
+
+static sn_status_t build_row(reader_t *r)
+{
+    sn_resultsin_row_t row;
+    memset(&row, 0, sizeof row);
+    row.path = r->name;
+    row.line = r->rec_line;
+
+    const char *a = cell(r, C_ADDRESS), *p = cell(r, C_PORT);
+    if (a[0] == '\0')
+        return fail(r, SN_EPARSE, "column address: missing or empty");
+    if (sn_addr_parse_ip(a, strlen(a), &row.target.addr) != SN_OK)
+        return bad_cell(r, C_ADDRESS, "not an IP address", a);
+    const char *why = NULL;
+    if (p[0] == '\0')
+        return fail(r, SN_EPARSE, "column port: missing or empty");
+    if (sn_addr_parse_port(p, strlen(p), &row.target.addr.port, &why) != SN_OK)
+        return bad_cell(r, C_PORT, why != NULL ? why : "not a port", p);
+
+    uint64_t seen, urtt, uatt, trtt, tatt, tport;
+    int64_t first = 0, last = 0;
+    if (num_cell(r, C_SEEN, UINT32_MAX, 1, &seen) || num_cell(r, C_UDP_RTT, UINT32_MAX, 0, &urtt) ||
+        num_cell(r, C_UDP_ATTEMPTS, 255, 0, &uatt) ||
+        num_cell(r, C_TCP_RTT, UINT32_MAX, 0, &trtt) ||
+        num_cell(r, C_TCP_ATTEMPTS, 255, 0, &tatt) || num_cell(r, C_TCP_PORT, 65535, 0, &tport))
+        return r->status;
+    if (cell(r, C_TCP_PORT)[0] != '\0' && tport == 0)
+        return bad_cell(r, C_TCP_PORT, "port 0", cell(r, C_TCP_PORT));
+    if (cell(r, C_FIRST)[0] != '\0' && !parse_i64(cell(r, C_FIRST), &first))
+        return bad_cell(r, C_FIRST, "not a decimal number of seconds", cell(r, C_FIRST));
+    if (cell(r, C_LAST)[0] != '\0' && !parse_i64(cell(r, C_LAST), &last))
+        return bad_cell(r, C_LAST, "not a decimal number of seconds", cell(r, C_LAST));
+    row.target.seen_count = (uint32_t)seen;
+    row.target.first_seen = first;
+    row.target.last_seen = last;
+    row.target.sources = SN_NO_INDEX;
+    row.target.flags = SN_NO_INDEX;
+    row.result.target = &row.target;
+
+    const char *blocked = cell(r, C_BLOCKED);
+    if (blocked[0] != '\0')
+        row.result.blocked = blocked;
+
+    sn_probe_result_t *u = &row.result.udp, *t = &row.result.tcp;
+    if (outcome_cell(r, C_UDP_OUTCOME, &u->outcome) || outcome_cell(r, C_TCP_OUTCOME, &t->outcome))
+        return r->status;
+    const char *uname = cell(r, C_UDP_PROBE);
+    if (u->outcome != SN_OUTCOME_NONE) {
+        const sn_probe_t *pr = uname[0] != '\0' ? sn_probe_find(uname) : NULL;
+        u->probe = pr != NULL && pr->transport == SN_TRANSPORT_UDP ? pr : &other_udp;
+        u->rtt_us = (uint32_t)urtt;
+        u->attempts = (uint8_t)uatt;
+        u->port = row.target.addr.port;
+    } else if (uname[0] != '\0') {
+        return bad_cell(r, C_UDP_PROBE, "a UDP probe without a udp_outcome", uname);
+    }
+    if (t->outcome != SN_OUTCOME_NONE) {
+        const sn_probe_t *pr = sn_probe_find("tcp");
+        t->probe = pr != NULL ? pr : &other_tcp;
+        t->rtt_us = (uint32_t)trtt;
+        t->attempts = (uint8_t)tatt;
+        t->port = tport != 0 ? (uint16_t)tport : row.target.addr.port;
+    }
+
+    /* The writer reports the UDP probe's addresses first, then TCP's. */
+    sn_addr_t observed, reply;
+    if (addr_cell(r, C_OBSERVED, false, &observed) || addr_cell(r, C_REPLY_FROM, true, &reply))
+        return r->status;
+    sn_probe_result_t *owner = u->outcome != SN_OUTCOME_NONE ? u : t;
+    if (observed.family != 0 || reply.family != 0) {
+        if (owner->outcome == SN_OUTCOME_NONE)
+            return fail(r, SN_EPARSE, "observed_addr or reply_from on a row with no probe");
+        owner->observed = observed;
+        owner->reply_from = reply;
+    }
+
+    if (text_cell(r, C_SOURCES, CELL_MAX, &row.sources) ||
+        text_cell(r, C_FLAGS, CELL_MAX, &row.flags) ||
+        text_cell(r, C_VANTAGE, 1024, &row.vantage) || build_enrichment(r, &row) != SN_OK)
+        return r->status;
+
+    r->rows++;
+    sn_status_t st = r->fn != NULL ? r->fn(r->ud, &row, r->err) : SN_OK;
+    if (st != SN_OK && r->status == SN_OK)
+        r->status = st;
+    return st;
+}
+
+/* ---- line source ---------------------------------------------------------- */
+
+typedef struct lines {
+    FILE *f; /* NULL: memory */
+    const char *mem;
+    size_t mem_len, mem_pos;
+    char *buf;
+    size_t start, end, cap;
+    bool eof;
+} lines_t;
+
+/*
+ * The next line with its newline (the last may lack one) in *s, *n. Returns
+ * 1 for a line, 0 at the end, SN_ELIMIT / SN_EIO / SN_ENOMEM.
+ */
+static int next_line(lines_t *L, const char **s, size_t *n)
+{
+    if (L->f == NULL) {
+        if (L->mem_pos >= L->mem_len)
+            return 0;
+        const char *p = L->mem + L->mem_pos;
+        size_t left = L->mem_len - L->mem_pos;
+        const char *nl = memchr(p, '\n', left);
+        size_t len = nl != NULL ? (size_t)(nl - p) + 1 : left;
+        if (len > LINE_MAX_BYTES)
+            return SN_ELIMIT;
+        *s = p;
+        *n = len;
+        L->mem_pos += len;
+        return 1;
+    }
+    for (;;) {
+        char *nl = L->end > L->start ? memchr(L->buf + L->start, '\n', L->end - L->start) : NULL;
+        if (nl != NULL || (L->eof && L->end > L->start)) {
+            size_t len = nl != NULL ? (size_t)(nl - (L->buf + L->start)) + 1 : L->end - L->start;
+            if (len > LINE_MAX_BYTES)
+                return SN_ELIMIT;
+            *s = L->buf + L->start;
+            *n = len;
+            L->start += len;
+            return 1;
+        }
+        if (L->eof)
+            return 0;
+        if (L->end - L->start > LINE_MAX_BYTES)
+            return SN_ELIMIT;
+        if (L->start > 0) {
+            memmove(L->buf, L->buf + L->start, L->end - L->start);
+            L->end -= L->start;
+            L->start = 0;
+        }
+        if (L->end == L->cap) {
+            size_t nc = L->cap ? L->cap * 2 : 65536;
+            char *nb = realloc(L->buf, nc);
+            if (nb == NULL)
+                return SN_ENOMEM;
+            L->buf = nb;
+            L->cap = nc;
+        }
+        size_t got = fread(L->buf + L->end, 1, L->cap - L->end, L->f);
+        L->end += got;
+        if (got == 0) {
+            if (ferror(L->f))
+                return SN_EIO;
+            L->eof = true;
+        }
+    }
+}
+
+/* ---- CSV ------------------------------------------------------------------ */
+
+static void csv_on_field(void *s, size_t n, void *ud)
+{
+    reader_t *r = ud;
+    if (r->status != SN_OK)
+        return;
+    if (!r->rec_started) {
+        r->rec_started = true;
+        r->rec_line = r->line;
+        r->nfield = 0;
+        row_reset(r);
+    }
+    size_t i = r->nfield++;
+    if (!r->have_header) {
+        if (r->n_hdr == r->cap_hdr) {
+            size_t nc = r->cap_hdr ? r->cap_hdr * 2 : 64;
+            if (nc > 4096) {
+                fail(r, SN_ELIMIT, "more than 4096 columns in the header");
+                return;
+            }
+            int *nh = realloc(r->hdr, nc * sizeof *nh);
+            if (nh == NULL) {
+                fail(r, SN_ENOMEM, "out of memory");
+                return;
+            }
+            r->hdr = nh;
+            r->cap_hdr = nc;
+        }
+        int col = col_by_name(s, n, true);
+        for (size_t k = 0; k < r->n_hdr && col >= 0; k++)
+            if (r->hdr[k] == col)
+                fail(r, SN_EPARSE, "column %s appears twice in the header", COLS[col].name);
+        r->hdr[r->n_hdr++] = col;
+        return;
+    }
+    if (i >= r->n_hdr) {
+        fail(r, SN_EPARSE, "more fields than the header's %zu", r->n_hdr);
+        return;
+    }
+    if (r->hdr[i] >= 0)
+        put_cell(r, r->hdr[i], s != NULL ? s : "", n);
+}
+
+static void csv_on_record(int c, void *ud)
+{
+    reader_t *r = ud;
+    (void)c;
+    if (r->status != SN_OK)
+        return;
+    if (!r->rec_started) { /* libcsv reports an empty line only with CSV_REPALL_NL */
+        return;
+    }
+    r->rec_started = false;
+    r->rec_bytes = 0;
+    if (!r->have_header) {
+        r->have_header = true;
+        bool addr = false, port = false;
+        for (size_t k = 0; k < r->n_hdr; k++) {
+            addr = addr || r->hdr[k] == C_ADDRESS;
+            port = port || r->hdr[k] == C_PORT;
+        }
+        if (!addr || !port)
+            fail(r, SN_EPARSE, "the header has no %s column (is this a results file?)",
+                 addr ? "port" : "address");
+        r->rec_line = 0;
+        return;
+    }
+    if (r->nfield != r->n_hdr) {
+        fail(r, SN_EPARSE, "%zu fields, the header has %zu", r->nfield, r->n_hdr);
+        return;
+    }
+    build_row(r);
+    r->rec_line = 0;
+}
+
+/* One physical line of CSV. */
+static void csv_line(reader_t *r, struct csv_parser *p, const char *s, size_t n)
+{
+    r->rec_bytes += n;
+    if (r->rec_bytes > RECORD_MAX_BYTES) {
+        fail(r, SN_ELIMIT, "a record longer than %u bytes", RECORD_MAX_BYTES);
+        return;
+    }
+    if (csv_parse(p, s, n, csv_on_field, csv_on_record, r) != n && r->status == SN_OK) {
+        int e = csv_error(p);
+        fail(r, e == CSV_ENOMEM ? SN_ENOMEM : SN_EPARSE, "CSV error: %s", csv_strerror(e));
+    }
+}
+
+/* ---- NDJSON --------------------------------------------------------------- */
+
+typedef struct jcur {
+    const char *p, *end;
+} jcur_t;
+
+static void jws(jcur_t *c)
+{
+    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\r' || *c->p == '\n'))
+        c->p++;
+}
+
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+    size_t need;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        need = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        need = 3;
+        lo = c == 0xE0 ? 0xA0 : 0x80;
+        hi = c == 0xED ? 0x9F : 0xBF;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 4;
+        lo = c == 0xF0 ? 0x90 : 0x80;
+        hi = c == 0xF4 ? 0x8F : 0xBF;
+    } else
+        return 0;
+    if (n < need || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < need; i++)
+        if (s[i] < 0x80 || s[i] > 0xBF)
+            return 0;
+    return need;
+}
+
+static int hex4(const char *p)
+{
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+static size_t put_utf8(char *o, unsigned cp)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xC0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/*
+ * Decodes the JSON string at c->p (on its opening quote) into out (at least
+ * as long as the rest of the line). Returns its length, or -1 with *why set.
+ */
+static long jstring(jcur_t *c, char *out, const char **why)
+{
+    size_t o = 0;
+    c->p++;
+    while (c->p < c->end) {
+        unsigned char ch = (unsigned char)*c->p;
+        if (ch == '"') {
+            c->p++;
+            out[o] = '\0';
+            return (long)o;
+        }
+        if (ch < 0x20) {
+            *why = "a control character inside a string";
+            return -1;
+        }
+        if (ch == '\\') {
+            if (c->end - c->p < 2) {
+                *why = "a string ends inside an escape";
+                return -1;
+            }
+            char e = c->p[1];
+            c->p += 2;
+            const char *simple = strchr("\"\\/bfnrt", e);
+            if (e != '\0' && simple != NULL) {
+                static const char map[] = "\"\\/\b\f\n\r\t";
+                out[o++] = map[simple - "\"\\/bfnrt"];
+                continue;
+            }
+            if (e != 'u' || c->end - c->p < 4 || hex4(c->p) < 0) {
+                *why = "a bad escape in a string";
+                return -1;
+            }
+            unsigned cp = (unsigned)hex4(c->p);
+            c->p += 4;
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                int lo =
+                    c->end - c->p >= 6 && c->p[0] == '\\' && c->p[1] == 'u' ? hex4(c->p + 2) : -1;
+                if (lo < 0xDC00 || lo > 0xDFFF) {
+                    *why = "a lone surrogate escape";
+                    return -1;
+                }
+                c->p += 6;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + ((unsigned)lo - 0xDC00);
+            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                *why = "a lone surrogate escape";
+                return -1;
+            }
+            if (cp == 0) {
+                *why = "a NUL character (\\u0000) in a string";
+                return -1;
+            }
+            o += put_utf8(out + o, cp);
+            continue;
+        }
+        size_t k = utf8_len((const unsigned char *)c->p, (size_t)(c->end - c->p));
+        if (k == 0) {
+            *why = "invalid UTF-8 in a string";
+            return -1;
+        }
+        memcpy(out + o, c->p, k);
+        o += k;
+        c->p += k;
+    }
+    *why = "an unterminated string";
+    return -1;
+}
+
+/* A JSON number per RFC 8259; *integer says whether it has no fraction or exponent. */
+static bool jnumber(jcur_t *c, bool *integer)
+{
+    const char *p = c->p;
+    *integer = true;
+    if (p < c->end && *p == '-')
+        p++;
+    if (p >= c->end)
+        return false;
+    if (*p == '0')
+        p++;
+    else if (*p >= '1' && *p <= '9')
+        while (p < c->end && *p >= '0' && *p <= '9')
+            p++;
+    else
+        return false;
+    if (p < c->end && *p == '.') {
+        *integer = false;
+        p++;
+        if (p >= c->end || *p < '0' || *p > '9')
+            return false;
+        while (p < c->end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (p < c->end && (*p == 'e' || *p == 'E')) {
+        *integer = false;
+        p++;
+        if (p < c->end && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= c->end || *p < '0' || *p > '9')
+            return false;
+        while (p < c->end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    c->p = p;
+    return true;
+}
+
+static bool jword(jcur_t *c, const char *w)
+{
+    size_t n = strlen(w);
+    if ((size_t)(c->end - c->p) < n || memcmp(c->p, w, n) != 0)
+        return false;
+    c->p += n;
+    return true;
+}
+
+static sn_status_t read_json_line(reader_t *r, const char *s, size_t n, char *scratch)
+{
+    jcur_t c = {s, s + n};
+    const char *why = NULL;
+    row_reset(r);
+    r->rec_line = r->line;
+    jws(&c);
+    if (c.p == c.end)
+        return SN_OK; /* a blank line */
+    if (*c.p != '{')
+        return fail(r, SN_EPARSE, "not a JSON object");
+    c.p++;
+    jws(&c);
+    bool first = true;
+    while (c.p < c.end && *c.p != '}') {
+        if (!first) {
+            if (*c.p != ',')
+                return fail(r, SN_EPARSE, "expected ',' or '}' in the object");
+            c.p++;
+            jws(&c);
+        }
+        first = false;
+        if (c.p >= c.end || *c.p != '"')
+            return fail(r, SN_EPARSE, "expected a key");
+        long kl = jstring(&c, scratch, &why);
+        if (kl < 0)
+            return fail(r, SN_EPARSE, "%s", why);
+        int col = col_by_name(scratch, (size_t)kl, false);
+        jws(&c);
+        if (c.p >= c.end || *c.p != ':')
+            return fail(r, SN_EPARSE, "expected ':' after a key");
+        c.p++;
+        jws(&c);
+        if (c.p >= c.end)
+            return fail(r, SN_EPARSE, "a key without a value");
+        const char *key = col >= 0 ? COLS[col].name : "an unknown key";
+        sn_field_type_t type = col >= 0 ? COLS[col].type : SN_FIELD_STR;
+        const char *vstart = c.p;
+        bool integer;
+        long vl = -1;
+        if (*c.p == '"') {
+            if ((vl = jstring(&c, scratch, &why)) < 0)
+                return fail(r, SN_EPARSE, "%s", why);
+            if (col >= 0 && type != SN_FIELD_STR)
+                return fail(r, SN_EPARSE, "column %s: a string where a %s belongs", key,
+                            type == SN_FIELD_INT ? "number" : "true or false");
+            if (col >= 0 && put_cell(r, col, scratch, (size_t)vl) != SN_OK)
+                return r->status;
+        } else if (*c.p == '-' || (*c.p >= '0' && *c.p <= '9')) {
+            if (!jnumber(&c, &integer))
+                return fail(r, SN_EPARSE, "a malformed number");
+            if (col >= 0 && (type != SN_FIELD_INT || !integer))
+                return fail(r, SN_EPARSE, "column %s: a number where %s belongs", key,
+                            type == SN_FIELD_INT ? "an integer" : "text or a flag");
+            if (col >= 0 && put_cell(r, col, vstart, (size_t)(c.p - vstart)) != SN_OK)
+                return r->status;
+        } else if (jword(&c, "true") || jword(&c, "false")) {
+            if (col >= 0 && type != SN_FIELD_BOOL)
+                return fail(r, SN_EPARSE, "column %s: true or false where %s belongs", key,
+                            type == SN_FIELD_INT ? "a number" : "a string");
+            if (col >= 0 && put_cell(r, col, vstart[0] == 't' ? "1" : "0", 1) != SN_OK)
+                return r->status;
+        } else if (jword(&c, "null")) {
+            if (col >= 0 && put_cell(r, col, "", 0) != SN_OK)
+                return r->status;
+        } else if (*c.p == '{' || *c.p == '[') {
+            return fail(r, SN_EPARSE, "nested objects and arrays are not results columns");
+        } else {
+            return fail(r, SN_EPARSE, "a value that is not JSON");
+        }
+        jws(&c);
+    }
+    if (c.p >= c.end)
+        return fail(r, SN_EPARSE, "the object is not closed on its line");
+    c.p++;
+    jws(&c);
+    if (c.p != c.end)
+        return fail(r, SN_EPARSE, "text after the object");
+    return build_row(r);
+}
+
+/*
+ * The read loop. Blank lines before the first text are skipped; the first
+ * non-blank byte chooses the front end: '{' is NDJSON, anything else CSV.
+ */
+static sn_status_t read_lines(reader_t *r, lines_t *L)
+{
+    enum { UNDECIDED, CSV, JSON } mode = UNDECIDED;
+    struct csv_parser p;
+    bool csv_ready = false;
+    char *scratch = NULL;
+    const char *s;
+    size_t n;
+    int got;
+    row_reset(r);
+    while (r->status == SN_OK && (got = next_line(L, &s, &n)) == 1) {
+        r->line++;
+        if (r->line == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+            s += 3;
+            n -= 3;
+        }
+        if (mode == UNDECIDED) {
+            size_t i = 0;
+            while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+                i++;
+            if (i == n)
+                continue;
+            mode = s[i] == '{' ? JSON : CSV;
+            if (mode == JSON && (scratch = malloc(LINE_MAX_BYTES + 1)) == NULL) {
+                fail(r, SN_ENOMEM, "out of memory");
+                break;
+            }
+            if (mode == CSV) {
+                if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+                    fail(r, SN_ENOMEM, "out of memory");
+                    break;
+                }
+                csv_ready = true;
+            }
+        }
+        if (mode == JSON)
+            read_json_line(r, s, n, scratch);
+        else
+            csv_line(r, &p, s, n);
+    }
+    if (r->status == SN_OK && got < 0) {
+        r->rec_line = 0;
+        r->line++;
+        fail(r, got, got == SN_ELIMIT ? "a line longer than 1 MiB" : "read error");
+    }
+    if (csv_ready) {
+        if (r->status == SN_OK && csv_fini(&p, csv_on_field, csv_on_record, r) != 0 &&
+            r->status == SN_OK)
+            fail(r, SN_EPARSE, "CSV error at the end of the file: %s", csv_strerror(csv_error(&p)));
+        csv_free(&p);
+    }
+    free(scratch);
+    free(r->buf);
+    free(r->hdr);
+    return r->status;
+}
+
+/* ---- entry points ----------------------------------------------------------- */
+
+sn_status_t sn_resultsin_read_buf(const char *name, const char *data, size_t len,
+                                  sn_resultsin_fn fn, void *ud, uint64_t *rows, sn_error_t *err)
+{
+    reader_t r = {.name = name != NULL ? name : "(memory)", .fn = fn, .ud = ud, .err = err};
+    lines_t L = {.mem = data != NULL ? data : "", .mem_len = data != NULL ? len : 0};
+    sn_status_t st = read_lines(&r, &L);
+    if (rows != NULL)
+        *rows = r.rows;
+    return st;
+}
+
+sn_status_t sn_resultsin_read(const char *path, sn_resultsin_fn fn, void *ud, uint64_t *rows,
+                              sn_error_t *err)
+{
+    if (rows != NULL)
+        *rows = 0;
+    if (path == NULL)
+        return sn_error_set(err, SN_EINVAL, "no results file given");
+    bool std_in = strcmp(path, "-") == 0;
+    FILE *f = std_in ? stdin : fopen(path, "rb");
+    if (f == NULL)
+        return sn_error_set(err, errno == ENOENT ? SN_ENOTFOUND : SN_EIO, "cannot open %s: %s",
+                            path, strerror(errno));
+    reader_t r = {.name = std_in ? "standard input" : path, .fn = fn, .ud = ud, .err = err};
+    lines_t L = {.f = f};
+    sn_status_t st = read_lines(&r, &L);
+    free(L.buf);
+    if (!std_in)
+        fclose(f);
+    if (rows != NULL)
+        *rows = r.rows;
+    return st;
+}
