@@ -330,7 +330,9 @@ static sn_status_t read_inputs(scan_t *s, sn_error_t *err)
             return st;
     }
     s->sum->bad = rs.bad;
-    s->sum->listings = sn_targets_listings(s->ts);
+    s->sum->entries = sn_targets_listings(s->ts);
+    for (size_t i = 0; i < sn_targets_count(s->ts); i++)
+        s->sum->listings += sn_targets_at(s->ts, i)->seen_count;
     s->sum->distinct = sn_targets_count(s->ts);
     s->sum->inputs = sn_targets_input_count(s->ts);
     return SN_OK;
@@ -529,13 +531,14 @@ void sn_scan_print_summary(FILE *f, const sn_scan_summary_t *s, const char *outp
 {
     double tps = s->seconds > 0 ? (double)s->probed / s->seconds : 0;
     fprintf(f,
-            "snprobe: %llu distinct targets from %llu input%s (%llu listings, %llu bad entries "
-            "skipped, %llu blocked); probed %llu in %.2f s (%.0f targets/s, %llu probes sent). "
+            "snprobe: %llu distinct targets from %llu input%s (%llu entries standing for %llu "
+            "listings, %llu bad entries skipped, %llu blocked); probed %llu in %.2f s (%.0f targets/s, %llu probes sent). "
             "Alive: UDP %llu, TCP %llu (%llu on their own port, %llu on a fallback port); "
             "super-node eligible %llu; UDP replies from another address or port %llu; "
             "PTR names for %llu, country for %llu.%s%s%s\n",
             (unsigned long long)s->distinct, (unsigned long long)s->inputs,
-            s->inputs == 1 ? "" : "s", (unsigned long long)s->listings,
+            s->inputs == 1 ? "" : "s", (unsigned long long)s->entries,
+            (unsigned long long)s->listings,
             (unsigned long long)s->bad, (unsigned long long)s->blocked,
             (unsigned long long)s->probed, s->seconds, tps, (unsigned long long)s->sent,
             (unsigned long long)s->udp_alive, (unsigned long long)s->tcp_alive,

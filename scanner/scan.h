@@ -46,7 +46,8 @@ typedef struct sn_scan_cfg {
 } sn_scan_cfg_t;
 
 typedef struct sn_scan_summary {
-    uint64_t listings, distinct, bad, blocked, probed, inputs;
+    uint64_t entries;  /* entries read (lines, elements, rows) */
+    uint64_t listings, distinct, bad, blocked, probed, inputs; /* listings: seen-counts summed */
     uint64_t udp_alive, tcp_alive, tcp_alive_own, tcp_alive_fallback, eligible, reply_other;
     uint64_t sent, replies;
     uint64_t rdns_ok, geo_known;

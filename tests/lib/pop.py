@@ -55,6 +55,9 @@ def port_free(port, v6=False):
             try:
                 if fam == socket.AF_INET6:
                     s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                if kind == socket.SOCK_STREAM:
+                    # As the swarm does: connections left in TIME_WAIT do not hold the port.
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 s.bind((host, port))
             except OSError:
                 return False
