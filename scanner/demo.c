@@ -258,7 +258,8 @@ static int by_addr(const void *a, const void *b)
 /*
  * Writes the identity and the files that serve it: identity.csv (the ground
  * truth), geo-country.csv and geo-asn.csv (ip-location-db range tables for
- * the nodes' addresses) and ptr.hosts (PTR names, for dnsmasq).
+ * the nodes' addresses) and dnsmasq.conf (PTR records; a configuration file,
+ * because dnsmasq reads it before it drops its privileges).
  */
 static sn_status_t write_identity(const sn_population_t *pop, const ident_t *id, const char *dir,
                                   sn_error_t *err)
@@ -266,7 +267,7 @@ static sn_status_t write_identity(const sn_population_t *pop, const ident_t *id,
     char path[4096];
     FILE *f[4] = {NULL};
     static const char *const names[4] = {"identity.csv", "geo-country.csv", "geo-asn.csv",
-                                         "ptr.hosts"};
+                                         "dnsmasq.conf"};
     sn_status_t st = SN_OK;
     const sn_node_t **byaddr = malloc((pop->count ? pop->count : 1) * sizeof *byaddr);
     if (byaddr == NULL)
@@ -285,7 +286,9 @@ static sn_status_t write_identity(const sn_population_t *pop, const ident_t *id,
             fprintf(f[0], "%s,%u,%u,%s,%s,%u,%s,%s,%d,%s\n", a, pop->nodes[i].addr.port,
                     id[i].seen, o->cc, sn_continent_of(o->cc), o->asn, o->name, id[i].ptr,
                     o->academic, id[i].dynamic ? "dynamic" : "static");
-            fprintf(f[3], "%s %s\n", a, id[i].ptr);
+            const uint8_t *ip = pop->nodes[i].addr.ip;
+            fprintf(f[3], "ptr-record=%u.%u.%u.%u.in-addr.arpa,%s\n", ip[3], ip[2], ip[1], ip[0],
+                    id[i].ptr);
             byaddr[i] = &pop->nodes[i];
         }
         /* Range tables are sorted by address, one /32 per node. */
@@ -476,22 +479,22 @@ static int try_bind(uint16_t *port)
 
 /*
  * Starts dnsmasq on a free loopback port, answering PTR queries from the
- * hosts file only (nothing is forwarded anywhere). Returns its pid, or 0 when
+ * configuration file only (nothing is forwarded anywhere). Returns its pid, or 0 when
  * dnsmasq is not installed or did not come up (the demo goes on without PTR).
  */
-static pid_t start_dnsmasq(const char *hosts, uint16_t *port)
+static pid_t start_dnsmasq(const char *conf, uint16_t *port)
 {
     const char *exe = find_dnsmasq();
     *port = 0;
     if (exe == NULL || try_bind(port) != 0)
         return 0;
-    char port_opt[32], hosts_opt[4200];
+    char port_opt[32], conf_opt[4200];
     snprintf(port_opt, sizeof port_opt, "--port=%u", *port);
-    snprintf(hosts_opt, sizeof hosts_opt, "--addn-hosts=%s", hosts);
-    char *argv[] = {(char *)exe, port_opt, hosts_opt, "--listen-address=127.0.0.1",
+    snprintf(conf_opt, sizeof conf_opt, "--conf-file=%s", conf);
+    char *argv[] = {(char *)exe, port_opt, conf_opt, "--listen-address=127.0.0.1",
                     "--bind-interfaces", "--no-resolv", "--no-hosts", "--keep-in-foreground",
-                    "--conf-file=/dev/null", "--pid-file=", "--log-facility=/dev/null",
-                    "--local=/127.in-addr.arpa/", NULL};
+                    "--pid-file=", "--log-facility=/dev/null", "--local=/127.in-addr.arpa/",
+                    NULL};
     pid_t pid;
     if (posix_spawn(&pid, exe, NULL, NULL, argv, environ) != 0)
         return 0;
@@ -567,12 +570,12 @@ sn_status_t sn_demo_run(const sn_demo_cfg_t *cfg, sn_error_t *err)
     pid_t swarm;
     if ((st = start_swarm(cfg->self_exe, pop_path, &swarm, err)) != SN_OK)
         return st;
-    char hosts[4096], geo_cc[4096], geo_as[4096], dns[32];
-    snprintf(hosts, sizeof hosts, "%s/ptr.hosts", cfg->out_dir);
+    char dns_conf[4096], geo_cc[4096], geo_as[4096], dns[32];
+    snprintf(dns_conf, sizeof dns_conf, "%s/dnsmasq.conf", cfg->out_dir);
     snprintf(geo_cc, sizeof geo_cc, "%s/geo-country.csv", cfg->out_dir);
     snprintf(geo_as, sizeof geo_as, "%s/geo-asn.csv", cfg->out_dir);
     uint16_t dns_port;
-    pid_t dnsmasq = start_dnsmasq(hosts, &dns_port);
+    pid_t dnsmasq = start_dnsmasq(dns_conf, &dns_port);
     snprintf(dns, sizeof dns, "127.0.0.1:%u", dns_port);
     if (!cfg->quiet) {
         fprintf(stderr, "snprobe demo: %u nodes on loopback, population in %s\n", cfg->count,

@@ -21,7 +21,7 @@ sn_status_t sn_demo_parse_mix(const char *mix, sn_popgen_t *gen, sn_error_t *err
  * Writes what the demo scans and what it knows: the population's identity
  * (identity.csv: seen-count, country, continent, AS, PTR name, academic,
  * dynamic/static per node), the range tables and PTR names that serve it
- * (geo-country.csv, geo-asn.csv, ptr.hosts), and the harvests a study would
+ * (geo-country.csv, geo-asn.csv, dnsmasq.conf), and the harvests a study would
  * have collected (harvest-1.txt, harvest-2.csv, shared.xml) whose listings
  * add up to each node's seen-count. Deterministic for a seed.
  */

@@ -107,4 +107,43 @@ fi
 check "demo prints a summary naming the results" \
     grep -q "$COUNT distinct targets.*Results: .*results.csv" "$TMP/demo.err"
 
+# Every statistic of the summary, recomputed from the population and its
+# identity alone (tests/lib/demo_stats.py), for the scan's own summary and for
+# the one `snprobe report` rebuilds from the results CSV.
+for f in identity.csv summary.csv report.html; do
+    check "demo wrote $f" [ -s "$OUT/$f" ]
+done
+ptr=--no-ptr
+grep -q "PTR names served by dnsmasq" "$TMP/demo.err" && ptr=
+[ -n "$ptr" ] && log "dnsmasq did not serve PTR names: classes not compared"
+if python3 "$LIB/demo_stats.py" "$OUT/population.csv" "$OUT/identity.csv" "$OUT/summary.csv" \
+    $ptr >"$TMP/stats.txt"; then
+    ok "scan summary: $(tail -1 "$TMP/stats.txt")"
+else
+    fail "the scan's summary equals the population's statistics"
+    cat "$TMP/stats.txt"
+fi
+limit 60 "$SNPROBE" report --summary "$TMP/re.csv" --html "$TMP/re.html" "$OUT/results.csv" \
+    2>"$TMP/report.err"
+check "snprobe report exits 0" [ $? -eq 0 ]
+if python3 "$LIB/demo_stats.py" "$OUT/population.csv" "$OUT/identity.csv" "$TMP/re.csv" \
+    $ptr --rebuilt >"$TMP/stats2.txt"; then
+    ok "summary rebuilt from results.csv: $(tail -1 "$TMP/stats2.txt")"
+else
+    fail "the rebuilt summary equals the population's statistics"
+    cat "$TMP/stats2.txt"
+fi
+check "snprobe report wrote the HTML" grep -q "<svg" "$TMP/re.html"
+
+# The firewall export of the eligible nodes parses back.
+limit 60 "$SNPROBE" export --format nft --eligible-only -o "$TMP/set.nft" "$OUT/results.csv" \
+    2>/dev/null
+check "export exits 0" [ $? -eq 0 ]
+eligible=$(python3 -c "import csv,sys; print(sum(r['sn_eligible']=='1' for r in csv.DictReader(open(sys.argv[1]))))" "$OUT/results.csv")
+check "the nft set holds the $eligible eligible nodes" \
+    [ "$(grep -Eo '127\.[0-9.]+ \. [0-9]+' "$TMP/set.nft" | wc -l)" -eq "$eligible" ]
+if command -v nft >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+    check "nft -c accepts the exported set" nft -c -f "$TMP/set.nft"
+fi
+
 e2e_finish
