@@ -445,7 +445,7 @@ static void usage(void)
           "  LIST: one a.b.c.d:port per line (127.0.0.0/8 only)\n"
           "  --rate N        targets per second, 0 = as fast as possible (default 0)\n"
           "  --timeout-ms MS wait after the last UDP send / per TCP connect (default 1000)\n"
-          "  --inflight N    TCP connects in flight at most (default 15000)\n"
+          "  --inflight N    TCP connects in flight at most (default 8192)\n"
           "  -o OUT.csv      results (default stdout): address,port,udp_outcome|tcp_outcome\n",
           stderr);
     exit(2);
@@ -453,7 +453,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-    opts_t o = {.tcp = -1, .timeout_us = 1000000, .inflight = 15000};
+    opts_t o = {.tcp = -1, .timeout_us = 1000000, .inflight = 8192};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--udp") == 0)

@@ -14,8 +14,9 @@
 #   ip:port   random ports (harvested lists): floor, snprobe
 #   one-port  every node on one port (the peers' case): floor, snprobe, nmap tuned
 #   subset    the first --nmap-default-cap targets of one-port: snprobe, nmap
-#             with default timing (which would take hours on all of them)
-#   rtt       ip:port with every UDP reply delayed --delay-ms: RTT accuracy
+#             with default timing (on a subset so that the run stays short)
+#   rtt       up to 16,384 ip:port targets, undelayed and with every UDP reply
+#             delayed --delay-ms, scanned at --rtt-rate: RTT accuracy
 #   scale     --scale-count targets, ip:port: wall time vs linear, memory
 # Results: bench/results/bench-<timestamp>.{md,csv} and -raw.csv.
 set -euo pipefail
@@ -23,13 +24,14 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH=$ROOT/bench
 
-SMALL=0 REPS=3 COUNT=65536 SCALE_COUNT=1000000 NMAP_CAP=4096 USE_NMAP=1
+SMALL=0 REPS=3 COUNT=65536 SCALE_COUNT=1000000 NMAP_DEFAULT_CAP=4096 USE_NMAP=1
 BUILD=$ROOT/build-bench SNPROBE="" FLOOR="" OUT="" PORT=33033 SEED=1 DELAY_MS=50
-KEEP=0 TIMEOUT_MS=1000 NETNS=auto ROW_LIMIT=900
+KEEP=0 TIMEOUT_MS=1000 NETNS=auto ROW_LIMIT=900 FLOOR_INFLIGHT=8192 SNPROBE_RATE=0
+RTT_RATE=10000
 ARGS=("$@")
 
 usage() {
-    sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     cat <<'EOF'
 Options:
   --small              CI mode: 4,096 targets, 1 repetition, no scale and no
@@ -41,8 +43,13 @@ Options:
   --nmap-default-cap N targets for default-timing nmap (default 4096)
   --no-nmap            skip the nmap rows
   --port P             the one port of the peers' case (default 33033)
+  --floor-inflight N   floor's TCP connects in flight (default 8192: with
+                       15,000 a burst of SYNs can overflow the swarm's accept
+                       queue, somaxconn 4096, and lose handshakes)
+  --snprobe-rate N     snprobe's --rate (default 0: as fast as it goes)
   --seed S             population seed (default 1)
   --delay-ms MS        reply delay of the RTT case (default 50)
+  --rtt-rate N         snprobe's --rate in the RTT case (default 10000)
   --build-dir DIR      release build directory (default build-bench/)
   --snprobe PATH --floor PATH
                        use these binaries and skip the build
@@ -61,9 +68,12 @@ while [ $# -gt 0 ]; do
     --reps) REPS=$2; SET_REPS=1; shift ;;
     --count) COUNT=$2; SET_COUNT=1; shift ;;
     --scale-count) SCALE_COUNT=$2; shift ;;
-    --nmap-default-cap) NMAP_CAP=$2; shift ;;
+    --nmap-default-cap) NMAP_DEFAULT_CAP=$2; shift ;;
     --no-nmap) USE_NMAP=0 ;;
     --port) PORT=$2; shift ;;
+    --floor-inflight) FLOOR_INFLIGHT=$2; shift ;;
+    --snprobe-rate) SNPROBE_RATE=$2; shift ;;
+    --rtt-rate) RTT_RATE=$2; shift ;;
     --seed) SEED=$2; shift ;;
     --delay-ms) DELAY_MS=$2; shift ;;
     --build-dir) BUILD=$2; shift ;;
@@ -78,15 +88,19 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-for v in REPS COUNT SCALE_COUNT NMAP_CAP PORT SEED DELAY_MS; do
-    [[ ${!v} =~ ^[0-9]+$ ]] || { echo "run.sh: --${v,,} needs a number" >&2; exit 2; }
+for v in REPS COUNT SCALE_COUNT NMAP_DEFAULT_CAP PORT SEED DELAY_MS FLOOR_INFLIGHT SNPROBE_RATE RTT_RATE; do
+    opt=${v,,}
+    [[ ${!v} =~ ^[0-9]+$ ]] || { echo "run.sh: --${opt//_/-} needs a number" >&2; exit 2; }
 done
 if [ "$SMALL" = 1 ]; then
     [ -n "${SET_REPS:-}" ] || REPS=1
     [ -n "${SET_COUNT:-}" ] || COUNT=4096
-    SCALE_COUNT=0 NMAP_CAP=0 ROW_LIMIT=120
+    SCALE_COUNT=0 NMAP_DEFAULT_CAP=0 ROW_LIMIT=120
 fi
-[ "$REPS" -ge 1 ] && [ "$COUNT" -ge 16 ] || { echo "run.sh: need --reps >= 1 and --count >= 16" >&2; exit 2; }
+if [ "$REPS" -lt 1 ] || [ "$COUNT" -lt 16 ]; then
+    echo "run.sh: need --reps >= 1 and --count >= 16" >&2
+    exit 2
+fi
 
 log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "error: $*"; exit 2; }
@@ -98,6 +112,7 @@ if [ "$NETNS" != off ] && [ -z "${SN_BENCH_NETNS:-}" ]; then
     [ "$(id -u)" = 0 ] || flags=-rn
     if command -v unshare >/dev/null && command -v ip >/dev/null && unshare "$flags" true 2>/dev/null; then
         log "re-running in a private network namespace (unshare $flags)"
+        # shellcheck disable=SC2016 # $0 and $@ belong to the inner shell
         SN_BENCH_NETNS=1 exec unshare "$flags" bash -c 'ip link set lo up && exec bash "$0" "$@"' \
             "${BASH_SOURCE[0]}" "${ARGS[@]}"
     fi
@@ -118,7 +133,7 @@ fi
 # --- build --------------------------------------------------------------------
 if [ -z "$SNPROBE" ] || [ -z "$FLOOR" ]; then
     log "building (Release) in $BUILD"
-    cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DSN_TESTS=OFF >"${TMPDIR:-/tmp}/bench-cmake.log" 2>&1 ||
+    cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DSN_TESTS=OFF -DSN_WERROR=OFF >"${TMPDIR:-/tmp}/bench-cmake.log" 2>&1 ||
         { cat "${TMPDIR:-/tmp}/bench-cmake.log" >&2; die "cmake configure failed"; }
     cmake --build "$BUILD" -j2 --target snprobe floor >"${TMPDIR:-/tmp}/bench-build.log" 2>&1 ||
         { tail -40 "${TMPDIR:-/tmp}/bench-build.log" >&2; die "build failed"; }
@@ -130,6 +145,7 @@ fi
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 W=$(mktemp -d "${TMPDIR:-/tmp}/snprobe-bench.XXXXXX")
 SWARM_PID=""
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
     swarm_stop
     if [ "$KEEP" = 1 ]; then log "work directory kept: $W"; else rm -rf "$W"; fi
@@ -226,7 +242,7 @@ scan_cmd() {
     local probes=$1 out=$2 list=$3
     SCAN=("$SNPROBE" scan --allow 127.0.0.0/8)
     [ -z "$probes" ] || SCAN+=(--probes "$probes")
-    SCAN+=(--rate 0 --timeout "$TIMEOUT_MS" --retries 0 --fallback-ports none -o "$out" "$list")
+    SCAN+=(--rate "${RATE:-$SNPROBE_RATE}" --timeout "$TIMEOUT_MS" --retries 0 --fallback-ports none -o "$out" "$list")
 }
 
 # The Skype request as nmap's --data payload: the layout floor and the skype
@@ -248,7 +264,7 @@ probe_rows() { # CASE POP LIST: floor and the three snprobe plans
     row "$c" floor-udp udp csv "$pop" "$list" "$W/$tag-fu.csv" -- \
         "$FLOOR" --udp --rate 0 --timeout-ms "$TIMEOUT_MS" -o "$W/$tag-fu.csv" "$list"
     row "$c" floor-tcp tcp csv "$pop" "$list" "$W/$tag-ft.csv" -- \
-        "$FLOOR" --tcp --rate 0 --timeout-ms "$TIMEOUT_MS" --inflight 15000 -o "$W/$tag-ft.csv" "$list"
+        "$FLOOR" --tcp --rate 0 --timeout-ms "$TIMEOUT_MS" --inflight "$FLOOR_INFLIGHT" -o "$W/$tag-ft.csv" "$list"
     snprobe_row snprobe-skype skype udp "$c" "$pop" "$list" "$tag-ss"
     snprobe_row snprobe-tcp tcp tcp "$c" "$pop" "$list" "$tag-st"
     snprobe_row snprobe-default "" both "$c" "$pop" "$list" "$tag-sd"
@@ -272,25 +288,35 @@ enrichment_rows() { :; }
 T_START=$(date +%s)
 serve ipport "$COUNT"
 probe_rows ip:port "$W/ipport.pop.csv" "$W/ipport.list.txt"
-cp "$W/ipport-ss.csv" "$W/undelayed.csv" 2>/dev/null || true
 enrichment_rows "$W/ipport.pop.csv" "$W/ipport.list.txt"
 
 serve oneport "$COUNT" --one-port "$PORT"
 cut -d: -f1 "$W/oneport.list.txt" >"$W/oneport.hosts.txt"
 probe_rows one-port "$W/oneport.pop.csv" "$W/oneport.list.txt"
 [ "$USE_NMAP" = 1 ] && nmap_rows one-port "$W/oneport.pop.csv" "$W/oneport.hosts.txt" tuned
-if [ "$USE_NMAP" = 1 ] && [ "$NMAP_CAP" -gt 0 ]; then
-    head -n "$NMAP_CAP" "$W/oneport.list.txt" >"$W/subset.list.txt"
+if [ "$USE_NMAP" = 1 ] && [ "$NMAP_DEFAULT_CAP" -gt 0 ]; then
+    head -n "$NMAP_DEFAULT_CAP" "$W/oneport.list.txt" >"$W/subset.list.txt"
     cut -d: -f1 "$W/subset.list.txt" >"$W/subset.hosts.txt"
     snprobe_row snprobe-skype skype udp subset "$W/oneport.pop.csv" "$W/subset.list.txt" sub-ss
     snprobe_row snprobe-tcp tcp tcp subset "$W/oneport.pop.csv" "$W/subset.list.txt" sub-st
     nmap_rows subset "$W/oneport.pop.csv" "$W/subset.hosts.txt" default
 fi
 
-serve rtt "$COUNT" --delay-ms "$DELAY_MS"
-# After each repetition: the RTT error against the undelayed ip:port scan.
-AFTER='{ [ -s "$W/rtt.csv" ] && [ -s "$W/undelayed.csv" ] && python3 "$BENCH/score.py" rtt "$W/rtt.csv" "$W/undelayed.csv" --delay-ms "$DELAY_MS" --json "$W/rtt.json" >&2 && python3 "$BENCH/table.py" attach "$RAW" "$W/rtt.json"; } || log "rtt: no figures"' \
-    snprobe_row snprobe-skype skype udp rtt "$W/rtt.pop.csv" "$W/rtt.list.txt" rtt
+# RTT accuracy: the same skype scan of an undelayed and a delayed population,
+# paced (--rtt-rate), so that queueing at full speed does not swamp the figure.
+# rtt_after BASE.csv: scores the RTTs of the last repetition against BASE.
+rtt_after() {
+    local delay=$1 base=$2 res=$3
+    AFTER="{ [ -s $res ] && [ -s $base ] && python3 $BENCH/score.py rtt $res $base --delay-ms $delay --json $W/rtt.json >&2 && python3 $BENCH/table.py attach $RAW $W/rtt.json; } || log 'rtt: no figures'"
+}
+RTT_COUNT=$((COUNT < 16384 ? COUNT : 16384))
+serve rtt0 "$RTT_COUNT"
+rtt_after 0 "$W/rtt0.csv" "$W/rtt0.csv"
+RATE=$RTT_RATE snprobe_row snprobe-skype-0ms skype udp rtt "$W/rtt0.pop.csv" "$W/rtt0.list.txt" rtt0
+serve rtt "$RTT_COUNT" --delay-ms "$DELAY_MS"
+rtt_after "$DELAY_MS" "$W/rtt0.csv" "$W/rtt.csv"
+RATE=$RTT_RATE snprobe_row "snprobe-skype-${DELAY_MS}ms" skype udp rtt "$W/rtt.pop.csv" "$W/rtt.list.txt" rtt
+AFTER=""
 
 if [ "$SCALE_COUNT" -gt 0 ]; then
     serve scale "$SCALE_COUNT"
@@ -305,7 +331,7 @@ DEST=$W/bench-$STAMP
 if [ -n "$OUT" ]; then mkdir -p "$OUT"; DEST=$OUT/bench-$STAMP; fi
 cp "$RAW" "$DEST-raw.csv"
 FAIL=() status=0
-[ "$SMALL" = 1 ] && FAIL=(--fail-on floor,snprobe)
+[ "$SMALL" = 1 ] && FAIL=(--fail-on "floor,snprobe")
 python3 "$BENCH/table.py" render "$RAW" --md "$DEST.md" --csv "$DEST.csv" \
     --commands "$CMDS" --scale-base ip:port --title "snprobe benchmark $STAMP" \
     --meta "machine=$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), Linux $(uname -r)" \

@@ -208,7 +208,9 @@ def cmd_render(a):
                       f"| {fmt(r['err_median_us'], '.0f')} | {fmt(r['err_p99_us'], '.0f')} "
                       f"| {fmt(r['undelayed_median_us'], '.0f')} | {live_text(r)} | {r['wrong']} |")
         md += ["", "Error = measured udp_rtt_us - the delay - the median RTT of the undelayed "
-               "ip:port scan; median over the repetitions of each repetition's median and p99."]
+               "scan (for the 0 ms row: its own median, so its error is the jitter); both scans "
+               "paced as the commands below show; median over the repetitions of each "
+               "repetition's median and p99."]
     md += ["", "## Notes", "",
            "- targets/s = targets / median wall time of the whole command (start-up, the 1 s "
            "timeout after the last send and writing the results included); CPU = user + sys; "

@@ -367,9 +367,10 @@ static sn_status_t build_enrichment(reader_t *r, sn_resultsin_row_t *row)
     for (int c = C_RDNS; c <= C_GEO_SOURCE; c++)
         any = any || cell(r, c)[0] != '\0';
 
-    const char *rdns, *ptr, *org, *rule, *src;
-    int ptr_valid, edu;
-    uint64_t asn;
+    /* Initialised for the optimiser's sake: every path below sets them first. */
+    const char *rdns = "", *ptr = "", *org = "", *rule = "", *src = "";
+    int ptr_valid = -1, edu = -1;
+    uint64_t asn = 0;
     if (text_cell(r, C_RDNS, 31, &rdns) || text_cell(r, C_PTR, SN_PTR_TEXT_MAX - 1, &ptr) ||
         bool_cell(r, C_PTR_VALID, &ptr_valid) || num_cell(r, C_ASN, UINT32_MAX, 0, &asn) ||
         text_cell(r, C_AS_ORG, SN_GEO_ORG_MAX - 1, &org) || bool_cell(r, C_EDU, &edu) ||

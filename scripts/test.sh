@@ -8,7 +8,7 @@ bash scripts/deps.sh --test
 jobs=$(nproc)
 for variant in plain asan; do
   dir=build-test-$variant
-  flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSN_WERROR=ON)
+  flags=(-DCMAKE_BUILD_TYPE=Release -DSN_WERROR=ON) # the flags the demo is built with
   [ $variant = asan ] && flags+=(-DSN_SANITIZE=ON)
   echo "== $variant build" >&2
   cmake -S . -B "$dir" "${flags[@]}" >/dev/null
