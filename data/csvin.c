@@ -13,6 +13,7 @@
  * bad field is a bad entry naming the line and the column.
  */
 #include "input.h"
+#include "../scanner/text.h"
 
 #include <csv.h>
 #include <stdarg.h>
@@ -22,7 +23,6 @@
 #include <strings.h>
 #include <time.h>
 
-#define QUOTE_MAX 60
 #define FIELD_MAX 255 /* longest kept field; an address or a label is far shorter */
 #define UNIX_MAX INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
 
@@ -53,30 +53,6 @@ typedef struct csv_ctx {
         bool present, too_long;
     } f[NCOLS];
 } csv_ctx_t;
-
-/*
- * Writes at most QUOTE_MAX bytes of s[0..len) into out (cap >= 4*QUOTE_MAX+8)
- * as printable ASCII: control and non-ASCII bytes become \xNN, quote and
- * backslash are escaped, and "..." marks a cut.
- */
-static void quote_text(char *out, size_t cap, const char *s, size_t len)
-{
-    size_t o = 0, n = len < QUOTE_MAX ? len : QUOTE_MAX;
-    for (size_t i = 0; i < n && o + 8 < cap; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\')
-            o += (size_t)snprintf(out + o, cap - o, "\\%c", c);
-        else if (c < 0x20 || c >= 0x7f)
-            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
-        else
-            out[o++] = (char)c;
-    }
-    if (len > n && o + 4 < cap) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o] = '\0';
-}
 
 /*
  * One bad field of the current record: fatal under strict (err gets
@@ -218,21 +194,21 @@ static sn_status_t row_done(csv_ctx_t *c)
 
     const char *s = c->f[COL_IP].text;
     size_t n = c->f[COL_IP].len;
-    quote_text(q, sizeof q, s, n);
+    sn_text_quote(q, sizeof q, s, n);
     if (sn_addr_parse_ip(s, n, &a) != SN_OK)
         return bad_field(c, COL_IP, "not an IP address (\"%s\")", q);
 
     const char *why = NULL;
     s = c->f[COL_PORT].text;
     n = c->f[COL_PORT].len;
-    quote_text(q, sizeof q, s, n);
+    sn_text_quote(q, sizeof q, s, n);
     if (sn_addr_parse_port(s, n, &a.port, &why) != SN_OK)
         return bad_field(c, COL_PORT, "%s (\"%s\")", why != NULL ? why : "bad port", q);
 
     if (field_is(c, COL_COUNT)) {
         s = c->f[COL_COUNT].text;
         n = c->f[COL_COUNT].len;
-        quote_text(q, sizeof q, s, n);
+        sn_text_quote(q, sizeof q, s, n);
         if (!parse_decimal(s, n, UINT32_MAX, &v) || v == 0)
             return bad_field(c, COL_COUNT, "count is not a decimal number 1-4294967295 (\"%s\")",
                              q);
@@ -244,7 +220,7 @@ static sn_status_t row_done(csv_ctx_t *c)
             continue;
         s = c->f[k].text;
         n = c->f[k].len;
-        quote_text(q, sizeof q, s, n);
+        sn_text_quote(q, sizeof q, s, n);
         if (!parse_time(s, n, times[k - COL_FIRST]))
             return bad_field(c, k,
                              "not a time (Unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ) "
@@ -258,7 +234,7 @@ static sn_status_t row_done(csv_ctx_t *c)
         n = c->f[COL_SOURCE].len;
         for (size_t i = 0; i < n; i++)
             if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
-                quote_text(q, sizeof q, s, n);
+                sn_text_quote(q, sizeof q, s, n);
                 return bad_field(c, COL_SOURCE, "control character in source label (\"%s\")", q);
             }
         l.source = s;

@@ -23,6 +23,7 @@
  * bytes left, so a hostile blob costs at most one pass over its bytes.
  */
 #include "input.h"
+#include "../scanner/text.h"
 
 #include <expat.h>
 #include <stdarg.h>
@@ -44,7 +45,6 @@
 #define FLAGS_MAX 63
 #define BLOB_MAX_DEPTH 8
 #define LEB128_MAX_BYTES 10
-#define QUOTE_MAX 60
 
 /*
  * Timestamp-like integers in an entry: Unix seconds from Skype's first release
@@ -57,30 +57,6 @@
 static const sn_read_opts_t default_opts = {0};
 
 /* --- messages ------------------------------------------------------------ */
-
-/*
- * Writes at most QUOTE_MAX bytes of s[0..len) into out (cap >= 4*QUOTE_MAX+8)
- * as printable ASCII: control and non-ASCII bytes become \xNN, quote and
- * backslash are escaped, and "..." marks a cut.
- */
-static void quote_text(char *out, size_t cap, const char *s, size_t len)
-{
-    size_t o = 0, n = len < QUOTE_MAX ? len : QUOTE_MAX;
-    for (size_t i = 0; i < n && o + 8 < cap; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\')
-            o += (size_t)snprintf(out + o, cap - o, "\\%c", c);
-        else if (c < 0x20 || c >= 0x7f)
-            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
-        else
-            out[o++] = (char)c;
-    }
-    if (len > n && o + 4 < cap) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o] = '\0';
-}
 
 /* --- the blob reader ----------------------------------------------------- */
 
@@ -455,7 +431,7 @@ static sn_status_t hc_entry_done(hc_ctx_t *c)
     size_t len = c->entry_len;
     snprintf(where, sizeof where, "%s:%lu", c->name, c->entry_line);
     trim(&s, &len);
-    quote_text(q, sizeof q, s, len);
+    sn_text_quote(q, sizeof q, s, len);
 
     if (c->entry_nested)
         return hc_bad(c, where, "element inside <%s> (\"%s\")", c->entry_name, q);
@@ -531,7 +507,7 @@ static sn_status_t hc_blob_done(hc_ctx_t *c)
     for (size_t i = 0; i < len; i++)
         if (hex_val((unsigned char)s[i]) < 0) {
             char q[16];
-            quote_text(q, sizeof q, s + i, 1);
+            sn_text_quote(q, sizeof q, s + i, 1);
             return hc_bad(c, where, "host-cache blob has a non-hex character \"%s\" at offset %zu",
                           q, i);
         }
@@ -593,7 +569,7 @@ static void XMLCALL on_start(void *ud, const XML_Char *el, const XML_Char **attr
         char where[600], q[300];
         if (!is_entry_name(el)) {
             snprintf(where, sizeof where, "%s:%lu", c->name, xml_line(c));
-            quote_text(q, sizeof q, el, strlen(el));
+            sn_text_quote(q, sizeof q, el, strlen(el));
             hc_check(c, hc_bad(c, where, "unexpected element <%s> in HostCache", q));
             return;
         }

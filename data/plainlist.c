@@ -12,38 +12,14 @@
  * line and quoting it, never a reason to drop the file.
  */
 #include "input.h"
+#include "../scanner/text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#define QUOTE_MAX 60
 
 static const sn_read_opts_t default_opts = {0};
-
-/*
- * Writes at most QUOTE_MAX bytes of s[0..len) into out (cap >= 4*QUOTE_MAX+8)
- * as printable ASCII: control and non-ASCII bytes become \xNN, quote and
- * backslash are escaped, and "..." marks a cut.
- */
-static void quote_text(char *out, size_t cap, const char *s, size_t len)
-{
-    size_t o = 0, n = len < QUOTE_MAX ? len : QUOTE_MAX;
-    for (size_t i = 0; i < n && o + 8 < cap; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\')
-            o += (size_t)snprintf(out + o, cap - o, "\\%c", c);
-        else if (c < 0x20 || c >= 0x7f)
-            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
-        else
-            out[o++] = (char)c;
-    }
-    if (len > n && o + 4 < cap) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o] = '\0';
-}
 
 /*
  * One bad entry: fatal under strict (err gets "where: reason"), otherwise
@@ -126,7 +102,7 @@ sn_status_t sn_plainlist_read(sn_targets_t *ts, const char *name, const char *bu
         if (sn_addr_parse_endpoint(s, n, &a, &why) != SN_OK) {
             char where[600], q[300];
             snprintf(where, sizeof where, "%s:%lu", name, line);
-            quote_text(q, sizeof q, s, n);
+            sn_text_quote(q, sizeof q, s, n);
             sn_status_t st = bad_entry(opts, stats, err, where, "%s (\"%s\")",
                                        why != NULL ? why : "bad address", q);
             if (st != SN_OK)

@@ -11,6 +11,7 @@
  * each statistic is the metric table's (printed at the end of the page).
  */
 #include "html.h"
+#include "../scanner/text.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -32,33 +33,6 @@ typedef struct page {
 
 /* ---- escaping and formatting -------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (RFC 3629), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-    size_t need;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        need = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        need = 3;
-        lo = c == 0xE0 ? 0xA0 : 0x80;
-        hi = c == 0xED ? 0x9F : 0xBF;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 4;
-        lo = c == 0xF0 ? 0x90 : 0x80;
-        hi = c == 0xF4 ? 0x8F : 0xBF;
-    } else
-        return 0;
-    if (n < need || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < need; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    return need;
-}
-
 /* Writes at most max_chars characters of s, escaped; "…" when cut. */
 static void escape_n(FILE *f, const char *s, size_t max_chars)
 {
@@ -72,7 +46,7 @@ static void escape_n(FILE *f, const char *s, size_t max_chars)
             return;
         }
         unsigned char c = u[i];
-        size_t k = utf8_len(u + i, n - i);
+        size_t k = sn_utf8_len(u + i, n - i);
         chars++;
         if (k == 0 || c < 0x20 || c == 0x7f) {
             fputs("\uFFFD", f);

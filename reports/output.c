@@ -29,6 +29,7 @@
  * valid JSON whatever bytes an input file carried.
  */
 #include "output.h"
+#include "../scanner/text.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -225,43 +226,6 @@ static sn_status_t csv_row(sn_output_t *o, const sn_result_t *r)
 /* ---- JSON --------------------------------------------------------------- */
 
 /*
- * Length of the valid UTF-8 sequence at s (n bytes available), per RFC 3629:
- * no overlong forms, no surrogates, nothing above U+10FFFF. 0 if invalid.
- */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t need;
-    unsigned char lo = 0x80, hi = 0xBF;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        need = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-    } else {
-        return 0;
-    }
-    if (n < need || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < need; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    return need;
-}
-
-/*
  * Escapes one unit of s (n > 0 bytes available) into out (at least 6 bytes).
  * Returns the bytes written; *used gets the input bytes consumed.
  */
@@ -286,7 +250,7 @@ static size_t json_unit(const unsigned char *s, size_t n, char *out, size_t *use
         out[0] = (char)c;
         return 1;
     }
-    size_t k = utf8_len(s, n);
+    size_t k = sn_utf8_len(s, n);
     if (k == 0) {
         memcpy(out, "\\ufffd", 6);
         return 6;

@@ -21,11 +21,11 @@
 #include <strings.h>
 
 #include "output.h"
+#include "../scanner/text.h"
 
 #define LINE_MAX_BYTES (1u << 20)
 #define RECORD_MAX_BYTES (1u << 20)
 #define CELL_MAX (64u * 1024u)
-#define QUOTE_MAX 60
 
 enum col {
     C_ADDRESS,
@@ -156,26 +156,6 @@ typedef struct reader {
     size_t rec_bytes;
 } reader_t;
 
-/* Printable ASCII form of s for an error message (control and non-ASCII as \xNN). */
-static void quote_text(char *out, size_t cap, const char *s)
-{
-    size_t o = 0, len = strlen(s), n = len < QUOTE_MAX ? len : QUOTE_MAX;
-    for (size_t i = 0; i < n && o + 8 < cap; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\')
-            o += (size_t)snprintf(out + o, cap - o, "\\%c", c);
-        else if (c < 0x20 || c >= 0x7f)
-            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
-        else
-            out[o++] = (char)c;
-    }
-    if (len > n && o + 4 < cap) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o] = '\0';
-}
-
 static sn_status_t fail(reader_t *r, sn_status_t st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static sn_status_t fail(reader_t *r, sn_status_t st, const char *fmt, ...)
@@ -194,8 +174,8 @@ static sn_status_t fail(reader_t *r, sn_status_t st, const char *fmt, ...)
 
 static sn_status_t bad_cell(reader_t *r, int col, const char *why, const char *value)
 {
-    char q[4 * QUOTE_MAX + 16];
-    quote_text(q, sizeof q, value);
+    char q[4 * SN_QUOTE_MAX + 16];
+    sn_text_quote(q, sizeof q, value, strlen(value));
     return fail(r, SN_EPARSE, "column %s: %s (\"%s\")", COLS[col].name, why, q);
 }
 
@@ -674,32 +654,6 @@ static void jws(jcur_t *c)
         c->p++;
 }
 
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-    size_t need;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        need = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        need = 3;
-        lo = c == 0xE0 ? 0xA0 : 0x80;
-        hi = c == 0xED ? 0x9F : 0xBF;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 4;
-        lo = c == 0xF0 ? 0x90 : 0x80;
-        hi = c == 0xF4 ? 0x8F : 0xBF;
-    } else
-        return 0;
-    if (n < need || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < need; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    return need;
-}
-
 static int hex4(const char *p)
 {
     int v = 0;
@@ -798,7 +752,7 @@ static long jstring(jcur_t *c, char *out, const char **why)
             o += put_utf8(out + o, cp);
             continue;
         }
-        size_t k = utf8_len((const unsigned char *)c->p, (size_t)(c->end - c->p));
+        size_t k = sn_utf8_len((const unsigned char *)c->p, (size_t)(c->end - c->p));
         if (k == 0) {
             *why = "invalid UTF-8 in a string";
             return -1;
