@@ -148,6 +148,8 @@ int sn_tcp_connect(sn_engine_t *e, uint32_t j); /* 0 sent; >0 back-pressure, try
 void sn_tcp_expire(sn_engine_t *e, uint64_t now);
 void sn_tcp_abort_all(sn_engine_t *e);
 void sn_tcp_close(sn_engine_t *e);
+
+/* engine.c, for tcp.c: the port an attempt goes to, and what follows a failed one. */
 uint16_t sn_tcp_current_port(const sn_engine_t *e, const job_t *job);
 void sn_engine_tcp_attempt_failed(sn_engine_t *e, uint32_t j, sn_outcome_t o);
 

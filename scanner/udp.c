@@ -153,12 +153,11 @@ sn_status_t sn_udp_init(sn_engine_t *e, sn_error_t *err)
     return SN_OK;
 }
 
+/* The descriptor closes with its handle; the socket struct is freed with the engine. */
 static void on_sock_closed(uv_handle_t *h)
 {
-    sn_engine_t *e = h->data;
     udp_sock_t *s = (udp_sock_t *)((char *)h - offsetof(udp_sock_t, poll));
     close(s->fd);
-    (void)e; /* the socket struct itself is freed with the engine */
     sn_engine_handle_closed(h);
 }
 
