@@ -123,6 +123,13 @@ else
     fail "the scan's summary equals the population's statistics"
     cat "$TMP/stats.txt"
 fi
+if python3 "$LIB/demo_stats.py" "$OUT/population.csv" "$OUT/identity.csv" "$OUT/results.csv" \
+    --results $ptr >"$TMP/nodes.txt"; then
+    ok "every node's PTR, country, continent, AS and classes: $(tail -1 "$TMP/nodes.txt")"
+else
+    fail "every node's enrichment equals its identity"
+    cat "$TMP/nodes.txt"
+fi
 limit 60 "$SNPROBE" report --summary "$TMP/re.csv" --html "$TMP/re.html" "$OUT/results.csv" \
     2>"$TMP/report.err"
 check "snprobe report exits 0" [ $? -eq 0 ]

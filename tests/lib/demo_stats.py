@@ -2,6 +2,7 @@
 with the summary snprobe wrote.
 
 Usage: demo_stats.py POPULATION.csv IDENTITY.csv SUMMARY.csv [--no-ptr] [--rebuilt]
+       demo_stats.py POPULATION.csv IDENTITY.csv RESULTS.csv --results [--no-ptr]
 
 The population says how each node behaves (data/population.h), identity.csv
 who it is (seen-count, country, continent, AS, PTR name, academic, dynamic or
@@ -82,9 +83,35 @@ def expected(pop_path, ident_path, with_ptr):
     return e
 
 
+def check_nodes(ident_path, results_path, with_ptr):
+    """Every node's facts in the results equal its identity: country, continent,
+    AS and organisation for every node, and for the alive ones (whose PTR names
+    were looked up) the PTR name, academic flag and dynamic/static kind."""
+    ident = {(r["address"], r["port"]): r for r in csv.DictReader(open(ident_path))}
+    bad = n = 0
+    for r in csv.DictReader(open(results_path)):
+        i = ident[(r["address"], r["port"])]
+        want = {"country": i["country"], "continent": i["continent"], "asn": i["asn"],
+                "as_org": i["as_org"]}
+        alive = r["udp_outcome"] == "alive" or r["tcp_outcome"] == "alive"
+        if with_ptr and alive:
+            want.update({"rdns_status": "ok", "ptr": i["ptr"], "ptr_valid": "1",
+                         "edu": i["edu"], "addr_kind": i["addr_kind"]})
+        n += 1
+        for k, v in want.items():
+            if r[k] != v:
+                if bad < 10:
+                    print(f"  {r['address']}:{r['port']}: {k} is {r[k]!r}, the identity says {v!r}")
+                bad += 1
+    print(f"{n} nodes' facts checked, {bad} wrong")
+    return bad
+
+
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     with_ptr = "--no-ptr" not in sys.argv
+    if "--results" in sys.argv:
+        sys.exit(1 if check_nodes(args[1], args[2], with_ptr) else 0)
     want = expected(args[0], args[1], with_ptr)
     if "--rebuilt" in sys.argv:
         del want["bad_entries"]
