@@ -547,6 +547,88 @@ static void legend(const page_t *p, const plot_t *pl, size_t i, const char *name
 
 /* ---- sections ----------------------------------------------------------- */
 
+/* One row of the NAT table: label (static HTML), the metric's value
+ * (data-value exactly the summary's; shown overrides how it reads), and
+ * "PRE N POST" with N its denominator's value (PRE NULL: POST alone). */
+static void observed_row(const page_t *p, const char *label, const char *metric,
+                         const char *shown, const char *pre, const char *post)
+{
+    const sn_stats_row_t *r = row(p, metric);
+    char raw[128], val[128], den[48] = "";
+    sn_stats_format_value(r, raw, sizeof raw);
+    if (shown == NULL) {
+        fmt_row(val, sizeof val, r);
+        shown = val;
+    }
+    if (r != NULL && r->denominator[0] != '\0')
+        fmt_row(den, sizeof den, row(p, r->denominator));
+    out(p, "<tr><td>");
+    out(p, label);
+    out(p, "</td><td class=\"n\" data-metric=\"");
+    esc(p, metric);
+    out(p, "\" data-value=\"");
+    esc(p, raw);
+    out(p, "\">");
+    esc(p, shown);
+    out(p, "</td><td>");
+    if (pre != NULL) {
+        esc(p, pre);
+        out(p, " ");
+        esc(p, den);
+        out(p, " ");
+    }
+    esc(p, post);
+    out(p, "</td></tr>\n");
+}
+
+/*
+ * What the nodes said our address is, and where their replies came from:
+ * whether we are NATed, how our NAT maps, and which nodes sit behind one.
+ */
+static void write_observed(const page_t *p)
+{
+    out(p, "<h3 id=\"observed\">Our address as the nodes saw it</h3>\n"
+           "<p>A node answering the Skype probe says which IP address our request came from; a "
+           "STUN node says the address and the port. An address that is not one of this "
+           "machine's own means a NAT in front of us; the same address and port for every node "
+           "means our NAT's mapping is endpoint-independent. A UDP reply from another address "
+           "or port than the one probed means a NAT or relay in front of the node: such a node "
+           "is not super-node eligible.</p>\n"
+           "<div class=\"tbl\"><table class=\"observed\"><thead><tr><th>Signal</th>"
+           "<th class=\"n\">Value</th><th>Over</th></tr></thead><tbody>\n");
+    observed_row(p, "Nodes that said our address", "observed.known", NULL, "of", "alive");
+    observed_row(p, "&hellip; with our port too (STUN)", "observed.with_port", NULL, "of",
+                 "observations");
+    observed_row(p, "Distinct IP addresses seen", "observed.distinct_ip", NULL, "over",
+                 "observations");
+    observed_row(p, "Distinct IP:port pairs seen", "observed.distinct_ip_port", NULL, "over",
+                 "observations with a port");
+    const sn_stats_row_t *top = row(p, "observed.top");
+    observed_row(p, "Most common address", "observed.top",
+                 top != NULL && top->known ? top->text : "none", NULL, NULL);
+    char share[48];
+    fmt_row(share, sizeof share, row(p, "observed.top.share"));
+    char post[80];
+    snprintf(post, sizeof post, "observations (%s)", share);
+    observed_row(p, "&hellip; nodes that saw us there", "observed.top.n", NULL, "of", post);
+    const sn_stats_row_t *loc = row(p, "observed.local");
+    bool read_back = loc != NULL && !loc->known && row_value(p, "observed.known") > 0;
+    observed_row(p, "One of this machine's addresses?", "observed.local",
+                 loc != NULL && loc->known ? (loc->value > 0 ? "yes: not NATed" : "no: NATed")
+                                           : "unknown",
+                 NULL,
+                 read_back ? "read back from a results file: this machine may not be the one "
+                             "that scanned"
+                           : NULL);
+    observed_row(p, "Our NAT's mapping", "observed.mapping", NULL, "over",
+                 "observations with a port");
+    fmt_row(share, sizeof share, row(p, "udp_reply_other.share"));
+    snprintf(post, sizeof post, "that answered UDP (%s)", share);
+    observed_row(p, "UDP replies from another address or port", "udp_reply_other", NULL, "of",
+                 post);
+    out(p, "</tbody></table></div>\n");
+}
+
 static void write_reach(const page_t *p)
 {
     const sn_stats_view_t *v = p->v;
@@ -584,7 +666,9 @@ static void write_reach(const page_t *p)
                 "class=\"n\">%s</td></tr>\n",
                 rows[i][1], rows[i][0], cnt, pct);
     }
-    out(p, "</tbody></table></div>\n</section>\n");
+    out(p, "</tbody></table></div>\n");
+    write_observed(p);
+    out(p, "</section>\n");
 }
 
 static void write_geo(const page_t *p)

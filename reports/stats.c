@@ -9,6 +9,8 @@
  * 1728 buckets for the whole uint32 range. Distinct addresses need a set of
  * the addresses themselves; that is the one structure that grows with the
  * number of targets (20 bytes each), and the target set costs more already.
+ * Our address as the nodes saw it is counted per distinct IP:port, so one
+ * NAT costs one entry however many nodes report it.
  *
  * The "who" statistics (academic, country, continent, dynamic/static, AS,
  * port) are kept twice, over every target and over the alive ones, because a
@@ -29,6 +31,7 @@
 #include "stats.h"
 
 #include <errno.h>
+#include <ifaddrs.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -153,6 +156,60 @@ static bool addrset_put(addrset_t *a, const sn_addr_t *in)
     }
     a->v[j] = key;
     a->n++;
+    return true;
+}
+
+/*
+ * Counts per endpoint (IP and port; port 0 is "no port said"), open
+ * addressing, family 0 marks an empty slot. It holds our address as the
+ * nodes saw it: behind one NAT that is one key, behind an address-dependent
+ * one a key per node at worst, so it grows with distinct keys only.
+ */
+typedef struct addrcount {
+    sn_addr_t a;
+    uint64_t n;
+} addrcount_t;
+
+typedef struct addrcounts {
+    addrcount_t *v;
+    size_t cap, n;
+} addrcounts_t;
+
+static bool addrcounts_add(addrcounts_t *m, const sn_addr_t *in)
+{
+    sn_addr_t key;
+    memset(&key, 0, sizeof key);
+    key.family = in->family;
+    key.port = in->port;
+    memcpy(key.ip, in->ip, in->family == AF_INET ? 4 : 16);
+    if ((m->n + 1) * 4 > m->cap * 3) {
+        size_t nc = m->cap ? m->cap * 2 : 16;
+        addrcount_t *nv = calloc(nc, sizeof *nv);
+        if (nv == NULL)
+            return false;
+        for (size_t i = 0; i < m->cap; i++) {
+            if (m->v[i].a.family == 0)
+                continue;
+            size_t j = sn_addr_hash(&m->v[i].a, 0) & (nc - 1);
+            while (nv[j].a.family != 0)
+                j = (j + 1) & (nc - 1);
+            nv[j] = m->v[i];
+        }
+        free(m->v);
+        m->v = nv;
+        m->cap = nc;
+    }
+    size_t j = sn_addr_hash(&key, 0) & (m->cap - 1);
+    while (m->v[j].a.family != 0) {
+        if (memcmp(&m->v[j].a, &key, sizeof key) == 0) {
+            m->v[j].n++;
+            return true;
+        }
+        j = (j + 1) & (m->cap - 1);
+    }
+    m->v[j].a = key;
+    m->v[j].n = 1;
+    m->n++;
     return true;
 }
 
@@ -308,6 +365,16 @@ struct sn_stats {
     who_t all, live;
     rtt_hist_t rtt[2][1 + SN_STATS_CONTINENTS];
     bool enriched;
+    /* NAT signals: replies from elsewhere, our address as the nodes saw it */
+    uint64_t udp_reply_other;
+    addrcounts_t obs; /* observed endpoint (port 0: not said) -> alive nodes */
+    uint64_t obs_n, obs_with_port;
+    bool obs_read_back; /* an observation came from a results file */
+    /* ... and what finish derives from them */
+    uint64_t obs_distinct_ip, obs_distinct_ip_port, obs_top_n;
+    char obs_top[SN_ADDR_STRLEN]; /* the most common observed IP; "" when none */
+    int obs_local;                /* 1, 0, -1 unknown */
+    const char *obs_mapping;
     /* inputs / labels */
     label_t *labels;
     size_t n_labels, cap_labels;
@@ -420,6 +487,7 @@ void sn_stats_free(sn_stats_t *s)
     if (s == NULL)
         return;
     free(s->addrs.v);
+    free(s->obs.v);
     map_free(&s->seen);
     free(s->reach);
     who_free(&s->all);
@@ -708,8 +776,28 @@ static sn_status_t reach_add(sn_stats_t *s, const char *cls)
     return SN_OK;
 }
 
-/* Everything a result says beyond its target's listing facts. */
-static sn_status_t add_result(sn_stats_t *s, const sn_result_t *r, uint32_t label)
+static bool is_ip(const sn_addr_t *a)
+{
+    return a->family == AF_INET || a->family == AF_INET6;
+}
+
+/*
+ * Our address as an alive node saw it: the UDP probe's, else TCP's, as the
+ * results writer picks it (reports/fields.c), so that a results file read
+ * back (which keeps one address per row) counts the same observations.
+ */
+static const sn_addr_t *observed_of(const sn_result_t *r)
+{
+    if (r->udp.probe != NULL && r->udp.outcome != SN_OUTCOME_NONE && is_ip(&r->udp.observed))
+        return &r->udp.observed;
+    if (r->tcp.probe != NULL && r->tcp.outcome != SN_OUTCOME_NONE && is_ip(&r->tcp.observed))
+        return &r->tcp.observed;
+    return NULL;
+}
+
+/* Everything a result says beyond its target's listing facts; from_scan is
+ * false for a row read back from a results file. */
+static sn_status_t add_result(sn_stats_t *s, const sn_result_t *r, uint32_t label, bool from_scan)
 {
     sn_status_t st = SN_OK;
     s->rows++;
@@ -744,6 +832,19 @@ static sn_status_t add_result(sn_stats_t *s, const sn_result_t *r, uint32_t labe
     }
     if (sn_result_sn_eligible(r))
         s->eligible++;
+    if (udp && r->udp.reply_from.family != 0)
+        s->udp_reply_other++;
+    const sn_addr_t *obs = alive ? observed_of(r) : NULL;
+    if (obs != NULL) {
+        if (!addrcounts_add(&s->obs, obs)) {
+            st = SN_ENOMEM;
+        } else {
+            s->obs_n++;
+            s->obs_with_port += obs->port != 0;
+            if (!from_scan)
+                s->obs_read_back = true;
+        }
+    }
     if (who_add(&s->all, r) != SN_OK)
         st = SN_ENOMEM;
     if (alive && who_add(&s->live, r) != SN_OK)
@@ -774,7 +875,7 @@ sn_status_t sn_stats_add(sn_stats_t *s, const sn_result_t *r)
         label = label_by_index(s, t->first_input);
         st = add_target_facts(s, &t->addr, t->seen_count, label);
     }
-    sn_status_t st2 = add_result(s, r, label);
+    sn_status_t st2 = add_result(s, r, label, true);
     return st != SN_OK ? st : st2;
 }
 
@@ -824,7 +925,7 @@ sn_status_t sn_stats_add_row(sn_stats_t *s, const sn_result_t *r, const char *so
     }
     if (set_vantage(s, vantage) != SN_OK)
         st = SN_ENOMEM;
-    sn_status_t st3 = add_result(s, r, first);
+    sn_status_t st3 = add_result(s, r, first, false);
     return st != SN_OK ? st : st3;
 }
 
@@ -1220,6 +1321,21 @@ static void f_reach(build_t *b, const mdef_t *d)
         else
             put(b, d, b->s->reach[i].name, true, (double)b->s->reach[i].count, NULL);
     }
+}
+
+static void f_obs_top(build_t *b, const mdef_t *d)
+{
+    put_text(b, d, NULL, b->s->obs_top_n > 0 ? b->s->obs_top : NULL);
+}
+
+static void f_obs_local(build_t *b, const mdef_t *d)
+{
+    put(b, d, NULL, b->s->obs_local >= 0, b->s->obs_local > 0 ? 1 : 0, NULL);
+}
+
+static void f_obs_mapping(build_t *b, const mdef_t *d)
+{
+    put_text(b, d, NULL, b->s->obs_mapping);
 }
 
 static void f_population(build_t *b, const mdef_t *d)
@@ -1671,6 +1787,79 @@ static const mdef_t METRICS[] = {
      .den = "probed",
      .fn = f_reach,
      .help = "share of the probed targets in this reachability class"},
+    /* NAT signals: where replies came from, our address as the nodes saw it */
+    {.name = "udp_reply_other",
+     .unit = SN_UNIT_COUNT,
+     .den = "alive_udp",
+     .fn = f_count,
+     .off = S(udp_reply_other),
+     .help = "UDP replies that came from another address or port than the one probed: a NAT or "
+             "relay in front of the node, which is then not super-node eligible"},
+    {.name = "udp_reply_other.share",
+     .unit = SN_UNIT_SHARE,
+     .den = "alive_udp",
+     .fn = f_ratio,
+     .off = S(udp_reply_other),
+     .off2 = S(alive_udp),
+     .help = "share of the UDP replies that came from another address or port than probed"},
+    {.name = "observed.known",
+     .unit = SN_UNIT_COUNT,
+     .den = "alive",
+     .fn = f_count,
+     .off = S(obs_n),
+     .help = "alive nodes that said what our address is (Skype NAT-info: an IP; STUN: IP and "
+             "port)"},
+    {.name = "observed.with_port",
+     .unit = SN_UNIT_COUNT,
+     .den = "observed.known",
+     .fn = f_count,
+     .off = S(obs_with_port),
+     .help = "of those, the ones that said our port too (STUN does, the Skype probe does not)"},
+    {.name = "observed.distinct_ip",
+     .unit = SN_UNIT_COUNT,
+     .den = "observed.known",
+     .fn = f_count,
+     .off = S(obs_distinct_ip),
+     .help = "distinct IP addresses the nodes saw us at (more than one: several NATs or "
+             "addresses, or a NAT that varies its address)"},
+    {.name = "observed.distinct_ip_port",
+     .unit = SN_UNIT_COUNT,
+     .den = "observed.with_port",
+     .fn = f_count,
+     .off = S(obs_distinct_ip_port),
+     .help = "distinct IP:port pairs the nodes saw us at, over the observations with a port"},
+    {.name = "observed.top",
+     .unit = SN_UNIT_TEXT,
+     .den = "observed.known",
+     .fn = f_obs_top,
+     .help = "the IP address the most nodes saw us at (ties: the lower address)"},
+    {.name = "observed.top.n",
+     .unit = SN_UNIT_COUNT,
+     .den = "observed.known",
+     .fn = f_count,
+     .off = S(obs_top_n),
+     .help = "nodes that saw us at that address"},
+    {.name = "observed.top.share",
+     .unit = SN_UNIT_SHARE,
+     .den = "observed.known",
+     .fn = f_ratio,
+     .off = S(obs_top_n),
+     .off2 = S(obs_n),
+     .help = "share of the observations that name the most common address"},
+    {.name = "observed.local",
+     .unit = SN_UNIT_COUNT,
+     .den = "observed.top",
+     .fn = f_obs_local,
+     .help = "1 when the most common observed address is one of this machine's own (loopback "
+             "included): not NATed; 0: NATed; unknown without observations or when read back "
+             "from a results file (the machine may not be the one that scanned)"},
+    {.name = "observed.mapping",
+     .unit = SN_UNIT_TEXT,
+     .den = "observed.with_port",
+     .fn = f_obs_mapping,
+     .help = "our NAT's mapping as the nodes saw it: endpoint-independent (every node saw the "
+             "same IP:port), varies (address- or port-dependent mapping, or several NATs), "
+             "unknown (fewer than 2 observations with a port)"},
     /* who they are */
     {.name = "population",
      .unit = SN_UNIT_TEXT,
@@ -2231,6 +2420,85 @@ static sn_status_t build_inputs(sn_stats_t *s)
     return SN_OK;
 }
 
+/*
+ * Whether ip is one of this machine's addresses: loopback (all of 127/8 and
+ * ::1, where the swarm plays its nodes) or an interface's. 1, 0, or -1 when
+ * the interfaces cannot be listed.
+ */
+static int ip_is_local(const sn_addr_t *ip)
+{
+    static const uint8_t v6_loopback[16] = {[15] = 1};
+    if (ip->family == AF_INET && ip->ip[0] == 127)
+        return 1;
+    if (ip->family == AF_INET6 && memcmp(ip->ip, v6_loopback, 16) == 0)
+        return 1;
+    struct ifaddrs *list = NULL;
+    if (getifaddrs(&list) != 0)
+        return -1;
+    int found = 0;
+    for (const struct ifaddrs *i = list; i != NULL && !found; i = i->ifa_next) {
+        sn_addr_t a;
+        if (i->ifa_addr != NULL &&
+            (i->ifa_addr->sa_family == AF_INET || i->ifa_addr->sa_family == AF_INET6) &&
+            sn_addr_from_sockaddr(i->ifa_addr, &a) == SN_OK && sn_addr_same_ip(&a, ip))
+            found = 1;
+    }
+    freeifaddrs(list);
+    return found;
+}
+
+static int addrcount_cmp(const void *a, const void *b)
+{
+    return addr_cmp(&((const addrcount_t *)a)->a, &((const addrcount_t *)b)->a);
+}
+
+/*
+ * Our address as the nodes saw it: distinct IPs and IP:port pairs, the most
+ * common IP (ties: the lower address), whether it is ours, and the NAT's
+ * mapping. Sorting the distinct endpoints puts each IP's ports together.
+ */
+static sn_status_t build_observed(sn_stats_t *s)
+{
+    s->obs_distinct_ip = s->obs_distinct_ip_port = s->obs_top_n = 0;
+    s->obs_top[0] = '\0';
+    s->obs_local = -1;
+    s->obs_mapping = "unknown";
+    addrcount_t *v = malloc((s->obs.n ? s->obs.n : 1) * sizeof *v);
+    if (v == NULL)
+        return SN_ENOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < s->obs.cap; i++)
+        if (s->obs.v[i].a.family != 0)
+            v[n++] = s->obs.v[i];
+    qsort(v, n, sizeof *v, addrcount_cmp);
+    sn_addr_t top;
+    memset(&top, 0, sizeof top);
+    for (size_t i = 0; i < n;) {
+        uint64_t sum = 0;
+        size_t j = i;
+        for (; j < n && sn_addr_same_ip(&v[j].a, &v[i].a); j++) {
+            sum += v[j].n;
+            s->obs_distinct_ip_port += v[j].a.port != 0;
+        }
+        s->obs_distinct_ip++;
+        if (sum > s->obs_top_n) {
+            s->obs_top_n = sum;
+            top = v[i].a;
+        }
+        i = j;
+    }
+    free(v);
+    if (s->obs_top_n > 0) {
+        sn_addr_format(&top, s->obs_top, sizeof s->obs_top, false);
+        /* read back, the machine reading may not be the one that scanned */
+        if (!s->obs_read_back)
+            s->obs_local = ip_is_local(&top);
+    }
+    if (s->obs_with_port >= 2)
+        s->obs_mapping = s->obs_distinct_ip_port == 1 ? "endpoint-independent" : "varies";
+    return SN_OK;
+}
+
 sn_status_t sn_stats_finish(sn_stats_t *s, sn_error_t *err)
 {
     if (s == NULL)
@@ -2253,6 +2521,8 @@ sn_status_t sn_stats_finish(sn_stats_t *s, sn_error_t *err)
         st = build_lorenz(s, bins, b.n_bins);
     if (st == SN_OK)
         st = build_inputs(s);
+    if (st == SN_OK)
+        st = build_observed(s);
     if (st == SN_OK) {
         for (size_t i = 0; i < sizeof METRICS / sizeof METRICS[0]; i++)
             METRICS[i].fn(&b, &METRICS[i]);

@@ -64,7 +64,10 @@ sn_status_t sn_stats_set_targets(sn_stats_t *st, const sn_targets_t *ts, uint64_
 sn_status_t sn_stats_add(sn_stats_t *st, const sn_result_t *r);
 
 /*
- * Read-back mode: one row of a saved results file. sources is the row's
+ * Read-back mode: one row of a saved results file. Whether the address the
+ * nodes saw us at is one of this machine's (observed.local) stays unknown for
+ * such rows: the machine reading them may not be the one that scanned.
+ * sources is the row's
  * `sources` cell (labels joined with ';'; NULL or "" when none), vantage its
  * `vantage` cell (NULL or ""; the first non-empty one is the scan's vantage,
  * and a later different one is recorded as mixed). Returns SN_ENOMEM.
@@ -196,7 +199,9 @@ typedef struct sn_stats_view {
 } sn_stats_view_t;
 
 /*
- * Computes the derived figures and the summary rows. Adding after finish is
+ * Computes the derived figures and the summary rows; for results added with
+ * sn_stats_add it lists this machine's interface addresses (getifaddrs) to
+ * tell whether the nodes saw us at one of them. Adding after finish is
  * allowed; finish again to refresh. Returns SN_ENOMEM.
  */
 sn_status_t sn_stats_finish(sn_stats_t *st, sn_error_t *err);

@@ -5,7 +5,8 @@
  * AS organisation are hostile: it must be self-contained (a strict CSP, no
  * element that loads anything, no URL at all), show the hostile strings only
  * escaped, draw the charts with the right number of bars, and carry every
- * headline number exactly as the summary has it.
+ * headline number exactly as the summary has it; and the table of our address
+ * as the nodes saw it, with figures computed by hand.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -72,6 +73,22 @@ static void test_escape_table(void **state)
     assert_string_equal(escaped(NULL), "");
 }
 
+/* Our address as each node saw it (the silent node's does not count), and
+ * the node whose UDP reply came from elsewhere. */
+static const char *const OBSERVED[6] = {"203.0.113.50:41000", "203.0.113.50:41000",
+                                        "203.0.113.50:41007", "203.0.113.50",
+                                        "[2001:db8::99]:41000", "203.0.113.51:1"};
+#define REPLY_OTHER 2
+
+static sn_addr_t endpoint(const char *s)
+{
+    sn_addr_t a;
+    const char *why = NULL;
+    if (sn_addr_parse_ip(s, strlen(s), &a) != SN_OK)
+        assert_int_equal(sn_addr_parse_endpoint(s, strlen(s), &a, &why), SN_OK);
+    return a;
+}
+
 /* A small scan: a NAT'd node, an eligible one with hostile strings, a silent one. */
 static sn_stats_t *small_scan(void)
 {
@@ -104,7 +121,10 @@ static sn_stats_t *small_scan(void)
         r.udp = (sn_probe_result_t){.probe = &fake_udp,
                                     .port = t[i].addr.port,
                                     .outcome = i == 5 ? SN_OUTCOME_FILTERED : SN_OUTCOME_ALIVE,
-                                    .rtt_us = (uint32_t)(20000 + 7000 * i)};
+                                    .rtt_us = (uint32_t)(20000 + 7000 * i),
+                                    .observed = endpoint(OBSERVED[i])};
+        if (i == REPLY_OTHER)
+            r.udp.reply_from = endpoint("198.51.100.200:9");
         r.tcp = (sn_probe_result_t){.probe = &fake_tcp,
                                     .port = t[i].addr.port,
                                     .outcome = i >= 4 ? SN_OUTCOME_FILTERED : SN_OUTCOME_ALIVE,
@@ -246,6 +266,48 @@ static void test_headline_values_equal_the_summary(void **state)
     sn_stats_free(st);
 }
 
+/* The value cell of metric in the NAT table: data-value and the text shown. */
+static void assert_observed_cell(const char *html, const sn_stats_t *st, const char *metric,
+                                 const char *shown)
+{
+    char val[64], want[256];
+    sn_stats_format_value(sn_stats_find(st, metric), val, sizeof val);
+    snprintf(want, sizeof want, "data-metric=\"%s\" data-value=\"%s\">%s</td>", metric, val,
+             shown);
+    const char *table = strstr(html, "<table class=\"observed\">");
+    assert_non_null(table);
+    const char *at = strstr(table, want);
+    if (at == NULL || at > strstr(table, "</table>"))
+        fail_msg("the NAT table has no %s", want);
+}
+
+static void test_observed_table_shows_the_nat_signals_by_hand(void **state)
+{
+    (void)state;
+    sn_stats_t *st = small_scan();
+    char path[64];
+    const char *h = write_report(st, path, sizeof path);
+    const char *reach = strstr(h, "<section id=\"reach\">");
+    const char *sect = strstr(h, "<h3 id=\"observed\">Our address as the nodes saw it</h3>");
+    assert_non_null(reach);
+    assert_non_null(sect);
+    assert_true(sect > reach && sect < strstr(reach, "</section>"));
+    /* five alive nodes said it: four at 203.0.113.50 (three with a port), one IPv6 */
+    assert_observed_cell(h, st, "observed.known", "5");
+    assert_observed_cell(h, st, "observed.with_port", "4");
+    assert_observed_cell(h, st, "observed.distinct_ip", "2");
+    assert_observed_cell(h, st, "observed.distinct_ip_port", "3");
+    assert_observed_cell(h, st, "observed.top", "203.0.113.50");
+    assert_observed_cell(h, st, "observed.top.n", "4");
+    assert_observed_cell(h, st, "observed.local", "no: NATed");
+    assert_observed_cell(h, st, "observed.mapping", "varies");
+    assert_observed_cell(h, st, "udp_reply_other", "1");
+    assert_non_null(strstr(sect, "of 5 observations (80.0%)"));
+    assert_non_null(strstr(sect, "of 5 that answered UDP (20.0%)"));
+    unlink(path);
+    sn_stats_free(st);
+}
+
 static void test_empty_scan_still_writes_a_page(void **state)
 {
     (void)state;
@@ -256,6 +318,10 @@ static void test_empty_scan_still_writes_a_page(void **state)
     assert_non_null(strstr(h, "Nothing was probed"));
     assert_non_null(strstr(h, "data-metric=\"alive.share\" data-value=\"\""));
     assert_int_equal(count_in_chart(h, "asns", "class=\"bar\""), 0);
+    assert_non_null(strstr(h, "data-metric=\"observed.top\" data-value=\"\">none</td>"));
+    assert_non_null(strstr(h, "data-metric=\"observed.local\" data-value=\"\">unknown</td>"));
+    assert_non_null(
+        strstr(h, "data-metric=\"observed.mapping\" data-value=\"unknown\">unknown</td>"));
     unlink(path);
     sn_stats_free(st);
 }
@@ -278,6 +344,7 @@ int main(void)
         cmocka_unit_test(test_hostile_strings_render_as_text),
         cmocka_unit_test(test_charts_have_one_bar_per_row),
         cmocka_unit_test(test_headline_values_equal_the_summary),
+        cmocka_unit_test(test_observed_table_shows_the_nat_signals_by_hand),
         cmocka_unit_test(test_empty_scan_still_writes_a_page),
         cmocka_unit_test(test_unwritable_path_leaves_nothing_behind),
     };

@@ -43,7 +43,9 @@ typedef struct spec {
     const char *edu_src;
     sn_dyn_t dyn;
     const char *ptr;
-    uint32_t input; /* first_input */
+    uint32_t input;  /* first_input */
+    const char *obs; /* our address as the node saw it: "ip" or "ip:port"; NULL: not said */
+    bool obs_tcp;    /* the TCP probe said it (else the UDP probe) */
 } spec_t;
 
 #define MAXN 512
@@ -95,6 +97,16 @@ static const sn_result_t *build(size_t i, const spec_t *s)
         r->tcp.outcome = outcome_of(s->tcp);
         r->tcp.port = s->tcp_port ? s->tcp_port : s->port;
         r->tcp.rtt_us = s->trtt;
+    }
+    if (s->obs != NULL) {
+        sn_addr_t a;
+        const char *why = NULL;
+        if (sn_addr_parse_ip(s->obs, strlen(s->obs), &a) != SN_OK)
+            assert_int_equal(sn_addr_parse_endpoint(s->obs, strlen(s->obs), &a, &why), SN_OK);
+        if (s->obs_tcp)
+            r->tcp.observed = a;
+        else
+            r->udp.observed = a;
     }
     if (s->enrich) {
         sn_enrichment_t *e = &enrich[i];
@@ -622,6 +634,220 @@ static void test_seen_equal_counts_give_gini_zero_and_top_k_by_count(void **stat
     sn_stats_free(st);
 }
 
+/* ---- NAT signals: our address as the nodes saw it, replies from elsewhere ---- */
+
+static const char *text(const sn_stats_t *st, const char *name)
+{
+    const sn_stats_row_t *r = sn_stats_find(st, name);
+    if (r == NULL)
+        fail_msg("no metric %s", name);
+    if (!r->known)
+        fail_msg("metric %s is unknown", name);
+    assert_int_equal(r->unit, SN_UNIT_TEXT);
+    return r->text;
+}
+
+static void test_no_observations_give_zero_counts_and_unknown_top_local_mapping(void **state)
+{
+    (void)state;
+    sn_stats_t *st = feed(reach_nodes, 7);
+    assert_val(st, "observed.known", 0);
+    assert_val(st, "observed.with_port", 0);
+    assert_val(st, "observed.distinct_ip", 0);
+    assert_val(st, "observed.distinct_ip_port", 0);
+    assert_val(st, "observed.top.n", 0);
+    assert_unknown(st, "observed.top");
+    assert_unknown(st, "observed.top.share");
+    assert_unknown(st, "observed.local");
+    assert_string_equal(text(st, "observed.mapping"), "unknown");
+    /* reach_nodes: one NAT node among the four that answered UDP */
+    assert_val(st, "udp_reply_other", 1);
+    assert_val(st, "udp_reply_other.share", 0.25);
+    assert_string_equal(den(st, "udp_reply_other.share"), "alive_udp");
+    assert_string_equal(den(st, "observed.known"), "alive");
+    assert_string_equal(den(st, "observed.distinct_ip"), "observed.known");
+    assert_string_equal(den(st, "observed.distinct_ip_port"), "observed.with_port");
+    assert_string_equal(den(st, "observed.top.share"), "observed.known");
+    assert_string_equal(den(st, "observed.mapping"), "observed.with_port");
+    sn_stats_free(st);
+}
+
+static void test_one_skype_observation_has_no_port_so_mapping_unknown(void **state)
+{
+    (void)state;
+    spec_t nodes[] = {
+        {.ip = "198.51.100.1", .port = 1, .udp = "alive", .obs = "192.0.2.7"},
+        /* silent nodes say nothing that counts, whatever the result holds */
+        {.ip = "198.51.100.2", .port = 1, .udp = "filtered", .obs = "192.0.2.8"},
+        {.ip = "198.51.100.3", .port = 1, .blocked = true},
+    };
+    sn_stats_t *st = feed(nodes, 3);
+    assert_val(st, "observed.known", 1);
+    assert_val(st, "observed.with_port", 0);
+    assert_val(st, "observed.distinct_ip", 1);
+    assert_val(st, "observed.distinct_ip_port", 0);
+    assert_string_equal(text(st, "observed.top"), "192.0.2.7");
+    assert_val(st, "observed.top.n", 1);
+    assert_val(st, "observed.top.share", 1);
+    /* a documentation address is no interface's: NATed */
+    assert_val(st, "observed.local", 0);
+    assert_string_equal(text(st, "observed.mapping"), "unknown");
+    sn_stats_free(st);
+}
+
+static void test_same_ip_and_port_from_every_node_is_endpoint_independent(void **state)
+{
+    (void)state;
+    spec_t nodes[] = {
+        {.ip = "198.51.100.1", .port = 1, .udp = "alive", .obs = "192.0.2.7:40000"},
+        {.ip = "198.51.100.2", .port = 2, .udp = "alive", .obs = "192.0.2.7:40000"},
+        {.ip = "198.51.100.3", .port = 3, .udp = "alive", .obs = "192.0.2.7:40000"},
+        {.ip = "198.51.100.4", .port = 4, .udp = "alive"},
+    };
+    sn_stats_t *st = feed(nodes, 4);
+    assert_val(st, "observed.known", 3);
+    assert_val(st, "observed.with_port", 3);
+    assert_val(st, "observed.distinct_ip", 1);
+    assert_val(st, "observed.distinct_ip_port", 1);
+    assert_string_equal(text(st, "observed.top"), "192.0.2.7");
+    assert_val(st, "observed.top.share", 1);
+    assert_string_equal(text(st, "observed.mapping"), "endpoint-independent");
+    sn_stats_free(st);
+}
+
+static void test_different_ports_make_the_mapping_vary(void **state)
+{
+    (void)state;
+    spec_t nodes[] = {
+        {.ip = "198.51.100.1", .port = 1, .udp = "alive", .obs = "192.0.2.7:40000"},
+        {.ip = "198.51.100.2", .port = 1, .udp = "alive", .obs = "192.0.2.7:40001"},
+        {.ip = "198.51.100.3", .port = 1, .udp = "alive", .obs = "192.0.2.7:40000"},
+        {.ip = "198.51.100.4", .port = 1, .udp = "alive", .obs = "192.0.2.7"}, /* Skype */
+        /* TCP's observation counts when UDP said nothing */
+        {.ip = "198.51.100.5",
+         .port = 1,
+         .udp = "filtered",
+         .tcp = "alive",
+         .obs = "192.0.2.7:40002",
+         .obs_tcp = true},
+    };
+    sn_stats_t *st = feed(nodes, 5);
+    assert_val(st, "observed.known", 5);
+    assert_val(st, "observed.with_port", 4);
+    assert_val(st, "observed.distinct_ip", 1);
+    assert_val(st, "observed.distinct_ip_port", 3);
+    assert_val(st, "observed.top.n", 5);
+    assert_string_equal(text(st, "observed.mapping"), "varies");
+    sn_stats_free(st);
+}
+
+static void test_skype_only_observations_tie_goes_to_the_lower_address(void **state)
+{
+    (void)state;
+    spec_t nodes[] = {
+        {.ip = "198.51.100.1", .port = 1, .udp = "alive", .obs = "192.0.2.9"},
+        {.ip = "198.51.100.2", .port = 1, .udp = "alive", .obs = "2001:db8::7"},
+        {.ip = "198.51.100.3", .port = 1, .udp = "alive", .obs = "192.0.2.9"},
+        {.ip = "198.51.100.4", .port = 1, .udp = "alive", .obs = "192.0.2.8"},
+        {.ip = "198.51.100.5", .port = 1, .udp = "alive", .obs = "192.0.2.8"},
+    };
+    sn_stats_t *st = feed(nodes, 5);
+    assert_val(st, "observed.known", 5);
+    assert_val(st, "observed.distinct_ip", 3);
+    assert_val(st, "observed.distinct_ip_port", 0);
+    assert_string_equal(text(st, "observed.top"), "192.0.2.8");
+    assert_val(st, "observed.top.n", 2);
+    assert_val(st, "observed.top.share", 0.4);
+    /* many nodes, but none said a port: nothing to judge the mapping by */
+    assert_string_equal(text(st, "observed.mapping"), "unknown");
+    sn_stats_free(st);
+}
+
+static void test_many_distinct_ports_are_counted_exactly(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    static spec_t nodes[N];
+    static char ips[N][24], obs[N][32];
+    for (int i = 0; i < N; i++) {
+        snprintf(ips[i], sizeof ips[i], "10.1.%d.%d", i / 250, i % 250 + 1);
+        /* every port twice, and every tenth node behind a second NAT address */
+        snprintf(obs[i], sizeof obs[i], "192.0.2.%d:%d", i % 10 == 0 ? 2 : 1, 20000 + i / 2);
+        nodes[i] = (spec_t){.ip = ips[i], .port = 1, .udp = "alive", .obs = obs[i]};
+    }
+    sn_stats_t *st = feed(nodes, N);
+    assert_val(st, "observed.known", N);
+    assert_val(st, "observed.distinct_ip", 2);
+    /* all 150 ports at .1 (a port's odd node is always there); 30 at .2 */
+    assert_val(st, "observed.distinct_ip_port", 150 + 30);
+    assert_string_equal(text(st, "observed.top"), "192.0.2.1");
+    assert_val(st, "observed.top.n", N - 30);
+    assert_string_equal(text(st, "observed.mapping"), "varies");
+    sn_stats_free(st);
+}
+
+static void test_loopback_observation_is_local_in_scan_mode(void **state)
+{
+    (void)state;
+    static const char *const seen[] = {"127.0.0.1:5000", "127.0.0.9", "[::1]:5000"};
+    for (size_t i = 0; i < sizeof seen / sizeof seen[0]; i++) {
+        spec_t nodes[] = {
+            {.ip = "127.0.0.2", .port = 1, .udp = "alive", .obs = seen[i]},
+        };
+        sn_stats_t *st = feed(nodes, 1);
+        if (val(st, "observed.local") != 1)
+            fail_msg("%s: observed.local is not 1", seen[i]);
+        sn_stats_free(st);
+    }
+}
+
+static void test_read_back_leaves_observed_local_unknown(void **state)
+{
+    (void)state;
+    spec_t nodes[] = {
+        {.ip = "127.0.0.2", .port = 1, .udp = "alive", .obs = "127.0.0.1:5000"},
+        {.ip = "127.0.0.3", .port = 1, .udp = "alive", .obs = "127.0.0.1:5000", .nat = true},
+    };
+    sn_stats_t *scan = feed(nodes, 2);
+    assert_val(scan, "observed.local", 1);
+    sn_stats_t *st = sn_stats_new();
+    assert_non_null(st);
+    for (size_t i = 0; i < 2; i++)
+        assert_int_equal(sn_stats_add_row(st, build(i, &nodes[i]), "a", NULL), SN_OK);
+    sn_error_t err;
+    assert_int_equal(sn_stats_finish(st, &err), SN_OK);
+    assert_unknown(st, "observed.local");
+    /* everything else is the same as in scan mode */
+    static const char *const same[] = {"observed.known",       "observed.with_port",
+                                       "observed.distinct_ip", "observed.distinct_ip_port",
+                                       "observed.top.n",       "udp_reply_other"};
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
+        assert_val(st, same[i], val(scan, same[i]));
+    assert_val(st, "udp_reply_other", 1);
+    assert_string_equal(text(st, "observed.top"), "127.0.0.1");
+    assert_string_equal(text(st, "observed.mapping"), "endpoint-independent");
+    sn_stats_free(st);
+    sn_stats_free(scan);
+}
+
+static void test_reply_from_counts_only_nodes_that_answered_udp(void **state)
+{
+    (void)state;
+    spec_t nodes[] = {
+        {.ip = "198.51.100.1", .port = 1, .udp = "alive", .tcp = "alive", .nat = true},
+        {.ip = "198.51.100.2", .port = 1, .udp = "alive", .tcp = "filtered", .nat = true},
+        {.ip = "198.51.100.3", .port = 1, .udp = "filtered", .tcp = "alive", .nat = true},
+        {.ip = "198.51.100.4", .port = 1, .udp = "alive", .tcp = "alive"},
+    };
+    sn_stats_t *st = feed(nodes, 4);
+    assert_val(st, "alive_udp", 3);
+    assert_val(st, "udp_reply_other", 2);
+    assert_val(st, "udp_reply_other.share", 2.0 / 3.0);
+    /* the first node answered both, but from elsewhere: only the last is eligible */
+    assert_val(st, "sn_eligible", 1);
+    sn_stats_free(st);
+}
+
 /* ---- discovery -------------------------------------------------------------- */
 
 static void test_discovery_from_target_set_in_input_order(void **state)
@@ -944,6 +1170,9 @@ static void test_definitions_list_every_metric_once(void **state)
     assert_true(has_def(&d, "country.*.share"));
     assert_true(has_def(&d, "rtt.udp.*.p90_ms"));
     assert_true(has_def(&d, "seen.top10pct.share"));
+    assert_true(has_def(&d, "udp_reply_other.share"));
+    assert_true(has_def(&d, "observed.mapping"));
+    assert_true(has_def(&d, "observed.local"));
 }
 
 int main(void)
@@ -963,6 +1192,15 @@ int main(void)
         cmocka_unit_test(test_port_33033_reported_when_absent),
         cmocka_unit_test(test_seen_concentration_top_k_and_gini_by_hand),
         cmocka_unit_test(test_seen_equal_counts_give_gini_zero_and_top_k_by_count),
+        cmocka_unit_test(test_no_observations_give_zero_counts_and_unknown_top_local_mapping),
+        cmocka_unit_test(test_one_skype_observation_has_no_port_so_mapping_unknown),
+        cmocka_unit_test(test_same_ip_and_port_from_every_node_is_endpoint_independent),
+        cmocka_unit_test(test_different_ports_make_the_mapping_vary),
+        cmocka_unit_test(test_skype_only_observations_tie_goes_to_the_lower_address),
+        cmocka_unit_test(test_many_distinct_ports_are_counted_exactly),
+        cmocka_unit_test(test_loopback_observation_is_local_in_scan_mode),
+        cmocka_unit_test(test_read_back_leaves_observed_local_unknown),
+        cmocka_unit_test(test_reply_from_counts_only_nodes_that_answered_udp),
         cmocka_unit_test(test_discovery_from_target_set_in_input_order),
         cmocka_unit_test(test_discovery_read_back_orders_labels_by_sources),
         cmocka_unit_test(test_discovery_read_back_cycle_falls_back_to_first_appearance),
