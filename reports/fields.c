@@ -424,7 +424,9 @@ const sn_field_t sn_fields[] = {
     {.name = "udp_rtt_us",
      .type = SN_FIELD_INT,
      .format = f_udp_rtt,
-     .help = "UDP round-trip time of the answered attempt, microseconds; empty unless alive"},
+     .help = "UDP round-trip time from the last attempt sent to the reply (kernel receive "
+             "time), microseconds; empty unless alive; with udp_attempts > 1 the reply may "
+             "answer an earlier attempt (same token)"},
     {.name = "udp_attempts",
      .type = SN_FIELD_INT,
      .format = f_udp_attempts,

@@ -496,7 +496,7 @@ sn_status_t sn_engine_start(sn_engine_t *e, const sn_targets_t *ts, const uint32
     e->started = 1;
     e->st.targets_total = e->n_targets;
     sn_pace_init(&e->pace, e->cfg.rate, 0, sn_now_ns());
-    if (e->n_targets == 0) {
+    if (e->n_targets == 0 || e->stopping) { /* nothing to do, or stopped before starting */
         if (done != NULL) {
             e->done = NULL;
             done(e->cfg.ud);

@@ -65,7 +65,9 @@ typedef struct udp_sock {
     uv_poll_t poll;
     int poll_events;
     unsigned nbatch;   /* datagrams built and not yet sent */
+    bool flushing;     /* a send is under way: a result callback inside it must not send again */
     uint32_t job[UDP_BATCH];
+    uint32_t job_gen[UDP_BATCH]; /* the job's generation when its datagram was built */
     struct mmsghdr msg[UDP_BATCH];
     struct iovec iov[UDP_BATCH];
     struct sockaddr_storage dst[UDP_BATCH];

@@ -215,6 +215,7 @@ int sn_udp_queue(sn_engine_t *e, uint32_t j)
     s->iov[k].iov_len = (size_t)n;
     s->msg[k].msg_hdr.msg_namelen = sn_addr_to_sockaddr(&req.target, &s->dst[k]);
     s->job[k] = j;
+    s->job_gen[k] = job->gen;
     s->nbatch++;
     if (job->udp_seq == 0)
         table_insert(e, j);
@@ -226,6 +227,9 @@ int sn_udp_queue(sn_engine_t *e, uint32_t j)
 /* Sends what is batched on s; what the kernel will not take now stays batched. */
 static void flush_sock(sn_engine_t *e, udp_sock_t *s)
 {
+    if (s->flushing)
+        return; /* a result callback of this very send stopped the scan */
+    s->flushing = true;
     unsigned off = 0;
     bool retried = false;
     while (off < s->nbatch) {
@@ -234,6 +238,8 @@ static void flush_sock(sn_engine_t *e, udp_sock_t *s)
         if (r > 0) {
             for (unsigned k = off; k < off + (unsigned)r; k++) {
                 job_t *job = &e->jobs[s->job[k]];
+                if (!job->active || job->gen != s->job_gen[k])
+                    continue; /* its target finished while the datagram waited */
                 job->udp_sent_ns = rt;
                 sn_dlq_push(&e->udp_dl, s->job[k], job->gen << 8 | job->udp_seq,
                             mono + e->timeout_ns);
@@ -266,17 +272,21 @@ static void flush_sock(sn_engine_t *e, udp_sock_t *s)
         /* This datagram cannot be sent at all (no route, refused by a local
          * firewall): an outcome for its target, not an error of the scan. */
         uint32_t j = s->job[off];
+        bool current = e->jobs[j].active && e->jobs[j].gen == s->job_gen[off] &&
+                       e->jobs[j].res.udp.outcome == SN_OUTCOME_NONE;
         sn_outcome_t o = er == ENETUNREACH || er == EHOSTUNREACH || er == EPERM || er == EACCES ||
                                  er == EHOSTDOWN
                              ? SN_OUTCOME_UNREACHABLE
                              : SN_OUTCOME_ERROR;
         off++;
-        udp_fail(e, j, o);
+        if (current)
+            udp_fail(e, j, o);
     }
     if (off > 0) {
         unsigned rest = s->nbatch - off;
         for (unsigned k = 0; k < rest; k++) {
             s->job[k] = s->job[off + k];
+            s->job_gen[k] = s->job_gen[off + k];
             memcpy(s->buf[k], s->buf[off + k], s->iov[off + k].iov_len);
             s->iov[k].iov_len = s->iov[off + k].iov_len;
             s->dst[k] = s->dst[off + k];
@@ -284,6 +294,7 @@ static void flush_sock(sn_engine_t *e, udp_sock_t *s)
         }
         s->nbatch = rest;
     }
+    s->flushing = false;
 }
 
 void sn_udp_flush(sn_engine_t *e)
