@@ -7,7 +7,14 @@
  *   UDP: Skype-shaped 18-byte requests from one unconnected socket, sent and
  *        received in batches (sendmmsg/recvmmsg); a reply is matched by its
  *        source address and port and the 2-byte session id it echoes. After
- *        the last send it waits --timeout-ms for late replies.
+ *        the last send it waits --timeout-ms for late replies. The RTT runs
+ *        from the datagram's send time to the kernel's receive timestamp of
+ *        the reply (SO_TIMESTAMPNS). A sendmmsg call hands its datagrams to
+ *        loopback one after the other, so the send time of the k-th of r is
+ *        interpolated between the clock read before and after the call
+ *        (udp_rtt_us); udp_rtt_batch_us counts from the clock read before the
+ *        call, for every datagram of the batch, as a scanner that timestamps
+ *        a batch once does. The difference shows what that costs (bench/README.md).
  *   TCP: one non-blocking connect per target under epoll, in flight bounded
  *        by --inflight (and the fd limit); each socket is closed with
  *        SO_LINGER 0 (an RST, so no TIME_WAIT piles up). A connect that has
@@ -36,7 +43,7 @@
 enum { PENDING = 0, ALIVE, CLOSED, FILTERED, FAILED };
 static const char *const outcome_name[] = {"", "alive", "closed", "filtered", "error"};
 
-enum { BATCH = 64, REQ_LEN = 18, REPLY_LEN = 11 };
+enum { BATCH_MAX = 256, REQ_LEN = 18, REPLY_LEN = 11, TCP_ROUND = 1024 };
 
 typedef struct target {
     uint32_t ip;   /* network order */
@@ -44,6 +51,9 @@ typedef struct target {
     uint8_t outcome;
     int fd;            /* TCP: the socket while in flight */
     uint64_t start_us; /* TCP: when the connect started */
+    uint64_t sent_ns;  /* UDP: interpolated send time, CLOCK_REALTIME */
+    uint64_t batch_ns; /* UDP: the clock read before the sendmmsg call */
+    uint32_t rtt_us, rtt_batch_us;
 } target_t;
 
 typedef struct opts {
@@ -51,6 +61,7 @@ typedef struct opts {
     uint64_t rate; /* targets per second; 0: unpaced */
     uint64_t timeout_us;
     long inflight;
+    unsigned batch; /* UDP datagrams per sendmmsg / recvmmsg */
     const char *out;
     const char *list;
 } opts_t;
@@ -76,6 +87,14 @@ static uint64_t now_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* The clock of SO_TIMESTAMPNS receive timestamps. */
+static uint64_t real_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static uint64_t mix64(uint64_t x)
@@ -221,28 +240,40 @@ static uint32_t crc32(const uint8_t *p, size_t len)
     return ~c;
 }
 
-/* Reads every reply waiting; returns how many targets it newly found alive. */
-static size_t drain_udp(int fd)
+static uint32_t rtt_of(uint64_t rx_ns, uint64_t sent_ns)
 {
-    static uint8_t buf[BATCH][64];
-    static struct sockaddr_in from[BATCH];
-    static struct iovec iov[BATCH];
-    static struct mmsghdr msgs[BATCH];
+    return rx_ns > sent_ns ? (uint32_t)((rx_ns - sent_ns) / 1000u) : 0;
+}
+
+/* Reads every reply waiting; returns how many targets it newly found alive. */
+static size_t drain_udp(int fd, unsigned batch)
+{
+    static uint8_t buf[BATCH_MAX][64];
+    static struct sockaddr_in from[BATCH_MAX];
+    static struct iovec iov[BATCH_MAX];
+    static struct mmsghdr msgs[BATCH_MAX];
+    static union {
+        uint8_t b[CMSG_SPACE(sizeof(struct timespec)) + 32];
+        struct cmsghdr align;
+    } ctl[BATCH_MAX];
     size_t found = 0;
     for (;;) {
-        for (int k = 0; k < BATCH; k++) {
+        for (unsigned k = 0; k < batch; k++) {
             iov[k] = (struct iovec){.iov_base = buf[k], .iov_len = sizeof buf[k]};
             msgs[k].msg_hdr = (struct msghdr){.msg_name = &from[k],
                                               .msg_namelen = sizeof from[k],
                                               .msg_iov = &iov[k],
-                                              .msg_iovlen = 1};
+                                              .msg_iovlen = 1,
+                                              .msg_control = ctl[k].b,
+                                              .msg_controllen = sizeof ctl[k].b};
         }
-        int r = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
+        int r = recvmmsg(fd, msgs, batch, MSG_DONTWAIT, NULL);
         if (r <= 0) {
             if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
                 die("recvmmsg: %s", strerror(errno));
             return found;
         }
+        const uint64_t fallback = real_ns(); /* when a timestamp is missing */
         for (int k = 0; k < r; k++) {
             const uint8_t *b = buf[k];
             if (msgs[k].msg_len != REPLY_LEN || (b[2] & 0x0f) != 0x05 ||
@@ -252,7 +283,18 @@ static size_t drain_udp(int fd)
             if (i == SIZE_MAX || tg[i].outcome != PENDING ||
                 session_id(i) != (uint16_t)(b[0] << 8 | b[1]))
                 continue;
+            uint64_t rx = fallback;
+            struct msghdr *mh = &msgs[k].msg_hdr;
+            for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+                    struct timespec ts;
+                    memcpy(&ts, CMSG_DATA(c), sizeof ts);
+                    rx = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+                }
+            }
             tg[i].outcome = ALIVE;
+            tg[i].rtt_us = rtt_of(rx, tg[i].sent_ns);
+            tg[i].rtt_batch_us = rtt_of(rx, tg[i].batch_ns);
             found++;
         }
     }
@@ -265,24 +307,28 @@ static void run_udp(const opts_t *o)
         die("socket: %s", strerror(errno));
     set_buf(fd, SO_SNDBUFFORCE, SO_SNDBUF, 4 << 20);
     set_buf(fd, SO_RCVBUFFORCE, SO_RCVBUF, 64 << 20);
+    int on = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) != 0)
+        die("SO_TIMESTAMPNS: %s", strerror(errno));
+    const unsigned batch = o->batch;
 
     /* Request: id(2) 0x02 iv(4) crc(4) payload(7), as snprobe's skype probe. */
     static const uint8_t payload[7] = {'s', 'n', 'p', 'r', 'o', 'b', 'e'};
     const uint32_t crc = crc32(payload, sizeof payload);
-    static uint8_t pkt[BATCH][REQ_LEN];
-    static struct sockaddr_in to[BATCH];
-    static struct iovec iov[BATCH];
-    static struct mmsghdr msgs[BATCH];
+    static uint8_t pkt[BATCH_MAX][REQ_LEN];
+    static struct sockaddr_in to[BATCH_MAX];
+    static struct iovec iov[BATCH_MAX];
+    static struct mmsghdr msgs[BATCH_MAX];
 
     size_t next = 0, alive = 0;
     const uint64_t t0 = now_us();
     while (next < ntg) {
-        size_t k = ntg - next < BATCH ? ntg - next : BATCH;
+        size_t k = ntg - next < batch ? ntg - next : batch;
         size_t allow = allowance(o, t0, next);
         if (allow == 0) {
             struct pollfd p = {.fd = fd, .events = POLLIN};
             (void)poll(&p, 1, 1);
-            alive += drain_udp(fd);
+            alive += drain_udp(fd, batch);
             continue;
         }
         if (k > allow)
@@ -306,7 +352,15 @@ static void run_udp(const opts_t *o)
                                               .msg_iov = &iov[j],
                                               .msg_iovlen = 1};
         }
+        const uint64_t before = real_ns();
         int r = sendmmsg(fd, msgs, (unsigned)k, 0);
+        const uint64_t after = real_ns();
+        for (int j = 0; j < r; j++) {
+            /* the j-th datagram left in the j-th of r equal slices of the call */
+            tg[next + (size_t)j].batch_ns = before;
+            tg[next + (size_t)j].sent_ns =
+                before + (after - before) * (2 * (uint64_t)j + 1) / (2 * (uint64_t)r);
+        }
         if (r < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS && errno != EINTR)
                 die("sendmmsg: %s", strerror(errno));
@@ -315,13 +369,13 @@ static void run_udp(const opts_t *o)
         } else {
             next += (size_t)r;
         }
-        alive += drain_udp(fd);
+        alive += drain_udp(fd, batch);
     }
     const uint64_t deadline = now_us() + o->timeout_us;
     for (uint64_t t = now_us(); alive < ntg && t < deadline; t = now_us()) {
         struct pollfd p = {.fd = fd, .events = POLLIN};
         (void)poll(&p, 1, (int)((deadline - t + 999) / 1000));
-        alive += drain_udp(fd);
+        alive += drain_udp(fd, batch);
     }
     for (size_t i = 0; i < ntg; i++)
         if (tg[i].outcome == PENDING)
@@ -389,36 +443,49 @@ static void run_tcp(const opts_t *o)
     long inflight = 0;
     const uint64_t t0 = now_us();
     while (next < ntg || inflight > 0) {
-        size_t allow = allowance(o, t0, next);
-        while (next < ntg && inflight < cap && allow > 0) {
+        /* A round starts at most TCP_ROUND connects, so that completions are
+         * collected while the rest of the list is still being started. */
+        size_t allow = allowance(o, t0, next), started = 0;
+        while (next < ntg && inflight < cap && allow > 0 && started < TCP_ROUND) {
             start_tcp(&tg[next], ep, &inflight, (uint32_t)next);
-            next++, allow--;
+            next++, allow--, started++;
+        }
+        int wait_ms = 0;
+        uint64_t t = now_us();
+        if (next < ntg && inflight < cap) /* more to start: 0, or 1 ms when paced */
+            wait_ms = allowance(o, t0, next) > 0 ? 0 : 1;
+        else if (head < next && tg[head].fd >= 0) /* the oldest connect in flight */
+            wait_ms = tg[head].start_us + o->timeout_us > t
+                          ? (int)((tg[head].start_us + o->timeout_us - t + 999) / 1000)
+                          : 0;
+        /* Every completion the kernel has queued is read before any connect
+         * is declared timed out: one that finished in time is alive even when
+         * this loop got to it late. */
+        for (int ne = 1024; ne == 1024; wait_ms = 0) {
+            ne = epoll_wait(ep, evs, 1024, wait_ms);
+            if (ne < 0) {
+                if (errno != EINTR)
+                    die("epoll_wait: %s", strerror(errno));
+                break;
+            }
+            for (int k = 0; k < ne; k++) {
+                target_t *tt = &tg[evs[k].data.u32];
+                if (tt->fd < 0)
+                    continue;
+                int err = 0;
+                socklen_t len = sizeof err;
+                if (getsockopt(tt->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+                    err = errno;
+                finish_tcp(tt, tcp_outcome(err), &inflight);
+            }
         }
         /* Connects start in list order, so the oldest pending one is the
          * first not yet finished from head on. */
-        uint64_t t = now_us();
+        t = now_us();
         while (head < next && (tg[head].fd < 0 || tg[head].start_us + o->timeout_us <= t)) {
             if (tg[head].fd >= 0)
                 finish_tcp(&tg[head], FILTERED, &inflight);
             head++;
-        }
-        int wait_ms = 0;
-        if (next < ntg && inflight < cap) /* held back by the pacing alone */
-            wait_ms = 1;
-        else if (head < next) /* tg[head] is the oldest connect in flight */
-            wait_ms = (int)((tg[head].start_us + o->timeout_us - t + 999) / 1000);
-        int ne = epoll_wait(ep, evs, 1024, wait_ms);
-        if (ne < 0 && errno != EINTR)
-            die("epoll_wait: %s", strerror(errno));
-        for (int k = 0; k < ne; k++) {
-            target_t *tt = &tg[evs[k].data.u32];
-            if (tt->fd < 0)
-                continue;
-            int err = 0;
-            socklen_t len = sizeof err;
-            if (getsockopt(tt->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
-                err = errno;
-            finish_tcp(tt, tcp_outcome(err), &inflight);
         }
     }
     close(ep);
@@ -446,14 +513,16 @@ static void usage(void)
           "  --rate N        targets per second, 0 = as fast as possible (default 0)\n"
           "  --timeout-ms MS wait after the last UDP send / per TCP connect (default 1000)\n"
           "  --inflight N    TCP connects in flight at most (default 8192)\n"
-          "  -o OUT.csv      results (default stdout): address,port,udp_outcome|tcp_outcome\n",
+          "  --batch N       UDP datagrams per sendmmsg/recvmmsg, 1..256 (default 64)\n"
+          "  -o OUT.csv      results (default stdout): address,port,udp_outcome,udp_rtt_us,\n"
+          "                  udp_rtt_batch_us | address,port,tcp_outcome\n",
           stderr);
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
-    opts_t o = {.tcp = -1, .timeout_us = 1000000, .inflight = 8192};
+    opts_t o = {.tcp = -1, .timeout_us = 1000000, .inflight = 8192, .batch = 64};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--udp") == 0)
@@ -466,6 +535,8 @@ int main(int argc, char **argv)
             o.timeout_us = parse_num(a, v, 3600000) * 1000, i++;
         else if (strcmp(a, "--inflight") == 0)
             o.inflight = (long)parse_num(a, v, 1000000), i++;
+        else if (strcmp(a, "--batch") == 0)
+            o.batch = (unsigned)parse_num(a, v, BATCH_MAX), i++;
         else if (strcmp(a, "-o") == 0 && v)
             o.out = v, i++;
         else if (a[0] == '-' || o.list)
@@ -473,7 +544,7 @@ int main(int argc, char **argv)
         else
             o.list = a;
     }
-    if (o.tcp < 0 || !o.list || o.inflight < 1)
+    if (o.tcp < 0 || !o.list || o.inflight < 1 || o.batch < 1)
         usage();
 
     struct rlimit rl;
@@ -494,11 +565,16 @@ int main(int argc, char **argv)
     if (!out)
         die("%s: %s", o.out, strerror(errno));
     size_t count[5] = {0};
-    fprintf(out, "address,port,%s\n", o.tcp ? "tcp_outcome" : "udp_outcome");
+    fprintf(out, "address,port,%s\n",
+            o.tcp ? "tcp_outcome" : "udp_outcome,udp_rtt_us,udp_rtt_batch_us");
     for (size_t i = 0; i < ntg; i++) {
         char ip[INET_ADDRSTRLEN];
         inet_ntop(AF_INET, &tg[i].ip, ip, sizeof ip);
-        fprintf(out, "%s,%u,%s\n", ip, tg[i].port, outcome_name[tg[i].outcome]);
+        fprintf(out, "%s,%u,%s", ip, tg[i].port, outcome_name[tg[i].outcome]);
+        if (!o.tcp && tg[i].outcome == ALIVE)
+            fprintf(out, ",%u,%u\n", tg[i].rtt_us, tg[i].rtt_batch_us);
+        else
+            fputs(o.tcp ? "\n" : ",,\n", out);
         count[tg[i].outcome]++;
     }
     if (fflush(out) != 0 || ferror(out) || (out != stdout && fclose(out) != 0))
