@@ -14,11 +14,15 @@
  *        interpolated between the clock read before and after the call
  *        (udp_rtt_us); udp_rtt_batch_us counts from the clock read before the
  *        call, for every datagram of the batch, as a scanner that timestamps
- *        a batch once does. The difference shows what that costs (bench/README.md).
+ *        a batch once does; the two differ by how long the call took.
  *   TCP: one non-blocking connect per target under epoll, in flight bounded
  *        by --inflight (and the fd limit); each socket is closed with
  *        SO_LINGER 0 (an RST, so no TIME_WAIT piles up). A connect that has
- *        not completed --timeout-ms after it started is "filtered".
+ *        not completed --timeout-ms after it started is "filtered", but only
+ *        after every completion the kernel has queued has been read: a
+ *        handshake that finished in time is never lost to this loop being
+ *        late. Connects start at most 1,024 per round, so that completions
+ *        are collected while the list is still being started.
  *
  * It is one file with no project dependencies on purpose: it measures the
  * kernel and the machine, not shared code. The output columns are the ones

@@ -11,48 +11,70 @@
 #   bash bench/run.sh --help
 #
 # Cases (each with its own population and swarm, 25% of nodes dead and silent):
-#   ip:port   random ports (harvested lists): floor, snprobe
-#   one-port  every node on one port (the peers' case): floor, snprobe, nmap tuned
+#   ipport    random ports (harvested lists): floor, snprobe
+#   oneport   every node on one port (the peers' case): floor, snprobe, nmap tuned
 #   subset    the first --nmap-default-cap targets of one-port: snprobe, nmap
 #             with default timing (on a subset so that the run stays short)
 #   rtt       up to 16,384 ip:port targets, undelayed and with every UDP reply
-#             delayed --delay-ms, scanned at --rtt-rate: RTT accuracy
+#             delayed --delay-ms, scanned at --rtt-rate and at full rate by
+#             snprobe and floor; as root, a capture of loopback splits the
+#             error into the prober's share and the swarm's
+#   enrich    reverse lookups against a local dnsmasq (sn_rdns alone, and
+#             snprobe annotate end to end) and geo + AS lookups in memory
 #   scale     --scale-count targets, ip:port: wall time vs linear, memory
-# Results: bench/results/bench-<timestamp>.{md,csv} and -raw.csv.
+# The probing rows run floor and snprobe with one fixed --timeout-ms, and
+# snprobe with --no-geo --no-rdns (enrichment has rows of its own).
+# Results: bench/results/bench-<timestamp>.{md,csv} and -raw.csv; the table
+# ends with the issue's targets, each marked PASS or MISS.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH=$ROOT/bench
 
 SMALL=0 REPS=3 COUNT=65536 SCALE_COUNT=1000000 NMAP_DEFAULT_CAP=4096 USE_NMAP=1
-BUILD=$ROOT/build-bench SNPROBE="" FLOOR="" OUT="" PORT=33033 SEED=1 DELAY_MS=50
-KEEP=0 TIMEOUT_MS=1000 NETNS=auto ROW_LIMIT=900 FLOOR_INFLIGHT=8192 SNPROBE_RATE=0
-RTT_RATE=10000
+BUILD=$ROOT/build-bench SNPROBE="" FLOOR="" ENRICH_BENCH="" OUT="" PORT=33033 SEED=1
+DELAY_MS=50 KEEP=0 TIMEOUT_MS=250 NETNS=auto ROW_LIMIT=900 FLOOR_INFLIGHT=auto
+SNPROBE_RATE=0 RTT_RATE=10000 SOMAXCONN=65535 DNS_PORT=53535 RDNS_INFLIGHT=100
+GEO_COUNT=2000000 GEO_RANGES=200000 CASES=ipport,oneport,subset,rtt,enrich,scale
 ARGS=("$@")
 
 usage() {
-    sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     cat <<'EOF'
 Options:
   --small              CI mode: 4,096 targets, 1 repetition, no scale and no
-                       default-timing nmap; exits 1 if floor or snprobe
-                       misclassifies any target
+                       default-timing nmap, small enrichment rows; exits 1 if
+                       floor, snprobe or an enrichment row gets a target wrong
   --reps N             repetitions per row (default 3; the median is reported)
   --count N            targets in the main populations (default 65536)
   --scale-count N      targets in the scale case (default 1000000; 0 skips it)
+  --cases LIST         only these cases, comma-separated, of ipport, oneport,
+                       subset, rtt, enrich, scale (default: all)
   --nmap-default-cap N targets for default-timing nmap (default 4096)
   --no-nmap            skip the nmap rows
   --port P             the one port of the peers' case (default 33033)
-  --floor-inflight N   floor's TCP connects in flight (default 8192: with
-                       15,000 a burst of SYNs can overflow the swarm's accept
-                       queue, somaxconn 4096, and lose handshakes)
+  --timeout-ms MS      how long floor and snprobe wait for a silent target
+                       (default 250: over 1,000 times the loopback RTT; tuned
+                       nmap adapts its timeout to the RTT it measures)
+  --floor-inflight N   floor's TCP connects in flight (default auto: the
+                       open-file limit minus 256, the pool snprobe keeps)
+  --somaxconn N        inside the private namespace: net.core.somaxconn and
+                       net.ipv4.tcp_max_syn_backlog for the run (default 65535,
+                       the swarm's listen backlog; 0 leaves them)
   --snprobe-rate N     snprobe's --rate (default 0: as fast as it goes)
   --seed S             population seed (default 1)
   --delay-ms MS        reply delay of the RTT case (default 50)
-  --rtt-rate N         snprobe's --rate in the RTT case (default 10000)
+  --rtt-rate N         the paced rate of the RTT case (default 10000); the
+                       case runs at full rate too
+  --dns-port P         dnsmasq's port for the reverse-lookup rows (default 53535)
+  --rdns-inflight N    sn_rdns lookups in flight (default 100: dnsmasq's default
+                       receive buffer drops bursts of about 250 queries)
+  --geo-count N        geo + AS lookups timed (default 2000000)
+  --geo-ranges N       ranges per generated country / AS table (default 200000)
   --build-dir DIR      release build directory (default build-bench/)
-  --snprobe PATH --floor PATH
-                       use these binaries and skip the build
+  --snprobe PATH --floor PATH [--enrich-bench PATH]
+                       use these binaries and skip the build (enrich_bench
+                       defaults to the one next to floor)
   --out DIR            results directory (default bench/results; --small: none)
   --keep               keep the work directory (populations, raw results)
   --netns / --no-netns run in a private network namespace with its own
@@ -68,17 +90,25 @@ while [ $# -gt 0 ]; do
     --reps) REPS=$2; SET_REPS=1; shift ;;
     --count) COUNT=$2; SET_COUNT=1; shift ;;
     --scale-count) SCALE_COUNT=$2; shift ;;
+    --cases) CASES=$2; shift ;;
     --nmap-default-cap) NMAP_DEFAULT_CAP=$2; shift ;;
     --no-nmap) USE_NMAP=0 ;;
     --port) PORT=$2; shift ;;
+    --timeout-ms) TIMEOUT_MS=$2; shift ;;
     --floor-inflight) FLOOR_INFLIGHT=$2; shift ;;
+    --somaxconn) SOMAXCONN=$2; shift ;;
     --snprobe-rate) SNPROBE_RATE=$2; shift ;;
     --rtt-rate) RTT_RATE=$2; shift ;;
     --seed) SEED=$2; shift ;;
     --delay-ms) DELAY_MS=$2; shift ;;
+    --dns-port) DNS_PORT=$2; shift ;;
+    --rdns-inflight) RDNS_INFLIGHT=$2; shift ;;
+    --geo-count) GEO_COUNT=$2; SET_GEO_COUNT=1; shift ;;
+    --geo-ranges) GEO_RANGES=$2; SET_GEO_RANGES=1; shift ;;
     --build-dir) BUILD=$2; shift ;;
     --snprobe) SNPROBE=$2; shift ;;
     --floor) FLOOR=$2; shift ;;
+    --enrich-bench) ENRICH_BENCH=$2; shift ;;
     --out) OUT=$2; shift ;;
     --keep) KEEP=1 ;;
     --netns) NETNS=on ;;
@@ -88,19 +118,30 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-for v in REPS COUNT SCALE_COUNT NMAP_DEFAULT_CAP PORT SEED DELAY_MS FLOOR_INFLIGHT SNPROBE_RATE RTT_RATE; do
+for v in REPS COUNT SCALE_COUNT NMAP_DEFAULT_CAP PORT SEED DELAY_MS SNPROBE_RATE RTT_RATE \
+    TIMEOUT_MS SOMAXCONN DNS_PORT RDNS_INFLIGHT GEO_COUNT GEO_RANGES; do
     opt=${v,,}
     [[ ${!v} =~ ^[0-9]+$ ]] || { echo "run.sh: --${opt//_/-} needs a number" >&2; exit 2; }
+done
+[[ $FLOOR_INFLIGHT =~ ^([0-9]+|auto)$ ]] ||
+    { echo "run.sh: --floor-inflight needs a number or auto" >&2; exit 2; }
+for c in ${CASES//,/ }; do
+    [[ $c =~ ^(ipport|oneport|subset|rtt|enrich|scale)$ ]] ||
+        { echo "run.sh: --cases: unknown case '$c'" >&2; exit 2; }
 done
 if [ "$SMALL" = 1 ]; then
     [ -n "${SET_REPS:-}" ] || REPS=1
     [ -n "${SET_COUNT:-}" ] || COUNT=4096
+    [ -n "${SET_GEO_COUNT:-}" ] || GEO_COUNT=200000
+    [ -n "${SET_GEO_RANGES:-}" ] || GEO_RANGES=20000
     SCALE_COUNT=0 NMAP_DEFAULT_CAP=0 ROW_LIMIT=120
 fi
-if [ "$REPS" -lt 1 ] || [ "$COUNT" -lt 16 ]; then
-    echo "run.sh: need --reps >= 1 and --count >= 16" >&2
+if [ "$REPS" -lt 1 ] || [ "$COUNT" -lt 16 ] || [ "$TIMEOUT_MS" -lt 1 ] || [ "$RDNS_INFLIGHT" -lt 1 ] ||
+    [ "$GEO_COUNT" -lt 1 ] || [ "$GEO_RANGES" -lt 2 ]; then
+    echo "run.sh: need --reps, --timeout-ms, --rdns-inflight, --geo-count >= 1, --geo-ranges >= 2 and --count >= 16" >&2
     exit 2
 fi
+want() { [[ ,$CASES, == *,$1,* ]]; }
 
 log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "error: $*"; exit 2; }
@@ -120,6 +161,20 @@ if [ "$NETNS" != off ] && [ -z "${SN_BENCH_NETNS:-}" ]; then
     log "no private network namespace: running on the host's loopback"
 fi
 
+# In our own namespace the accept-queue limits are ours to set (both sysctls
+# belong to the network namespace): the swarm listens with a backlog of 65535,
+# which the kernel caps at net.core.somaxconn (4096 by default). Never on the host.
+NS_NOTE="the host's loopback"
+if [ -n "${SN_BENCH_NETNS:-}" ]; then
+    NS_NOTE="a private network namespace"
+    if [ "$SOMAXCONN" -gt 0 ] && ! sysctl -q -w net.core.somaxconn="$SOMAXCONN" \
+        net.ipv4.tcp_max_syn_backlog="$SOMAXCONN" >/dev/null 2>&1; then
+        log "could not set net.core.somaxconn in the namespace; left as it is"
+    fi
+fi
+NS_NOTE+=", somaxconn $(cat /proc/sys/net/core/somaxconn 2>/dev/null || echo '?')"
+NS_NOTE+=", tcp_max_syn_backlog $(cat /proc/sys/net/ipv4/tcp_max_syn_backlog 2>/dev/null || echo '?')"
+
 [ -x /usr/bin/time ] || die "/usr/bin/time is missing (Debian package: time)"
 command -v python3 >/dev/null || die "python3 is missing"
 if [ "$USE_NMAP" = 1 ]; then
@@ -135,19 +190,33 @@ if [ -z "$SNPROBE" ] || [ -z "$FLOOR" ]; then
     log "building (Release) in $BUILD"
     cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DSN_TESTS=OFF -DSN_WERROR=OFF >"${TMPDIR:-/tmp}/bench-cmake.log" 2>&1 ||
         { cat "${TMPDIR:-/tmp}/bench-cmake.log" >&2; die "cmake configure failed"; }
-    cmake --build "$BUILD" -j2 --target snprobe floor >"${TMPDIR:-/tmp}/bench-build.log" 2>&1 ||
+    cmake --build "$BUILD" -j2 --target snprobe floor enrich_bench >"${TMPDIR:-/tmp}/bench-build.log" 2>&1 ||
         { tail -40 "${TMPDIR:-/tmp}/bench-build.log" >&2; die "build failed"; }
     SNPROBE=${SNPROBE:-$BUILD/snprobe} FLOOR=${FLOOR:-$BUILD/bench/floor}
+    ENRICH_BENCH=${ENRICH_BENCH:-$BUILD/bench/enrich_bench}
 fi
 [ -x "$SNPROBE" ] || die "no snprobe binary at $SNPROBE"
 [ -x "$FLOOR" ] || die "no floor binary at $FLOOR"
+[ -n "$ENRICH_BENCH" ] || ENRICH_BENCH=$(dirname "$FLOOR")/enrich_bench
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+# snprobe keeps its TCP pool 256 descriptors under the open-file limit; floor
+# gets the same in-flight unless told otherwise.
+if [ "$FLOOR_INFLIGHT" = auto ]; then
+    FLOOR_INFLIGHT=$(ulimit -n)
+    FLOOR_INFLIGHT=$((FLOOR_INFLIGHT > 512 ? FLOOR_INFLIGHT - 256 : 256))
+fi
+# The capture of the RTT case needs a packet socket: root in our own namespace.
+WIRE=0
+if [ -n "${SN_BENCH_NETNS:-}" ] && [ "$(id -u)" = 0 ] && [ "$SMALL" = 0 ]; then WIRE=1; fi
+
 W=$(mktemp -d "${TMPDIR:-/tmp}/snprobe-bench.XXXXXX")
-SWARM_PID=""
+SWARM_PID="" DNS_PID="" TAP_PID=""
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
     swarm_stop
+    dnsmasq_stop
+    tap_stop
     if [ "$KEEP" = 1 ]; then log "work directory kept: $W"; else rm -rf "$W"; fi
 }
 trap cleanup EXIT
@@ -158,18 +227,24 @@ RAW=$W/raw.csv CMDS=$W/commands.txt
 python3 "$BENCH/table.py" header "$RAW"
 
 # --- populations and the swarm -------------------------------------------------
-# serve NAME COUNT [population options...]: generates $W/NAME.pop.csv and
-# $W/NAME.list.txt and starts the swarm on it. If a port of the population is
-# taken on this machine (another swarm, an ephemeral port), it retries with
-# another seed, up to 5 times.
+# population NAME COUNT SEED [options...]: $W/NAME.pop.csv and $W/NAME.list.txt.
+population() {
+    local name=$1 count=$2 seed=$3
+    shift 3
+    log "population $name: $count targets, seed $seed $*"
+    "$SNPROBE" population --count "$count" --seed "$seed" --mix dead=0.25 "$@" \
+        -o "$W/$name.pop.csv" --list "$W/$name.list.txt" >"$W/$name.gen.log" 2>&1 ||
+        { cat "$W/$name.gen.log" >&2; die "snprobe population failed"; }
+}
+
+# serve NAME COUNT [population options...]: generates the population and
+# starts the swarm on it. If a port of the population is taken on this machine
+# (another swarm, an ephemeral port), it retries with another seed, up to 5 times.
 serve() {
     local name=$1 count=$2 seed=$SEED try
     shift 2
     for ((try = 0; try < 5; try++, seed += 1000)); do
-        log "population $name: $count targets, seed $seed $*"
-        "$SNPROBE" population --count "$count" --seed "$seed" --mix dead=0.25 "$@" \
-            -o "$W/$name.pop.csv" --list "$W/$name.list.txt" >"$W/$name.gen.log" 2>&1 ||
-            { cat "$W/$name.gen.log" >&2; die "snprobe population failed"; }
+        population "$name" "$count" "$seed" "$@"
         swarm_start "$W/$name.pop.csv" && return 0
         grep -q 'in use' "$W/swarm.err" || break
         log "a port is in use; trying another seed"
@@ -203,32 +278,93 @@ swarm_stop() {
     fi
 }
 
+# --- the loopback capture of the RTT case ------------------------------------------
+tap_start() {
+    local i
+    rm -f "$W/tap.csv" "$W/tap.csv.ready"
+    python3 "$BENCH/wiretap.py" "$W/tap.csv" 2>"$W/tap.err" &
+    TAP_PID=$!
+    for ((i = 0; i < 100; i++)); do
+        [ -e "$W/tap.csv.ready" ] && return 0
+        kill -0 "$TAP_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    log "the loopback capture did not start: $(tail -1 "$W/tap.err" 2>/dev/null)"
+    tap_stop
+}
+
+tap_stop() {
+    if [ -n "$TAP_PID" ]; then
+        kill -TERM "$TAP_PID" 2>/dev/null || true
+        wait "$TAP_PID" 2>/dev/null || true
+        TAP_PID=""
+    fi
+}
+
 # --- one row -----------------------------------------------------------------
+# counter FILE PREFIX NAME: a counter of this namespace's /proc/net/snmp or
+# netstat (two lines per prefix: names, then values).
+counter() {
+    awk -v p="$2:" -v k="$3" '$1 == p { if (!h) { for (i = 2; i <= NF; i++) n[i] = $i; h = 1 }
+                                        else for (i = 2; i <= NF; i++) if (n[i] == k) v = $i }
+         END { print v + 0 }' "$1" 2>/dev/null || echo 0
+}
+# SYNs that a full accept queue turned away; datagrams a full receive buffer dropped.
+drops() {
+    echo "$(counter /proc/net/netstat TcpExt ListenDrops) $(counter /proc/net/snmp Udp RcvbufErrors)"
+}
+
 # row CASE ROW CHECK FORMAT POP SCOPE RESULT -- COMMAND...
-#   CHECK udp|tcp|both, FORMAT csv|nmap, SCOPE the list the command reads,
-#   RESULT the file the command writes (scored after each repetition).
+#   CHECK udp|tcp|both (- for enrichment rows); FORMAT how RESULT, the file
+#   the command writes, is scored after each repetition: csv|nmap against the
+#   population POP (score.py check), ptr (snprobe annotate's CSV against POP,
+#   an "IP NAME" file of the expected PTR names) or json (enrich_bench's own
+#   figures and check); SCOPE the list the command reads, or a target count.
+#   With TAP=1 loopback is captured around the command into $W/tap.csv.
+#   AFTER, if set, is evaluated after each repetition.
 row() {
     local case=$1 row=$2 check=$3 format=$4 pop=$5 scope=$6 result=$7
     shift 8
     echo "$case $row: ${*//$W/\$W}" >>"$CMDS"
-    local rep rc t0 t1
+    local rep rc t0 t1 d0 d1 targets=$scope
+    [[ $scope =~ ^[0-9]+$ ]] || targets=$(grep -c . "$scope")
     for ((rep = 1; rep <= REPS; rep++)); do
         rm -f "$result" "$W/score.json" "$W/time.txt"
+        [ "${TAP:-0}" = 1 ] && tap_start
         rc=0
+        read -ra d0 <<<"$(drops)"
         t0=$(date +%s%N)
         /usr/bin/time -f '%U %S %M' -o "$W/time.txt" timeout -k 5 "$ROW_LIMIT" "$@" >"$W/cmd.log" 2>&1 || rc=$?
         t1=$(date +%s%N)
+        read -ra d1 <<<"$(drops)"
+        tap_stop
         if [ "$rc" != 0 ]; then
             log "$case $row: exit status $rc$([ "$rc" = 124 ] && echo " (killed after $ROW_LIMIT s)")"
             tail -5 "$W/cmd.log" >&2
         fi
         if [ -s "$result" ]; then
-            python3 "$BENCH/score.py" check "$pop" "$result" --format "$format" --check "$check" \
-                --targets "$scope" --label "$case $row #$rep" --json "$W/score.json" >&2 || true
+            case $format in
+            json)
+                cp "$result" "$W/score.json"
+                grep -h '^enrich_bench:' "$W/cmd.log" >&2 || true
+                ;;
+            ptr)
+                python3 "$BENCH/score.py" ptr "$result" "$pop" --label "$case $row #$rep" \
+                    --json "$W/score.json" >&2 || true
+                ;;
+            *)
+                python3 "$BENCH/score.py" check "$pop" "$result" --format "$format" --check "$check" \
+                    --targets "$scope" --label "$case $row #$rep" --json "$W/score.json" >&2 || true
+                ;;
+            esac
         fi
         python3 "$BENCH/table.py" add "$RAW" --case "$case" --row "$row" --check "$check" \
-            --rep "$rep" --targets "$(grep -c . "$scope")" --wall-ns $((t1 - t0)) \
-            --time-file "$W/time.txt" --exit "$rc" --score "$W/score.json"
+            --rep "$rep" --targets "$targets" --wall-ns $((t1 - t0)) \
+            --time-file "$W/time.txt" --exit "$rc" --score "$W/score.json" \
+            --listen-drops $((d1[0] - d0[0])) --udp-drops $((d1[1] - d0[1]))
+        if [ "$format" = json ] && [ -s "$result" ]; then
+            python3 "$BENCH/table.py" attach "$RAW" "$result"
+        fi
         [ -z "${AFTER:-}" ] || eval "$AFTER"
         if [ -n "$SWARM_PID" ] && ! kill -0 "$SWARM_PID" 2>/dev/null; then
             tail -5 "$W/swarm.err" >&2
@@ -238,11 +374,14 @@ row() {
 }
 
 # snprobe scan with one plan into the array SCAN; PROBES "" = the default plan.
+# No geo databases and no reverse DNS: these rows measure the probing engine,
+# which is what floor and nmap do; enrichment has rows of its own.
 scan_cmd() {
     local probes=$1 out=$2 list=$3
     SCAN=("$SNPROBE" scan --allow 127.0.0.0/8)
     [ -z "$probes" ] || SCAN+=(--probes "$probes")
-    SCAN+=(--rate "${RATE:-$SNPROBE_RATE}" --timeout "$TIMEOUT_MS" --retries 0 --fallback-ports none -o "$out" "$list")
+    SCAN+=(--rate "${RATE:-$SNPROBE_RATE}" --timeout "$TIMEOUT_MS" --retries 0 --fallback-ports none
+        --no-geo --no-rdns -o "$out" "$list")
 }
 
 # The Skype request as nmap's --data payload: the layout floor and the skype
@@ -252,17 +391,23 @@ import zlib
 p = b"snprobe"
 print((bytes([0x12, 0x34, 0x02, 0xa1, 0xb2, 0xc3, 0xd4]) + zlib.crc32(p).to_bytes(4, "big") + p).hex())')
 
-# snprobe ROWNAME PROBES CHECK CASE POP LIST TAG: one snprobe scan row.
+# snprobe_row ROWNAME PROBES CHECK CASE POP LIST TAG: one snprobe scan row.
 snprobe_row() {
     local name=$1 probes=$2 check=$3 c=$4 pop=$5 list=$6 out=$W/$7.csv
     scan_cmd "$probes" "$out" "$list"
     row "$c" "$name" "$check" csv "$pop" "$list" "$out" -- "${SCAN[@]}"
 }
 
+# floor_udp_row ROWNAME CASE POP LIST TAG: one floor UDP row at ${RATE:-0}.
+floor_udp_row() {
+    local name=$1 c=$2 pop=$3 list=$4 out=$W/$5.csv
+    row "$c" "$name" udp csv "$pop" "$list" "$out" -- \
+        "$FLOOR" --udp --rate "${RATE:-0}" --timeout-ms "$TIMEOUT_MS" -o "$out" "$list"
+}
+
 probe_rows() { # CASE POP LIST: floor and the three snprobe plans
     local c=$1 pop=$2 list=$3 tag=${1//[^a-z0-9]/}
-    row "$c" floor-udp udp csv "$pop" "$list" "$W/$tag-fu.csv" -- \
-        "$FLOOR" --udp --rate 0 --timeout-ms "$TIMEOUT_MS" -o "$W/$tag-fu.csv" "$list"
+    floor_udp_row floor-udp "$c" "$pop" "$list" "$tag-fu"
     row "$c" floor-tcp tcp csv "$pop" "$list" "$W/$tag-ft.csv" -- \
         "$FLOOR" --tcp --rate 0 --timeout-ms "$TIMEOUT_MS" --inflight "$FLOOR_INFLIGHT" -o "$W/$tag-ft.csv" "$list"
     snprobe_row snprobe-skype skype udp "$c" "$pop" "$list" "$tag-ss"
@@ -279,22 +424,90 @@ nmap_rows() { # CASE POP HOSTS TIMING(tuned|default)
         nmap -n -Pn -sT -p "$PORT" "${tune[@]}" -iL "$hosts" -oG "$W/nmap-t.gnmap"
 }
 
-# Enrichment rows (rDNS, geo/AS on the same loop) are added here later: run
-# snprobe scan with the enrichment options on the ip:port population ($1, $2)
-# through `row ip:port snprobe-enrich-<what> ...`, like probe_rows does.
-enrichment_rows() { :; }
+# --- enrichment -------------------------------------------------------------------
+# dnsmasq answers every PTR query under 127.in-addr.arpa from one synth-domain
+# line (h-127-1-2-3.bench.test for 127.1.2.3), never forwarding. Not ptr-record
+# lines: dnsmasq searches those one by one for every query, so 65,536 of them
+# would measure dnsmasq's list walk (about 250 us a query at 20,000 records)
+# rather than the resolver.
+dnsmasq_start() {
+    local i
+    echo "synth-domain=bench.test,127.0.0.0/8,h-" >"$W/dnsmasq.conf"
+    dnsmasq --port="$DNS_PORT" --listen-address=127.0.0.1 --bind-interfaces --no-resolv --no-hosts \
+        --keep-in-foreground --conf-file="$W/dnsmasq.conf" --pid-file= --log-facility=/dev/null \
+        --local=/127.in-addr.arpa/ 2>"$W/dnsmasq.err" &
+    DNS_PID=$!
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$DNS_PID" 2>/dev/null || break
+        if ss -Hlun "sport = :$DNS_PORT" 2>/dev/null | grep -q .; then return 0; fi
+        sleep 0.05
+    done
+    log "dnsmasq did not start on 127.0.0.1:$DNS_PORT: $(tail -1 "$W/dnsmasq.err" 2>/dev/null)"
+    dnsmasq_stop
+    return 1
+}
+
+dnsmasq_stop() {
+    if [ -n "$DNS_PID" ]; then
+        kill -TERM "$DNS_PID" 2>/dev/null || true
+        wait "$DNS_PID" 2>/dev/null || true
+        DNS_PID=""
+    fi
+}
+
+# enrichment_rows LIST: reverse lookups of LIST's addresses, and geo + AS lookups.
+enrichment_rows() {
+    local list=$1 geo_files=() f
+    if [ ! -x "$ENRICH_BENCH" ]; then
+        log "no enrich_bench at $ENRICH_BENCH: the enrichment rows are skipped"
+        return 0
+    fi
+    for f in "$ROOT/data/geo/dbip-country.mmdb" "$ROOT/data/geo/asn-ipv4.csv"; do
+        [ -f "$f" ] && geo_files+=("$f")
+    done
+    if [ ${#geo_files[@]} -gt 0 ]; then
+        row enrich geo-as-data - json - "$GEO_COUNT" "$W/geo.json" -- \
+            "$ENRICH_BENCH" geo --count "$GEO_COUNT" --seed "$SEED" --json "$W/geo.json" "${geo_files[@]}"
+    else
+        log "no data/geo/dbip-country.mmdb or asn-ipv4.csv (bash scripts/fetch-geo-data.sh): only generated tables"
+    fi
+    row enrich geo-as-generated - json - "$GEO_COUNT" "$W/geo.json" -- \
+        "$ENRICH_BENCH" geo --count "$GEO_COUNT" --seed "$SEED" --synthetic "$GEO_RANGES" --json "$W/geo.json"
+
+    if ! command -v dnsmasq >/dev/null; then
+        log "dnsmasq not found: the reverse-lookup rows are skipped"
+        return 0
+    fi
+    # The expected name of every distinct address of the list.
+    cut -d: -f1 "$list" | sort -u | awk -F. '{ printf "%s h-%s-%s-%s-%s.bench.test\n", $0, $1, $2, $3, $4 }' \
+        >"$W/rdns.txt"
+    dnsmasq_start || return 0
+    # A lost query waits --timeout-ms before its retry, as a silent probe target does.
+    row enrich rdns - json - "$W/rdns.txt" "$W/rdns.json" -- \
+        "$ENRICH_BENCH" rdns --server "127.0.0.1:$DNS_PORT" --list "$W/rdns.txt" \
+        --inflight "$RDNS_INFLIGHT" --timeout-ms "$TIMEOUT_MS" --json "$W/rdns.json"
+    row enrich snprobe-annotate-rdns - ptr "$W/rdns.txt" "$list" "$W/annotate.csv" -- \
+        "$SNPROBE" annotate --rdns all --dns-server "127.0.0.1:$DNS_PORT" --dns-timeout "$TIMEOUT_MS" \
+        --no-geo -q -o "$W/annotate.csv" "$list"
+    dnsmasq_stop
+}
 
 # --- the cases ---------------------------------------------------------------
 T_START=$(date +%s)
-serve ipport "$COUNT"
-probe_rows ip:port "$W/ipport.pop.csv" "$W/ipport.list.txt"
-enrichment_rows "$W/ipport.pop.csv" "$W/ipport.list.txt"
+if want ipport; then
+    serve ipport "$COUNT"
+    probe_rows ip:port "$W/ipport.pop.csv" "$W/ipport.list.txt"
+fi
 
-serve oneport "$COUNT" --one-port "$PORT"
-cut -d: -f1 "$W/oneport.list.txt" >"$W/oneport.hosts.txt"
-probe_rows one-port "$W/oneport.pop.csv" "$W/oneport.list.txt"
-[ "$USE_NMAP" = 1 ] && nmap_rows one-port "$W/oneport.pop.csv" "$W/oneport.hosts.txt" tuned
-if [ "$USE_NMAP" = 1 ] && [ "$NMAP_DEFAULT_CAP" -gt 0 ]; then
+if want oneport || want subset; then
+    serve oneport "$COUNT" --one-port "$PORT"
+    cut -d: -f1 "$W/oneport.list.txt" >"$W/oneport.hosts.txt"
+fi
+if want oneport; then
+    probe_rows one-port "$W/oneport.pop.csv" "$W/oneport.list.txt"
+    [ "$USE_NMAP" = 1 ] && nmap_rows one-port "$W/oneport.pop.csv" "$W/oneport.hosts.txt" tuned
+fi
+if want subset && [ "$USE_NMAP" = 1 ] && [ "$NMAP_DEFAULT_CAP" -gt 0 ]; then
     head -n "$NMAP_DEFAULT_CAP" "$W/oneport.list.txt" >"$W/subset.list.txt"
     cut -d: -f1 "$W/subset.list.txt" >"$W/subset.hosts.txt"
     snprobe_row snprobe-skype skype udp subset "$W/oneport.pop.csv" "$W/subset.list.txt" sub-ss
@@ -302,23 +515,54 @@ if [ "$USE_NMAP" = 1 ] && [ "$NMAP_DEFAULT_CAP" -gt 0 ]; then
     nmap_rows subset "$W/oneport.pop.csv" "$W/subset.hosts.txt" default
 fi
 
-# RTT accuracy: the same skype scan of an undelayed and a delayed population,
-# paced (--rtt-rate), so that queueing at full speed does not swamp the figure.
-# rtt_after BASE.csv: scores the RTTs of the last repetition against BASE.
+# RTT accuracy: skype scans (and floor) of an undelayed and a delayed
+# population, paced (--rtt-rate) and at full rate. Every delayed row is scored
+# against the paced undelayed scan of the same prober: the path's own RTT,
+# without the queueing that full rate adds to an undelayed scan (the swarm
+# counts a delay from the request's kernel receive time, so a delayed reply
+# does not carry that queueing). With the capture, score.py also splits the
+# error into the prober's share (its RTT minus the RTT on the wire) and the
+# swarm's (the wire RTT minus the delay).
+# rtt_after DELAY BASE.csv RESULT.csv [WIRE]: scores the last repetition.
 rtt_after() {
-    local delay=$1 base=$2 res=$3
-    AFTER="{ [ -s $res ] && [ -s $base ] && python3 $BENCH/score.py rtt $res $base --delay-ms $delay --json $W/rtt.json >&2 && python3 $BENCH/table.py attach $RAW $W/rtt.json; } || log 'rtt: no figures'"
+    local delay=$1 base=$2 res=$3 wire=()
+    [ "${4:-}" = wire ] && wire=(--wire "$W/tap.csv")
+    AFTER="{ [ -s $res ] && [ -s $base ] && python3 $BENCH/score.py rtt $res $base --delay-ms $delay ${wire[*]} --json $W/rtt.json >&2 && python3 $BENCH/table.py attach $RAW $W/rtt.json; } || log 'rtt: no figures'"
 }
-RTT_COUNT=$((COUNT < 16384 ? COUNT : 16384))
-serve rtt0 "$RTT_COUNT"
-rtt_after 0 "$W/rtt0.csv" "$W/rtt0.csv"
-RATE=$RTT_RATE snprobe_row snprobe-skype-0ms skype udp rtt "$W/rtt0.pop.csv" "$W/rtt0.list.txt" rtt0
-serve rtt "$RTT_COUNT" --delay-ms "$DELAY_MS"
-rtt_after "$DELAY_MS" "$W/rtt0.csv" "$W/rtt.csv"
-RATE=$RTT_RATE snprobe_row "snprobe-skype-${DELAY_MS}ms" skype udp rtt "$W/rtt.pop.csv" "$W/rtt.list.txt" rtt
-AFTER=""
+if want rtt; then
+    RTT_COUNT=$((COUNT < 16384 ? COUNT : 16384))
+    serve rtt0 "$RTT_COUNT"
+    for who in snprobe floor; do
+        rtt_after 0 "$W/rtt0-$who.csv" "$W/rtt0-$who.csv"
+        if [ $who = snprobe ]; then
+            RATE=$RTT_RATE snprobe_row snprobe-skype-0ms skype udp rtt "$W/rtt0.pop.csv" "$W/rtt0.list.txt" rtt0-snprobe
+        else
+            RATE=$RTT_RATE floor_udp_row floor-udp-0ms rtt "$W/rtt0.pop.csv" "$W/rtt0.list.txt" rtt0-floor
+        fi
+    done
+    rtt_after 0 "$W/rtt0-full.csv" "$W/rtt0-full.csv"
+    RATE=0 snprobe_row snprobe-skype-0ms-full skype udp rtt "$W/rtt0.pop.csv" "$W/rtt0.list.txt" rtt0-full
+    serve rtt "$RTT_COUNT" --delay-ms "$DELAY_MS"
+    tap=$([ "$WIRE" = 1 ] && echo wire || true)
+    for rate in "$RTT_RATE" 0; do
+        sfx=$([ "$rate" = 0 ] && echo -full || true)
+        rtt_after "$DELAY_MS" "$W/rtt0-snprobe.csv" "$W/rtt-snprobe.csv" "$tap"
+        TAP=$WIRE RATE=$rate snprobe_row "snprobe-skype-${DELAY_MS}ms$sfx" skype udp rtt "$W/rtt.pop.csv" \
+            "$W/rtt.list.txt" rtt-snprobe
+        rtt_after "$DELAY_MS" "$W/rtt0-floor.csv" "$W/rtt-floor.csv" "$tap"
+        TAP=$WIRE RATE=$rate floor_udp_row "floor-udp-${DELAY_MS}ms$sfx" rtt "$W/rtt.pop.csv" \
+            "$W/rtt.list.txt" rtt-floor
+    done
+    AFTER=""
+fi
 
-if [ "$SCALE_COUNT" -gt 0 ]; then
+if want enrich; then
+    swarm_stop
+    [ -s "$W/ipport.list.txt" ] || population ipport "$COUNT" "$SEED"
+    enrichment_rows "$W/ipport.list.txt"
+fi
+
+if want scale && [ "$SCALE_COUNT" -gt 0 ]; then
     serve scale "$SCALE_COUNT"
     snprobe_row snprobe-default "" both scale "$W/scale.pop.csv" "$W/scale.list.txt" scale-sd
 fi
@@ -331,11 +575,14 @@ DEST=$W/bench-$STAMP
 if [ -n "$OUT" ]; then mkdir -p "$OUT"; DEST=$OUT/bench-$STAMP; fi
 cp "$RAW" "$DEST-raw.csv"
 FAIL=() status=0
-[ "$SMALL" = 1 ] && FAIL=(--fail-on "floor,snprobe")
+[ "$SMALL" = 1 ] && FAIL=(--fail-on "floor,snprobe,rdns,geo")
 python3 "$BENCH/table.py" render "$RAW" --md "$DEST.md" --csv "$DEST.csv" \
     --commands "$CMDS" --scale-base ip:port --title "snprobe benchmark $STAMP" \
+    --rtt-rate "$RTT_RATE" --delay-ms "$DELAY_MS" \
     --meta "machine=$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), Linux $(uname -r)" \
-    --meta "run=$([ "$SMALL" = 1 ] && echo 'small (correctness only)' || echo full), $REPS repetition(s), seed $SEED, $COUNT targets, one port $PORT, timeout ${TIMEOUT_MS} ms, dead share 0.25" \
+    --meta "run=$([ "$SMALL" = 1 ] && echo 'small (correctness only)' || echo full), $REPS repetition(s), seed $SEED, $COUNT targets, one port $PORT, dead share 0.25, cases $CASES" \
+    --meta "probing=floor and snprobe wait ${TIMEOUT_MS} ms for a silent target; snprobe --no-geo --no-rdns; floor TCP in flight $FLOOR_INFLIGHT (open-file limit $(ulimit -n))" \
+    --meta "network=$NS_NOTE" \
     --meta "total time=$(($(date +%s) - T_START)) s" "${FAIL[@]}" || status=$?
 cat "$DEST.md"
 [ -n "$OUT" ] && log "results: $DEST.md, $DEST.csv, $DEST-raw.csv"

@@ -3,7 +3,8 @@
 
   score.py check POP.csv RESULTS [--format csv|nmap] [--check udp|tcp|both]
                  [--targets LIST] [--json OUT.json] [--strict]
-  score.py rtt DELAYED.csv UNDELAYED.csv --delay-ms MS [--json OUT.json]
+  score.py rtt DELAYED.csv UNDELAYED.csv --delay-ms MS [--wire TAP.csv] [--json OUT.json]
+  score.py ptr RESULTS.csv EXPECTED.txt [--json OUT.json]
 
 `check` joins results with the population (address,port,behaviour,...) and
 counts, per transport checked: live targets found alive out of those expected,
@@ -17,7 +18,14 @@ A target of the scope missing from the results counts as filtered for nmap
 
 `rtt` compares the UDP round-trip times (udp_rtt_us) of a scan of a population
 whose nodes delay their replies by MS with those of the same scan undelayed:
-error = measured - MS - median(undelayed). It prints the median and p99.
+error = measured - MS - median(undelayed). It prints the median and p99. With
+--wire (a capture of the delayed scan by wiretap.py) it splits the error: the
+prober's share is its measured RTT minus the RTT on the wire (request sent to
+reply sent, as the kernel timestamped them), the swarm's is the wire RTT minus
+MS (how late the emulator answered, plus the path).
+
+`ptr` checks snprobe annotate's results against "IP NAME" lines: a row is right
+when its ptr column is exactly the expected name.
 
 Standard library only (CI runs Debian's python3).
 """
@@ -197,6 +205,30 @@ def alive_rtts(path):
     return sorted(out)
 
 
+def wire_split(path, results, delay_us):
+    """(prober errors, swarm lateness) in us from a wiretap.py capture."""
+    req, rep = {}, {}
+    with open(path) as f:
+        for line in f:
+            parts = line.rstrip("\n").split(",")
+            if len(parts) != 5 or not parts[0].isdigit():
+                continue
+            ts, src, dst = int(parts[0]), (parts[1], parts[2]), (parts[3], parts[4])
+            if dst in results and dst not in req:
+                req[dst] = ts  # the first request to the target
+            elif src in results and src not in rep and src in req and ts > req[src]:
+                rep[src] = ts  # its first reply
+    prober, swarm = [], []
+    for k, row in results.items():
+        v = row.get("udp_rtt_us", "")
+        if row.get("udp_outcome") != "alive" or not v.isdigit() or k not in rep:
+            continue
+        wire_us = (rep[k] - req[k]) // 1000
+        prober.append(int(v) - wire_us)
+        swarm.append(wire_us - delay_us)
+    return sorted(prober), sorted(swarm)
+
+
 def rtt(args):
     base = alive_rtts(args.undelayed)
     meas = alive_rtts(args.delayed)
@@ -208,6 +240,56 @@ def rtt(args):
          "err_median_us": percentile(err, 50), "err_p99_us": percentile(err, 99)}
     print(f"rtt: {len(err)} replies delayed {args.delay_ms} ms: error median "
           f"{s['err_median_us']} us, p99 {s['err_p99_us']} us (undelayed median {base_med} us)")
+    if args.wire:
+        results = {(a, str(p)): row for (a, p), row in load_csv_results(args.delayed).items()}
+        prober, swarm = wire_split(args.wire, results, args.delay_ms * 1000)
+        if prober:
+            s.update(wire_matched=len(prober),
+                     prober_err_median_us=percentile(prober, 50),
+                     prober_err_p99_us=percentile(prober, 99),
+                     swarm_late_median_us=percentile(swarm, 50),
+                     swarm_late_p99_us=percentile(swarm, 99))
+            print(f"rtt: on the wire ({len(prober)} replies): prober's share median "
+                  f"{s['prober_err_median_us']} us, p99 {s['prober_err_p99_us']} us; swarm's "
+                  f"(wire RTT - delay) median {s['swarm_late_median_us']} us, p99 "
+                  f"{s['swarm_late_p99_us']} us")
+        else:
+            print("rtt: the capture matched no reply", file=sys.stderr)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(s, f)
+    return 0
+
+
+def ptr(args):
+    expect = {}
+    with open(args.expected) as f:
+        for n, line in enumerate(f, 1):
+            parts = line.split()
+            if not parts or parts[0].startswith("#"):
+                continue
+            if len(parts) != 2:
+                fail(f"{args.expected}:{n}: expected \"IP NAME\"")
+            expect[parts[0]] = parts[1]
+    s = {"targets": 0, "wrong": 0, "missing": 0, "rdns_ok": 0}
+    seen = set()
+    examples = []
+    with open(args.results, newline="") as f:
+        for row in csv.DictReader(f):
+            s["targets"] += 1
+            ip = row.get("address", "")
+            seen.add(ip)
+            s["rdns_ok"] += row.get("rdns_status") == "ok"
+            if ip not in expect or row.get("ptr") != expect[ip]:
+                s["wrong"] += 1
+                if len(examples) < 5:
+                    examples.append(f"{ip}: expected {expect.get(ip, '(none)')}, got "
+                                    f"{row.get('ptr') or 'nothing'} ({row.get('rdns_status')})")
+    s["missing"] = len(set(expect) - seen)
+    print(f"score: {args.label or args.results}: {s['targets'] - s['wrong']}/{s['targets']} PTR "
+          f"names right, {s['missing']} addresses missing")
+    for e in examples:
+        print("  e.g. " + e)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(s, f)
@@ -230,9 +312,15 @@ def main():
     r.add_argument("delayed")
     r.add_argument("undelayed")
     r.add_argument("--delay-ms", type=int, required=True)
+    r.add_argument("--wire", help="wiretap.py capture of the delayed scan")
     r.add_argument("--json")
+    p = sub.add_parser("ptr")
+    p.add_argument("results")
+    p.add_argument("expected")
+    p.add_argument("--label")
+    p.add_argument("--json")
     args = ap.parse_args()
-    return check(args) if args.cmd == "check" else rtt(args)
+    return {"check": check, "rtt": rtt, "ptr": ptr}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@ in the order they ran and reports, per row: targets/s (targets over the median
 wall time of the whole command), median CPU seconds (user+sys) and peak RSS,
 and the worst correctness over the repetitions. Ratios are computed within
 one case: an snprobe row against the floor and nmap rows of the same case
-(the default plan against the sum of the UDP and TCP rows' wall times).
+(the default plan against the sum of the UDP and TCP rows' wall times). The
+table ends with the issue's targets, each with the measured figure and PASS
+or MISS.
 
 Standard library only (CI runs Debian's python3).
 """
@@ -24,7 +26,15 @@ import sys
 
 RAW_FIELDS = ["case", "row", "check", "rep", "targets", "wall_s", "cpu_s", "rss_kb", "exit",
               "udp_live_found", "udp_live_expected", "tcp_live_found", "tcp_live_expected",
-              "dead_alive", "dead_total", "wrong", "missing", "extra"]
+              "dead_alive", "dead_total", "wrong", "missing", "listen_drops", "udp_drops",
+              "extra"]
+
+# Figures attached to a repetition (table.py attach): medians over repetitions.
+EXTRA_NUMBERS = ["err_median_us", "err_p99_us", "undelayed_median_us", "samples", "wire_matched",
+                 "prober_err_median_us", "prober_err_p99_us", "swarm_late_median_us",
+                 "swarm_late_p99_us", "lookups", "seconds", "per_s", "load_s", "with_country",
+                 "with_as", "inflight", "timeouts"]
+EXTRA_TEXTS = ["sources", "checked", "kind"]
 
 
 def read_raw(path):
@@ -42,7 +52,9 @@ def write_raw(path, rows):
 def cmd_add(a):
     r = dict.fromkeys(RAW_FIELDS, "")
     r.update(case=a.case, row=a.row, check=a.check, rep=a.rep, targets=a.targets,
-             wall_s=f"{a.wall_ns / 1e9:.3f}", exit=a.exit)
+             wall_s=f"{a.wall_ns / 1e9:.3f}", exit=a.exit,
+             listen_drops="" if a.listen_drops is None else a.listen_drops,
+             udp_drops="" if a.udp_drops is None else a.udp_drops)
     try:
         with open(a.time_file) as f:  # GNU time: "U S M", after a status line on failure
             u, s, m = f.read().split("\n")[-2].split()
@@ -53,7 +65,7 @@ def cmd_add(a):
         with open(a.score) as f:
             sc = json.load(f)
         for k in RAW_FIELDS:
-            if k in sc and k != "targets":
+            if k in sc and k not in ("targets", "extra"):
                 r[k] = sc[k]
     except (OSError, ValueError):
         r.update(wrong=a.targets, missing=a.targets, extra="no results")
@@ -66,7 +78,9 @@ def cmd_attach(a):
     rows = read_raw(a.raw)
     with open(a.stats) as f:
         st = json.load(f)
-    rows[-1]["extra"] = ";".join(f"{k}={v}" for k, v in st.items())
+    old = rows[-1]["extra"]
+    new = ";".join(f"{k}={str(v).replace(';', ',')}" for k, v in st.items())
+    rows[-1]["extra"] = f"{old};{new}" if old and old != "no results" else new
     write_raw(a.raw, rows)
     return 0
 
@@ -90,7 +104,7 @@ def summarise(raw):
     out = []
     for (case, row), reps in groups.items():
         def worst(field, fn):
-            vals = [int(r[field]) for r in reps if r[field] != ""]
+            vals = [int(float(r[field])) for r in reps if r.get(field, "") != ""]
             return fn(vals) if vals else None
         s = {"case": case, "row": row, "check": reps[0]["check"], "targets": int(reps[0]["targets"]),
              "reps": len(reps), "wall_s": med(num(r["wall_s"]) for r in reps),
@@ -100,11 +114,13 @@ def summarise(raw):
         for f in ("udp_live_found", "tcp_live_found"):
             s[f] = worst(f, min)
         for f in ("udp_live_expected", "tcp_live_expected", "dead_total", "dead_alive", "wrong",
-                  "missing"):
+                  "missing", "listen_drops", "udp_drops"):
             s[f] = worst(f, max)
         extras = [dict(kv.split("=", 1) for kv in r["extra"].split(";") if "=" in kv) for r in reps]
-        for k in ("err_median_us", "err_p99_us", "undelayed_median_us", "samples"):
+        for k in EXTRA_NUMBERS:
             s[k] = med(num(e.get(k)) for e in extras)
+        for k in EXTRA_TEXTS:
+            s[k] = next((e[k] for e in extras if k in e), None)
         s["tps"] = s["targets"] / s["wall_s"] if s["wall_s"] else None
         out.append(s)
     return out
@@ -121,6 +137,7 @@ def add_ratios(rows):
 
     for r in rows:
         r["x_floor"] = r["x_nmap"] = None
+        r["x_nmap_tuned"] = r["floor_wall_ratio"] = None
         if not r["row"].startswith("snprobe-") or not r["tps"]:
             continue
         plan = r["row"].split("-", 1)[1]
@@ -133,9 +150,12 @@ def add_ratios(rows):
             if t and r["x_nmap"] is None:
                 r["x_nmap"] = r["tps"] / t
                 r["nmap_timing"] = timing
+            if t and timing == "tuned":
+                r["x_nmap_tuned"] = r["tps"] / t
         t = tps_of(r["case"], floor) if floor else None
         if t:
             r["x_floor"] = r["tps"] / t
+            r["floor_wall_ratio"] = r["wall_s"] * t / r["targets"]  # wall / floor's wall
 
 
 def fmt(v, spec):
@@ -150,29 +170,142 @@ def live_text(r):
     return ", ".join(parts)
 
 
+def mib(kb):
+    return kb / 1024 if kb else None
+
+
+# --- the issue's targets ---------------------------------------------------------
+
+def targets_block(rows, a):
+    """Rows of (target, measured, required, PASS|MISS|n/a|info)."""
+    by = {(r["case"], r["row"]): r for r in rows}
+    out = []
+
+    def add(name, measured, required, ok):
+        out.append((name, measured, required,
+                    "n/a" if ok is None else ok if isinstance(ok, str) else "PASS" if ok else "MISS"))
+
+    def right(keys, what):
+        rs = [by.get(k) for k in keys]
+        if not any(rs):
+            add(what, "not run", "0 wrong", None)
+            return
+        rs = [r for r in rs if r]
+        wrong = sum(r["wrong"] or 0 for r in rs)
+        total = sum(r["targets"] for r in rs)
+        bad_exit = [r for r in rs if r["exit"]]
+        text = f"{wrong} wrong of {total}" + (f", {len(bad_exit)} row(s) failed" if bad_exit else "")
+        add(what, text, "0 wrong", wrong == 0 and not bad_exit)
+
+    for plan, label, nmap_label, nmap_min in (("skype", "UDP (skype)", "tuned nmap -sU", 4.0),
+                                              ("tcp", "TCP handshake", "tuned nmap -sT", 2.0)):
+        for case in ("ip:port", "one-port"):
+            r = by.get((case, f"snprobe-{plan}"))
+            x = r and r["x_floor"]
+            add(f"{label} vs floor, {case}", fmt(x, ".2f") + "x" if x else "not run", ">= 0.80x",
+                None if not x else x >= 0.8)
+        r = by.get(("one-port", f"snprobe-{plan}"))
+        x = r and r["x_nmap_tuned"]
+        add(f"{label} vs {nmap_label}, one-port", fmt(x, ".2f") + "x" if x else "not run",
+            f">= {nmap_min:.0f}x", None if not x else x >= nmap_min)
+        right([("ip:port", f"snprobe-{plan}"), ("one-port", f"snprobe-{plan}")],
+              f"{label}: every target right")
+    for case in ("ip:port", "one-port"):
+        r = by.get((case, "snprobe-default"))
+        x = r and r["floor_wall_ratio"]
+        add(f"Default plan wall / (floor UDP + TCP wall), {case}",
+            fmt(x, ".2f") + "x" if x else "not run", "<= 1.30x", None if not x else x <= 1.3)
+    right([("ip:port", "snprobe-default"), ("one-port", "snprobe-default")],
+          "Default plan: every target right")
+
+    sc = by.get(("scale", "snprobe-default"))
+    base = by.get((a.scale_base, "snprobe-default"))
+    if sc and base and base["wall_s"] and sc["wall_s"]:
+        lin16 = 16 * base["wall_s"]
+        x = sc["wall_s"] / lin16
+        add(f"Scale: {sc['targets']:,} targets, wall / (16 x the {base['targets']:,} wall)",
+            f"{sc['wall_s']:.1f} s / {lin16:.1f} s = {x:.2f}x", "<= 1.15x", x <= 1.15)
+    else:
+        add("Scale: wall / (16 x the 65,536 wall)", "not run", "<= 1.15x", None)
+    if sc and sc["rss_kb"]:
+        mb = sc["rss_kb"] * 1024 / 1e6
+        add("Scale: peak RSS", f"{mb:.0f} MB ({sc['rss_kb'] / 1024:.0f} MiB)", "<= 200 MB", mb <= 200)
+        per = sc["rss_kb"] * 1024 / sc["targets"]
+        extra = ""
+        if base and base["rss_kb"] and sc["targets"] > base["targets"]:
+            extra = (f"; {(sc['rss_kb'] - base['rss_kb']) * 1024 / (sc['targets'] - base['targets']):.0f}"
+                     " B per extra target")
+        add("Scale: memory per distinct target", f"{per:.0f} B (peak RSS / targets){extra}",
+            "printed", "info")
+    else:
+        add("Scale: peak RSS", "not run", "<= 200 MB", None)
+    right([("scale", "snprobe-default")], "Scale: every target right")
+
+    for sfx, label in (("", f"paced at {a.rtt_rate:,}/s"), ("-full", "full rate")):
+        r = by.get(("rtt", f"snprobe-skype-{a.delay_ms}ms{sfx}"))
+        m = r and r["err_median_us"]
+        p = r and r["err_p99_us"]
+        ok_m = None if m is None else abs(m) <= 200
+        ok_p = None if p is None else abs(p) <= 1000
+        add(f"RTT error median, {label}", "not run" if m is None else f"{m:.0f} us",
+            "within 200 us", ok_m)
+        add(f"RTT error p99, {label}", "not run" if p is None else f"{p:.0f} us",
+            "within 1000 us", ok_p)
+
+    r = by.get(("enrich", "rdns"))
+    v = r and r["per_s"]
+    add("Reverse lookups/s against dnsmasq (sn_rdns)", f"{v:,.0f}/s" if v else "not run",
+        ">= 20,000/s", None if not v else v >= 20000)
+    r = by.get(("enrich", "snprobe-annotate-rdns"))
+    v = r and r["tps"]
+    add("Reverse lookups/s end to end (snprobe annotate)", f"{v:,.0f}/s" if v else "not run",
+        ">= 20,000/s", None if not v else v >= 20000)
+    right([("enrich", "rdns"), ("enrich", "snprobe-annotate-rdns")], "Reverse lookups: every name right")
+    for row, label in (("geo-as-data", "Geo + AS lookups/s, data/geo databases"),
+                       ("geo-as-generated", "Geo + AS lookups/s, generated tables")):
+        r = by.get(("enrich", row))
+        v = r and r["per_s"]
+        add(label, f"{v:,.0f}/s" if v else "not run", ">= 1,000,000/s", None if not v else v >= 1e6)
+    right([("enrich", "geo-as-generated")], "Geo + AS (generated tables): every answer right")
+    return out
+
+
+# --- rendering ----------------------------------------------------------------------
+
 def cmd_render(a):
     rows = summarise(read_raw(a.raw))
     add_ratios(rows)
+    by = {(r["case"], r["row"]): r for r in rows}
     md = [f"# {a.title}", ""]
     for m in a.meta:
         k, _, v = m.partition("=")
         md.append(f"- {k}: {v}")
+
+    targets = targets_block(rows, a)
+    md += ["", "## Targets", "",
+           "| target | measured | required | result |", "|---|---|---|---|"]
+    md += [f"| {t} | {m} | {q} | {s} |" for t, m, q, s in targets]
+    n_pass = sum(1 for t in targets if t[3] == "PASS")
+    n_miss = sum(1 for t in targets if t[3] == "MISS")
+    md += ["", f"{n_pass} PASS, {n_miss} MISS (ratios and figures from the tables below, "
+           "all from this run)."]
+
     md += ["", "## Throughput and correctness", "",
            "| case | row | targets | targets/s | wall s | CPU s | peak RSS MiB | live found "
-           "| dead reported alive | wrong | x floor | x nmap |",
-           "|---|---|--:|--:|--:|--:|--:|---|--:|--:|--:|--:|"]
+           "| dead reported alive | wrong | listen drops | x floor | x nmap |",
+           "|---|---|--:|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|"]
     for r in rows:
-        if r["case"] in ("rtt", "scale"):
+        if r["case"] in ("rtt", "scale", "enrich"):
             continue
         flag = f" (exit {r['exit']})" if r["exit"] else ""
         xn = fmt(r["x_nmap"], ".2f") + (f" ({r['nmap_timing']})" if r["x_nmap"] else "")
         md.append(f"| {r['case']} | {r['row']}{flag} | {r['targets']} | {fmt(r['tps'], ',.0f')} "
                   f"| {fmt(r['wall_s'], '.2f')} | {fmt(r['cpu_s'], '.2f')} "
-                  f"| {fmt(r['rss_kb'] and r['rss_kb'] / 1024, '.1f')} | {live_text(r)} "
+                  f"| {fmt(mib(r['rss_kb']), '.1f')} | {live_text(r)} "
                   f"| {r['dead_alive']}/{r['dead_total']} | {r['wrong']} "
+                  f"| {fmt(r['listen_drops'], 'd')} "
                   f"| {fmt(r['x_floor'], '.2f')} | {xn} |")
 
-    by = {(r["case"], r["row"]): r for r in rows}
     scale = [r for r in rows if r["case"] == "scale"]
     for r in scale:
         base = by.get((a.scale_base, r["row"]))
@@ -186,43 +319,107 @@ def cmd_render(a):
     if scale:
         md += ["", "## Scale", "",
                "| row | targets | wall s | linear from the base case, s | wall / linear "
-               "| peak RSS MiB | bytes per extra target | live found | dead reported alive | wrong |",
-               "|---|--:|--:|--:|--:|--:|--:|---|--:|--:|"]
+               "| peak RSS MiB | bytes per target | bytes per extra target | live found "
+               "| dead reported alive | wrong |",
+               "|---|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|"]
         for r in scale:
             lin = r["linear_wall_s"]
             md.append(f"| {r['row']} | {r['targets']} | {fmt(r['wall_s'], '.2f')} "
                       f"| {fmt(lin, '.2f')} | {fmt(lin and r['wall_s'] / lin, '.2f')} "
-                      f"| {fmt(r['rss_kb'] and r['rss_kb'] / 1024, '.1f')} "
+                      f"| {fmt(mib(r['rss_kb']), '.1f')} "
+                      f"| {fmt(r['rss_kb'] and r['rss_kb'] * 1024 / r['targets'], '.0f')} "
                       f"| {fmt(r['per_target_b'], '.0f')} | {live_text(r)} "
                       f"| {r['dead_alive']}/{r['dead_total']} | {r['wrong']} |")
         md += ["", f"Linear = the {a.scale_base} case's wall time scaled by the target ratio "
-               f"({scale[0]['targets']} / {scale[0].get('base_targets', '?')}); bytes per extra "
-               "target = (peak RSS difference) / (target difference)."]
+               f"({scale[0]['targets']} / {scale[0].get('base_targets', '?')}; the target line "
+               "above uses 16x, as the issue states it); bytes per target = peak RSS / targets; "
+               "bytes per extra target = (peak RSS difference) / (target difference)."]
+
     rtt = [r for r in rows if r["case"] == "rtt"]
     if rtt:
         md += ["", "## RTT accuracy", "",
-               "| row | targets | replies | error median us | error p99 us | undelayed median us "
-               "| live found | wrong |", "|---|--:|--:|--:|--:|--:|---|--:|"]
+               "| row | rate | targets | replies | error median us | error p99 us "
+               "| undelayed median us | prober's share median / p99 us "
+               "| swarm's share median / p99 us | live found | wrong |",
+               "|---|---|--:|--:|--:|--:|--:|--:|--:|---|--:|"]
         for r in rtt:
-            md.append(f"| {r['row']} | {r['targets']} | {fmt(r['samples'], '.0f')} "
+            rate = "full" if r["row"].endswith("-full") else f"{a.rtt_rate:,}/s"
+            pw = (f"{fmt(r['prober_err_median_us'], '.0f')} / {fmt(r['prober_err_p99_us'], '.0f')}"
+                  if r["prober_err_median_us"] is not None else "")
+            sw = (f"{fmt(r['swarm_late_median_us'], '.0f')} / {fmt(r['swarm_late_p99_us'], '.0f')}"
+                  if r["swarm_late_median_us"] is not None else "")
+            md.append(f"| {r['row']} | {rate} | {r['targets']} | {fmt(r['samples'], '.0f')} "
                       f"| {fmt(r['err_median_us'], '.0f')} | {fmt(r['err_p99_us'], '.0f')} "
-                      f"| {fmt(r['undelayed_median_us'], '.0f')} | {live_text(r)} | {r['wrong']} |")
-        md += ["", "Error = measured udp_rtt_us - the delay - the median RTT of the undelayed "
-               "scan (for the 0 ms row: its own median, so its error is the jitter); both scans "
-               "paced as the commands below show; median over the repetitions of each "
-               "repetition's median and p99."]
+                      f"| {fmt(r['undelayed_median_us'], '.0f')} | {pw} | {sw} "
+                      f"| {live_text(r)} | {r['wrong']} |")
+        md += ["", f"Error = measured udp_rtt_us - {a.delay_ms} ms - the median RTT of the same "
+               "prober's paced undelayed scan (the path's own RTT; for a 0 ms row its own median, "
+               "so its error is the jitter). Prober's share = its measured RTT - the RTT on the "
+               "wire (loopback captured by bench/wiretap.py: request handed to the device to "
+               "reply handed to the device); swarm's share = wire RTT - the delay, i.e. how late "
+               "the emulator answered. floor stamps each datagram of a sendmmsg batch with its "
+               "interpolated send time. Medians over the repetitions of each repetition's median "
+               "and p99."]
+
+    enrich = [r for r in rows if r["case"] == "enrich"]
+    if enrich:
+        md += ["", "## Enrichment", "",
+               "| row | what | lookups | lookups/s | wall s | CPU s | peak RSS MiB | answers "
+               "| datagrams dropped |",
+               "|---|---|--:|--:|--:|--:|--:|---|--:|"]
+        for r in enrich:
+            n = r["targets"]
+            if r["row"] == "snprobe-annotate-rdns":
+                what = ("`snprobe annotate --rdns all` of the ip:port list (its fixed 500 "
+                        "lookups in flight); lookups/s = targets / wall time")
+                rate = r["tps"]
+                ans = f"{n - (r['wrong'] or 0)}/{n} PTR names right"
+            elif r["row"] == "rdns":
+                what = (f"sn_rdns (c-ares on a libuv loop), {fmt(r['inflight'], '.0f')} in flight, "
+                        "the ip:port list's addresses; lookups timed alone")
+                rate = r["per_s"]
+                ans = (f"{n - (r['wrong'] or 0)}/{n} PTR names right, "
+                       f"{fmt(r['timeouts'], '.0f')} timed out")
+            else:
+                what = (f"sn_geo_lookup over random public IPv4 in {r['sources'] or '?'}; "
+                        f"lookups timed alone (loading {fmt(r['load_s'], '.2f')} s)")
+                rate = r["per_s"]
+                if str(r["checked"]).lower() == "true":
+                    ans = f"{n - (r['wrong'] or 0)}/{n} right (checked against the generator)"
+                else:
+                    cc = r["with_country"] and 100 * r["with_country"] / n
+                    asn = r["with_as"] and 100 * r["with_as"] / n
+                    ans = f"not checked; country for {fmt(cc, '.1f')}%, AS for {fmt(asn, '.1f')}%"
+            flag = f" (exit {r['exit']})" if r["exit"] else ""
+            md.append(f"| {r['row']}{flag} | {what} | {n} | {fmt(rate, ',.0f')} "
+                      f"| {fmt(r['wall_s'], '.2f')} | {fmt(r['cpu_s'], '.2f')} "
+                      f"| {fmt(mib(r['rss_kb']), '.1f')} | {ans} "
+                      f"| {fmt(r['udp_drops'], 'd') if r['row'] in ('rdns', 'snprobe-annotate-rdns') else ''} |")
+        md += ["", "Datagrams dropped = UDP datagrams a full socket receive buffer dropped during the "
+               "row, worst repetition (Udp RcvbufErrors of the namespace: mostly queries at "
+               "dnsmasq's socket, whose default 208 KiB buffer holds about 250 of them; each lost "
+               "query is retried after the timeout). "
+               "dnsmasq runs in the benchmark's namespace and answers every PTR query under "
+               "127.in-addr.arpa from one `synth-domain` line, so that its own cost per query is "
+               "constant (dnsmasq searches `ptr-record` lines one by one)."]
+
     md += ["", "## Notes", "",
-           "- targets/s = targets / median wall time of the whole command (start-up, the 1 s "
+           "- targets/s = targets / median wall time of the whole command (start-up, the "
            "timeout after the last send and writing the results included); CPU = user + sys; "
            "peak RSS from GNU time. Correctness is the worst repetition.",
+           "- Probing rows: floor and snprobe wait the same fixed time for a silent target (see "
+           "`probing` above; tuned nmap adapts its timeout to the measured RTT, which on loopback "
+           "is a fraction of a millisecond). snprobe runs with `--no-geo --no-rdns`: these rows "
+           "compare the probing engine with floor and nmap; enrichment has rows of its own.",
            "- live found = targets found alive / targets the population says answer; wrong = "
-           "targets whose outcome differs from the population's (data/population.h).",
+           "targets whose outcome differs from the population's (data/population.h); listen "
+           "drops = SYNs turned away by a full accept queue during the row (TcpExt ListenDrops "
+           "of the benchmark's namespace), worst repetition.",
            "- x floor, x nmap: targets/s of the snprobe row over that of floor / nmap in the same "
            "case; the default plan is compared with the UDP and TCP rows run back to back.",
            "- nmap cannot take ip:port pairs, so it runs on the one-port population only; with "
            "default timing it runs on the `subset` case (the first targets of one-port) to keep "
-           "the run short.",
-           "- Enrichment rows: not measured yet (hook: enrichment_rows in bench/run.sh)."]
+           "the run short."]
     if a.commands and os.path.exists(a.commands):
         with open(a.commands) as f:
             md += ["", "## Commands", "", "```"] + [l.rstrip() for l in f] + ["```"]
@@ -231,20 +428,24 @@ def cmd_render(a):
 
     cols = ["case", "row", "targets", "reps", "tps", "wall_s", "cpu_s", "rss_kb", "exit",
             "udp_live_found", "udp_live_expected", "tcp_live_found", "tcp_live_expected",
-            "dead_alive", "dead_total", "wrong", "missing", "x_floor", "x_nmap",
-            "linear_wall_s", "per_target_b", "err_median_us", "err_p99_us", "undelayed_median_us"]
+            "dead_alive", "dead_total", "wrong", "missing", "listen_drops", "udp_drops",
+            "x_floor", "x_nmap",
+            "x_nmap_tuned", "floor_wall_ratio", "linear_wall_s", "per_target_b"] + EXTRA_NUMBERS
     with open(a.csv, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["targets_per_s" if c == "tps" else c for c in cols])
         for r in rows:
             w.writerow(["" if r.get(c) is None else
                         (f"{r[c]:.3f}" if isinstance(r[c], float) else r[c]) for c in cols])
+        w.writerow([])
+        w.writerow(["target", "measured", "required", "result"])
+        w.writerows(targets)
 
     status = 0
     for prefix in filter(None, (a.fail_on or "").split(",")):
         for r in rows:
             if r["row"].startswith(prefix) and (r["wrong"] or r["exit"]):
-                print(f"FAIL: {r['case']} {r['row']}: {r['wrong']} targets misclassified, "
+                print(f"FAIL: {r['case']} {r['row']}: {r['wrong']} targets wrong, "
                       f"exit status {r['exit']}", file=sys.stderr)
                 status = 1
     return status
@@ -261,6 +462,8 @@ def main():
         d.add_argument(opt, required=True)
     for opt in ("--rep", "--targets", "--wall-ns", "--exit"):
         d.add_argument(opt, type=int, required=True)
+    d.add_argument("--listen-drops", type=int)
+    d.add_argument("--udp-drops", type=int)
     t = sub.add_parser("attach")
     t.add_argument("raw")
     t.add_argument("stats")
@@ -272,6 +475,8 @@ def main():
     r.add_argument("--title", default="snprobe benchmark")
     r.add_argument("--meta", action="append", default=[])
     r.add_argument("--scale-base", default="ip:port")
+    r.add_argument("--rtt-rate", type=int, default=10000)
+    r.add_argument("--delay-ms", type=int, default=50)
     r.add_argument("--fail-on", help="comma-separated row prefixes that must be all correct")
     a = ap.parse_args()
     if a.cmd == "header":

@@ -74,6 +74,12 @@ typedef struct udp_sock {
     uint8_t buf[UDP_BATCH][UDP_MSG_MAX];
 } udp_sock_t;
 
+/* A slot of the UDP reply table: the job (+1; 0 = empty) and its key's hash. */
+typedef struct udp_slot {
+    uint32_t job1;
+    uint32_t hash;
+} udp_slot_t;
+
 typedef struct tcp_conn {
     int fd;
     uint32_t job;
@@ -111,7 +117,7 @@ struct sn_engine {
 
     /* UDP */
     udp_sock_t *udp4, *udp6;
-    uint32_t *udp_table;  /* (ip, port) -> job + 1; open addressing */
+    udp_slot_t *udp_table; /* (ip, port) -> job; open addressing, linear probing */
     uint32_t udp_mask;
     uint64_t token_mask;
     dlq_t udp_dl;

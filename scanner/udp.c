@@ -19,7 +19,11 @@
 #include <string.h>
 #include <unistd.h>
 
-/* ---- the reply table: (ip, port) -> job + 1, linear probing ---- */
+/*
+ * The reply table: (ip, port) -> job, linear probing. Each slot keeps its
+ * key's hash, so a probe compares 32 bits before it looks at a job, and a
+ * deletion finds the home of the entries it shifts without hashing again.
+ */
 
 static sn_addr_t job_key(const sn_engine_t *e, uint32_t j)
 {
@@ -28,30 +32,32 @@ static sn_addr_t job_key(const sn_engine_t *e, uint32_t j)
     return k;
 }
 
-static uint32_t slot_home(const sn_engine_t *e, const sn_addr_t *k)
+static uint32_t key_hash(const sn_addr_t *k)
 {
-    return (uint32_t)sn_addr_hash(k, 0x5eed) & e->udp_mask;
+    return (uint32_t)sn_addr_hash(k, 0x5eed);
 }
 
 static void table_insert(sn_engine_t *e, uint32_t j)
 {
     sn_addr_t k = job_key(e, j);
-    uint32_t i = slot_home(e, &k);
-    while (e->udp_table[i] != 0)
+    uint32_t h = key_hash(&k), i = h & e->udp_mask;
+    while (e->udp_table[i].job1 != 0)
         i = (i + 1) & e->udp_mask;
-    e->udp_table[i] = j + 1;
+    e->udp_table[i] = (udp_slot_t){j + 1, h};
 }
 
 static uint32_t table_find_slot(const sn_engine_t *e, const sn_addr_t *k)
 {
-    uint32_t i = slot_home(e, k);
+    uint32_t h = key_hash(k), i = h & e->udp_mask;
     for (;;) {
-        uint32_t v = e->udp_table[i];
-        if (v == 0)
+        const udp_slot_t *sl = &e->udp_table[i];
+        if (sl->job1 == 0)
             return UINT32_MAX;
-        sn_addr_t jk = job_key(e, v - 1);
-        if (sn_addr_equal(&jk, k))
-            return i;
+        if (sl->hash == h) {
+            sn_addr_t jk = job_key(e, sl->job1 - 1);
+            if (sn_addr_equal(&jk, k))
+                return i;
+        }
         i = (i + 1) & e->udp_mask;
     }
 }
@@ -59,18 +65,17 @@ static uint32_t table_find_slot(const sn_engine_t *e, const sn_addr_t *k)
 /* Backward-shift deletion keeps probe chains intact without tombstones. */
 static void table_delete_slot(sn_engine_t *e, uint32_t i)
 {
-    e->udp_table[i] = 0;
+    e->udp_table[i].job1 = 0;
     uint32_t k = i;
     for (;;) {
         k = (k + 1) & e->udp_mask;
-        uint32_t v = e->udp_table[k];
-        if (v == 0)
+        udp_slot_t v = e->udp_table[k];
+        if (v.job1 == 0)
             return;
-        sn_addr_t jk = job_key(e, v - 1);
-        uint32_t h = slot_home(e, &jk);
-        if (((k - h) & e->udp_mask) >= ((k - i) & e->udp_mask)) {
+        uint32_t home = v.hash & e->udp_mask;
+        if (((k - home) & e->udp_mask) >= ((k - i) & e->udp_mask)) {
             e->udp_table[i] = v;
-            e->udp_table[k] = 0;
+            e->udp_table[k].job1 = 0;
             i = k;
         }
     }
@@ -82,7 +87,7 @@ void sn_udp_forget(sn_engine_t *e, uint32_t j)
         return;
     sn_addr_t k = job_key(e, j);
     uint32_t i = table_find_slot(e, &k);
-    if (i != UINT32_MAX && e->udp_table[i] == j + 1)
+    if (i != UINT32_MAX && e->udp_table[i].job1 == j + 1)
         table_delete_slot(e, i);
 }
 
@@ -347,7 +352,7 @@ static void handle_reply(sn_engine_t *e, const uint8_t *buf, size_t len,
     bool other = false;
     uint32_t slot = table_find_slot(e, &from);
     if (slot != UINT32_MAX) {
-        j = e->udp_table[slot] - 1;
+        j = e->udp_table[slot].job1 - 1;
         if (((rep.token ^ e->jobs[j].token) & e->token_mask) != 0) {
             e->st.late++;
             return;
@@ -418,7 +423,7 @@ static void handle_icmp(sn_engine_t *e, udp_sock_t *s)
             uint32_t slot = table_find_slot(e, &to);
             if (slot == UINT32_MAX)
                 continue;
-            uint32_t j = e->udp_table[slot] - 1;
+            uint32_t j = e->udp_table[slot].job1 - 1;
             if (e->jobs[j].res.udp.outcome != SN_OUTCOME_NONE)
                 continue;
             udp_fail(e, j, o);

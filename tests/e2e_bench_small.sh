@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The benchmark in its small mode, as a correctness test: a few thousand swarm
 # targets probed by floor and by snprobe's three plans (skype, tcp, both), on
-# random ports and on one port, plus the delayed (RTT) population. It fails
-# when any target is misclassified or a command fails; it never asserts speed.
+# random ports and on one port, plus the delayed (RTT) population, and the
+# enrichment rows: geo + AS lookups checked against generated range tables,
+# and, when dnsmasq is installed, reverse lookups (enrich_bench and snprobe
+# annotate) checked name by name. It fails when any target is misclassified,
+# any name or answer is wrong, or a command fails; it never asserts speed.
 # nmap rows run when nmap is installed and we are root (nmap -sU needs raw
 # sockets), and are reported but not judged. The benchmark mix has no
 # 443/80 nodes, so the swarm needs no root.
