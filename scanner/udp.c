@@ -241,16 +241,15 @@ static void flush_sock(sn_engine_t *e, udp_sock_t *s)
         uint64_t rt = sn_realtime_ns(), mono = sn_now_ns();
         int r = sendmmsg(s->fd, &s->msg[off], s->nbatch - off, 0);
         if (r > 0) {
-            /* The kernel sends the datagrams of one call one after the other:
-             * datagram i of r left at about rt + (i + 1) / r of the call's
-             * duration. Stamping them all at rt would add up to the whole
-             * call (a few hundred microseconds for a full batch) to the RTT. */
-            uint64_t span = sn_realtime_ns() - rt;
+            /* Every datagram of the call is stamped with the time before it:
+             * an RTT may then include part of the call, but is never shorter
+             * than the true one (interpolating within the call was tried and
+             * gave RTTs below the responder's own delay). */
             for (unsigned k = off; k < off + (unsigned)r; k++) {
                 job_t *job = &e->jobs[s->job[k]];
                 if (!job->active || job->gen != s->job_gen[k])
                     continue; /* its target finished while the datagram waited */
-                job->udp_sent_ns = rt + span * (k - off + 1) / (unsigned)r;
+                job->udp_sent_ns = rt;
                 sn_dlq_push(&e->udp_dl, s->job[k], job->gen << 8 | job->udp_seq,
                             mono + e->timeout_ns);
             }
