@@ -12,7 +12,7 @@ wall time of the whole command), median CPU seconds (user+sys) and peak RSS,
 and the worst correctness over the repetitions. Ratios are computed within
 one case: an snprobe row against the floor and nmap rows of the same case
 (the default plan against the sum of the UDP and TCP rows' wall times). The
-table ends with the issue's targets, each with the measured figure and PASS
+table opens with the issue's targets, each with the measured figure and PASS
 or MISS.
 
 Standard library only (CI runs Debian's python3).

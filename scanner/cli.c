@@ -97,6 +97,8 @@ static const opt_t options[] = {
      "DNS server for reverse lookups (repeatable); default: the system resolver"},
     {"dns-timeout", 0, T_NUM, "MS", "2000", 1, 60000, READING, F(dns_timeout),
      "timeout of a reverse lookup's first try, in milliseconds (two tries)"},
+    {"dns-inflight", 0, T_NUM, "N", "200", 1, 10000, READING, F(dns_inflight),
+     "reverse lookups in flight at once (a small local resolver drops bursts)"},
     {"geo", 0, T_LIST, "FILE", NULL, 0, 0, READING, F(geo_files),
      "country or ASN database: MaxMind/DB-IP .mmdb or ip-location-db .csv (repeatable)"},
     {"asn", 0, T_LIST, "FILE", NULL, 0, 0, READING, F(geo_files),
@@ -286,6 +288,8 @@ void sn_cli_free(sn_cli_t *cli)
         return;
     free(cli->allow.v);
     free(cli->exclude_files.v);
+    free(cli->dns_servers.v);
+    free(cli->geo_files.v);
 }
 
 void sn_cli_help(FILE *f, unsigned command)

@@ -44,7 +44,7 @@ typedef struct sn_cli {
     /* enrichment */
     bool no_rdns, no_geo;
     const char *rdns;
-    double dns_timeout;
+    double dns_timeout, dns_inflight;
     sn_strlist_t dns_servers, geo_files;
     /* reports and export */
     const char *html, *summary, *export_format, *set_name;

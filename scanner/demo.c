@@ -599,7 +599,7 @@ sn_status_t sn_demo_run(const sn_demo_cfg_t *cfg, sn_error_t *err)
         .enrich = {.rdns = dnsmasq > 0 ? SN_RDNS_ALIVE : SN_RDNS_NONE,
                    .dns_servers = dns_servers, .n_dns_servers = 1, .dns_timeout_ms = 2000,
                    .dns_tries = 2, .dns_inflight = 200,
-                   .geo_files = geo_files, .n_geo_files = 2, .max_parked = 50000},
+                   .geo_files = geo_files, .n_geo_files = 2, .max_parked = 1000},
         .engine = {.rate = 50000, .max_inflight = 20000, .timeout_ms = 1000, .retries = 1,
                    .fallback_ports = {443, 80}, .n_fallback = 2, .seed = gen.seed},
     };

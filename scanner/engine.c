@@ -436,9 +436,13 @@ void sn_engine_pump(sn_engine_t *e)
                 progress = true;
             } else if (!sn_udp_blocked(e, en.job)) {
                 jring_pop(&e->udp_ready);
-                if (sn_udp_queue(e, en.job) == 0)
+                int rc = sn_udp_queue(e, en.job);
+                if (rc > 0)
+                    jring_unpop(&e->udp_ready, en); /* the socket is full: it says when */
+                else
+                    progress = true;
+                if (rc == 0)
                     sent++;
-                progress = true;
             }
         }
         if (sent < avail && e->tcp_ready.len > 0 && !tcp_full) {

@@ -143,7 +143,9 @@ void sn_engine_handle_closed(uv_handle_t *h); /* close callback of every engine 
 
 /* udp.c */
 sn_status_t sn_udp_init(sn_engine_t *e, sn_error_t *err);
-int sn_udp_queue(sn_engine_t *e, uint32_t j);   /* builds a datagram into the batch; <0: cannot now */
+/* Builds j's datagram into the batch (sending a full batch first). 0: queued;
+ * >0: the kernel takes no more now, try again; <0: the probe ended (error). */
+int sn_udp_queue(sn_engine_t *e, uint32_t j);
 void sn_udp_flush(sn_engine_t *e);
 bool sn_udp_blocked(const sn_engine_t *e, uint32_t j);
 void sn_udp_expire(sn_engine_t *e, uint64_t now);

@@ -114,9 +114,12 @@ static sn_status_t enrich_config(const sn_cli_t *cli, sn_scan_cfg_t *sc, sn_erro
     sc->enrich = (sn_enrich_cfg_t){
         .rdns = cli->no_rdns ? SN_RDNS_NONE : mode,
         .dns_servers = cli->dns_servers.v, .n_dns_servers = cli->dns_servers.n,
-        .dns_timeout_ms = (unsigned)cli->dns_timeout, .dns_tries = 2, .dns_inflight = 500,
+        .dns_timeout_ms = (unsigned)cli->dns_timeout, .dns_tries = 2,
+        .dns_inflight = (unsigned)cli->dns_inflight,
         .geo_files = cli->geo_files.v, .n_geo_files = cli->geo_files.n,
-        .geo_defaults = !cli->no_geo, .max_parked = 50000,
+        .geo_defaults = !cli->no_geo,
+        /* Parking many more results than lookups in flight buys no speed, only memory. */
+        .max_parked = 4 * (size_t)cli->dns_inflight + 64,
     };
     return SN_OK;
 }

@@ -145,13 +145,9 @@ static void conn_finished(sn_engine_t *e, uint32_t c)
     sn_engine_tcp_attempt_failed(e, j, o);
 }
 
-static void on_epoll(uv_poll_t *h, int status, int events)
+/* Handles the connections that have finished. */
+static void drain(sn_engine_t *e)
 {
-    (void)status;
-    (void)events;
-    sn_engine_t *e = h->data;
-    if (e->closing)
-        return;
     struct epoll_event evs[256];
     for (int round = 0; round < 16; round++) {
         int n = epoll_wait(e->epfd, evs, 256, 0);
@@ -164,12 +160,25 @@ static void on_epoll(uv_poll_t *h, int status, int events)
         if (n < 256)
             break;
     }
+}
+
+static void on_epoll(uv_poll_t *h, int status, int events)
+{
+    (void)status;
+    (void)events;
+    sn_engine_t *e = h->data;
+    if (e->closing)
+        return;
+    drain(e);
     sn_engine_pump(e);
 }
 
 void sn_tcp_expire(sn_engine_t *e, uint64_t now)
 {
     dlq_t *q = &e->tcp_dl;
+    /* A handshake that completed in time may not have been read yet. */
+    if (q->len > 0 && q->v[q->head].at_ns <= now)
+        drain(e);
     while (q->len > 0 && q->v[q->head].at_ns <= now) {
         deadline_t d = q->v[q->head];
         q->head = (q->head + 1) % q->cap;

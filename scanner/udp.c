@@ -181,11 +181,12 @@ static udp_sock_t *sock_for(sn_engine_t *e, uint32_t j)
     return e->jobs[j].res.target->addr.family == AF_INET6 ? e->udp6 : e->udp4;
 }
 
+/* Full, and the kernel asked us to wait for the socket to drain: no more for now. */
 bool sn_udp_blocked(const sn_engine_t *e, uint32_t j)
 {
     const udp_sock_t *s =
         e->jobs[j].res.target->addr.family == AF_INET6 ? e->udp6 : e->udp4;
-    return s != NULL && s->nbatch == UDP_BATCH;
+    return s != NULL && s->nbatch == UDP_BATCH && (s->poll_events & UV_WRITABLE);
 }
 
 static void udp_fail(sn_engine_t *e, uint32_t j, sn_outcome_t o)
@@ -206,9 +207,9 @@ int sn_udp_queue(sn_engine_t *e, uint32_t j)
         return -1;
     }
     if (s->nbatch == UDP_BATCH)
-        flush_sock(e, s);
+        flush_sock(e, s); /* a full batch leaves now, and the pump goes on */
     if (s->nbatch == UDP_BATCH)
-        return -1; /* cannot happen: the pump checks sn_udp_blocked first */
+        return 1; /* the kernel will not take more now: try again when writable */
 
     unsigned k = s->nbatch;
     sn_probe_req_t req = {.target = job_key(e, j), .token = job->token};
@@ -314,9 +315,20 @@ void sn_udp_flush(sn_engine_t *e)
         flush_sock(e, e->udp6);
 }
 
+static bool receive(sn_engine_t *e, udp_sock_t *s);
+
 void sn_udp_expire(sn_engine_t *e, uint64_t now)
 {
     dlq_t *q = &e->udp_dl;
+    /* A reply that came in time may still wait in the socket while the loop
+     * was busy elsewhere (a long send, TCP completions): read what is queued
+     * before declaring any timeout. */
+    if (q->len > 0 && q->v[q->head].at_ns <= now) {
+        for (int i = 0; i < 256 && e->udp4 != NULL && receive(e, e->udp4); i++)
+            ;
+        for (int i = 0; i < 256 && e->udp6 != NULL && receive(e, e->udp6); i++)
+            ;
+    }
     while (q->len > 0 && q->v[q->head].at_ns <= now) {
         deadline_t d = q->v[q->head];
         q->head = (q->head + 1) % q->cap;
@@ -430,7 +442,8 @@ static void handle_icmp(sn_engine_t *e, udp_sock_t *s)
     }
 }
 
-static void receive(sn_engine_t *e, udp_sock_t *s)
+/* Reads up to 1,024 datagrams; true when the socket may hold more. */
+static bool receive(sn_engine_t *e, udp_sock_t *s)
 {
     struct mmsghdr msgs[64];
     struct iovec iovs[64];
@@ -452,13 +465,13 @@ static void receive(sn_engine_t *e, udp_sock_t *s)
         int r = recvmmsg(s->fd, msgs, batch, MSG_DONTWAIT, NULL);
         if (r < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return;
+                return false;
             if (errno == EINTR || errno == ECONNREFUSED || errno == EHOSTUNREACH ||
                 errno == ENETUNREACH) {
                 handle_icmp(e, s); /* the pending error was consumed; its detail is queued */
                 continue;
             }
-            return;
+            return false;
         }
         for (int k = 0; k < r; k++) {
             uint64_t rx_ns = 0;
@@ -479,8 +492,9 @@ static void receive(sn_engine_t *e, udp_sock_t *s)
                          (struct sockaddr *)&srcs[k], rx_ns);
         }
         if ((unsigned)r < batch)
-            return;
+            return false;
     }
+    return true;
 }
 
 static void on_udp_io(uv_poll_t *h, int status, int events)
