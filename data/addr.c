@@ -205,8 +205,7 @@ bool sn_addr_equal(const sn_addr_t *a, const sn_addr_t *b)
     return a->port == b->port && sn_addr_same_ip(a, b);
 }
 
-/* The splitmix64 finaliser: a bijection on 64 bits with full avalanche. */
-static uint64_t mix64(uint64_t x)
+uint64_t sn_mix64(uint64_t x)
 {
     x ^= x >> 30;
     x *= UINT64_C(0xbf58476d1ce4e5b9);
@@ -226,7 +225,7 @@ static uint64_t load64(const uint8_t *p)
 uint64_t sn_addr_hash(const sn_addr_t *a, uint64_t seed)
 {
     if (a == NULL)
-        return mix64(seed);
+        return sn_mix64(seed);
     /*
      * Only the bytes that carry meaning are read, so that a caller who forgot
      * to zero the unused part of ip still gets equal hashes for equal
@@ -236,13 +235,13 @@ uint64_t sn_addr_hash(const sn_addr_t *a, uint64_t seed)
     uint64_t h = seed + UINT64_C(0x9e3779b97f4a7c15);
     uint64_t tag = ((uint64_t)a->family << 16) | a->port;
     if (a->family == AF_INET6) {
-        h = mix64(h ^ tag);
-        h = mix64(h ^ load64(a->ip));
-        h = mix64(h ^ load64(a->ip + 8));
+        h = sn_mix64(h ^ tag);
+        h = sn_mix64(h ^ load64(a->ip));
+        h = sn_mix64(h ^ load64(a->ip + 8));
     } else {
         uint32_t v4;
         memcpy(&v4, a->ip, sizeof v4);
-        h = mix64(h ^ (tag << 32 | v4));
+        h = sn_mix64(h ^ (tag << 32 | v4));
     }
     return h;
 }

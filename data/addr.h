@@ -54,6 +54,9 @@ size_t sn_addr_format(const sn_addr_t *a, char *buf, size_t cap, bool with_port)
 bool sn_addr_equal(const sn_addr_t *a, const sn_addr_t *b);
 bool sn_addr_same_ip(const sn_addr_t *a, const sn_addr_t *b);
 
+/* The splitmix64 finaliser: a bijection on 64 bits with full avalanche. */
+uint64_t sn_mix64(uint64_t x);
+
 /* A well-mixed 64-bit hash of IP and port, seeded (seed 0 is fine). */
 uint64_t sn_addr_hash(const sn_addr_t *a, uint64_t seed);
 

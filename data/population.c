@@ -665,18 +665,11 @@ sn_expect_t sn_population_expect(const sn_node_t *n)
 
 /* ---- generating ----------------------------------------------------------------------- */
 
-static uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 /* splitmix64: small, fast, and the same sequence on every platform. */
 static uint64_t rnd(uint64_t *s)
 {
     *s += 0x9E3779B97F4A7C15ull;
-    return mix64(*s);
+    return sn_mix64(*s);
 }
 
 /* Uniform in 0..n-1 (n >= 1), by multiply-shift. */
@@ -740,7 +733,7 @@ static sn_status_t lay_out(sn_population_t *pop, uint64_t *rs, uint64_t salt, sn
         default: g = GROUP_SINGLE | i; break;
         }
         k[i].group = g;
-        k[i].rank = mix64(g ^ salt);
+        k[i].rank = sn_mix64(g ^ salt);
         k[i].tie = (uint32_t)rnd(rs);
         k[i].idx = (uint32_t)i;
     }
@@ -880,7 +873,7 @@ sn_status_t sn_population_generate(const sn_popgen_t *gen, sn_population_t *pop,
     free(ports);
     ports = NULL;
 
-    st = lay_out(pop, &rs, mix64(gen->seed + 0x5851F42D4C957F2Dull), err);
+    st = lay_out(pop, &rs, sn_mix64(gen->seed + 0x5851F42D4C957F2Dull), err);
     if (st != SN_OK)
         goto fail;
     return SN_OK;

@@ -27,16 +27,6 @@
 
 /* --- small helpers ------------------------------------------------------ */
 
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= UINT64_C(0xbf58476d1ce4e5b9);
-    x ^= x >> 27;
-    x *= UINT64_C(0x94d049bb133111eb);
-    x ^= x >> 31;
-    return x;
-}
-
 /*
  * Grows *p (an array of elem-sized items with capacity *cap) so that it holds
  * at least need items, doubling from min_cap. Returns SN_OK or SN_ENOMEM and
@@ -83,7 +73,7 @@ static uint64_t str_hash(const char *s, size_t len)
     uint64_t h = UINT64_C(0xcbf29ce484222325);
     for (size_t i = 0; i < len; i++)
         h = (h ^ (uint8_t)s[i]) * UINT64_C(0x100000001b3);
-    return mix64(h ^ len);
+    return sn_mix64(h ^ len);
 }
 
 static void strtab_free(strtab_t *st)
@@ -215,7 +205,7 @@ sn_targets_t *sn_targets_new(void)
     uint64_t seed = 0;
     if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed)
         seed = (uint64_t)(uintptr_t)ts;
-    ts->seed = mix64(seed);
+    ts->seed = sn_mix64(seed);
     return ts;
 }
 

@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 
 #include "crc32.h"
+#include "wire.h"
 
 #define REQ_LEN 18
 #define REPLY_LEN 11
@@ -35,20 +36,6 @@
 #define TYPE_NAT_INFO 0x05
 
 static const uint8_t payload[7] = {'s', 'n', 'p', 'r', 'o', 'b', 'e'};
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
 
 /* Copies an IPv4 address's four bytes, or zeros for anything else. */
 static void put_v4(uint8_t *p, const sn_addr_t *a)
@@ -75,10 +62,10 @@ static int skype_build(const sn_probe_req_t *req, uint8_t *buf, size_t cap)
         return SN_EINVAL;
     if (cap < REQ_LEN)
         return SN_ELIMIT;
-    put16(buf, (uint16_t)(req->token & 0xFFFFu));
+    sn_put16(buf, (uint16_t)(req->token & 0xFFFFu));
     buf[2] = TYPE_PAYLOAD;
-    put32(buf + 3, (uint32_t)(req->token >> 16));
-    put32(buf + 7, sn_crc32(payload, sizeof payload));
+    sn_put32(buf + 3, (uint32_t)(req->token >> 16));
+    sn_put32(buf + 7, sn_crc32(payload, sizeof payload));
     memcpy(buf + 11, payload, sizeof payload);
     return REQ_LEN;
 }

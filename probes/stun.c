@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 
 #include "probe.h"
+#include "wire.h"
 
 /* RFC 8489: SOFTWARE and reason phrases are at most 763 bytes of UTF-8. */
 #define TEXT_WIRE_MAX 763
@@ -32,30 +33,6 @@
 #define FINGERPRINT_ATTR_LEN (ATTR_HDR + 4)
 
 static const uint8_t txid_marker[4] = {'s', 'n', 'p', 'b'};
-
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
 
 static size_t pad4(size_t n)
 {
@@ -137,7 +114,7 @@ static sn_status_t read_addr(const uint8_t *v, uint16_t vlen, const uint8_t *xor
     }
     memset(a, 0, sizeof *a);
     a->family = family;
-    a->port = get16(v + 2);
+    a->port = sn_get16(v + 2);
     memcpy(a->ip, v + 4, iplen);
     if (xor_key != NULL) {
         a->port ^= (uint16_t)(SN_STUN_MAGIC >> 16);
@@ -253,7 +230,7 @@ static sn_status_t read_attr(const uint8_t *msg, size_t off, uint16_t type, cons
         if (!w->got_unknown_list) {
             w->got_unknown_list = true;
             for (size_t i = 0; i < vlen / 2u && i < SN_STUN_UNKNOWN_MAX; i++)
-                out->unknown_attributes[out->n_unknown_attributes++] = get16(v + 2 * i);
+                out->unknown_attributes[out->n_unknown_attributes++] = sn_get16(v + 2 * i);
         }
         return SN_OK;
     case SN_STUN_ATTR_SOFTWARE:
@@ -288,7 +265,7 @@ static sn_status_t read_attr(const uint8_t *msg, size_t off, uint16_t type, cons
         if (vlen != 4)
             return sn_error_set(err, SN_EPARSE,
                                 "stun: FINGERPRINT at offset %zu has length %u, not 4", off, vlen);
-        uint32_t want = sn_crc32(msg, off) ^ SN_STUN_FINGERPRINT_XOR, got = get32(v);
+        uint32_t want = sn_crc32(msg, off) ^ SN_STUN_FINGERPRINT_XOR, got = sn_get32(v);
         if (want != got)
             return sn_error_set(err, SN_EPARSE,
                                 "stun: FINGERPRINT at offset %zu is 0x%08x, the message gives "
@@ -319,11 +296,11 @@ sn_status_t sn_stun_parse(const uint8_t *buf, size_t len, sn_stun_msg_t *out, sn
         return sn_error_set(err, SN_EPARSE,
                             "stun: the top two bits of the first byte are set (0x%02x): not STUN",
                             buf[0]);
-    uint32_t cookie = get32(buf + 4);
+    uint32_t cookie = sn_get32(buf + 4);
     if (cookie != SN_STUN_MAGIC)
         return sn_error_set(err, SN_EPARSE, "stun: magic cookie is 0x%08x, not 0x%08x", cookie,
                             SN_STUN_MAGIC);
-    uint16_t mlen = get16(buf + 2);
+    uint16_t mlen = sn_get16(buf + 2);
     if (mlen % 4 != 0)
         return sn_error_set(err, SN_EPARSE, "stun: message length %u is not a multiple of 4", mlen);
     if ((size_t)mlen + SN_STUN_HEADER_LEN != len)
@@ -334,7 +311,7 @@ sn_status_t sn_stun_parse(const uint8_t *buf, size_t len, sn_stun_msg_t *out, sn
 
     sn_stun_class_t cls;
     uint16_t method;
-    type_decode(get16(buf), &cls, &method);
+    type_decode(sn_get16(buf), &cls, &method);
     sn_stun_msg_init(out, cls, method, buf + 8);
 
     walk_t w = {0};
@@ -348,7 +325,7 @@ sn_status_t sn_stun_parse(const uint8_t *buf, size_t len, sn_stun_msg_t *out, sn
         if (len - off < ATTR_HDR)
             return sn_error_set(err, SN_EPARSE, "stun: truncated attribute header at offset %zu",
                                 off);
-        uint16_t type = get16(buf + off), vlen = get16(buf + off + 2);
+        uint16_t type = sn_get16(buf + off), vlen = sn_get16(buf + off + 2);
         if (pad4(vlen) > len - off - ATTR_HDR)
             return sn_error_set(err, SN_EPARSE,
                                 "stun: attribute 0x%04x at offset %zu: length %u runs past the "
@@ -388,8 +365,8 @@ static uint8_t *attr_add(wbuf_t *w, uint16_t type, size_t vlen)
     if (vlen > 0xFFFFu || w->cap - w->off < need || w->off + need > SN_STUN_MAX_LEN)
         return NULL;
     uint8_t *a = w->p + w->off;
-    put16(a, type);
-    put16(a + 2, (uint16_t)vlen);
+    sn_put16(a, type);
+    sn_put16(a + 2, (uint16_t)vlen);
     memset(a + ATTR_HDR, 0, pad4(vlen));
     w->off += need;
     return a + ATTR_HDR;
@@ -414,7 +391,7 @@ static bool addr_add(wbuf_t *w, uint16_t type, const sn_addr_t *a, const uint8_t
     uint16_t port = a->port;
     if (xor_key != NULL)
         port ^= (uint16_t)(SN_STUN_MAGIC >> 16);
-    put16(v + 2, port);
+    sn_put16(v + 2, port);
     for (size_t i = 0; i < iplen; i++)
         v[4 + i] = (uint8_t)(a->ip[i] ^ (xor_key != NULL ? xor_key[i] : 0));
     return true;
@@ -447,9 +424,9 @@ int sn_stun_write(const sn_stun_msg_t *m, uint8_t *buf, size_t cap)
     if (cap < SN_STUN_HEADER_LEN)
         return SN_ELIMIT;
 
-    put16(buf, type_encode(m->cls, m->method));
-    put16(buf + 2, 0);
-    put32(buf + 4, SN_STUN_MAGIC);
+    sn_put16(buf, type_encode(m->cls, m->method));
+    sn_put16(buf + 2, 0);
+    sn_put32(buf + 4, SN_STUN_MAGIC);
     memcpy(buf + 8, m->txid, SN_STUN_TXID_LEN);
 
     wbuf_t w = {.p = buf, .cap = cap, .off = SN_STUN_HEADER_LEN};
@@ -475,22 +452,22 @@ int sn_stun_write(const sn_stun_msg_t *m, uint8_t *buf, size_t cap)
     if (ok && m->n_unknown_attributes > 0) {
         uint8_t *v = attr_add(&w, SN_STUN_ATTR_UNKNOWN_ATTRIBUTES, 2u * m->n_unknown_attributes);
         for (size_t i = 0; v != NULL && i < m->n_unknown_attributes; i++)
-            put16(v + 2 * i, m->unknown_attributes[i]);
+            sn_put16(v + 2 * i, m->unknown_attributes[i]);
         ok = v != NULL;
     }
     ok = ok && text_add(&w, SN_STUN_ATTR_SOFTWARE, m->software, sw_len);
     if (ok && m->fingerprint) {
         /* The CRC covers a header whose length already counts the FINGERPRINT. */
         size_t before = w.off;
-        put16(buf + 2, (uint16_t)(before + FINGERPRINT_ATTR_LEN - SN_STUN_HEADER_LEN));
+        sn_put16(buf + 2, (uint16_t)(before + FINGERPRINT_ATTR_LEN - SN_STUN_HEADER_LEN));
         uint8_t *v = attr_add(&w, SN_STUN_ATTR_FINGERPRINT, 4);
         if (v != NULL)
-            put32(v, sn_crc32(buf, before) ^ SN_STUN_FINGERPRINT_XOR);
+            sn_put32(v, sn_crc32(buf, before) ^ SN_STUN_FINGERPRINT_XOR);
         ok = v != NULL;
     }
     if (!ok)
         return SN_ELIMIT;
-    put16(buf + 2, (uint16_t)(w.off - SN_STUN_HEADER_LEN));
+    sn_put16(buf + 2, (uint16_t)(w.off - SN_STUN_HEADER_LEN));
     return (int)w.off;
 }
 
@@ -500,7 +477,7 @@ int sn_stun_frame_len(const uint8_t *buf, size_t len)
         return SN_EINVAL;
     if (len >= 1 && (buf[0] & 0xC0u) != 0)
         return SN_EPARSE;
-    if (len >= 4 && get16(buf + 2) % 4 != 0)
+    if (len >= 4 && sn_get16(buf + 2) % 4 != 0)
         return SN_EPARSE;
     /* Compare the cookie bytes that are present, so garbage is refused early. */
     for (size_t i = 4; i < 8 && i < len; i++) {
@@ -509,7 +486,7 @@ int sn_stun_frame_len(const uint8_t *buf, size_t len)
     }
     if (len < SN_STUN_HEADER_LEN)
         return 0;
-    size_t total = SN_STUN_HEADER_LEN + (size_t)get16(buf + 2);
+    size_t total = SN_STUN_HEADER_LEN + (size_t)sn_get16(buf + 2);
     return len >= total ? (int)total : 0;
 }
 
