@@ -8,8 +8,9 @@
  * harnesses call the very same code with their input). When no format is
  * given it is sniffed from the content, not the name: harvested files come
  * with every extension or none. The sniff looks at the first non-blank byte
- * ('<' is XML) and then the first line (a comma and a column named `ip` is a
- * CSV header); anything else is a plain list, whose reader reports each line
+ * ('<' is XML) and then the first line (a comma and a column named `ip` or
+ * `port` is a CSV header, so that a header without `ip` is told as such by the
+ * CSV reader); anything else is a plain list, whose reader reports each line
  * it cannot read.
  */
 #include "input.h"
@@ -23,8 +24,8 @@
 
 static const sn_read_opts_t default_opts = {0};
 
-/* Does this line, split at commas, have a field that reads `ip` (any case, quotes allowed)? */
-static bool line_has_ip_column(const char *s, size_t len)
+/* Does this line, split at commas, have a field that reads `ip` or `port` (any case, quotes allowed)? */
+static bool line_is_csv_header(const char *s, size_t len)
 {
     size_t start = 0;
     bool comma = memchr(s, ',', len) != NULL;
@@ -45,7 +46,7 @@ static bool line_has_ip_column(const char *s, size_t len)
             f++;
             n -= 2;
         }
-        if (n == 2 && strncasecmp(f, "ip", 2) == 0)
+        if ((n == 2 && strncasecmp(f, "ip", 2) == 0) || (n == 4 && strncasecmp(f, "port", 4) == 0))
             return true;
         start = i + 1;
     }
@@ -65,7 +66,7 @@ static sn_input_format_t sniff(const char *buf, size_t len)
         return SN_INPUT_XML;
     const char *nl = memchr(buf + pos, '\n', len - pos);
     size_t n = nl != NULL ? (size_t)(nl - (buf + pos)) : len - pos;
-    return line_has_ip_column(buf + pos, n) ? SN_INPUT_CSV : SN_INPUT_PLAIN;
+    return line_is_csv_header(buf + pos, n) ? SN_INPUT_CSV : SN_INPUT_PLAIN;
 }
 
 /* Dispatches an already begun input. */

@@ -280,6 +280,7 @@ static const struct {
     {"\n\nIP , Port\n192.0.2.1,80\n", 1, 0, SN_OK},
     {"\"ip\",\"port\"\n192.0.2.1,80\n", 1, 0, SN_OK},
     {"port,ip\n80,192.0.2.1\n", 1, 0, SN_OK},
+    {"address,port\n192.0.2.1,80\n", 0, 0, SN_EPARSE}, /* a CSV header without ip: told so */
     {"Servers, use AES-256:\n192.0.2.1:80\n", 1, 1, SN_OK},
     {"ip\n192.0.2.1:80\n", 1, 1, SN_OK}, /* no comma: a plain list with a stray word */
     {"192.0.2.1:80\n", 1, 0, SN_OK},
