@@ -383,8 +383,13 @@ out:
     return st;
 }
 
-sn_status_t sn_demo_write_inputs(const sn_population_t *pop, const char *dir, uint64_t seed,
-                                 sn_error_t *err)
+/*
+ * Writes what the demo scans and what it knows: identity.csv, the range tables
+ * and dnsmasq.conf that serve it, and the harvests whose listings add up to
+ * each node's seen-count. Deterministic for a seed.
+ */
+static sn_status_t write_inputs(const sn_population_t *pop, const char *dir, uint64_t seed,
+                                sn_error_t *err)
 {
     ident_t *id = calloc(pop->count ? pop->count : 1, sizeof *id);
     if (id == NULL)
@@ -562,7 +567,7 @@ sn_status_t sn_demo_run(const sn_demo_cfg_t *cfg, sn_error_t *err)
     if (st == SN_OK)
         st = sn_population_write(&pop, pop_path, err);
     if (st == SN_OK)
-        st = sn_demo_write_inputs(&pop, cfg->out_dir, gen.seed, err);
+        st = write_inputs(&pop, cfg->out_dir, gen.seed, err);
     sn_population_free(&pop);
     if (st != SN_OK)
         return st;

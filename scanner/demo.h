@@ -17,17 +17,6 @@ void sn_demo_default_mix(sn_popgen_t *gen);
 /* Parses "dead=0.25,tcp-only=0.05" into gen's shares (the rest stays alive). */
 sn_status_t sn_demo_parse_mix(const char *mix, sn_popgen_t *gen, sn_error_t *err);
 
-/*
- * Writes what the demo scans and what it knows: the population's identity
- * (identity.csv: seen-count, country, continent, AS, PTR name, academic,
- * dynamic/static per node), the range tables and PTR names that serve it
- * (geo-country.csv, geo-asn.csv, dnsmasq.conf), and the harvests a study would
- * have collected (harvest-1.txt, harvest-2.csv, shared.xml) whose listings
- * add up to each node's seen-count. Deterministic for a seed.
- */
-sn_status_t sn_demo_write_inputs(const sn_population_t *pop, const char *dir, uint64_t seed,
-                                 sn_error_t *err);
-
 typedef struct sn_demo_cfg {
     const char *out_dir;
     const char *self_exe;   /* path of the snprobe binary, to start the swarm */
