@@ -35,6 +35,7 @@ const char *sn_outcome_name(sn_outcome_t o)
     case SN_OUTCOME_UNREACHABLE: return "unreachable";
     case SN_OUTCOME_FILTERED: return "filtered";
     case SN_OUTCOME_ERROR: return "error";
+    case SN_OUTCOME_INCOMPLETE: return "incomplete";
     }
     return "";
 }

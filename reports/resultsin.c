@@ -286,7 +286,7 @@ static sn_status_t outcome_cell(reader_t *r, int col, uint8_t *out)
     *out = SN_OUTCOME_NONE;
     if (v[0] == '\0')
         return SN_OK;
-    for (int o = SN_OUTCOME_ALIVE; o <= SN_OUTCOME_ERROR; o++) {
+    for (int o = SN_OUTCOME_ALIVE; o <= SN_OUTCOME_INCOMPLETE; o++) {
         if (strcmp(v, sn_outcome_name((sn_outcome_t)o)) == 0) {
             *out = (uint8_t)o;
             return SN_OK;

@@ -18,6 +18,7 @@ const char *sn_status_str(sn_status_t st)
     case SN_ESYS: return "system error";
     case SN_ELIMIT: return "limit exceeded";
     case SN_ENOTFOUND: return "not found";
+    case SN_EBUSY: return "busy";
     default: return "unknown error";
     }
 }

@@ -23,7 +23,21 @@ enum {
     SN_EINVAL = -4,   /* a caller or user gave an invalid value */
     SN_ESYS = -5,     /* a system call failed (errno in the message) */
     SN_ELIMIT = -6,   /* a size, depth or count limit was reached */
-    SN_ENOTFOUND = -7 /* a named thing (file, probe, key) does not exist */
+    SN_ENOTFOUND = -7, /* a named thing (file, probe, key) does not exist */
+    SN_EBUSY = -8      /* another snprobe holds the lock on an output or a history */
+};
+
+/*
+ * Process exit codes, for schedulers (cron, systemd) to act on. Only main.c
+ * exits; these are the values it uses.
+ */
+enum {
+    SN_EXIT_OK = 0,          /* the run did its whole job */
+    SN_EXIT_FAIL = 1,        /* the run failed (unreadable input, unwritable output, ...) */
+    SN_EXIT_USAGE = 2,       /* bad command line */
+    SN_EXIT_INTERRUPTED = 3, /* stopped by a signal: results partial (incomplete rows) */
+    SN_EXIT_NO_TARGETS = 4,  /* the inputs yielded no target at all */
+    SN_EXIT_BUSY = 5         /* another run holds the lock on the output or the history */
 };
 
 /* One sentence describing the last failure; msg is always NUL-terminated. */
