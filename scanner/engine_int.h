@@ -161,6 +161,15 @@ void sn_tcp_close(sn_engine_t *e);
 
 /* engine.c, for tcp.c: the port an attempt goes to, and what follows a failed one. */
 uint16_t sn_tcp_current_port(const sn_engine_t *e, const job_t *job);
+/*
+ * Decodes one message read from a UDP socket's error queue (MSG_ERRQUEUE): the
+ * first IP_RECVERR/IPV6_RECVERR record of ICMP origin that is an answer gives
+ * *o (closed for port unreachable, unreachable for net/host/admin) and *to, the
+ * destination of the datagram that drew it (msg_name). Pure: reads only m and
+ * checks every length, so a fuzzer can feed it any bytes. False when nothing
+ * in m is an answer.
+ */
+bool sn_udp_icmp_decode(const struct msghdr *m, sn_outcome_t *o, sn_addr_t *to);
 void sn_engine_tcp_attempt_failed(sn_engine_t *e, uint32_t j, sn_outcome_t o);
 
 #endif

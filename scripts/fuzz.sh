@@ -35,6 +35,7 @@ run_one() { # parser: fuzz from a scratch copy of the corpus, log to $work/<pars
   mkdir -p "$corpus" "$work/art-$p"
   cp tests/fuzz/corpus/"$p"/* "$corpus"/ 2>/dev/null || true
   ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan.supp \
     "$dir/tests/fuzz_$p" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
     -print_final_stats=1 -artifact_prefix="$work/art-$p/" "$corpus" >"$work/$p.log" 2>&1
   echo $? >"$work/$p.rc"
@@ -58,8 +59,8 @@ printf '%-12s %10s %6s %6s  %s\n' harness execs cov floor verdict
 for p in "${harnesses[@]}"; do
   log=$work/$p.log
   rc=$(cat "$work/$p.rc" 2>/dev/null || echo 1)
-  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | awk '{print $2}')
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" 2>/dev/null | tail -1 || true)
+  cov=$(grep -o 'cov: [0-9]*' "$log" 2>/dev/null | tail -1 | awk '{print $2}' || true)
   floor=$(awk -v p="$p" '$1 == p {print $2}' "$floors" 2>/dev/null)
   verdict=ok
   if [ "$rc" != 0 ]; then
