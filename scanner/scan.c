@@ -347,6 +347,7 @@ static sn_status_t make_blocklist(scan_t *s, sn_error_t *err)
         sn_status_t st = sn_blocklist_allow(s->bl, s->cfg->allow[i], err);
         if (st != SN_OK)
             return st;
+        sn_blocklist_explain_allow(s->cfg->allow[i], stderr);
     }
     for (size_t i = 0; i < s->cfg->n_exclude_files; i++) {
         sn_status_t st = sn_blocklist_load(s->bl, s->cfg->exclude_files[i], err);
