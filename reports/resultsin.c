@@ -12,7 +12,7 @@
  */
 #include "resultsin.h"
 
-#include <csv.h>
+#include "../data/csvgrow.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -636,7 +636,7 @@ static void csv_line(reader_t *r, struct csv_parser *p, const char *s, size_t n)
         fail(r, SN_ELIMIT, "a record longer than %u bytes", RECORD_MAX_BYTES);
         return;
     }
-    if (csv_parse(p, s, n, csv_on_field, csv_on_record, r) != n && r->status == SN_OK) {
+    if (sn_csv_parse(p, s, n, csv_on_field, csv_on_record, r) != n && r->status == SN_OK) {
         int e = csv_error(p);
         fail(r, e == CSV_ENOMEM ? SN_ENOMEM : SN_EPARSE, "CSV error: %s", csv_strerror(e));
     }
