@@ -19,8 +19,13 @@
  * "\n". A cell is quoted only when it has to be: when it holds a comma, quote,
  * CR or LF, when it starts or ends with a blank (libcsv and others strip those
  * from unquoted cells), or, for text columns, when it starts with '=', '+',
- * '-', '@', TAB or CR, so that a spreadsheet reading it sees a quoted text
- * cell rather than a bare formula. Values are never altered.
+ * '-', '@', TAB or CR. Such a text cell (PTR names, AS organisations,
+ * sources, flags, file names: text from outside) is also neutralised, since
+ * spreadsheets evaluate a formula even in a quoted cell (OWASP CSV
+ * injection): the PTR cell escapes its first character as DNS text does
+ * ("\\=cmd.example.com"), any other gets a leading apostrophe; both are
+ * reversible (scanner/text.h) and resultsin.c reads the value back as it was.
+ * NDJSON keeps the exact text.
  *
  * NDJSON: one object per line, keys in table order; int columns as numbers,
  * bool columns as true/false, "" as null. Strings are escaped per RFC 8259:
@@ -214,10 +219,18 @@ static sn_status_t csv_header(sn_output_t *o)
 static sn_status_t csv_row(sn_output_t *o, const sn_result_t *r)
 {
     for (size_t i = 0; i < sn_field_count; i++) {
-        o->field[0] = '\0';
-        sn_fields[i].format(&o->ctx, r, o->field, sizeof o->field);
-        if ((i > 0 && csv_char(o, ',') != SN_OK) ||
-            csv_cell(o, o->field, sn_fields[i].type) != SN_OK)
+        /* Formatted one byte in, so that a neutralising prefix fits in front. */
+        char *v = o->field + 1;
+        v[0] = '\0';
+        sn_fields[i].format(&o->ctx, r, v, sizeof o->field - 1);
+        if (sn_fields[i].type == SN_FIELD_STR && sn_csv_formula_like(v, strlen(v))) {
+            bool ptr = strcmp(sn_fields[i].name, "ptr") == 0;
+            if (!ptr || sn_ptr_formula_like(v, strlen(v))) {
+                v--;
+                v[0] = ptr ? '\\' : '\'';
+            }
+        }
+        if ((i > 0 && csv_char(o, ',') != SN_OK) || csv_cell(o, v, sn_fields[i].type) != SN_OK)
             return SN_ENOMEM;
     }
     return csv_char(o, '\n');

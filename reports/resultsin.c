@@ -592,8 +592,17 @@ static void csv_on_field(void *s, size_t n, void *ud)
         fail(r, SN_EPARSE, "more fields than the header's %zu", r->n_hdr);
         return;
     }
-    if (r->hdr[i] >= 0)
-        put_cell(r, r->hdr[i], s != NULL ? s : "", n);
+    if (r->hdr[i] < 0)
+        return;
+    /* Undo the writer's formula neutralising (output.c): text cells only, CSV only. */
+    int col = r->hdr[i];
+    const char *v = s != NULL ? s : "";
+    if (COLS[col].type == SN_FIELD_STR) {
+        size_t k = col == C_PTR ? sn_ptr_formula_prefix(v, n) : sn_csv_formula_prefix(v, n);
+        v += k;
+        n -= k;
+    }
+    put_cell(r, col, v, n);
 }
 
 static void csv_on_record(int c, void *ud)

@@ -29,6 +29,7 @@
  * files a scan read, and with the open/rename helpers the report writers share.
  */
 #include "stats.h"
+#include "../scanner/text.h"
 
 #include <errno.h>
 #include <ifaddrs.h>
@@ -2691,13 +2692,17 @@ sn_status_t sn_report_commit(FILE *f, const char *path, char *tmp, bool ok, sn_e
  * read it as a formula. */
 static void csv_cell(FILE *f, const char *v, bool text)
 {
-    bool quote = strpbrk(v, ",\"\r\n") != NULL || (v[0] == ' ' || v[0] == '\t') ||
-                 (text && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@'));
+    /* A text value from outside (an AS organisation, a source label) that a spreadsheet
+     * would evaluate gets OWASP's leading apostrophe, reversibly (scanner/text.h). */
+    bool neutral = text && sn_csv_formula_like(v, strlen(v));
+    bool quote = strpbrk(v, ",\"\r\n") != NULL || (v[0] == ' ' || v[0] == '\t') || neutral;
     if (!quote) {
         fputs(v, f);
         return;
     }
     fputc('"', f);
+    if (neutral)
+        fputc('\'', f);
     for (const char *p = v; *p != '\0'; p++) {
         if (*p == '"')
             fputc('"', f);
