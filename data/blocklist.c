@@ -11,6 +11,7 @@
  * the tests instead of silently opening a range.
  */
 #include "blocklist.h"
+#include "../scanner/text.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -347,7 +348,8 @@ sn_status_t sn_blocklist_load(sn_blocklist_t *bl, const char *path, sn_error_t *
     while ((n = getline(&line, &cap, f)) >= 0) {
         lineno++;
         if (memchr(line, '\0', (size_t)n) != NULL) {
-            st = sn_error_set(err, SN_EPARSE, "%s:%lu: NUL byte in line", path, lineno);
+            st = sn_error_set(err, SN_EPARSE, "%s:%lu: NUL byte in line (not a text file?)", path,
+                              lineno);
             goto done;
         }
         char *hash = strchr(line, '#');
@@ -364,7 +366,18 @@ sn_status_t sn_blocklist_load(sn_blocklist_t *bl, const char *path, sn_error_t *
         sn_error_t why;
         st = sn_blocklist_exclude(bl, b, &why);
         if (st != SN_OK) {
-            sn_error_set(err, st, "%s:%lu: %s", path, lineno, why.msg);
+            /* The parser's message repeats the text; only a line that could be a CIDR
+             * (hex digits, '.', ':', '/') is repeated whole. Any other line, which may be
+             * a secret (--exclude-file /etc/shadow as root), shows a short escaped
+             * excerpt only (SN_QUOTE_MAX bytes: a shadow line stops before its hash). */
+            size_t len = (size_t)(e - b);
+            if (len <= CIDR_TEXT_MAX && strspn(b, "0123456789abcdefABCDEF.:/ \t") == len) {
+                sn_error_set(err, st, "%s:%lu: %s", path, lineno, why.msg);
+            } else {
+                char q[SN_QUOTE_CAP];
+                sn_text_quote(q, sizeof q, b, len);
+                sn_error_set(err, st, "%s:%lu: not a CIDR: \"%s\"", path, lineno, q);
+            }
             goto done;
         }
     }

@@ -317,12 +317,30 @@ static sn_status_t read_inputs(scan_t *s, sn_error_t *err)
     sn_read_opts_t ro = {.format = (sn_input_format_t)cfg->input_format, .strict = cfg->strict,
                          .on_bad = on_bad, .ud = s};
     sn_read_stats_t rs = {0};
+    sn_status_t first = SN_OK;
     for (size_t i = 0; i < cfg->n_inputs; i++) {
-        sn_status_t st = sn_input_read(s->ts, cfg->inputs[i], &ro, &rs, err);
+        sn_error_t why;
+        sn_status_t st = sn_input_read(s->ts, cfg->inputs[i], &ro, &rs, &why);
         s->sum->bad = rs.bad;
-        if (st != SN_OK)
+        if (st == SN_OK)
+            continue;
+        /* An input that cannot be read (missing, binary, malformed host cache) is an
+         * error for that input alone, unless --strict: reported, counted, and the run
+         * goes on with the others (entries read before a fault in it are kept). */
+        if (cfg->strict || st == SN_ENOMEM) {
+            *err = why;
             return st;
+        }
+        if (first == SN_OK) {
+            first = st;
+            *err = why;
+        }
+        s->sum->input_errors++;
+        if (!cfg->quiet)
+            fprintf(stderr, "snprobe: input refused: %s\n", why.msg);
     }
+    if (first != SN_OK && s->sum->input_errors == cfg->n_inputs && cfg->inline_text == NULL)
+        return first; /* nothing could be read at all */
     if (cfg->inline_text != NULL) {
         sn_status_t st = sn_input_read_buf(s->ts, cfg->inline_name, cfg->inline_text,
                                            strlen(cfg->inline_text), &ro, &rs, err);
@@ -531,12 +549,16 @@ out:
 void sn_scan_print_summary(FILE *f, const sn_scan_summary_t *s, const char *output)
 {
     double tps = s->seconds > 0 ? (double)s->probed / s->seconds : 0;
+    char refused[64] = "";
+    if (s->input_errors > 0)
+        snprintf(refused, sizeof refused, " Inputs refused: %llu (see above).",
+                 (unsigned long long)s->input_errors);
     fprintf(f,
             "snprobe: %llu distinct targets from %llu input%s (%llu entries standing for %llu "
             "listings, %llu bad entries skipped, %llu blocked); probed %llu in %.2f s (%.0f targets/s, %llu probes sent). "
             "Alive: UDP %llu, TCP %llu (%llu on their own port, %llu on a fallback port); "
             "super-node eligible %llu; UDP replies from another address or port %llu; "
-            "PTR names for %llu, country for %llu.%s%s%s\n",
+            "PTR names for %llu, country for %llu.%s%s%s%s\n",
             (unsigned long long)s->distinct, (unsigned long long)s->inputs,
             s->inputs == 1 ? "" : "s", (unsigned long long)s->entries,
             (unsigned long long)s->listings,
@@ -546,7 +568,7 @@ void sn_scan_print_summary(FILE *f, const sn_scan_summary_t *s, const char *outp
             (unsigned long long)s->tcp_alive_own, (unsigned long long)s->tcp_alive_fallback,
             (unsigned long long)s->eligible, (unsigned long long)s->reply_other,
             (unsigned long long)s->rdns_ok, (unsigned long long)s->geo_known,
-            s->interrupted ? " Interrupted: targets not yet started are not in the results." : "",
+            refused, s->interrupted ? " Interrupted: targets not yet started are not in the results." : "",
             output && strcmp(output, "-") != 0 ? " Results: " : "",
             output && strcmp(output, "-") != 0 ? output : "");
 }

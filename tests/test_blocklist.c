@@ -387,7 +387,9 @@ static void test_blocklist_load_reports_file_and_line(void **state)
         {"10.0.0.0/8\n\n\n\n010.1.1.1\n", 5,
          "CIDR \"010.1.1.1\": \"010.1.1.1\" is not an IP address"},
         {"host.example.com\n", 1,
-         "CIDR \"host.example.com\": \"host.example.com\" is not an IP address"},
+         "not a CIDR: \"host.example.com\""},
+        {"root:$6$saltsaltsaltsalt$hashhashhashhashhash:19000:0:99999:7:::\n", 1,
+         "not a CIDR: \"root:$6$saltsaltsaltsalt...\""},
         {"1.2.3.0/24 1.2.4.0/24\n", 1,
          "CIDR \"1.2.3.0/24 1.2.4.0/24\": prefix length is not a decimal number"},
     };
