@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../data/blocklist.h"
+#include "../data/geo.h"
 #include "../data/input.h"
 #include "report.h"
 #include "version.h"
@@ -375,6 +376,25 @@ static sn_status_t make_blocklist(scan_t *s, sn_error_t *err)
     return SN_OK;
 }
 
+/*
+ * A dry run looks nothing up, but the --geo/--asn files it was given are opened all the
+ * same (and closed): a file libmaxminddb refuses or a CSV without the expected columns is
+ * the same error, naming the file, as in the real run.
+ */
+static sn_status_t check_geo_files(const sn_enrich_cfg_t *ecfg, sn_error_t *err)
+{
+    if (ecfg->n_geo_files == 0)
+        return SN_OK;
+    sn_geo_t *g = sn_geo_new();
+    if (g == NULL)
+        return sn_error_set(err, SN_ENOMEM, "out of memory");
+    sn_status_t st = SN_OK;
+    for (size_t i = 0; i < ecfg->n_geo_files && st == SN_OK; i++)
+        st = sn_geo_add_file(g, ecfg->geo_files[i], err);
+    sn_geo_free(g);
+    return st;
+}
+
 /* Splits the targets into blocked ones (written at once) and an order to probe. */
 static sn_status_t plan_targets(scan_t *s, uint32_t **order, size_t *n_order, sn_error_t *err)
 {
@@ -457,6 +477,8 @@ sn_status_t sn_scan_run(const sn_scan_cfg_t *cfg, sn_scan_summary_t *sum, sn_err
         goto out;
     }
     if ((st = read_inputs(&s, err)) != SN_OK || (st = make_blocklist(&s, err)) != SN_OK)
+        goto out;
+    if (cfg->enrich_on && cfg->dry_run && (st = check_geo_files(&cfg->enrich, err)) != SN_OK)
         goto out;
     if (cfg->enrich_on && !cfg->dry_run) {
         if ((st = sn_enricher_new(&s.loop, &cfg->enrich, emit_final, &s, &s.enricher, err)) != SN_OK)

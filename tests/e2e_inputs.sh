@@ -227,4 +227,14 @@ check "an --exclude-file of no CIDR is an error (exit $(rc_text $rc))" [ "$rc" -
 check "the error names shadow:1" grep -q "shadow:1: not a CIDR" err.txt
 check "the error shows no hash" bash -c '! grep -q SECRETHASH err.txt'
 
+# --- --geo/--asn files are checked when opened, in a dry run too ---
+printf 'just,two\n1,2\n' >two.csv
+for g in /etc/passwd two.csv; do
+    dry --geo "$g" list.txt
+    check "--geo $g is refused in a dry run (exit $(rc_text $rc))" [ "$rc" -eq 1 ]
+    check "the error names $g" grep -qF "$g:" err.txt
+done
+dry --asn "$SN_TEST_DATA/geo/ranges-asn.csv" list.txt
+check "a good --asn CSV passes the check (exit $(rc_text $rc))" [ "$rc" -eq 0 ]
+
 e2e_finish
