@@ -198,7 +198,8 @@ sn_blocklist_t *sn_blocklist_new(void)
     sn_blocklist_t *bl = calloc(1, sizeof *bl);
     if (bl == NULL)
         return NULL;
-    if (load_table(&bl->floor, floor_ranges, sizeof floor_ranges / sizeof floor_ranges[0]) != SN_OK ||
+    if (load_table(&bl->floor, floor_ranges, sizeof floor_ranges / sizeof floor_ranges[0]) !=
+            SN_OK ||
         load_table(&bl->deflt, defaults, sizeof defaults / sizeof defaults[0]) != SN_OK) {
         sn_blocklist_free(bl);
         return NULL;
@@ -488,12 +489,14 @@ void sn_blocklist_explain_allow(const char *cidr, FILE *f)
     unsigned prefix;
     if (f == NULL || sn_cidr_parse(cidr, &net, &prefix, NULL) != SN_OK)
         return;
-    size_t nd = sizeof defaults / sizeof defaults[0], nf = sizeof floor_ranges / sizeof floor_ranges[0];
+    size_t nd = sizeof defaults / sizeof defaults[0],
+           nf = sizeof floor_ranges / sizeof floor_ranges[0];
     size_t opened = overlaps(defaults, nd, &net, prefix, NULL, "");
     size_t floor_hits = overlaps(floor_ranges, nf, &net, prefix, NULL, "");
     if (opened == 0) {
         fprintf(f, "snprobe: --allow %s opens nothing the blocklist holds%s\n", cidr,
-                floor_hits > 0 ? "; these ranges are never probed:" : " (public space needs no --allow)");
+                floor_hits > 0 ? "; these ranges are never probed:"
+                               : " (public space needs no --allow)");
         overlaps(floor_ranges, nf, &net, prefix, f, "  never probed: ");
         return;
     }

@@ -17,7 +17,8 @@
 
 #define SN_CSV_STEP ((size_t)64 * 1024)
 
-/* csv_parse over len bytes of s; returns the bytes parsed (len unless libcsv stopped on an error). */
+/* csv_parse over len bytes of s; returns the bytes parsed (len unless libcsv stopped on an error).
+ */
 static inline size_t sn_csv_parse(struct csv_parser *p, const void *s, size_t len,
                                   void (*cb1)(void *, size_t, void *), void (*cb2)(int, void *),
                                   void *data)

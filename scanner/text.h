@@ -10,7 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SN_QUOTE_MAX 24 /* bytes of input quoted at most: a line of /etc/shadow stops before its hash */
+#define SN_QUOTE_MAX                                                                               \
+    24 /* bytes of input quoted at most: a line of /etc/shadow stops before its hash */
 #define SN_QUOTE_CAP (4 * SN_QUOTE_MAX + 8) /* room the quoted form needs */
 
 /*

@@ -93,7 +93,9 @@ static void test_input_binary_file_is_not_a_text_file(void **state)
         const char *bytes;
         size_t len;
     } bins[] = {
-        {"\x7f" "ELF\x02\x01\x01\0\0\0 1.2.3.4:80\n8.8.8.8:53\n", 32},
+        {"\x7f"
+         "ELF\x02\x01\x01\0\0\0 1.2.3.4:80\n8.8.8.8:53\n",
+         32},
         {"8.8.8.8:53\n\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\x10\x11", 23},
     };
     for (size_t i = 0; i < sizeof bins / sizeof bins[0]; i++) {

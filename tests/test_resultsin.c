@@ -213,7 +213,6 @@ static void round_trip(sn_output_format_t fmt)
     sn_targets_free(ts);
 }
 
-
 /*
  * Formula-looking text (OWASP CSV injection) is neutralised in the CSV, "\\=" for the PTR
  * name and a leading apostrophe elsewhere, and reads back exactly; NDJSON keeps the text.
@@ -224,7 +223,10 @@ static void formula_round_trip(sn_output_format_t fmt)
         .rdns_status = "ok",
         .ptr = "=cmd|calc!A0.example.com -x.example",
         .geo_known = true,
-        .geo = {.country = "US", .continent = "NA", .asn = 64501, .as_org = "@SUM(1+1)*cmd|' /C calc'!A0"},
+        .geo = {.country = "US",
+                .continent = "NA",
+                .asn = 64501,
+                .as_org = "@SUM(1+1)*cmd|' /C calc'!A0"},
         .class_known = true,
         .cls = {.dyn = SN_DYN_STATIC, .dyn_rule = "'=already quoted"},
     };

@@ -62,7 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (which == 1 || which == 2) {
         sn_engine_cfg_t ecfg;
         memset(&ecfg, 0, sizeof ecfg);
-        st = which == 1 ? sn_scan_parse_plan(text, &ecfg, &err) : sn_scan_parse_ports(text, &ecfg, &err);
+        st = which == 1 ? sn_scan_parse_plan(text, &ecfg, &err)
+                        : sn_scan_parse_ports(text, &ecfg, &err);
         if (st == SN_OK && which == 2 && ecfg.n_fallback > SN_MAX_FALLBACK_PORTS)
             abort();
     } else {

@@ -34,8 +34,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(name, data, namelen);
     if (ctllen > 0)
         memcpy(ctl, data + namelen, ctllen);
-    struct msghdr m = {.msg_name = name, .msg_namelen = (socklen_t)namelen,
-                       .msg_control = ctl, .msg_controllen = ctllen};
+    struct msghdr m = {.msg_name = name,
+                       .msg_namelen = (socklen_t)namelen,
+                       .msg_control = ctl,
+                       .msg_controllen = ctllen};
     sn_outcome_t o = SN_OUTCOME_NONE;
     sn_addr_t to;
     if (sn_udp_icmp_decode(&m, &o, &to) && o != SN_OUTCOME_CLOSED && o != SN_OUTCOME_UNREACHABLE)

@@ -28,9 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (err.msg[0] == '\0' || sn_geo_count(g) != 0)
                 abort();
         } else {
-            static const char *const ips[] = {"0.0.0.0", "1.0.0.1", "8.8.8.8", "128.0.0.1",
-                                              "255.255.255.255", "::", "2001:db8::1",
-                                              "2a00::1", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"};
+            static const char *const ips[] = {
+                "0.0.0.0",     "1.0.0.1",         "8.8.8.8",
+                "128.0.0.1",   "255.255.255.255", "::",
+                "2001:db8::1", "2a00::1",         "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"};
             for (size_t i = 0; i < sizeof ips / sizeof ips[0]; i++) {
                 sn_addr_t a;
                 if (sn_addr_parse_ip(ips[i], strlen(ips[i]), &a) != SN_OK)
