@@ -14,6 +14,7 @@
 #include "data/bootstrap.h"
 #include "data/input.h"
 #include "data/population.h"
+#include "lib/outfile.h"
 #include "probes/probe.h"
 #include "reports/output.h"
 #include "scanner/cli.h"
@@ -344,19 +345,16 @@ static int run_population(const sn_cli_t *cli)
     sn_status_t st = sn_population_generate(&gen, &pop, &err);
     if (st == SN_OK)
         st = sn_population_write(&pop, cli->output, &err);
-    if (st == SN_OK && cli->list != NULL) {
-        FILE *f = fopen(cli->list, "w");
-        if (f == NULL) {
-            st = sn_error_set(&err, SN_EIO, "%s: cannot write", cli->list);
-        } else {
-            for (size_t i = 0; i < pop.count; i++) {
-                char a[SN_ADDR_STRLEN];
-                sn_addr_format(&pop.nodes[i].addr, a, sizeof a, true);
-                fprintf(f, "%s\n", a);
-            }
-            if (fclose(f) != 0)
-                st = sn_error_set(&err, SN_EIO, "%s: write error", cli->list);
+    sn_outfile_t *of = NULL;
+    if (st == SN_OK && cli->list != NULL && (st = sn_outfile_open(cli->list, &of, &err)) == SN_OK) {
+        FILE *f = sn_outfile_stream(of);
+        for (size_t i = 0; f != NULL && i < pop.count; i++) {
+            char a[SN_ADDR_STRLEN];
+            sn_addr_format(&pop.nodes[i].addr, a, sizeof a, true);
+            fprintf(f, "%s\n", a);
         }
+        st = f != NULL ? sn_outfile_commit(of, &err)
+                       : (sn_outfile_abort(of, false), sn_error_set(&err, SN_ENOMEM, "out of memory"));
     }
     sn_population_free(&pop);
     return st == SN_OK ? 0 : fail(&err);
