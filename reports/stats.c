@@ -358,6 +358,7 @@ struct sn_stats {
     addrset_t addrs;
     u64map_t seen; /* seen_count -> targets */
     /* result-level counters */
+    uint64_t incomplete; /* cut short by a stop: in no denominator */
     uint64_t rows, blocked, probed, alive, alive_udp, alive_tcp, alive_tcp_own, alive_tcp_443,
         alive_tcp_80, eligible;
     reach_count_t *reach;
@@ -808,6 +809,11 @@ static sn_status_t add_result(sn_stats_t *s, const sn_result_t *r, uint32_t labe
     bool alive = udp || tcp;
     if (r->enrich != NULL)
         s->enriched = true;
+    if (strcmp(cls, "incomplete") == 0) {
+        /* Nothing is known of it yet: counted on its own, in no share. */
+        s->incomplete++;
+        return SN_OK;
+    }
     if (blocked)
         s->blocked++;
     if (cls[0] != '\0') {
@@ -1677,7 +1683,16 @@ static const mdef_t METRICS[] = {
      .fn = f_count,
      .off = S(probed),
      .headline = true,
-     .help = "targets on which at least one probe ran"},
+     .help = "targets on which at least one probe ran (to its end: incomplete ones are "
+             "not probed)"},
+    {.name = "incomplete",
+     .unit = SN_UNIT_COUNT,
+     .den = "targets",
+     .fn = f_count,
+     .off = S(incomplete),
+     .headline = true,
+     .help = "targets whose probing the scan stopped before every attempt and fallback "
+             "port was made; left out of every share and distribution"},
     /* reachability */
     {.name = "alive",
      .unit = SN_UNIT_COUNT,
