@@ -71,7 +71,7 @@ typedef struct sn_rdns_opts {
     /*
      * Circuit breaker: after this many consecutive lookups timed out (every
      * server silent for the whole bounded time), the resolver stops asking
-     * for a back-off period (1 s, doubling up to 60 s) and ends queued
+     * for a back-off period (30 s, doubling up to 5 min) and ends queued
      * lookups at once as SN_RDNS_TIMEOUT; after it, one lookup at a time
      * tests the servers (the rest still end at once) until one answers.
      * 0 means 8. on_trip (may be NULL) is told each time it opens.
