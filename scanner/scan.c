@@ -123,6 +123,7 @@ static void count_result(sn_scan_summary_t *sum, const sn_result_t *r)
 {
     if (r->blocked != NULL)
         return;
+    sum->incomplete += strcmp(sn_result_reach_class(r), "incomplete") == 0;
     if (r->udp.outcome == SN_OUTCOME_ALIVE) {
         sum->udp_alive++;
         if (r->udp.reply_from.family != 0)
@@ -569,12 +570,16 @@ out:
 void sn_scan_print_summary(FILE *f, const sn_scan_summary_t *s, const char *output)
 {
     double tps = s->seconds > 0 ? (double)s->probed / s->seconds : 0;
+    char incomplete[96];
+    snprintf(incomplete, sizeof incomplete,
+             "; %llu cut short are written incomplete (exit status 3).",
+             (unsigned long long)s->incomplete);
     fprintf(f,
             "snprobe: %llu distinct targets from %llu input%s (%llu entries standing for %llu "
             "listings, %llu bad entries skipped, %llu blocked); probed %llu in %.2f s (%.0f targets/s, %llu probes sent). "
             "Alive: UDP %llu, TCP %llu (%llu on their own port, %llu on a fallback port); "
             "super-node eligible %llu; UDP replies from another address or port %llu; "
-            "PTR names for %llu, country for %llu.%s%s%s\n",
+            "PTR names for %llu, country for %llu.%s%s%s%s\n",
             (unsigned long long)s->distinct, (unsigned long long)s->inputs,
             s->inputs == 1 ? "" : "s", (unsigned long long)s->entries,
             (unsigned long long)s->listings,
@@ -584,7 +589,8 @@ void sn_scan_print_summary(FILE *f, const sn_scan_summary_t *s, const char *outp
             (unsigned long long)s->tcp_alive_own, (unsigned long long)s->tcp_alive_fallback,
             (unsigned long long)s->eligible, (unsigned long long)s->reply_other,
             (unsigned long long)s->rdns_ok, (unsigned long long)s->geo_known,
-            s->interrupted ? " Interrupted: targets not yet started are not in the results." : "",
+            s->interrupted ? " Interrupted: targets not yet started are not in the results" : "",
+            s->interrupted ? incomplete : "",
             output && strcmp(output, "-") != 0 ? " Results: " : "",
             output && strcmp(output, "-") != 0 ? output : "");
 }

@@ -53,6 +53,7 @@ typedef struct sn_scan_summary {
     uint64_t rdns_ok, geo_known;
     double seconds;
     bool interrupted;
+    uint64_t incomplete; /* targets a stop cut short (reach_class incomplete) */
 } sn_scan_summary_t;
 
 /*
