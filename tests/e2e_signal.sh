@@ -97,6 +97,24 @@ EOF
         cat "$name.check"
     fi
     check "$name: the summary says the scan was interrupted" grep -qi "interrupt" "$name.err"
+    # Read back (reports/resultsin.c): the incomplete rows are counted apart
+    # and in no denominator.
+    if "$SNPROBE" report --summary "$name.sum.csv" "$name.csv" 2>"$name.report.err" &&
+        python3 - "$name.csv" "$name.sum.csv" >"$name.sum.check" <<'EOF'; then
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+m = {r["metric"]: r["value"] for r in csv.DictReader(open(sys.argv[2], newline=""))}
+inc = sum(1 for r in rows if r["reach_class"] == "incomplete")
+want = {"incomplete": inc, "probed": len(rows) - inc}
+bad = {k: (m.get(k), v) for k, v in want.items() if m.get(k) != str(v)}
+print(f"incomplete {inc}, probed {len(rows) - inc}" if not bad else f"mismatch {bad}")
+sys.exit(1 if bad else 0)
+EOF
+        ok "$name: read back, the summary counts them apart: $(cat "$name.sum.check")"
+    else
+        fail "$name: read back, the summary counts the incomplete rows apart"
+        cat "$name.sum.check" "$name.report.err"
+    fi
 }
 
 # Random moments, reproducible from the seed printed here.
