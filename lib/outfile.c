@@ -24,12 +24,12 @@ typedef enum kind { K_STDOUT, K_DIRECT, K_TEMP } kind_t;
 struct sn_outfile {
     kind_t kind;
     int fd;
-    int lock_fd;      /* -1 when no lock is held */
-    char *name;       /* the path as given, for messages */
-    char *target;     /* the file renamed over (a symlink resolved); K_TEMP only */
-    char *temp;       /* the temporary file; K_TEMP only */
-    char *lock_path;  /* target + ".lock" */
-    off_t size;       /* end of the last whole write */
+    int lock_fd;     /* -1 when no lock is held */
+    char *name;      /* the path as given, for messages */
+    char *target;    /* the file renamed over (a symlink resolved); K_TEMP only */
+    char *temp;      /* the temporary file; K_TEMP only */
+    char *lock_path; /* target + ".lock" */
+    off_t size;      /* end of the last whole write */
     FILE *stream;
 };
 
@@ -192,8 +192,8 @@ static sn_status_t make_temp(sn_outfile_t *f, sn_error_t *err)
         int e = errno;
         free(f->temp);
         f->temp = NULL;
-        return sn_error_set(err, SN_EIO, "cannot create a temporary file next to %s: %s",
-                            f->name, strerror(e));
+        return sn_error_set(err, SN_EIO, "cannot create a temporary file next to %s: %s", f->name,
+                            strerror(e));
     }
     /* mkostemp makes it 0600; results are as readable as any file the user makes. */
     mode_t mask = umask(0);
@@ -353,8 +353,7 @@ sn_status_t sn_outfile_commit(sn_outfile_t *f, sn_error_t *err)
         rc = sn_error_set(err, SN_EIO, "writing %s: %s", f->name, strerror(errno));
     /* fsync before rename, so that the path never names a file whose rows a
      * crash could still lose. */
-    if (rc == SN_OK && f->kind == K_TEMP && fsync(f->fd) != 0 && errno != EINVAL &&
-        errno != EROFS)
+    if (rc == SN_OK && f->kind == K_TEMP && fsync(f->fd) != 0 && errno != EINVAL && errno != EROFS)
         rc = sn_error_set(err, SN_EIO, "writing %s: %s", f->name, strerror(errno));
     errno = 0;
     if (close_fd(f) != 0 && rc == SN_OK)

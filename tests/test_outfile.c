@@ -209,7 +209,7 @@ static void test_outfile_symlink_is_followed_and_kept(void **state)
     ssize_t n = readlink(link, seen, sizeof seen - 1);
     assert_true(n > 0);
     seen[n] = '\0';
-    assert_string_equal(seen, "real.csv"); /* ... to the same file ... */
+    assert_string_equal(seen, "real.csv");        /* ... to the same file ... */
     assert_string_equal(slurp(target), "rows\n"); /* ... which holds the rows */
     assert_int_equal(dir_count(&d), 2);
     dir_remove(&d);
