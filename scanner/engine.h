@@ -92,9 +92,12 @@ sn_status_t sn_engine_start(sn_engine_t *e, const sn_targets_t *ts, const uint32
                             size_t n, void (*done)(void *ud), sn_error_t *err);
 
 /*
- * Stops sending (SIGINT): no new target starts, no retry is sent; probes in
- * flight get their timeout, then every started target is reported with what
- * it has. A second call finishes every started target at once.
+ * Stops sending (SIGINT): no new target starts, no retry or fallback port is
+ * sent; probes in flight get their timeout, then every started target is
+ * reported. A second call finishes every started target at once. A probe
+ * whose attempts, retries or fallback ports were not all made (or whose last
+ * attempt was cut before its timeout) is reported SN_OUTCOME_INCOMPLETE,
+ * never filtered: silence is only filtered after every attempt timed out.
  */
 void sn_engine_stop(sn_engine_t *e);
 
