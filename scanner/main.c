@@ -345,6 +345,26 @@ static int run_swarm(const sn_cli_t *cli)
     return 0;
 }
 
+/* The population's addresses, one ip:port a line: the list a scan reads. */
+static sn_status_t write_list(const sn_population_t *pop, const char *path, sn_error_t *err)
+{
+    sn_outfile_t *of = NULL;
+    sn_status_t st = sn_outfile_open(path, &of, err);
+    if (st != SN_OK)
+        return st;
+    FILE *f = sn_outfile_stream(of);
+    if (f == NULL) {
+        sn_outfile_abort(of, false);
+        return sn_error_set(err, SN_ENOMEM, "out of memory writing %s", path);
+    }
+    for (size_t i = 0; i < pop->count; i++) {
+        char a[SN_ADDR_STRLEN];
+        sn_addr_format(&pop->nodes[i].addr, a, sizeof a, true);
+        fprintf(f, "%s\n", a);
+    }
+    return sn_outfile_commit(of, err);
+}
+
 static int run_population(const sn_cli_t *cli)
 {
     sn_error_t err = {{0}};
@@ -364,17 +384,8 @@ static int run_population(const sn_cli_t *cli)
     sn_status_t st = sn_population_generate(&gen, &pop, &err);
     if (st == SN_OK)
         st = sn_population_write(&pop, cli->output, &err);
-    sn_outfile_t *of = NULL;
-    if (st == SN_OK && cli->list != NULL && (st = sn_outfile_open(cli->list, &of, &err)) == SN_OK) {
-        FILE *f = sn_outfile_stream(of);
-        for (size_t i = 0; f != NULL && i < pop.count; i++) {
-            char a[SN_ADDR_STRLEN];
-            sn_addr_format(&pop.nodes[i].addr, a, sizeof a, true);
-            fprintf(f, "%s\n", a);
-        }
-        st = f != NULL ? sn_outfile_commit(of, &err)
-                       : (sn_outfile_abort(of, false), sn_error_set(&err, SN_ENOMEM, "out of memory"));
-    }
+    if (st == SN_OK && cli->list != NULL)
+        st = write_list(&pop, cli->list, &err);
     sn_population_free(&pop);
     return st == SN_OK ? 0 : fail_st(st, &err);
 }
