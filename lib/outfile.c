@@ -177,7 +177,7 @@ static void discard(sn_outfile_t *f)
 }
 
 /* Makes the unique temporary file next to f->target: DIR/.BASE.XXXXXX. */
-static sn_status_t make_temp(sn_outfile_t *f, sn_error_t *err)
+static sn_status_t make_temp(sn_outfile_t *f, const struct stat *old, sn_error_t *err)
 {
     const char *slash = strrchr(f->target, '/');
     size_t dlen = slash ? (size_t)(slash - f->target) + 1 : 0;
@@ -195,10 +195,12 @@ static sn_status_t make_temp(sn_outfile_t *f, sn_error_t *err)
         return sn_error_set(err, SN_EIO, "cannot create a temporary file next to %s: %s", f->name,
                             strerror(e));
     }
-    /* mkostemp makes it 0600; results are as readable as any file the user makes. */
+    /* mkostemp makes it 0600; the file replaced keeps its permissions, a new
+     * one is as readable as any file the user makes. */
     mode_t mask = umask(0);
     umask(mask);
-    if (fchmod(f->fd, 0666 & ~mask) != 0) {
+    mode_t mode = old != NULL ? old->st_mode & 07777 : 0666 & ~mask;
+    if (fchmod(f->fd, mode) != 0) {
         /* Not fatal: the file is still ours and complete. */
     }
     return SN_OK;
@@ -253,7 +255,7 @@ sn_status_t sn_outfile_open(const char *path, sn_outfile_t **out, sn_error_t *er
         return sn_error_set(err, SN_ENOMEM, "out of memory opening %s", path);
     }
     snprintf(f->lock_path, n, "%s.lock", f->target);
-    if ((rc = take_lock(f, err)) != SN_OK || (rc = make_temp(f, err)) != SN_OK) {
+    if ((rc = take_lock(f, err)) != SN_OK || (rc = make_temp(f, exists ? &st : NULL, err)) != SN_OK) {
         release_lock(f);
         discard(f);
         return rc;

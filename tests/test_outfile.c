@@ -144,8 +144,12 @@ static void test_outfile_replaces_a_regular_file_atomically(void **state)
     assert_string_equal(slurp(path), "old\n");
     assert_int_equal(dir_count(&d), 1);
 
+    assert_int_equal(chmod(path, 0640), 0);
     write_and_commit(path, "new\n");
     assert_string_equal(slurp(path), "new\n");
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0640); /* the replaced file's permissions */
     dir_remove(&d);
 }
 
