@@ -74,7 +74,7 @@ typedef struct sn_rdns_opts {
      * for a back-off period (30 s, doubling up to 5 min) and ends queued
      * lookups at once as SN_RDNS_TIMEOUT; after it, one lookup at a time
      * tests the servers (the rest still end at once) until one answers.
-     * 0 means 8. on_trip (may be NULL) is told each time it opens.
+     * 0 means 16. on_trip (may be NULL) is told each time it opens.
      */
     unsigned breaker_timeouts;
     void (*on_trip)(void *ud, unsigned timeouts, unsigned backoff_ms);
