@@ -132,6 +132,7 @@ static sn_status_t enrich_config(const sn_cli_t *cli, sn_scan_cfg_t *sc, sn_erro
         .geo_defaults = !cli->no_geo,
         /* Parking many more results than lookups in flight buys no speed, only memory. */
         .max_parked = 4 * (size_t)cli->dns_inflight + 64,
+        .quiet = cli->quiet,
     };
     return SN_OK;
 }
