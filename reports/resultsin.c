@@ -292,7 +292,7 @@ static sn_status_t outcome_cell(reader_t *r, int col, uint8_t *out)
             return SN_OK;
         }
     }
-    return bad_cell(r, col, "not alive, closed, unreachable, filtered or error", v);
+    return bad_cell(r, col, "not alive, closed, unreachable, filtered, error or incomplete", v);
 }
 
 /* "ip", "ip:port" or "[ip]:port". */

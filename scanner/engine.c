@@ -147,6 +147,18 @@ static rlim_t raise_nofile(void)
     return rl.rlim_cur;
 }
 
+sn_status_t sn_engine_check_fds(sn_error_t *err)
+{
+    rlim_t nofile = raise_nofile();
+    if (nofile < SN_ENGINE_MIN_NOFILE)
+        return sn_error_set(err, SN_ELIMIT,
+                            "the open-file limit is %llu; a scan needs at least %d (raise it: "
+                            "ulimit -n %d)",
+                            (unsigned long long)nofile, SN_ENGINE_MIN_NOFILE,
+                            SN_ENGINE_MIN_NOFILE);
+    return SN_OK;
+}
+
 static void on_timer(uv_timer_t *t);
 static void on_idle(uv_idle_t *h);
 
@@ -202,7 +214,10 @@ sn_status_t sn_engine_new(uv_loop_t *loop, const sn_engine_cfg_t *cfg, sn_engine
     }
 
     rlim_t nofile = raise_nofile();
-    e->n_conns = nofile > 512 ? (uint32_t)(nofile - 256) : 64;
+    /* What is left once the loop, UDP, DNS and the output files have theirs. */
+    e->n_conns = nofile > 512                    ? (uint32_t)(nofile - 256)
+                 : nofile >= SN_ENGINE_MIN_NOFILE ? (uint32_t)(nofile - 48)
+                                                  : 1;
     if (e->n_conns > n_jobs)
         e->n_conns = n_jobs;
     e->st.tcp_cap = cfg->tcp_probe != NULL ? e->n_conns : 0;
@@ -293,7 +308,8 @@ void sn_engine_tcp_attempt_failed(sn_engine_t *e, uint32_t j, sn_outcome_t o)
     sn_probe_result_t *r = &job->res.tcp;
     if (job->tcp_port_idx == 0)
         job->tcp_first = (uint8_t)o;
-    bool retry = o == SN_OUTCOME_FILTERED && job->tcp_tries <= e->cfg.retries;
+    bool retry = (o == SN_OUTCOME_FILTERED && job->tcp_tries <= e->cfg.retries) ||
+                 o == SN_OUTCOME_INCOMPLETE;
     if (!retry) {
         /* Next fallback port that differs from the own port. */
         uint16_t own = job->res.target->addr.port;
@@ -309,8 +325,10 @@ void sn_engine_tcp_attempt_failed(sn_engine_t *e, uint32_t j, sn_outcome_t o)
             return;
         }
     }
-    if (e->stopping) {
-        r->outcome = job->tcp_first;
+    if (e->stopping || o == SN_OUTCOME_INCOMPLETE) {
+        /* A retry or a fallback port is still due but will not be tried: what
+         * TCP would have found is unknown, never `filtered`. */
+        r->outcome = SN_OUTCOME_INCOMPLETE;
         r->port = job->res.target->addr.port;
         sn_engine_job_tcp_done(e, j);
         return;
@@ -516,14 +534,14 @@ void sn_engine_stop(sn_engine_t *e)
     if (e == NULL || e->closing)
         return;
     e->stopping++;
-    /* Probes not sent yet will not be: their transports end with what they have. */
+    /* Probes not sent yet will not be: an attempt, retry or fallback port
+     * that is never made leaves the probe `incomplete`, whatever the earlier
+     * attempts said. */
     while (e->udp_ready.len > 0) {
         jentry_t en = jring_pop(&e->udp_ready);
         if (!live_udp(e, en))
             continue;
-        job_t *job = &e->jobs[en.job];
-        if (job->res.udp.attempts > 0)
-            job->res.udp.outcome = SN_OUTCOME_FILTERED;
+        e->jobs[en.job].res.udp.outcome = SN_OUTCOME_INCOMPLETE;
         sn_engine_job_udp_done(e, en.job);
     }
     while (e->tcp_ready.len > 0) {
@@ -531,13 +549,14 @@ void sn_engine_stop(sn_engine_t *e)
         if (!live_tcp(e, en))
             continue;
         job_t *job = &e->jobs[en.job];
-        job->res.tcp.outcome = job->res.tcp.attempts > 0 ? job->tcp_first : SN_OUTCOME_NONE;
+        job->res.tcp.outcome = SN_OUTCOME_INCOMPLETE;
+        job->res.tcp.port = job->res.target->addr.port;
         sn_engine_job_tcp_done(e, en.job);
     }
     if (e->stopping >= 2) {
-        /* Second signal: every probe in flight ends now, as timed out. */
-        uint64_t far = UINT64_MAX / 2;
-        sn_udp_expire(e, far);
+        /* Second signal: every probe in flight ends now; those whose
+         * timeout had not come are `incomplete`. */
+        sn_udp_expire(e, UINT64_MAX / 2);
         sn_tcp_abort_all(e);
     }
     if (e->done != NULL && e->st.inflight == 0) {

@@ -54,6 +54,7 @@ typedef struct sn_scan_summary {
     uint64_t input_errors; /* inputs refused (unreadable, not text, malformed) without --strict */
     double seconds;
     bool interrupted;
+    uint64_t incomplete; /* targets a stop cut short (reach_class incomplete) */
 } sn_scan_summary_t;
 
 /*

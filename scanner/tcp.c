@@ -199,7 +199,8 @@ void sn_tcp_abort_all(sn_engine_t *e)
             continue;
         uint32_t j = e->conns[c].job;
         conn_release(e, c);
-        sn_engine_tcp_attempt_failed(e, j, SN_OUTCOME_FILTERED);
+        /* Cut before its timeout: what this connect would have said is unknown. */
+        sn_engine_tcp_attempt_failed(e, j, SN_OUTCOME_INCOMPLETE);
     }
 }
 

@@ -368,6 +368,7 @@ void sn_udp_expire(sn_engine_t *e, uint64_t now)
         for (int i = 0; i < 256 && e->udp6 != NULL && receive(e, e->udp6); i++)
             ;
     }
+    uint64_t real_now = sn_now_ns(); /* now is far ahead when the scan stops at once */
     while (q->len > 0 && q->v[q->head].at_ns <= now) {
         deadline_t d = q->v[q->head];
         q->head = (q->head + 1) % q->cap;
@@ -376,12 +377,15 @@ void sn_udp_expire(sn_engine_t *e, uint64_t now)
         if (!job->active || (job->gen << 8 | job->udp_seq) != d.gen ||
             job->res.udp.outcome != SN_OUTCOME_NONE)
             continue; /* answered, or a newer attempt owns the job */
-        if (!e->stopping && job->udp_seq <= e->cfg.retries) {
+        bool retry_due = job->udp_seq <= e->cfg.retries;
+        if (!e->stopping && retry_due) {
             /* Retry with the same token: a late reply to the first send still counts. */
             sn_engine_requeue_udp(e, d.id);
             continue;
         }
-        udp_fail(e, d.id, SN_OUTCOME_FILTERED);
+        /* Silence is `filtered` only after every attempt had its whole timeout. */
+        udp_fail(e, d.id,
+                 retry_due || d.at_ns > real_now ? SN_OUTCOME_INCOMPLETE : SN_OUTCOME_FILTERED);
     }
 }
 

@@ -136,9 +136,11 @@ dry random.bin
 check "random.bin alone is refused, exit 1 (got $(rc_text $rc))" [ "$rc" -eq 1 ]
 check "random.bin: not a text file" grep -q "random.bin: not a text file" err.txt
 for f in empty.txt blank.txt huge.txt; do
+    rm -f out.csv
     dry "$f"
-    check "$f: no crash, exit 0 (got $(rc_text $rc)), no target" [ "$rc" -eq 0 ]
-    check "$f: no target written" [ "$(rows)" -eq 0 ]
+    # No target at all is a distinct exit status (4), so a cron job can tell.
+    check "$f: no crash, exit 4: no target (got $(rc_text $rc))" [ "$rc" -eq 4 ]
+    check "$f: no results file written" [ ! -e out.csv ]
 done
 dry blank.txt
 check "blank lines and comments are not bad entries" grep -q "0 bad entries skipped" err.txt

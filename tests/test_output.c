@@ -16,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <csv.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -98,6 +99,24 @@ static char *slurp(const char *path, size_t *len)
     if (len != NULL)
         *len = n;
     return b;
+}
+
+/* The sink's temporary file next to DIR/name (".name.XXXXXX"); false if none. */
+static bool find_temp(const struct tmpdir *d, const char *name, char *out, size_t cap)
+{
+    char prefix[128];
+    snprintf(prefix, sizeof prefix, ".%s.", name);
+    DIR *dir = opendir(d->path);
+    assert_non_null(dir);
+    bool found = false;
+    for (struct dirent *e; !found && (e = readdir(dir)) != NULL;)
+        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) {
+            if ((size_t)snprintf(out, cap, "%s/%.*s", d->path, 180, e->d_name) >= cap)
+                fail();
+            found = true;
+        }
+    closedir(dir);
+    return found;
 }
 
 static bool exists(const char *path)
@@ -826,7 +845,7 @@ static void test_ndjson_bad_utf8_and_controls_stay_valid_json(void **state)
 
 /* ---- files, stdout, errors ---------------------------------------------- */
 
-static void test_file_appears_only_at_close_and_tmp_holds_flushed_rows(void **state)
+static void test_file_appears_only_at_close_and_temp_holds_flushed_rows(void **state)
 {
     (void)state;
     struct tmpdir d;
@@ -839,9 +858,8 @@ static void test_file_appears_only_at_close_and_tmp_holds_flushed_rows(void **st
 
     tmpdir_make(&d);
     tmpdir_file(&d, "res.csv", path, sizeof path);
-    tmpdir_file(&d, "res.csv.tmp", tmp, sizeof tmp);
     assert_int_equal(sn_output_open(&o, SN_OUTPUT_CSV, path, ts, &err), SN_OK);
-    assert_true(exists(tmp));
+    assert_true(find_temp(&d, "res.csv", tmp, sizeof tmp));
     assert_false(exists(path));
 
     /* The header is written at open; rows wait in the buffer until a flush. */
@@ -874,12 +892,16 @@ static void test_file_appears_only_at_close_and_tmp_holds_flushed_rows(void **st
 
     assert_int_equal(sn_output_close(o, &err), SN_OK);
     assert_false(exists(tmp));
+    char other[300];
+    assert_false(find_temp(&d, "res.csv", other, sizeof other));
+    snprintf(other, sizeof other, "%s.lock", path);
+    assert_false(exists(other)); /* the lock goes with the writer */
     b = slurp(path, &len);
     assert_non_null(b);
     assert_int_equal(len, hl + (3 + many) * rl);
     free(b);
 
-    const char *const names[] = {"res.csv", "res.csv.tmp", NULL};
+    const char *const names[] = {"res.csv", NULL};
     tmpdir_remove(&d, names);
     sn_targets_free(ts);
 }
@@ -1035,7 +1057,7 @@ int main(void)
         cmocka_unit_test(test_json_write_string_escapes_per_rfc8259),
         cmocka_unit_test(test_json_write_string_long_input_crosses_chunks),
         cmocka_unit_test(test_ndjson_bad_utf8_and_controls_stay_valid_json),
-        cmocka_unit_test(test_file_appears_only_at_close_and_tmp_holds_flushed_rows),
+        cmocka_unit_test(test_file_appears_only_at_close_and_temp_holds_flushed_rows),
         cmocka_unit_test(test_dash_writes_to_stdout),
         cmocka_unit_test(test_write_error_on_full_device_is_reported_and_sticky),
         cmocka_unit_test(test_unwritable_directory_error_names_the_path),
