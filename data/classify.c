@@ -398,6 +398,135 @@ static bool addr_pattern(const name_t *n, const sn_addr_t *addr, const char *con
     return false;
 }
 
+/* The label the registrant chose ("comcast" in x.comcast.net, "pppppp" in x.pppppp.co.nz):
+ * the one before the public suffix, taken as the last label, or the last two when they
+ * have the shape of a country's second level ("co.uk", "ne.jp", "com.br"). */
+static size_t registrant_label(const name_t *n)
+{
+    if (n->nlabels < 2)
+        return 0;
+    size_t last = n->nlabels - 1;
+    const span_t *tld = &n->labels[last], *sld = &n->labels[last - 1];
+    if (n->nlabels >= 3 && tld->len == 2 && sld->len <= 3)
+        return last - 2;
+    return last - 1;
+}
+
+/*
+ * An access marker run into a longer token ("mbcdhcp38", "PPPa33", "modemcable090"),
+ * outside the registrant's own label and the suffix: "firewater.pppppp.co.nz" is a
+ * host of a company called pppppp.
+ */
+static bool token_contains(const name_t *n, const sn_addr_t *addr, const char *const *words)
+{
+    (void)addr;
+    size_t reg = registrant_label(n);
+    for (size_t i = 0; i < n->ntokens; i++) {
+        const span_t *t = &n->tokens[i];
+        if (n->nlabels > 1 && t->label >= reg)
+            continue;
+        /* At the token's end ("modemcable"), or at its start with at most two
+         * letters after it ("PPPa"): "cablevision" and "dhcpserver" are words. */
+        for (size_t k = 0; words[k] != NULL; k++) {
+            size_t wl = strlen(words[k]);
+            if (t->len <= wl)
+                continue;
+            if (memcmp(n->s + t->off + t->len - wl, words[k], wl) == 0)
+                return true;
+            if (t->len - wl <= 2 && memcmp(n->s + t->off, words[k], wl) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* The first label is numbers only ("04-160.034.popsite.net", "74.67-201-80..."): a
+ * generated name, as people name hosts with words. */
+static bool numeric_label(const name_t *n, const sn_addr_t *addr, const char *const *words)
+{
+    (void)addr;
+    (void)words;
+    if (n->nlabels < 3)
+        return false;
+    size_t runs = 0;
+    for (size_t i = 0; i < n->ntokens && n->tokens[i].label == 0; i++) {
+        if (!is_digit(n->s[n->tokens[i].off]))
+            return false;
+        runs++;
+    }
+    return runs >= 2;
+}
+
+/*
+ * Four octet-valued numbers in a row that are not the address looked up (a PTR
+ * often keeps the address of an older assignment, or names the subscriber's
+ * other address), long enough (seven digits or more) not to be a router port
+ * such as "xe-0-1-0-0".
+ */
+static bool other_address(const name_t *n, const sn_addr_t *addr, const char *const *words)
+{
+    (void)addr;
+    (void)words;
+    for (size_t i = 0; i + 4 <= n->ndigits; i++) {
+        bool ok = true;
+        size_t digits = 0;
+        for (size_t j = 0; j < 4 && ok; j++) {
+            ok = octet_of(n, &n->digits[i + j]) >= 0 &&
+                 (j == 0 || adjacent(n, &n->digits[i + j - 1], &n->digits[i + j]));
+            digits += n->digits[i + j].len;
+        }
+        if (ok && digits >= 7)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * Part of an address in the first label: three octet-valued numbers in a row
+ * (five digits or more, as "TCE-E-7-182-54"), or the looked-up address's last two
+ * octets in order ("USR-157-050" for 24.226.157.50).
+ */
+static bool partial_address(const name_t *n, const sn_addr_t *addr, const char *const *words)
+{
+    (void)words;
+    for (size_t i = 0; i + 3 <= n->ndigits && n->digits[i + 2].label == 0; i++) {
+        bool ok = true;
+        size_t digits = 0;
+        for (size_t j = 0; j < 3 && ok; j++) {
+            ok = octet_of(n, &n->digits[i + j]) >= 0 &&
+                 (j == 0 || adjacent(n, &n->digits[i + j - 1], &n->digits[i + j]));
+            digits += n->digits[i + j].len;
+        }
+        if (ok && digits >= 5)
+            return true;
+    }
+    if (addr == NULL || addr->family != AF_INET)
+        return false;
+    const int tail[2] = {addr->ip[2], addr->ip[3]};
+    for (size_t i = 0; i + 2 <= n->ndigits && n->digits[i + 1].label == 0; i++)
+        if (octets_at(n, i, tail, 2) && n->digits[i].len + n->digits[i + 1].len >= 4)
+            return true;
+    return false;
+}
+
+/*
+ * A counter in the first label: a run of five or more digits that is not an
+ * address ("a151145.upc-a.chello.nl", "bgp542174bgs", "sagami134136"). People
+ * and operators number servers in ones, tens and hundreds; pools number
+ * subscribers in the hundred thousands.
+ */
+static bool counter_template(const name_t *n, const sn_addr_t *addr, const char *const *words)
+{
+    (void)addr;
+    (void)words;
+    if (n->nlabels < 3)
+        return false;
+    for (size_t i = 0; i < n->ndigits && n->digits[i].label == 0; i++)
+        if (n->digits[i].len >= 5)
+            return true;
+    return false;
+}
+
 static bool always(const name_t *n, const sn_addr_t *addr, const char *const *words)
 {
     (void)n;
@@ -425,7 +554,8 @@ static const dyn_rule_t RULES[] = {
     /* An explicit assignment word outranks everything else in the name:
      * "static-dsl" and "1-2-3-4.static.isp" are static. */
     {"static-keyword", SN_DYN_STATIC, any_token,
-     WORDS("static", "staticip", "fixed", "fixedip", "fixip", "fixe", "fijo", "fija")},
+     WORDS("static", "staticip", "fix", "fixed", "fixedip", "fixip", "fixe", "fijo", "fija",
+           "statique", "statico", "estatico", "estatica", "statisch")},
     /* "dip" is Deutsche Telekom's dial-in pool (p5B0F1A2C.dip0.t-ipconnect.de). */
     {"dynamic-keyword", SN_DYN_DYNAMIC, any_token,
      WORDS("dyn", "dynamic", "dynamicip", "dynip", "dyndsl", "dynpool", "dhcp", "pool", "pools",
@@ -464,15 +594,31 @@ static const dyn_rule_t RULES[] = {
      WORDS("dsl", "adsl", "vdsl", "xdsl", "adsl2", "cable", "catv", "cablemodem", "cm", "hfc",
            "hsd", "cpe", "dial", "dialup", "dialin", "modem", "isdn", "ppp", "pppoe", "pppoa",
            "lns", "bras", "bng", "client", "clients", "cust", "customer", "customers", "res",
-           "resnet", "residential", "broadband", "broad", "bb", "bband", "home", "user", "users",
+           "resnet", "residential", "broadband", "nas", "node", "dclient", "pptp", "broad", "bb", "bband", "home", "user", "users",
            "subscriber", "abo", "ftth", "fttx", "fttb", "fttc", "fttp", "fiber", "fibre", "fios",
            "wireless", "wlan", "wifi", "wimax", "mobile", "mob", "gprs", "umts", "lte", "3g", "4g",
            "5g", "hspa", "cdma", "cgnat", "cgn", "ipngn", "ipbfp", "ipoe")},
+
+    /* Dynamic-DNS services name hosts on changing addresses by definition. */
+    {"dynamic-dns-domain", SN_DYN_DYNAMIC, under_domain,
+     WORDS("dyndns.org", "dyndns.info", "dyndns.biz", "dyndns.tv", "homeip.net", "no-ip.org",
+           "no-ip.biz", "no-ip.info", "ddns.net", "hopto.org", "zapto.org", "duckdns.org",
+           "dynu.net", "dnsalias.net", "dnsalias.org", "afraid.org", "changeip.com")},
+    /* Access markers run into a longer token: "mbcdhcp38", "PPPa33", "modemcable090". */
+    {"access-in-token", SN_DYN_DYNAMIC, token_contains,
+     WORDS("dhcp", "ppp", "adsl", "xdsl", "vdsl", "dialup", "dialin", "ddns", "dynip",
+           "modem", "cable")},
 
     /* The address written into the name is the mark of generated pool names. */
     {"embedded-address", SN_DYN_DYNAMIC, embedded_addr, NULL},
     {"mac-in-name", SN_DYN_DYNAMIC, mac_run, NULL},
     {"address-pattern", SN_DYN_DYNAMIC, addr_pattern, NULL},
+    /* An address other than the one looked up, or part of one. */
+    {"other-address", SN_DYN_DYNAMIC, other_address, NULL},
+    {"partial-address", SN_DYN_DYNAMIC, partial_address, NULL},
+    /* The structure of generated names: numbers only, or a subscriber-sized counter. */
+    {"numeric-label", SN_DYN_DYNAMIC, numeric_label, NULL},
+    {"counter-template", SN_DYN_DYNAMIC, counter_template, NULL},
 
     /* A name someone chose (sss1.skype.net, cs-lab12.cs.ucl.ac.uk) is a named host. */
     {"plain-name", SN_DYN_STATIC, always, NULL},
