@@ -667,6 +667,123 @@ const char *sn_dyn_str(sn_dyn_t dyn)
     }
 }
 
+/* ---- template clustering across one scan ----------------------------------- */
+
+#define CLUSTER_SEEN SN_CLUSTER_MIN /* distinct counters remembered per template */
+
+typedef struct cluster_slot {
+    uint64_t key;                  /* hash of the template; 0: empty */
+    uint64_t counter[CLUSTER_SEEN]; /* hashes of the distinct first-label counters seen */
+    uint8_t n;
+} cluster_slot_t;
+
+struct sn_cluster {
+    cluster_slot_t *slot;
+    size_t cap, used; /* cap a power of two */
+};
+
+static uint64_t fnv64(uint64_t h, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        h ^= (uint8_t)s[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+sn_cluster_t *sn_cluster_new(void)
+{
+    sn_cluster_t *cl = calloc(1, sizeof *cl);
+    if (cl == NULL)
+        return NULL;
+    cl->cap = 64;
+    cl->slot = calloc(cl->cap, sizeof *cl->slot);
+    if (cl->slot == NULL) {
+        free(cl);
+        return NULL;
+    }
+    return cl;
+}
+
+void sn_cluster_free(sn_cluster_t *cl)
+{
+    if (cl == NULL)
+        return;
+    free(cl->slot);
+    free(cl);
+}
+
+static cluster_slot_t *cluster_find(cluster_slot_t *slot, size_t cap, uint64_t key)
+{
+    size_t i = (size_t)sn_mix64(key) & (cap - 1);
+    while (slot[i].key != 0 && slot[i].key != key)
+        i = (i + 1) & (cap - 1);
+    return &slot[i];
+}
+
+static bool cluster_grow(sn_cluster_t *cl)
+{
+    size_t cap = cl->cap * 2;
+    cluster_slot_t *slot = calloc(cap, sizeof *slot);
+    if (slot == NULL)
+        return false;
+    for (size_t i = 0; i < cl->cap; i++)
+        if (cl->slot[i].key != 0)
+            *cluster_find(slot, cap, cl->slot[i].key) = cl->slot[i];
+    free(cl->slot);
+    cl->slot = slot;
+    cl->cap = cap;
+    return true;
+}
+
+bool sn_cluster_observe(sn_cluster_t *cl, const char *name)
+{
+    name_t n;
+    if (cl == NULL || parse_name(name, &n) != NAME_OK || n.nlabels < 3 || n.ndigits == 0 ||
+        n.digits[0].label != 0)
+        return false;
+    /* The template: the name with each digit run replaced by '#'; the counter:
+     * the digit runs of the first label, which is where pools number hosts. */
+    uint64_t key = 14695981039346656037ull, counter = 14695981039346656037ull;
+    size_t prev = 0;
+    for (size_t i = 0; i < n.ndigits; i++) {
+        const span_t *d = &n.digits[i];
+        key = fnv64(key, n.s + prev, d->off - prev);
+        key = fnv64(key, "#", 1);
+        prev = (size_t)d->off + d->len;
+        if (d->label == 0) {
+            counter = fnv64(counter, n.s + d->off, d->len);
+            counter = fnv64(counter, ".", 1);
+        }
+    }
+    key = fnv64(key, n.s + prev, n.len - prev);
+    key = key ? key : 1;
+    if ((cl->used + 1) * 4 > cl->cap * 3 && !cluster_grow(cl))
+        return false;
+    cluster_slot_t *s = cluster_find(cl->slot, cl->cap, key);
+    if (s->key == 0) {
+        s->key = key;
+        cl->used++;
+    }
+    for (uint8_t i = 0; i < s->n; i++)
+        if (s->counter[i] == counter)
+            return s->n >= SN_CLUSTER_MIN;
+    if (s->n < CLUSTER_SEEN)
+        s->counter[s->n++] = counter;
+    return s->n >= SN_CLUSTER_MIN;
+}
+
+void sn_cluster_apply(sn_cluster_t *cl, const char *ptr, sn_class_info_t *info)
+{
+    if (cl == NULL || info == NULL)
+        return;
+    bool pool = sn_cluster_observe(cl, ptr);
+    if (pool && info->dyn == SN_DYN_STATIC && strcmp(info->dyn_rule, "plain-name") == 0) {
+        info->dyn = SN_DYN_DYNAMIC;
+        info->dyn_rule = "template-cluster";
+    }
+}
+
 /* ---- academic ------------------------------------------------------------ */
 
 sn_classify_t *sn_classify_new(void)

@@ -378,6 +378,66 @@ static void test_classify_records_which_signal_made_edu(void **state)
     sn_classify(cls, "www.mit.edu", NULL, NULL, NULL);
 }
 
+static void test_classify_cluster_makes_a_pool_of_one_template_with_varying_counters(void **state)
+{
+    (void)state;
+    sn_cluster_t *cl = sn_cluster_new();
+    assert_non_null(cl);
+    sn_class_info_t o;
+    /* Names the rules alone call plain: the third distinct counter makes a pool. */
+    const char *names[] = {"p573.as1.exs.dublin.example.net", "p574.as1.exs.dublin.example.net",
+                           "p573.as1.exs.dublin.example.net", "p12.as1.exs.dublin.example.net",
+                           "p9.as1.exs.dublin.example.net"};
+    const bool want[] = {false, false, false, true, true};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        sn_classify(NULL, names[i], NULL, NULL, &o);
+        assert_string_equal(o.dyn_rule, "plain-name");
+        sn_cluster_apply(cl, names[i], &o);
+        assert_int_equal(o.dyn, want[i] ? SN_DYN_DYNAMIC : SN_DYN_STATIC);
+        assert_string_equal(o.dyn_rule, want[i] ? "template-cluster" : "plain-name");
+    }
+    /* Another domain, or another shape, is another template. */
+    assert_false(sn_cluster_observe(cl, "p13.as1.exs.dublin.example.org"));
+    assert_false(sn_cluster_observe(cl, "p13-a.as1.exs.dublin.example.net"));
+    /* The counter must be in the first label; counters elsewhere do not vary hosts. */
+    assert_false(sn_cluster_observe(cl, "web.pop1.example.net"));
+    assert_false(sn_cluster_observe(cl, "web.pop2.example.net"));
+    assert_false(sn_cluster_observe(cl, "web.pop3.example.net"));
+    /* A static marker is never overridden by the cluster. */
+    sn_classify(NULL, "mail1.as1.example.net", NULL, NULL, &o);
+    for (int i = 2; i < 6; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "mail%d.as1.example.net", i);
+        (void)sn_cluster_observe(cl, name);
+    }
+    sn_cluster_apply(cl, "mail1.as1.example.net", &o);
+    assert_int_equal(o.dyn, SN_DYN_STATIC);
+    assert_string_equal(o.dyn_rule, "service-name");
+    /* Garbage and NULL are not recorded. */
+    assert_false(sn_cluster_observe(cl, NULL));
+    assert_false(sn_cluster_observe(cl, "bad name!.example.net"));
+    sn_cluster_apply(NULL, "p1.example.net", &o);
+    sn_cluster_apply(cl, "p1.example.net", NULL);
+    sn_cluster_free(cl);
+    sn_cluster_free(NULL);
+}
+
+static void test_classify_cluster_table_grows_with_templates(void **state)
+{
+    (void)state;
+    sn_cluster_t *cl = sn_cluster_new();
+    assert_non_null(cl);
+    /* 500 templates of 3 counters each: every one becomes a pool on its third. */
+    for (int t = 0; t < 500; t++) {
+        for (int c = 0; c < 3; c++) {
+            char name[64];
+            snprintf(name, sizeof name, "h%d.t%c%c.example.net", c, 'a' + t % 26, 'a' + t / 26);
+            assert_int_equal(sn_cluster_observe(cl, name), c == 2);
+        }
+    }
+    sn_cluster_free(cl);
+}
+
 /* ---- the labelled corpus ------------------------------------------------- */
 
 typedef struct corpus {
@@ -593,6 +653,8 @@ int main(void)
         cmocka_unit_test(test_classify_edu_shape_rules_without_suffix_list),
         cmocka_unit_test(test_classify_edu_by_as_organisation),
         cmocka_unit_test(test_classify_records_which_signal_made_edu),
+        cmocka_unit_test(test_classify_cluster_makes_a_pool_of_one_template_with_varying_counters),
+        cmocka_unit_test(test_classify_cluster_table_grows_with_templates),
         cmocka_unit_test(test_classify_corpus_accuracy_at_least_95_percent),
         cmocka_unit_test(test_classify_public_corpus_meets_its_floors),
     };
