@@ -808,6 +808,31 @@ bool sn_classify_has_psl(const sn_classify_t *cls)
     return cls != NULL && cls->psl != NULL;
 }
 
+bool sn_classify_registrable(const sn_classify_t *cls, const char *name, char *out, size_t cap)
+{
+    name_t n;
+    if (out == NULL || cap == 0)
+        return false;
+    out[0] = '\0';
+    if (parse_name(name, &n) != NAME_OK || n.nlabels < 2)
+        return false;
+    const char *reg = NULL;
+    if (cls != NULL && cls->psl != NULL) {
+        reg = psl_registrable_domain(cls->psl, n.s);
+    } else {
+        size_t last = n.nlabels - 1, take = 2;
+        const span_t *tld = &n.labels[last], *sld = &n.labels[last - 1];
+        if (n.nlabels >= 3 && tld->len == 2 && sld->len <= 3)
+            take = 3; /* "ucl.ac.uk", "foo.co.jp" */
+        if (n.nlabels >= take)
+            reg = n.s + n.labels[n.nlabels - take].off;
+    }
+    if (reg == NULL || strlen(reg) >= cap)
+        return false;
+    memcpy(out, reg, strlen(reg) + 1);
+    return true;
+}
+
 /* "ac.uk", "edu.cn": first label ac or edu, second a two-letter country code. */
 static bool academic_shape(const char *s, size_t len)
 {

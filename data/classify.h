@@ -43,6 +43,15 @@ sn_classify_t *sn_classify_new(void);
 /* Accepts NULL. */
 void sn_classify_free(sn_classify_t *cls);
 
+/*
+ * The registrable domain of name (the public suffix and one label before it:
+ * "cs.ucl.ac.uk" gives "ucl.ac.uk"), lower-cased, into out. Without a suffix
+ * list, the last two labels, or three when the last two have the academic or
+ * a country's second-level shape. Returns false (out "") for no name, an
+ * invalid one, a bare suffix, or a result that does not fit.
+ */
+bool sn_classify_registrable(const sn_classify_t *cls, const char *name, char *out, size_t cap);
+
 /* True when the Public Suffix List was loaded. */
 bool sn_classify_has_psl(const sn_classify_t *cls);
 
