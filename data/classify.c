@@ -11,14 +11,25 @@
  * the way mail operators have long guessed at end-user address space: explicit
  * words first ("static", "dynamic"), then known hosting domains and server
  * words, then access-network words (DSL, cable, dial-up, customer), then the
- * address written into the name, and a plain name last. Keywords match whole
- * tokens of the name (split at dots, dashes, underscores and letter/digit
- * boundaries), never substrings, and never the top-level label, so "resolver"
- * is not "res" and "foo.bb" (Barbados) is not broadband.
+ * structure of the name: the address written into it (the looked-up one in any
+ * common encoding, another one, or part of one), a first label of numbers, a
+ * subscriber-sized counter; and a plain name last. Static markers stand before
+ * every dynamic sign, so they outrank it. Keywords match whole tokens of the
+ * name (split at dots, dashes, underscores and letter/digit boundaries), and
+ * never the top-level label, so "resolver" is not "res" and "foo.bb"
+ * (Barbados) is not broadband; a few unambiguous access markers ("dhcp",
+ * "ppp", "cable") are also read at the edge of a longer token, outside the
+ * registrant's own label. No rule knows a provider's scheme by heart beyond
+ * the hosting and business domains.
+ *
+ * Across one scan, sn_cluster turns what the rules alone must call a plain
+ * name into a pool when many names share its template (digit runs marked)
+ * with different counters: the one piece of state, kept apart from the
+ * read-only classifier.
  *
  * Names come off the network: they are copied, bounded to 253 bytes, lower-cased
  * and checked against the host-name alphabet before any rule looks at them.
- * Nothing here allocates after sn_classify_new.
+ * Nothing here allocates after sn_classify_new, except the cluster table.
  */
 #include "classify.h"
 

@@ -6,7 +6,8 @@
  * Each verdict says which signal decided it (edu_source, dyn_rule), so that a
  * report can be audited and a wrong rule found. Names come from the network
  * and may hold any bytes: every function reads at most the first 255 bytes
- * up to a NUL, never writes to its input, and never allocates.
+ * up to a NUL, never writes to its input, and never allocates (but for the
+ * per-scan cluster table, sn_cluster_*).
  */
 #ifndef SN_CLASSIFY_H
 #define SN_CLASSIFY_H
