@@ -2918,7 +2918,8 @@ sn_status_t sn_stats_write_summary(sn_stats_t *s, const char *path, sn_output_fo
         if (fmt == SN_OUTPUT_CSV) {
             csv_cell(f, r->name, true);
             fputc(',', f);
-            csv_cell(f, v, r->unit == SN_UNIT_TEXT);
+            /* nothing known for the population: "n/a", never an empty 0% look-alike */
+            csv_cell(f, r->has_unknown ? "n/a" : v, r->unit == SN_UNIT_TEXT || r->has_unknown);
             fputc(',', f);
             csv_cell(f, r->denominator, true);
             fputc('\n', f);
@@ -2934,6 +2935,8 @@ sn_status_t sn_stats_write_summary(sn_stats_t *s, const char *path, sn_output_fo
                 fputs(v, f);
             fputs(",\"denominator\":", f);
             sn_json_write_string(f, r->denominator[0] ? r->denominator : NULL);
+            if (r->has_unknown)
+                fprintf(f, ",\"unknown\":%" PRIu64, r->unknown);
             fputs("}\n", f);
         }
     }

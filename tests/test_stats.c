@@ -1198,6 +1198,9 @@ static void test_summary_csv_and_ndjson_rows(void **state)
     assert_non_null(strstr(c, "\nmeta.command,\"snprobe scan -o \"\"x,y\"\".csv\",\n"));
     assert_non_null(strstr(c, "\nmeta.started,2023-11-14T22:13:20Z,\n"));
     assert_non_null(strstr(c, "\nmeta.finished,,\n"));
+    /* no node enriched: the academic share is n/a, with the count of unknown beside it */
+    assert_non_null(strstr(c, "\nedu.share,n/a,alive\n"));
+    assert_non_null(strstr(c, "\nedu.unknown,5,alive\n"));
     const char *j = slurp(jsp);
     assert_non_null(strstr(j, "{\"metric\":\"targets\",\"value\":7,\"denominator\":null}\n"));
     assert_non_null(
@@ -1206,6 +1209,8 @@ static void test_summary_csv_and_ndjson_rows(void **state)
         strstr(j, "{\"metric\":\"bad_entries\",\"value\":null,\"denominator\":null}\n"));
     assert_non_null(
         strstr(j, "{\"metric\":\"population\",\"value\":\"alive\",\"denominator\":null}"));
+    assert_non_null(strstr(j, "{\"metric\":\"edu.share\",\"value\":null,"
+                              "\"denominator\":\"alive\",\"unknown\":5}\n"));
     /* one row per line, same count in both */
     size_t lc = 0, lj = 0;
     for (const char *p = slurp(csvp); *p; p++)
