@@ -756,7 +756,7 @@ bool sn_cluster_observe(sn_cluster_t *cl, const char *name)
     /* The template: the name with each digit run replaced by '#'; the counter:
      * the digit runs of the first label, which is where pools number hosts. */
     uint64_t key = 14695981039346656037ull, counter = 14695981039346656037ull;
-    size_t prev = 0;
+    size_t prev = 0, counter_digits = 0;
     for (size_t i = 0; i < n.ndigits; i++) {
         const span_t *d = &n.digits[i];
         key = fnv64(key, n.s + prev, d->off - prev);
@@ -765,8 +765,13 @@ bool sn_cluster_observe(sn_cluster_t *cl, const char *name)
         if (d->label == 0) {
             counter = fnv64(counter, n.s + d->off, d->len);
             counter = fnv64(counter, ".", 1);
+            counter_digits += d->len;
         }
     }
+    /* Servers are numbered in ones and tens ("sj-core-5", "hpsmtp-eml26"); pools number
+     * hosts in the hundreds and more. */
+    if (counter_digits < 3)
+        return false;
     key = fnv64(key, n.s + prev, n.len - prev);
     key = key ? key : 1;
     if ((cl->used + 1) * 4 > cl->cap * 3 && !cluster_grow(cl))

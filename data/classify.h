@@ -129,7 +129,7 @@ bool sn_classify_name_has_addr(const char *name, const sn_addr_t *addr);
  * Template clustering across one scan. A pool's names differ only in their
  * counters: "a151145.upc-a.chello.nl", "a96134.upc-a.chello.nl". The template
  * of a name is the name with every digit run replaced by one mark; when a
- * template whose first label holds a counter has been seen with
+ * template whose first label holds a counter (three digits or more) has been seen with
  * SN_CLUSTER_MIN distinct counters, the names that share it are a pool.
  *
  * The scan's results stream out as they finish, so the table learns online:
@@ -150,8 +150,9 @@ void sn_cluster_free(sn_cluster_t *cl);
 /*
  * Records name in its template and returns true when the template is now a
  * pool (SN_CLUSTER_MIN or more distinct counters seen, this name's included).
- * Names without a digit run in their first label, invalid names and NULL are
- * not recorded and return false. Out of memory: returns false (the name is
+ * Names with fewer than three digits in their first label (servers are
+ * numbered in ones and tens: "sj-core-5"), invalid names and NULL are not
+ * recorded and return false. Out of memory: returns false (the name is
  * judged alone).
  */
 bool sn_cluster_observe(sn_cluster_t *cl, const char *name);
