@@ -302,19 +302,27 @@ static bool v4_in_name(const name_t *n, const uint8_t ip[4])
             three_octets_at(n, i, rv + 1))
             return true;
     }
-    char padded[16], plain[16], number[16], hex[16];
+    /* Run together, forward and reversed: zero-padded, plain, as one number, in hex. */
+    char padded[2][16], plain[2][16], number[16], hex[2][16];
     uint32_t v = (uint32_t)ip[0] << 24 | (uint32_t)ip[1] << 16 | (uint32_t)ip[2] << 8 | ip[3];
-    snprintf(padded, sizeof padded, "%03u%03u%03u%03u", ip[0], ip[1], ip[2], ip[3]);
-    snprintf(plain, sizeof plain, "%u%u%u%u", ip[0], ip[1], ip[2], ip[3]);
+    for (int r = 0; r < 2; r++) {
+        const int *o = r ? rv : fw;
+        snprintf(padded[r], sizeof padded[r], "%03u%03u%03u%03u", (unsigned)o[0], (unsigned)o[1],
+                 (unsigned)o[2], (unsigned)o[3]);
+        snprintf(plain[r], sizeof plain[r], "%u%u%u%u", (unsigned)o[0], (unsigned)o[1],
+                 (unsigned)o[2], (unsigned)o[3]);
+        snprintf(hex[r], sizeof hex[r], "%02x%02x%02x%02x", (unsigned)o[0], (unsigned)o[1],
+                 (unsigned)o[2], (unsigned)o[3]);
+    }
     snprintf(number, sizeof number, "%u", v);
-    snprintf(hex, sizeof hex, "%08x", v);
     for (size_t i = 0; i < n->ndigits; i++) {
         const span_t *d = &n->digits[i];
-        if (span_is(n, d, padded) || span_is(n, d, plain) || span_is(n, d, number))
+        if (span_is(n, d, padded[0]) || span_is(n, d, plain[0]) || span_is(n, d, number) ||
+            span_is(n, d, padded[1]) || span_is(n, d, plain[1]))
             return true;
     }
     /* Hex anywhere, as in "0x50a15b19" or T-Online's "p5b0f1a2c": no separator is a hex digit. */
-    return strstr(n->s, hex) != NULL;
+    return strstr(n->s, hex[0]) != NULL || strstr(n->s, hex[1]) != NULL;
 }
 
 static int group_of(const name_t *n, const span_t *sp)

@@ -177,6 +177,13 @@ static void test_classify_finds_the_address_in_every_common_form(void **state)
         {"n1352751897.example.net", "80.161.91.25", SN_DYN_DYNAMIC, "embedded-address", true},
         {"0x50a15b19.example.net", "80.161.91.25", SN_DYN_DYNAMIC, "embedded-address", true},
         {"P50A15B19.example.net", "80.161.91.25", SN_DYN_DYNAMIC, "embedded-address", true},
+        /* reversed and run together: padded, and in hex (25.91.161.80 = 0x195ba150) */
+        {"h025091161080.example.net", "80.161.91.25", SN_DYN_DYNAMIC, "embedded-address", true},
+        {"x195ba150.example.net", "80.161.91.25", SN_DYN_DYNAMIC, "embedded-address", true},
+        /* split across labels: "modemcable090.28-201-24" for 24.201.28.90 */
+        {"modemcable090.28-201-24.mc.example.ca", "24.201.28.90", SN_DYN_DYNAMIC,
+         "access-in-token", true},
+        {"h090.28-201-24.mc.example.ca", "24.201.28.90", SN_DYN_DYNAMIC, "embedded-address", true},
         {"34.red-161-91-25.example.net", "161.91.25.34", SN_DYN_DYNAMIC, "embedded-address", true},
         {"x-80-161-91-25.example.net", "::ffff:80.161.91.25", SN_DYN_DYNAMIC, "embedded-address",
          true},
