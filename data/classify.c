@@ -593,12 +593,13 @@ static const dyn_rule_t RULES[] = {
            "scaleway.com", "servers.com")},
     {"server-keyword", SN_DYN_STATIC, any_token,
      WORDS("server", "servers", "srv", "colo", "colocation", "hosting", "hosted", "webhost",
-           "dedicated", "dedi", "vps", "vds", "datacenter", "datacentre", "cdn", "lb")},
-    /* A service host names its service first: mail.example.org, mx1, ns2, smtp-out. */
+           "dedicated", "dedi", "vps", "vds", "datacenter", "datacentre", "cdn")},
+    /* A service host names its service first: mail.example.org, mx1, ns2, smtp-out; a load
+     * balancer "lb1" (elsewhere "lb" is as often a region: Limburg in home.nl's names). */
     {"service-name", SN_DYN_STATIC, first_token,
      WORDS("mail", "webmail", "mx", "smtp", "smtpout", "mta", "imap", "pop", "relay", "ns", "dns",
            "www", "web", "ftp", "gw", "gateway", "router", "rtr", "vpn", "proxy", "ntp", "sip",
-           "voip", "exchange", "owa", "autodiscover")},
+           "voip", "exchange", "owa", "autodiscover", "lb")},
     /* Business lines get fixed addresses: "rrcs" is Road Runner Commercial Services,
      * "wsip" Cox Business static IP. */
     {"business-keyword", SN_DYN_STATIC, any_token,

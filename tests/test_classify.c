@@ -157,6 +157,9 @@ static void test_classify_keywords_match_tokens_not_substrings(void **state)
         /* The top-level label is a country, not a keyword: .bb Barbados, .cm Cameroon. */
         {"portal.gov.bb", NULL, SN_DYN_STATIC, "plain-name", false},
         {"portal.example.cm", NULL, SN_DYN_STATIC, "plain-name", false},
+        /* "lb" first is a load balancer; inside the name it is as often a region (Limburg). */
+        {"lb1.example.net", NULL, SN_DYN_STATIC, "service-name", false},
+        {"cp341468-b.venra1.lb.example.nl", NULL, SN_DYN_DYNAMIC, "counter-template", false},
         {"home", NULL, SN_DYN_DYNAMIC, "access-keyword", false},
     };
     run_dyn_cases(cases, sizeof cases / sizeof cases[0]);
