@@ -614,10 +614,11 @@ static const dyn_rule_t RULES[] = {
      WORDS("dsl", "adsl", "vdsl", "xdsl", "adsl2", "cable", "catv", "cablemodem", "cm", "hfc",
            "hsd", "cpe", "dial", "dialup", "dialin", "modem", "isdn", "ppp", "pppoe", "pppoa",
            "lns", "bras", "bng", "client", "clients", "cust", "customer", "customers", "res",
-           "resnet", "residential", "broadband", "nas", "node", "dclient", "pptp", "broad", "bb", "bband", "home", "user", "users",
-           "subscriber", "abo", "ftth", "fttx", "fttb", "fttc", "fttp", "fiber", "fibre", "fios",
-           "wireless", "wlan", "wifi", "wimax", "mobile", "mob", "gprs", "umts", "lte", "3g", "4g",
-           "5g", "hspa", "cdma", "cgnat", "cgn", "ipngn", "ipbfp", "ipoe")},
+           "resnet", "residential", "broadband", "nas", "node", "dclient", "pptp", "broad", "bb",
+           "bband", "home", "user", "users", "subscriber", "abo", "ftth", "fttx", "fttb", "fttc",
+           "fttp", "fiber", "fibre", "fios", "wireless", "wlan", "wifi", "wimax", "mobile", "mob",
+           "gprs", "umts", "lte", "3g", "4g", "5g", "hspa", "cdma", "cgnat", "cgn", "ipngn",
+           "ipbfp", "ipoe")},
 
     /* Dynamic-DNS services name hosts on changing addresses by definition. */
     {"dynamic-dns-domain", SN_DYN_DYNAMIC, under_domain,
@@ -626,8 +627,8 @@ static const dyn_rule_t RULES[] = {
            "dynu.net", "dnsalias.net", "dnsalias.org", "afraid.org", "changeip.com")},
     /* Access markers run into a longer token: "mbcdhcp38", "PPPa33", "modemcable090". */
     {"access-in-token", SN_DYN_DYNAMIC, token_contains,
-     WORDS("dhcp", "ppp", "adsl", "xdsl", "vdsl", "dialup", "dialin", "ddns", "dynip",
-           "modem", "cable")},
+     WORDS("dhcp", "ppp", "adsl", "xdsl", "vdsl", "dialup", "dialin", "ddns", "dynip", "modem",
+           "cable")},
 
     /* The address written into the name is the mark of generated pool names. */
     {"embedded-address", SN_DYN_DYNAMIC, embedded_addr, NULL},
@@ -692,7 +693,7 @@ const char *sn_dyn_str(sn_dyn_t dyn)
 #define CLUSTER_SEEN SN_CLUSTER_MIN /* distinct counters remembered per template */
 
 typedef struct cluster_slot {
-    uint64_t key;                  /* hash of the template; 0: empty */
+    uint64_t key;                   /* hash of the template; 0: empty */
     uint64_t counter[CLUSTER_SEEN]; /* hashes of the distinct first-label counters seen */
     uint8_t n;
 } cluster_slot_t;

@@ -184,8 +184,8 @@ static void test_classify_finds_the_address_in_every_common_form(void **state)
         {"h025091161080.example.net", "80.161.91.25", SN_DYN_DYNAMIC, "embedded-address", true},
         {"x195ba150.example.net", "80.161.91.25", SN_DYN_DYNAMIC, "embedded-address", true},
         /* split across labels: "modemcable090.28-201-24" for 24.201.28.90 */
-        {"modemcable090.28-201-24.mc.example.ca", "24.201.28.90", SN_DYN_DYNAMIC,
-         "access-in-token", true},
+        {"modemcable090.28-201-24.mc.example.ca", "24.201.28.90", SN_DYN_DYNAMIC, "access-in-token",
+         true},
         {"h090.28-201-24.mc.example.ca", "24.201.28.90", SN_DYN_DYNAMIC, "embedded-address", true},
         {"34.red-161-91-25.example.net", "161.91.25.34", SN_DYN_DYNAMIC, "embedded-address", true},
         {"x-80-161-91-25.example.net", "::ffff:80.161.91.25", SN_DYN_DYNAMIC, "embedded-address",
