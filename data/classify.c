@@ -11,14 +11,25 @@
  * the way mail operators have long guessed at end-user address space: explicit
  * words first ("static", "dynamic"), then known hosting domains and server
  * words, then access-network words (DSL, cable, dial-up, customer), then the
- * address written into the name, and a plain name last. Keywords match whole
- * tokens of the name (split at dots, dashes, underscores and letter/digit
- * boundaries), never substrings, and never the top-level label, so "resolver"
- * is not "res" and "foo.bb" (Barbados) is not broadband.
+ * structure of the name: the address written into it (the looked-up one in any
+ * common encoding, another one, or part of one), a first label of numbers, a
+ * subscriber-sized counter; and a plain name last. Static markers stand before
+ * every dynamic sign, so they outrank it. Keywords match whole tokens of the
+ * name (split at dots, dashes, underscores and letter/digit boundaries), and
+ * never the top-level label, so "resolver" is not "res" and "foo.bb"
+ * (Barbados) is not broadband; a few unambiguous access markers ("dhcp",
+ * "ppp", "cable") are also read at the edge of a longer token, outside the
+ * registrant's own label. No rule knows a provider's scheme by heart beyond
+ * the hosting and business domains.
+ *
+ * Across one scan, sn_cluster turns what the rules alone must call a plain
+ * name into a pool when many names share its template (digit runs marked)
+ * with different counters: the one piece of state, kept apart from the
+ * read-only classifier.
  *
  * Names come off the network: they are copied, bounded to 253 bytes, lower-cased
  * and checked against the host-name alphabet before any rule looks at them.
- * Nothing here allocates after sn_classify_new.
+ * Nothing here allocates after sn_classify_new, except the cluster table.
  */
 #include "classify.h"
 
@@ -291,19 +302,27 @@ static bool v4_in_name(const name_t *n, const uint8_t ip[4])
             three_octets_at(n, i, rv + 1))
             return true;
     }
-    char padded[16], plain[16], number[16], hex[16];
+    /* Run together, forward and reversed: zero-padded, plain, as one number, in hex. */
+    char padded[2][16], plain[2][16], number[16], hex[2][16];
     uint32_t v = (uint32_t)ip[0] << 24 | (uint32_t)ip[1] << 16 | (uint32_t)ip[2] << 8 | ip[3];
-    snprintf(padded, sizeof padded, "%03u%03u%03u%03u", ip[0], ip[1], ip[2], ip[3]);
-    snprintf(plain, sizeof plain, "%u%u%u%u", ip[0], ip[1], ip[2], ip[3]);
+    for (int r = 0; r < 2; r++) {
+        const int *o = r ? rv : fw;
+        snprintf(padded[r], sizeof padded[r], "%03u%03u%03u%03u", (unsigned)o[0], (unsigned)o[1],
+                 (unsigned)o[2], (unsigned)o[3]);
+        snprintf(plain[r], sizeof plain[r], "%u%u%u%u", (unsigned)o[0], (unsigned)o[1],
+                 (unsigned)o[2], (unsigned)o[3]);
+        snprintf(hex[r], sizeof hex[r], "%02x%02x%02x%02x", (unsigned)o[0], (unsigned)o[1],
+                 (unsigned)o[2], (unsigned)o[3]);
+    }
     snprintf(number, sizeof number, "%u", v);
-    snprintf(hex, sizeof hex, "%08x", v);
     for (size_t i = 0; i < n->ndigits; i++) {
         const span_t *d = &n->digits[i];
-        if (span_is(n, d, padded) || span_is(n, d, plain) || span_is(n, d, number))
+        if (span_is(n, d, padded[0]) || span_is(n, d, plain[0]) || span_is(n, d, number) ||
+            span_is(n, d, padded[1]) || span_is(n, d, plain[1]))
             return true;
     }
     /* Hex anywhere, as in "0x50a15b19" or T-Online's "p5b0f1a2c": no separator is a hex digit. */
-    return strstr(n->s, hex) != NULL;
+    return strstr(n->s, hex[0]) != NULL || strstr(n->s, hex[1]) != NULL;
 }
 
 static int group_of(const name_t *n, const span_t *sp)
@@ -398,6 +417,135 @@ static bool addr_pattern(const name_t *n, const sn_addr_t *addr, const char *con
     return false;
 }
 
+/* The label the registrant chose ("comcast" in x.comcast.net, "pppppp" in x.pppppp.co.nz):
+ * the one before the public suffix, taken as the last label, or the last two when they
+ * have the shape of a country's second level ("co.uk", "ne.jp", "com.br"). */
+static size_t registrant_label(const name_t *n)
+{
+    if (n->nlabels < 2)
+        return 0;
+    size_t last = n->nlabels - 1;
+    const span_t *tld = &n->labels[last], *sld = &n->labels[last - 1];
+    if (n->nlabels >= 3 && tld->len == 2 && sld->len <= 3)
+        return last - 2;
+    return last - 1;
+}
+
+/*
+ * An access marker run into a longer token ("mbcdhcp38", "PPPa33", "modemcable090"),
+ * outside the registrant's own label and the suffix: "firewater.pppppp.co.nz" is a
+ * host of a company called pppppp.
+ */
+static bool token_contains(const name_t *n, const sn_addr_t *addr, const char *const *words)
+{
+    (void)addr;
+    size_t reg = registrant_label(n);
+    for (size_t i = 0; i < n->ntokens; i++) {
+        const span_t *t = &n->tokens[i];
+        if (n->nlabels > 1 && t->label >= reg)
+            continue;
+        /* At the token's end ("modemcable"), or at its start with at most two
+         * letters after it ("PPPa"): "cablevision" and "dhcpserver" are words. */
+        for (size_t k = 0; words[k] != NULL; k++) {
+            size_t wl = strlen(words[k]);
+            if (t->len <= wl)
+                continue;
+            if (memcmp(n->s + t->off + t->len - wl, words[k], wl) == 0)
+                return true;
+            if (t->len - wl <= 2 && memcmp(n->s + t->off, words[k], wl) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* The first label is numbers only ("04-160.034.popsite.net", "74.67-201-80..."): a
+ * generated name, as people name hosts with words. */
+static bool numeric_label(const name_t *n, const sn_addr_t *addr, const char *const *words)
+{
+    (void)addr;
+    (void)words;
+    if (n->nlabels < 3)
+        return false;
+    size_t runs = 0;
+    for (size_t i = 0; i < n->ntokens && n->tokens[i].label == 0; i++) {
+        if (!is_digit(n->s[n->tokens[i].off]))
+            return false;
+        runs++;
+    }
+    return runs >= 2;
+}
+
+/*
+ * Four octet-valued numbers in a row that are not the address looked up (a PTR
+ * often keeps the address of an older assignment, or names the subscriber's
+ * other address), long enough (seven digits or more) not to be a router port
+ * such as "xe-0-1-0-0".
+ */
+static bool other_address(const name_t *n, const sn_addr_t *addr, const char *const *words)
+{
+    (void)addr;
+    (void)words;
+    for (size_t i = 0; i + 4 <= n->ndigits; i++) {
+        bool ok = true;
+        size_t digits = 0;
+        for (size_t j = 0; j < 4 && ok; j++) {
+            ok = octet_of(n, &n->digits[i + j]) >= 0 &&
+                 (j == 0 || adjacent(n, &n->digits[i + j - 1], &n->digits[i + j]));
+            digits += n->digits[i + j].len;
+        }
+        if (ok && digits >= 7)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * Part of an address in the first label: three octet-valued numbers in a row
+ * (five digits or more, as "TCE-E-7-182-54"), or the looked-up address's last two
+ * octets in order ("USR-157-050" for 24.226.157.50).
+ */
+static bool partial_address(const name_t *n, const sn_addr_t *addr, const char *const *words)
+{
+    (void)words;
+    for (size_t i = 0; i + 3 <= n->ndigits && n->digits[i + 2].label == 0; i++) {
+        bool ok = true;
+        size_t digits = 0;
+        for (size_t j = 0; j < 3 && ok; j++) {
+            ok = octet_of(n, &n->digits[i + j]) >= 0 &&
+                 (j == 0 || adjacent(n, &n->digits[i + j - 1], &n->digits[i + j]));
+            digits += n->digits[i + j].len;
+        }
+        if (ok && digits >= 5)
+            return true;
+    }
+    if (addr == NULL || addr->family != AF_INET)
+        return false;
+    const int tail[2] = {addr->ip[2], addr->ip[3]};
+    for (size_t i = 0; i + 2 <= n->ndigits && n->digits[i + 1].label == 0; i++)
+        if (octets_at(n, i, tail, 2) && n->digits[i].len + n->digits[i + 1].len >= 4)
+            return true;
+    return false;
+}
+
+/*
+ * A counter in the first label: a run of five or more digits that is not an
+ * address ("a151145.upc-a.chello.nl", "bgp542174bgs", "sagami134136"). People
+ * and operators number servers in ones, tens and hundreds; pools number
+ * subscribers in the hundred thousands.
+ */
+static bool counter_template(const name_t *n, const sn_addr_t *addr, const char *const *words)
+{
+    (void)addr;
+    (void)words;
+    if (n->nlabels < 3)
+        return false;
+    for (size_t i = 0; i < n->ndigits && n->digits[i].label == 0; i++)
+        if (n->digits[i].len >= 5)
+            return true;
+    return false;
+}
+
 static bool always(const name_t *n, const sn_addr_t *addr, const char *const *words)
 {
     (void)n;
@@ -425,7 +573,8 @@ static const dyn_rule_t RULES[] = {
     /* An explicit assignment word outranks everything else in the name:
      * "static-dsl" and "1-2-3-4.static.isp" are static. */
     {"static-keyword", SN_DYN_STATIC, any_token,
-     WORDS("static", "staticip", "fixed", "fixedip", "fixip", "fixe", "fijo", "fija")},
+     WORDS("static", "staticip", "fix", "fixed", "fixedip", "fixip", "fixe", "fijo", "fija",
+           "statique", "statico", "estatico", "estatica", "statisch")},
     /* "dip" is Deutsche Telekom's dial-in pool (p5B0F1A2C.dip0.t-ipconnect.de). */
     {"dynamic-keyword", SN_DYN_DYNAMIC, any_token,
      WORDS("dyn", "dynamic", "dynamicip", "dynip", "dyndsl", "dynpool", "dhcp", "pool", "pools",
@@ -444,12 +593,13 @@ static const dyn_rule_t RULES[] = {
            "scaleway.com", "servers.com")},
     {"server-keyword", SN_DYN_STATIC, any_token,
      WORDS("server", "servers", "srv", "colo", "colocation", "hosting", "hosted", "webhost",
-           "dedicated", "dedi", "vps", "vds", "datacenter", "datacentre", "cdn", "lb")},
-    /* A service host names its service first: mail.example.org, mx1, ns2, smtp-out. */
+           "dedicated", "dedi", "vps", "vds", "datacenter", "datacentre", "cdn")},
+    /* A service host names its service first: mail.example.org, mx1, ns2, smtp-out; a load
+     * balancer "lb1" (elsewhere "lb" is as often a region: Limburg in home.nl's names). */
     {"service-name", SN_DYN_STATIC, first_token,
      WORDS("mail", "webmail", "mx", "smtp", "smtpout", "mta", "imap", "pop", "relay", "ns", "dns",
            "www", "web", "ftp", "gw", "gateway", "router", "rtr", "vpn", "proxy", "ntp", "sip",
-           "voip", "exchange", "owa", "autodiscover")},
+           "voip", "exchange", "owa", "autodiscover", "lb")},
     /* Business lines get fixed addresses: "rrcs" is Road Runner Commercial Services,
      * "wsip" Cox Business static IP. */
     {"business-keyword", SN_DYN_STATIC, any_token,
@@ -464,15 +614,32 @@ static const dyn_rule_t RULES[] = {
      WORDS("dsl", "adsl", "vdsl", "xdsl", "adsl2", "cable", "catv", "cablemodem", "cm", "hfc",
            "hsd", "cpe", "dial", "dialup", "dialin", "modem", "isdn", "ppp", "pppoe", "pppoa",
            "lns", "bras", "bng", "client", "clients", "cust", "customer", "customers", "res",
-           "resnet", "residential", "broadband", "broad", "bb", "bband", "home", "user", "users",
-           "subscriber", "abo", "ftth", "fttx", "fttb", "fttc", "fttp", "fiber", "fibre", "fios",
-           "wireless", "wlan", "wifi", "wimax", "mobile", "mob", "gprs", "umts", "lte", "3g", "4g",
-           "5g", "hspa", "cdma", "cgnat", "cgn", "ipngn", "ipbfp", "ipoe")},
+           "resnet", "residential", "broadband", "nas", "node", "dclient", "pptp", "broad", "bb",
+           "bband", "home", "user", "users", "subscriber", "abo", "ftth", "fttx", "fttb", "fttc",
+           "fttp", "fiber", "fibre", "fios", "wireless", "wlan", "wifi", "wimax", "mobile", "mob",
+           "gprs", "umts", "lte", "3g", "4g", "5g", "hspa", "cdma", "cgnat", "cgn", "ipngn",
+           "ipbfp", "ipoe")},
+
+    /* Dynamic-DNS services name hosts on changing addresses by definition. */
+    {"dynamic-dns-domain", SN_DYN_DYNAMIC, under_domain,
+     WORDS("dyndns.org", "dyndns.info", "dyndns.biz", "dyndns.tv", "homeip.net", "no-ip.org",
+           "no-ip.biz", "no-ip.info", "ddns.net", "hopto.org", "zapto.org", "duckdns.org",
+           "dynu.net", "dnsalias.net", "dnsalias.org", "afraid.org", "changeip.com")},
+    /* Access markers run into a longer token: "mbcdhcp38", "PPPa33", "modemcable090". */
+    {"access-in-token", SN_DYN_DYNAMIC, token_contains,
+     WORDS("dhcp", "ppp", "adsl", "xdsl", "vdsl", "dialup", "dialin", "ddns", "dynip", "modem",
+           "cable")},
 
     /* The address written into the name is the mark of generated pool names. */
     {"embedded-address", SN_DYN_DYNAMIC, embedded_addr, NULL},
     {"mac-in-name", SN_DYN_DYNAMIC, mac_run, NULL},
     {"address-pattern", SN_DYN_DYNAMIC, addr_pattern, NULL},
+    /* An address other than the one looked up, or part of one. */
+    {"other-address", SN_DYN_DYNAMIC, other_address, NULL},
+    {"partial-address", SN_DYN_DYNAMIC, partial_address, NULL},
+    /* The structure of generated names: numbers only, or a subscriber-sized counter. */
+    {"numeric-label", SN_DYN_DYNAMIC, numeric_label, NULL},
+    {"counter-template", SN_DYN_DYNAMIC, counter_template, NULL},
 
     /* A name someone chose (sss1.skype.net, cs-lab12.cs.ucl.ac.uk) is a named host. */
     {"plain-name", SN_DYN_STATIC, always, NULL},
@@ -521,6 +688,128 @@ const char *sn_dyn_str(sn_dyn_t dyn)
     }
 }
 
+/* ---- template clustering across one scan ----------------------------------- */
+
+#define CLUSTER_SEEN SN_CLUSTER_MIN /* distinct counters remembered per template */
+
+typedef struct cluster_slot {
+    uint64_t key;                   /* hash of the template; 0: empty */
+    uint64_t counter[CLUSTER_SEEN]; /* hashes of the distinct first-label counters seen */
+    uint8_t n;
+} cluster_slot_t;
+
+struct sn_cluster {
+    cluster_slot_t *slot;
+    size_t cap, used; /* cap a power of two */
+};
+
+static uint64_t fnv64(uint64_t h, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        h ^= (uint8_t)s[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+sn_cluster_t *sn_cluster_new(void)
+{
+    sn_cluster_t *cl = calloc(1, sizeof *cl);
+    if (cl == NULL)
+        return NULL;
+    cl->cap = 64;
+    cl->slot = calloc(cl->cap, sizeof *cl->slot);
+    if (cl->slot == NULL) {
+        free(cl);
+        return NULL;
+    }
+    return cl;
+}
+
+void sn_cluster_free(sn_cluster_t *cl)
+{
+    if (cl == NULL)
+        return;
+    free(cl->slot);
+    free(cl);
+}
+
+static cluster_slot_t *cluster_find(cluster_slot_t *slot, size_t cap, uint64_t key)
+{
+    size_t i = (size_t)sn_mix64(key) & (cap - 1);
+    while (slot[i].key != 0 && slot[i].key != key)
+        i = (i + 1) & (cap - 1);
+    return &slot[i];
+}
+
+static bool cluster_grow(sn_cluster_t *cl)
+{
+    size_t cap = cl->cap * 2;
+    cluster_slot_t *slot = calloc(cap, sizeof *slot);
+    if (slot == NULL)
+        return false;
+    for (size_t i = 0; i < cl->cap; i++)
+        if (cl->slot[i].key != 0)
+            *cluster_find(slot, cap, cl->slot[i].key) = cl->slot[i];
+    free(cl->slot);
+    cl->slot = slot;
+    cl->cap = cap;
+    return true;
+}
+
+bool sn_cluster_observe(sn_cluster_t *cl, const char *name)
+{
+    name_t n;
+    if (cl == NULL || parse_name(name, &n) != NAME_OK || n.nlabels < 3 || n.ndigits == 0 ||
+        n.digits[0].label != 0)
+        return false;
+    /* The template: the name with each digit run replaced by '#'; the counter:
+     * the digit runs of the first label, which is where pools number hosts. */
+    uint64_t key = 14695981039346656037ull, counter = 14695981039346656037ull;
+    size_t prev = 0, counter_digits = 0;
+    for (size_t i = 0; i < n.ndigits; i++) {
+        const span_t *d = &n.digits[i];
+        key = fnv64(key, n.s + prev, d->off - prev);
+        key = fnv64(key, "#", 1);
+        prev = (size_t)d->off + d->len;
+        if (d->label == 0) {
+            counter = fnv64(counter, n.s + d->off, d->len);
+            counter = fnv64(counter, ".", 1);
+            counter_digits += d->len;
+        }
+    }
+    /* Servers are numbered in ones and tens ("sj-core-5", "hpsmtp-eml26"); pools number
+     * hosts in the hundreds and more. */
+    if (counter_digits < 3)
+        return false;
+    key = fnv64(key, n.s + prev, n.len - prev);
+    key = key ? key : 1;
+    if ((cl->used + 1) * 4 > cl->cap * 3 && !cluster_grow(cl))
+        return false;
+    cluster_slot_t *s = cluster_find(cl->slot, cl->cap, key);
+    if (s->key == 0) {
+        s->key = key;
+        cl->used++;
+    }
+    for (uint8_t i = 0; i < s->n; i++)
+        if (s->counter[i] == counter)
+            return s->n >= SN_CLUSTER_MIN;
+    if (s->n < CLUSTER_SEEN)
+        s->counter[s->n++] = counter;
+    return s->n >= SN_CLUSTER_MIN;
+}
+
+void sn_cluster_apply(sn_cluster_t *cl, const char *ptr, sn_class_info_t *info)
+{
+    if (cl == NULL || info == NULL)
+        return;
+    bool pool = sn_cluster_observe(cl, ptr);
+    if (pool && info->dyn == SN_DYN_STATIC && strcmp(info->dyn_rule, "plain-name") == 0) {
+        info->dyn = SN_DYN_DYNAMIC;
+        info->dyn_rule = "template-cluster";
+    }
+}
+
 /* ---- academic ------------------------------------------------------------ */
 
 sn_classify_t *sn_classify_new(void)
@@ -543,6 +832,31 @@ void sn_classify_free(sn_classify_t *cls)
 bool sn_classify_has_psl(const sn_classify_t *cls)
 {
     return cls != NULL && cls->psl != NULL;
+}
+
+bool sn_classify_registrable(const sn_classify_t *cls, const char *name, char *out, size_t cap)
+{
+    name_t n;
+    if (out == NULL || cap == 0)
+        return false;
+    out[0] = '\0';
+    if (parse_name(name, &n) != NAME_OK || n.nlabels < 2)
+        return false;
+    const char *reg = NULL;
+    if (cls != NULL && cls->psl != NULL) {
+        reg = psl_registrable_domain(cls->psl, n.s);
+    } else {
+        size_t last = n.nlabels - 1, take = 2;
+        const span_t *tld = &n.labels[last], *sld = &n.labels[last - 1];
+        if (n.nlabels >= 3 && tld->len == 2 && sld->len <= 3)
+            take = 3; /* "ucl.ac.uk", "foo.co.jp" */
+        if (n.nlabels >= take)
+            reg = n.s + n.labels[n.nlabels - take].off;
+    }
+    if (reg == NULL || strlen(reg) >= cap)
+        return false;
+    memcpy(out, reg, strlen(reg) + 1);
+    return true;
 }
 
 /* "ac.uk", "edu.cn": first label ac or edu, second a two-letter country code. */

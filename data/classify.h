@@ -6,7 +6,8 @@
  * Each verdict says which signal decided it (edu_source, dyn_rule), so that a
  * report can be audited and a wrong rule found. Names come from the network
  * and may hold any bytes: every function reads at most the first 255 bytes
- * up to a NUL, never writes to its input, and never allocates.
+ * up to a NUL, never writes to its input, and never allocates (but for the
+ * per-scan cluster table, sn_cluster_*).
  */
 #ifndef SN_CLASSIFY_H
 #define SN_CLASSIFY_H
@@ -42,6 +43,15 @@ sn_classify_t *sn_classify_new(void);
 
 /* Accepts NULL. */
 void sn_classify_free(sn_classify_t *cls);
+
+/*
+ * The registrable domain of name (the public suffix and one label before it:
+ * "cs.ucl.ac.uk" gives "ucl.ac.uk"), lower-cased, into out. Without a suffix
+ * list, the last two labels, or three when the last two have the academic or
+ * a country's second-level shape. Returns false (out "") for no name, an
+ * invalid one, a bare suffix, or a result that does not fit.
+ */
+bool sn_classify_registrable(const sn_classify_t *cls, const char *name, char *out, size_t cap);
 
 /* True when the Public Suffix List was loaded. */
 bool sn_classify_has_psl(const sn_classify_t *cls);
@@ -89,11 +99,24 @@ bool sn_classify_edu_org(const char *as_org);
  *   "business-keyword"  business, biz, corp ...                  static
  *   "business-domain"   a business-only ISP domain               static
  *   "access-keyword"    dsl, cable, dial, ppp, cust, res ...     dynamic
+ *   "dynamic-dns-domain" under a dynamic-DNS service's domain    dynamic
+ *   "access-in-token"   an access marker run into a longer token
+ *                       ("mbcdhcp38", "PPPa33", "modemcable090")  dynamic
+ *   "embedded-address"  the address looked up, in dotted, dashed,
+ *                       reversed, zero-padded, concatenated decimal
+ *                       or hex form, also split across labels    dynamic
  *   "mac-in-name"       a run of 12 or more hex digits           dynamic
- *   "embedded-address"  the address in dotted, dashed, reversed,
- *                       concatenated decimal or hex form         dynamic
- *   "address-pattern"   four octet-valued numbers in a row       dynamic
+ *   "address-pattern"   four octet-valued numbers in a row, no
+ *                       address given                            dynamic
+ *   "other-address"     four octet-valued numbers (7+ digits) that
+ *                       are not the address looked up (a PTR kept
+ *                       from an older assignment)                dynamic
+ *   "partial-address"   three octets in the first label, or the
+ *                       looked-up address's last two             dynamic
+ *   "numeric-label"     a first label of numbers only            dynamic
+ *   "counter-template"  a run of 5+ digits in the first label    dynamic
  *   "plain-name"        none of the above                        static
+ * (and, across a scan, "template-cluster": see sn_cluster_apply).
  * Keywords match whole tokens: the name is split at dots, dashes, underscores
  * and letter/digit boundaries, so "resolver" does not match "res".
  */
@@ -101,6 +124,46 @@ sn_dyn_t sn_classify_dyn(const char *name, const sn_addr_t *addr, const char **r
 
 /* True when addr (IPv4 or IPv6) appears in name in one of the forms above. */
 bool sn_classify_name_has_addr(const char *name, const sn_addr_t *addr);
+
+/*
+ * Template clustering across one scan. A pool's names differ only in their
+ * counters: "a151145.upc-a.chello.nl", "a96134.upc-a.chello.nl". The template
+ * of a name is the name with every digit run replaced by one mark; when a
+ * template whose first label holds a counter (three digits or more) has been seen with
+ * SN_CLUSTER_MIN distinct counters, the names that share it are a pool.
+ *
+ * The scan's results stream out as they finish, so the table learns online:
+ * the first names of a pool are judged alone, and from the SN_CLUSTER_MIN-th
+ * distinct counter on the template decides. Memory grows with the distinct
+ * templates (one small entry each), never with the names.
+ */
+#define SN_CLUSTER_MIN 3
+
+typedef struct sn_cluster sn_cluster_t;
+
+/* NULL when out of memory. */
+sn_cluster_t *sn_cluster_new(void);
+
+/* Accepts NULL. */
+void sn_cluster_free(sn_cluster_t *cl);
+
+/*
+ * Records name in its template and returns true when the template is now a
+ * pool (SN_CLUSTER_MIN or more distinct counters seen, this name's included).
+ * Names with fewer than three digits in their first label (servers are
+ * numbered in ones and tens: "sj-core-5"), invalid names and NULL are not
+ * recorded and return false. Out of memory: returns false (the name is
+ * judged alone).
+ */
+bool sn_cluster_observe(sn_cluster_t *cl, const char *name);
+
+/*
+ * Applies the cluster table to a verdict of sn_classify: a name the rules could
+ * only call "plain-name" static becomes dynamic with rule "template-cluster"
+ * when its template is a pool. Every named result should pass through here
+ * once, so that the table sees the whole scan. cl NULL: no change.
+ */
+void sn_cluster_apply(sn_cluster_t *cl, const char *ptr, sn_class_info_t *info);
 
 /* "unknown", "dynamic", "static". */
 const char *sn_dyn_str(sn_dyn_t dyn);

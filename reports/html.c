@@ -111,6 +111,19 @@ static void fmt_pct(char *buf, size_t cap, double share)
 /* A row's value as a reader wants it: 1,234 / 81.2% / 0.123 ms. */
 static void fmt_row(char *buf, size_t cap, const sn_stats_row_t *r)
 {
+    if (r != NULL && !r->known && r->has_unknown) {
+        char n[32];
+        fmt_count(n, sizeof n, (double)r->unknown);
+        /* "n/a (12 unknown)", cut to fit like every other value */
+        const char *parts[3] = {"n/a (", n, " unknown)"};
+        size_t o = 0;
+        for (size_t k = 0; k < 3; k++)
+            for (const char *c = parts[k]; *c != '\0' && o + 1 < cap; c++)
+                buf[o++] = *c;
+        if (cap > 0)
+            buf[o] = '\0';
+        return;
+    }
     if (r == NULL || !r->known) {
         snprintf(buf, cap, "n/a");
         return;
@@ -160,7 +173,9 @@ static const struct {
     {"alive_tcp_own.share", "TCP on own port"},
     {"sn_eligible", "Super-node eligible"},
     {"sn_eligible.share", "Super-node eligible"},
+    {"population.chao1", "Estimated population (Chao1)"},
     {"edu.share", "Academic hosts"},
+    {"edu.institutions", "Academic institutions"},
     {"country.US.share", "In the United States"},
     {"continent.AS.share", "In Asia"},
     {"continent.EU.share", "In Europe"},
@@ -231,6 +246,14 @@ static void headline_extra(const page_t *p, const sn_stats_row_t *r)
     if (strcmp(r->name, "port_top.share") == 0 && v->ports.n > 0) {
         out(p, " &middot; port ");
         esc(p, v->ports.v[0].key);
+    } else if (strcmp(r->name, "population.chao1") == 0 && r->known) {
+        char f1[32], f2[32];
+        fmt_count(f1, sizeof f1, row_value(p, "population.f1"));
+        fmt_count(f2, sizeof f2, row_value(p, "population.f2"));
+        fprintf(p->f,
+                " <span class=\"x\">S<sub>obs</sub> + f1(f1&minus;1)/(2(f2+1)), f1 = %s listed "
+                "once, f2 = %s twice</span>",
+                f1, f2);
     } else if (strcmp(r->name, "as_top1.share") == 0 && v->asns.n > 0) {
         out(p, " &middot; AS");
         esc(p, v->asns.v[0].key);
@@ -1009,6 +1032,34 @@ static void write_rtt(const page_t *p)
     out(p, "</section>\n");
 }
 
+/* The academic institutions with the most nodes: names as received, escaped. */
+static void write_institutions(const page_t *p)
+{
+    const sn_stats_series_t *in = &p->v->institutions;
+    char n[48];
+    fmt_row(n, sizeof n, row(p, "edu.institutions"));
+    fprintf(p->f,
+            "<h3 id=\"institutions\">Academic institutions: %s</h3>\n"
+            "<p class=\"note\">Distinct registrable domains of the academic PTR names (Public "
+            "Suffix List), and the AS organisations of academic nodes whose name is missing or "
+            "not academic.</p>\n",
+            n);
+    if (in->n == 0)
+        return;
+    out(p, "<div class=\"tbl\"><table class=\"institutions\"><thead><tr><th>Institution</th>"
+           "<th class=\"n\">Nodes</th><th class=\"n\">Share of academic</th></tr></thead>"
+           "<tbody>\n");
+    for (size_t i = 0; i < in->n; i++) {
+        char cnt[32], pct[32];
+        fmt_count(cnt, sizeof cnt, (double)in->v[i].count);
+        fmt_pct(pct, sizeof pct, in->total ? (double)in->v[i].count / (double)in->total : 0);
+        out(p, "<tr><td>");
+        escape_n(p->f, in->v[i].label != NULL ? in->v[i].label : in->v[i].key, 80);
+        fprintf(p->f, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n", cnt, pct);
+    }
+    out(p, "</tbody></table></div>\n");
+}
+
 static void write_classes(const page_t *p)
 {
     const sn_stats_view_t *v = p->v;
@@ -1045,8 +1096,10 @@ static void write_classes(const page_t *p)
     fmt_count(known, sizeof known, row_value(p, "class_known"));
     fprintf(p->f,
             "<tr><td>with a PTR name or AS organisation to judge</td><td class=\"n\">%s</td>"
-            "<td></td></tr></tbody></table></div>\n</section>\n",
+            "<td></td></tr></tbody></table></div>\n",
             known);
+    write_institutions(p);
+    out(p, "</section>\n");
 }
 
 static void write_nodes(const page_t *p)

@@ -41,6 +41,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "../data/classify.h"
+
 #define NO_LABEL UINT32_MAX
 #define MAX_LABEL_INDEX (1u << 20) /* first_input beyond this is not a real input */
 #define ORG_KEEP 127               /* bytes of an AS organisation kept */
@@ -331,6 +333,11 @@ typedef struct who {
     size_t n_as, cap_as;
     uint64_t asn_known, asn_unknown;
     uint32_t *ports; /* 65536 counts, allocated at the first node */
+    /* academic institutions: registrable domain of the PTR name, else the AS organisation */
+    u64map_t inst_index; /* hash of the name -> index into inst[] */
+    as_entry_t *inst;    /* .org is the name, .count its academic nodes */
+    size_t n_inst, cap_inst;
+    uint64_t inst_nodes; /* academic nodes with an institution name */
 } who_t;
 
 typedef struct label {
@@ -403,7 +410,9 @@ struct sn_stats {
     rows_t out;
     sn_stats_input_t *inputs;
     double *lx, *ly;
-    sn_stats_bar_t *bars[5];
+    sn_stats_bar_t *bars[6];
+    sn_classify_t *cls; /* the suffix list, for institutions' registrable domains */
+    bool cls_tried;
 };
 
 static const char *const CONTINENTS[SN_STATS_CONTINENTS] = {"AF", "AN", "AS", "EU",
@@ -467,6 +476,10 @@ static void who_free(who_t *w)
         free(w->as[i].org);
     free(w->as);
     free(w->ports);
+    map_free(&w->inst_index);
+    for (size_t i = 0; i < w->n_inst; i++)
+        free(w->inst[i].org);
+    free(w->inst);
 }
 
 static void view_free(sn_stats_t *s)
@@ -478,7 +491,7 @@ static void view_free(sn_stats_t *s)
     free(s->ly);
     s->inputs = NULL;
     s->lx = s->ly = NULL;
-    for (size_t i = 0; i < 5; i++) {
+    for (size_t i = 0; i < sizeof s->bars / sizeof s->bars[0]; i++) {
         free(s->bars[i]);
         s->bars[i] = NULL;
     }
@@ -494,6 +507,7 @@ void sn_stats_free(sn_stats_t *s)
     free(s->reach);
     who_free(&s->all);
     who_free(&s->live);
+    sn_classify_free(s->cls);
     for (size_t k = 0; k < 2; k++)
         for (size_t c = 0; c <= SN_STATS_CONTINENTS; c++)
             free(s->rtt[k][c].b);
@@ -653,7 +667,69 @@ static bool is_upper(char c)
     return c >= 'A' && c <= 'Z';
 }
 
-static sn_status_t who_add(who_t *w, const sn_result_t *r)
+/* One more academic node of the institution called name (copied). */
+static sn_status_t inst_add(who_t *w, const char *name)
+{
+    /* Names are told apart by their hash and then by their text: on a hash
+     * collision with another name the next hash in the chain is tried. */
+    for (uint64_t h = str_hash(name, strlen(name));; h = mix64(h)) {
+        uint64_t *idx = map_get(&w->inst_index, h, false);
+        if (idx != NULL) {
+            if (strcmp(w->inst[*idx].org, name) != 0)
+                continue;
+            w->inst[*idx].count++;
+            w->inst_nodes++;
+            return SN_OK;
+        }
+        if (w->n_inst == w->cap_inst) {
+            size_t nc = w->cap_inst ? w->cap_inst * 2 : 16;
+            as_entry_t *ni = realloc(w->inst, nc * sizeof *ni);
+            if (ni == NULL)
+                return SN_ENOMEM;
+            w->inst = ni;
+            w->cap_inst = nc;
+        }
+        char *copy = dup_n(name, ORG_KEEP);
+        if (copy == NULL || (idx = map_get(&w->inst_index, h, true)) == NULL) {
+            free(copy);
+            return SN_ENOMEM;
+        }
+        *idx = w->n_inst;
+        w->inst[w->n_inst++] = (as_entry_t){.org = copy, .count = 1};
+        w->inst_nodes++;
+        return SN_OK;
+    }
+}
+
+/*
+ * The institution of an academic node: the registrable domain of its first
+ * PTR name when the name made it academic ("cs.ucl.ac.uk" is "ucl.ac.uk"),
+ * else its AS organisation; "" when neither is known.
+ */
+static void institution_of(sn_stats_t *s, const sn_enrichment_t *e, char *out, size_t cap)
+{
+    out[0] = '\0';
+    const char *src = e->cls.edu_source != NULL ? e->cls.edu_source : "";
+    if (strcmp(src, "ptr") == 0 && e->ptr[0] != '\0') {
+        if (!s->cls_tried) {
+            s->cls = sn_classify_new();
+            s->cls_tried = true;
+        }
+        char first[256];
+        size_t n = strcspn(e->ptr, " ");
+        n = n < sizeof first - 1 ? n : sizeof first - 1;
+        memcpy(first, e->ptr, n);
+        first[n] = '\0';
+        if (sn_classify_registrable(s->cls, first, out, cap))
+            return;
+    }
+    size_t n = strnlen(e->geo.as_org, sizeof e->geo.as_org);
+    n = n < cap - 1 ? n : cap - 1;
+    memcpy(out, e->geo.as_org, n); /* an organisation kept to ORG_KEEP bytes, as for ASes */
+    out[n] = '\0';
+}
+
+static sn_status_t who_add(sn_stats_t *s, who_t *w, const sn_result_t *r)
 {
     const sn_enrichment_t *e = r->enrich;
     w->n++;
@@ -672,6 +748,10 @@ static sn_status_t who_add(who_t *w, const sn_result_t *r)
                 w->edu_ptr++;
             else if (strcmp(src, "as_org") == 0)
                 w->edu_org++;
+            char inst[ORG_KEEP + 1];
+            institution_of(s, e, inst, sizeof inst);
+            if (inst[0] != '\0' && inst_add(w, inst) != SN_OK)
+                return SN_ENOMEM;
         }
     }
     unsigned dyn = e != NULL && (unsigned)e->cls.dyn < 3 ? (unsigned)e->cls.dyn : SN_DYN_UNKNOWN;
@@ -852,9 +932,9 @@ static sn_status_t add_result(sn_stats_t *s, const sn_result_t *r, uint32_t labe
                 s->obs_read_back = true;
         }
     }
-    if (who_add(&s->all, r) != SN_OK)
+    if (who_add(s, &s->all, r) != SN_OK)
         st = SN_ENOMEM;
-    if (alive && who_add(&s->live, r) != SN_OK)
+    if (alive && who_add(s, &s->live, r) != SN_OK)
         st = SN_ENOMEM;
     size_t ci = continent_index(r->enrich != NULL ? r->enrich->geo.continent : NULL);
     if (udp && (!rtt_add(&s->rtt[SN_RTT_UDP][0], r->udp.rtt_us) ||
@@ -1185,6 +1265,7 @@ static const struct {
     const char *metric, *figure;
 } STUDIES[] = {
     {"edu.share", "35% (.edu)"},
+    {"edu.institutions", "102 universities"},
     {"country.US.share", "83.7%"},
     {"continent.AS.share", "8.9%"},
     {"continent.EU.share", "7.1%"},
@@ -1271,6 +1352,25 @@ static void put_share(build_t *b, const mdef_t *d, const char *key, uint64_t num
     put(b, d, key, den > 0, den > 0 ? (double)num / (double)den : 0, NULL);
 }
 
+/*
+ * A share of a fact that may be unknown for every node (no PTR name, no geo
+ * database, no AS): then it is n/a with the count of unknown, never 0%.
+ */
+static void put_share_known(build_t *b, const mdef_t *d, const char *key, uint64_t num,
+                            uint64_t den, uint64_t unknown)
+{
+    if (den > 0 && unknown >= den) {
+        sn_stats_row_t *row = put_row(b, d, key, NULL);
+        if (row != NULL) {
+            row->known = false;
+            row->has_unknown = true;
+            row->unknown = unknown;
+        }
+        return;
+    }
+    put_share(b, d, key, num, den);
+}
+
 static void put_text(build_t *b, const mdef_t *d, const char *key, const char *text)
 {
     sn_stats_row_t *row = put_row(b, d, key, NULL);
@@ -1298,15 +1398,10 @@ static void f_ratio(build_t *b, const mdef_t *d)
     put_share(b, d, NULL, field(b->s, d->off), field(b->s, d->off2));
 }
 
-/* Generic: a counter of the population; its share of the population. */
+/* Generic: a counter of the population. */
 static void f_who_count(build_t *b, const mdef_t *d)
 {
     put(b, d, NULL, true, (double)field(b->w, d->off), NULL);
-}
-
-static void f_who_share(build_t *b, const mdef_t *d)
-{
-    put_share(b, d, NULL, field(b->w, d->off), b->w->n);
 }
 
 static void f_bad(build_t *b, const mdef_t *d)
@@ -1355,6 +1450,52 @@ static void f_pop_n(build_t *b, const mdef_t *d)
     put(b, d, NULL, true, (double)b->w->n, NULL);
 }
 
+/* An academic share: n/a when no node has a PTR name or AS organisation to judge. */
+static void f_edu_share(build_t *b, const mdef_t *d)
+{
+    put_share_known(b, d, NULL, field(b->w, d->off), b->w->n, b->w->n - b->w->class_known);
+}
+
+static void f_edu_unknown(build_t *b, const mdef_t *d)
+{
+    put(b, d, NULL, true, (double)(b->w->n - b->w->class_known), NULL);
+}
+
+static void f_institutions(build_t *b, const mdef_t *d)
+{
+    if (b->w->n > 0 && b->w->class_known == 0) {
+        put_share_known(b, d, NULL, 0, b->w->n, b->w->n); /* n/a: nothing to judge */
+        return;
+    }
+    put(b, d, NULL, true, (double)b->w->n_inst, NULL);
+}
+
+double sn_stats_chao1(uint64_t s_obs, uint64_t f1, uint64_t f2)
+{
+    double a = (double)f1;
+    return (double)s_obs + a * (a - 1.0) / (2.0 * ((double)f2 + 1.0));
+}
+
+/* Targets seen exactly k times (k = d->off2 for f1/f2 rows), from the histogram. */
+static uint64_t seen_exactly(const build_t *b, uint64_t k)
+{
+    for (size_t i = 0; i < b->n_bins; i++)
+        if (b->bins[i].value == k)
+            return b->bins[i].count;
+    return 0;
+}
+
+static void f_chao1(build_t *b, const mdef_t *d)
+{
+    uint64_t n = b->s->targets;
+    put(b, d, NULL, n > 0, sn_stats_chao1(n, seen_exactly(b, 1), seen_exactly(b, 2)), NULL);
+}
+
+static void f_seen_exactly(build_t *b, const mdef_t *d)
+{
+    put(b, d, NULL, true, (double)seen_exactly(b, d->off2), NULL);
+}
+
 static const char *const DYN_NAMES[3] = {"unknown", "dynamic", "static"};
 static const sn_dyn_t DYN_ORDER[3] = {SN_DYN_DYNAMIC, SN_DYN_STATIC, SN_DYN_UNKNOWN};
 
@@ -1362,7 +1503,9 @@ static void f_dyn(build_t *b, const mdef_t *d)
 {
     for (size_t i = 0; i < 3; i++) {
         sn_dyn_t k = DYN_ORDER[i];
-        if (d->unit == SN_UNIT_SHARE)
+        if (d->unit == SN_UNIT_SHARE && k != SN_DYN_UNKNOWN)
+            put_share_known(b, d, DYN_NAMES[k], b->w->dyn[k], b->w->n, b->w->dyn[SN_DYN_UNKNOWN]);
+        else if (d->unit == SN_UNIT_SHARE)
             put_share(b, d, DYN_NAMES[k], b->w->dyn[k], b->w->n);
         else
             put(b, d, DYN_NAMES[k], true, (double)b->w->dyn[k], NULL);
@@ -1388,13 +1531,13 @@ static void f_country(build_t *b, const mdef_t *d)
             continue;
         us = us || strcmp(key, "US") == 0;
         if (d->unit == SN_UNIT_SHARE)
-            put_share(b, d, key, c->v[i].count, b->w->n);
+            put_share_known(b, d, key, c->v[i].count, b->w->n, b->w->country_unknown);
         else
             put(b, d, key, true, (double)c->v[i].count, NULL);
     }
     if (!us) {
         if (d->unit == SN_UNIT_SHARE)
-            put_share(b, d, "US", 0, b->w->n);
+            put_share_known(b, d, "US", 0, b->w->n, b->w->country_unknown);
         else
             put(b, d, "US", true, 0, NULL);
     }
@@ -1408,7 +1551,10 @@ static void f_continent(build_t *b, const mdef_t *d)
 {
     for (size_t i = 0; i < SN_STATS_CONTINENTS; i++) {
         const char *key = i + 1 < SN_STATS_CONTINENTS ? CONTINENTS[i] : "unknown";
-        if (d->unit == SN_UNIT_SHARE)
+        uint64_t unknown = b->w->continent[SN_STATS_CONTINENTS - 1];
+        if (d->unit == SN_UNIT_SHARE && i + 1 < SN_STATS_CONTINENTS)
+            put_share_known(b, d, key, b->w->continent[i], b->w->n, unknown);
+        else if (d->unit == SN_UNIT_SHARE)
             put_share(b, d, key, b->w->continent[i], b->w->n);
         else
             put(b, d, key, true, (double)b->w->continent[i], NULL);
@@ -1662,6 +1808,26 @@ static const mdef_t METRICS[] = {
      .off = S(targets),
      .headline = true,
      .help = "distinct (address, port) pairs listed"},
+    {.name = "population.chao1",
+     .unit = SN_UNIT_NUMBER,
+     .den = "targets",
+     .fn = f_chao1,
+     .headline = true,
+     .help = "estimated number of targets, the never-listed included, from the seen-counts alone "
+             "(bias-corrected Chao1: S_obs + f1(f1-1)/(2(f2+1)), S_obs the distinct targets, f1 "
+             "and f2 those listed exactly once and twice); a lower bound"},
+    {.name = "population.f1",
+     .unit = SN_UNIT_COUNT,
+     .den = "targets",
+     .fn = f_seen_exactly,
+     .off2 = 1,
+     .help = "targets listed exactly once (Chao1's f1)"},
+    {.name = "population.f2",
+     .unit = SN_UNIT_COUNT,
+     .den = "targets",
+     .fn = f_seen_exactly,
+     .off2 = 2,
+     .help = "targets listed exactly twice (Chao1's f2)"},
     {.name = "addresses",
      .unit = SN_UNIT_COUNT,
      .den = "",
@@ -1903,10 +2069,23 @@ static const mdef_t METRICS[] = {
     {.name = "edu.share",
      .unit = SN_UNIT_SHARE,
      .den = "@pop",
-     .fn = f_who_share,
+     .fn = f_edu_share,
      .off = W(edu),
      .headline = true,
-     .help = "share of the nodes on academic hosts; unknown counts as not academic"},
+     .help = "share of the nodes on academic hosts; unknown counts as not academic (n/a when "
+             "no node has a PTR name or AS organisation)"},
+    {.name = "edu.unknown",
+     .unit = SN_UNIT_COUNT,
+     .den = "@pop",
+     .fn = f_edu_unknown,
+     .help = "nodes with neither a PTR name nor an AS organisation: academic or not is unknown"},
+    {.name = "edu.institutions",
+     .unit = SN_UNIT_COUNT,
+     .den = "edu",
+     .fn = f_institutions,
+     .headline = true,
+     .help = "distinct academic institutions: registrable domains (Public Suffix List) of the "
+             "academic PTR names, and AS organisations of academic nodes without such a name"},
     {.name = "edu.ptr",
      .unit = SN_UNIT_COUNT,
      .den = "@pop",
@@ -1916,7 +2095,7 @@ static const mdef_t METRICS[] = {
     {.name = "edu.ptr.share",
      .unit = SN_UNIT_SHARE,
      .den = "@pop",
-     .fn = f_who_share,
+     .fn = f_edu_share,
      .off = W(edu_ptr),
      .help = "share of the nodes that are academic by PTR name"},
     {.name = "edu.as_org",
@@ -1928,7 +2107,7 @@ static const mdef_t METRICS[] = {
     {.name = "edu.as_org.share",
      .unit = SN_UNIT_SHARE,
      .den = "@pop",
-     .fn = f_who_share,
+     .fn = f_edu_share,
      .off = W(edu_org),
      .help = "share of the nodes that are academic by AS organisation"},
     {.name = "addr_kind.*",
@@ -2334,7 +2513,8 @@ static sn_status_t build_series(sn_stats_t *s, const who_t *w, const char *pop)
         make_series(s, 1, &v->continents, SN_STATS_CONTINENTS, pop, w->n) != SN_OK ||
         make_series(s, 2, &v->countries, 26 * 26 + 1, pop, w->n) != SN_OK ||
         make_series(s, 3, &v->asns, w->n_as, "asn.known", w->asn_known) != SN_OK ||
-        make_series(s, 4, &v->ports, n_ports, pop, w->n) != SN_OK)
+        make_series(s, 4, &v->ports, n_ports, pop, w->n) != SN_OK ||
+        make_series(s, 5, &v->institutions, w->n_inst, "edu", w->inst_nodes) != SN_OK)
         return SN_ENOMEM;
     for (size_t i = 0; i < s->n_reach; i++) {
         sn_stats_bar_t *b = &v->reach.v[v->reach.n++];
@@ -2382,6 +2562,14 @@ static sn_status_t build_series(sn_stats_t *s, const who_t *w, const char *pop)
         }
     }
     series_sort(&v->ports, 10);
+    /* Institutions: the key is a rank (names can be long); the label is the name. */
+    for (size_t i = 0; i < w->n_inst; i++) {
+        sn_stats_bar_t *b = &v->institutions.v[v->institutions.n++];
+        snprintf(b->key, sizeof b->key, "%s", w->inst[i].org);
+        b->label = w->inst[i].org;
+        b->count = w->inst[i].count;
+    }
+    series_sort(&v->institutions, 10);
     return SN_OK;
 }
 
@@ -2699,7 +2887,8 @@ sn_status_t sn_stats_write_summary(sn_stats_t *s, const char *path, sn_output_fo
         if (fmt == SN_OUTPUT_CSV) {
             csv_cell(f, r->name, true);
             fputc(',', f);
-            csv_cell(f, v, r->unit == SN_UNIT_TEXT);
+            /* nothing known for the population: "n/a", never an empty 0% look-alike */
+            csv_cell(f, r->has_unknown ? "n/a" : v, r->unit == SN_UNIT_TEXT || r->has_unknown);
             fputc(',', f);
             csv_cell(f, r->denominator, true);
             fputc('\n', f);
@@ -2715,6 +2904,8 @@ sn_status_t sn_stats_write_summary(sn_stats_t *s, const char *path, sn_output_fo
                 fputs(v, f);
             fputs(",\"denominator\":", f);
             sn_json_write_string(f, r->denominator[0] ? r->denominator : NULL);
+            if (r->has_unknown)
+                fprintf(f, ",\"unknown\":%" PRIu64, r->unknown);
             fputs("}\n", f);
         }
     }

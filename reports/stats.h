@@ -40,6 +40,14 @@
 
 typedef struct sn_stats sn_stats_t;
 
+/*
+ * The bias-corrected Chao1 estimate of a population's size from how often
+ * each member was seen: s_obs + f1 (f1 - 1) / (2 (f2 + 1)), with f1 and f2 the
+ * members seen exactly once and exactly twice. It is a lower bound on the
+ * number of members, those never seen included; with no singletons it is s_obs.
+ */
+double sn_stats_chao1(uint64_t s_obs, uint64_t f1, uint64_t f2);
+
 /* A fresh aggregator; NULL when out of memory. */
 sn_stats_t *sn_stats_new(void);
 
@@ -125,6 +133,8 @@ typedef struct sn_stats_row {
     const char *study;    /* the studies' figure as text ("35%"), or NULL */
     const char *help;     /* what it means (static) */
     bool headline;        /* shown first in the HTML report */
+    bool has_unknown;     /* a share that is n/a because nothing is known: ... */
+    uint64_t unknown;     /* ... this many nodes have the fact unknown */
 } sn_stats_row_t;
 
 /* A bar of a chart: a key (country code, ASN, port, class), a label, a count. */
@@ -180,6 +190,9 @@ typedef struct sn_stats_view {
     const char *population; /* "alive" or "targets": what the who-statistics count */
     uint64_t population_n;
     sn_stats_series_t reach, continents, countries, asns, ports;
+    /* Academic institutions (registrable domain of the PTR name, else the AS
+     * organisation), top 10; total is the academic nodes counted in it. */
+    sn_stats_series_t institutions;
     /* Lorenz curve of seen-counts: n_lorenz points (x: share of nodes, y: share of
      * listings), from (0,0) to (1,1), nodes in increasing seen-count. */
     const double *lorenz_x, *lorenz_y;

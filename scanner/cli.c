@@ -85,7 +85,8 @@ static const opt_t options[] = {
     {"progress", 0, T_FLAG, NULL, NULL, 0, 0, READING | SN_CMD_DEMO, F(progress),
      "print a progress line on stderr even when it is not a terminal"},
     {"quiet", 'q', T_FLAG, NULL, NULL, 0, 0, READING | SN_CMD_DEMO | SN_CMD_EXPORT, F(quiet),
-     "no progress line and no bad-entry messages"},
+     "no progress line and no bad-entry messages; bootstrap: print nothing, only the exit "
+     "status (0 all alive, 1 some dead, 2 all dead or the check could not run)"},
     {"seed", 0, T_NUM, "N", "0", 0, 9007199254740991.0, PROBING | SN_CMD_POPULATION | SN_CMD_DEMO,
      F(seed), "seed for target order, tokens and generated populations (0: from the clock; "
               "population and demo: 1)"},
@@ -109,6 +110,9 @@ static const opt_t options[] = {
     {"list", 0, T_STR, "FILE", NULL, 0, 0, SN_CMD_BOOTSTRAP | SN_CMD_POPULATION, F(list),
      "bootstrap: probe the nodes in FILE instead of the bundled ones; population: also "
      "write the nodes as an ip:port list to FILE"},
+    {"set", 0, T_STR, "2004|1.4|all", "all", 0, 0, SN_CMD_BOOTSTRAP, F(boot_set),
+     "which bundled bootstrap list: the Skype 1.x list of 2004, the 1.4 list, or both "
+     "(de-duplicated; each row says which lists hold it)"},
     {"population", 0, T_STR, "FILE", NULL, 0, 0, SN_CMD_SWARM, F(population),
      "population CSV of the nodes to emulate (address,port,behaviour,delay_ms,loss)"},
     {"count", 0, T_NUM, "N", "3000", 1, 16000000, SN_CMD_POPULATION | SN_CMD_DEMO, F(count),
@@ -134,7 +138,8 @@ static const struct {
     {"scan", SN_CMD_SCAN, "[options] INPUT...",
      "probe every distinct IP:port in the inputs (host-cache XML, ip:port lists, CSV; - is stdin)"},
     {"bootstrap", SN_CMD_BOOTSTRAP, "[options]",
-     "probe the bundled bootstrap super nodes (public addresses!) or the --list given"},
+     "probe the bundled bootstrap super nodes (public addresses!) or the --list given; exit 0 "
+     "all alive, 1 some dead, 2 all dead or could not run"},
     {"swarm", SN_CMD_SWARM, "--population FILE",
      "emulate a super-node network on loopback until SIGTERM"},
     {"population", SN_CMD_POPULATION, "[options] -o FILE",

@@ -37,6 +37,7 @@ typedef struct sn_cli {
     bool help, version, list_probes, list_fields;
     /* scan and bootstrap */
     const char *output, *output_format, *probes, *fallback_ports, *input_format, *list;
+    const char *boot_set; /* bootstrap --set: 2004, 1.4 or all */
     double rate, max_inflight, timeout, retries, seed;
     bool strict, dry_run, progress, quiet;
     sn_strlist_t allow, exclude_files;

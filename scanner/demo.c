@@ -607,6 +607,10 @@ sn_status_t sn_demo_run(const sn_demo_cfg_t *cfg, sn_error_t *err)
     if (!cfg->quiet) {
         fprintf(stderr, "snprobe demo: %u nodes on loopback, population in %s\n", cfg->count,
                 pop_path);
+        /* Said every time, so that nobody takes the demo's report for a measurement. */
+        fprintf(stderr, "snprobe demo: the population is emulated, drawn from the studies' "
+                        "figures: where the report matches them, it is by construction, not "
+                        "a measurement\n");
         if (dnsmasq > 0)
             fprintf(stderr, "snprobe demo: PTR names served by dnsmasq on %s\n", dns);
         else
@@ -622,6 +626,8 @@ sn_status_t sn_demo_run(const sn_demo_cfg_t *cfg, sn_error_t *err)
         .inputs = inputs, .n_inputs = 3, .allow = allow, .n_allow = 1, .output = results,
         .output_format = SN_OUTPUT_CSV, .progress = cfg->progress, .quiet = cfg->quiet,
         .html = html, .summary = summary, .command_text = "snprobe demo",
+        .where = "the demo: an emulated population on loopback, drawn from the studies' "
+                 "figures; where it matches them, that is by construction, not a measurement",
         .enrich_on = true,
         .enrich = {.rdns = dnsmasq > 0 ? SN_RDNS_ALIVE : SN_RDNS_NONE,
                    .dns_servers = dns_servers, .n_dns_servers = 1, .dns_timeout_ms = 2000,

@@ -26,6 +26,7 @@ struct sn_enricher {
     sn_rdns_t *rdns;
     sn_geo_t *geo;
     sn_classify_t *cls;
+    sn_cluster_t *cluster; /* templates of this scan's names: pools by their counters */
     sn_blocklist_t *special; /* special-purpose ranges, for the RFC 6303 rule */
     parked_t *free_list;
     size_t parked;
@@ -59,8 +60,9 @@ sn_status_t sn_enricher_new(uv_loop_t *loop, const sn_enrich_cfg_t *cfg, sn_emit
     sn_status_t st = SN_OK;
     en->geo = sn_geo_new();
     en->cls = sn_classify_new();
+    en->cluster = sn_cluster_new();
     en->special = sn_blocklist_new();
-    if (en->geo == NULL || en->cls == NULL || en->special == NULL) {
+    if (en->geo == NULL || en->cls == NULL || en->cluster == NULL || en->special == NULL) {
         st = sn_error_set(err, SN_ENOMEM, "out of memory");
         goto fail;
     }
@@ -106,6 +108,7 @@ static void finish(sn_enricher_t *en, sn_result_t *r, sn_enrichment_t *x)
     }
     x->class_known = first[0] != '\0' || x->geo.as_org[0] != '\0';
     sn_classify(en->cls, first[0] ? first : NULL, a, x->geo.as_org, &x->cls);
+    sn_cluster_apply(en->cluster, first[0] ? first : NULL, &x->cls);
     r->enrich = x;
     en->emit(en->ud, r);
 }
@@ -229,6 +232,7 @@ void sn_enricher_free(sn_enricher_t *en)
     }
     sn_geo_free(en->geo);
     sn_classify_free(en->cls);
+    sn_cluster_free(en->cluster);
     sn_blocklist_free(en->special);
     free(en);
 }

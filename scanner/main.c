@@ -8,6 +8,8 @@
  * output, socket error); 2 usage error; 3 a scan stopped by a signal (its
  * results are partial: rows cut short say `incomplete`); 4 the inputs held
  * no target at all; 5 another snprobe is writing the same output.
+ * `bootstrap` is a check in the Nagios way: 0 every node alive, 1 some dead,
+ * 2 all dead or the check could not run.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -89,10 +91,20 @@ static void boot_collect(void *ud, const sn_result_t *r)
                                    .udp = r->udp, .tcp = r->tcp};
 }
 
+/* Which bundled lists hold a node ("2004+1.4"), or "list" for a node only --list gave. */
+static void boot_sets(const sn_addr_t *a, char *buf, size_t cap)
+{
+    const sn_bootstrap_node_t *n = sn_bootstrap_find(a);
+    if (n != NULL)
+        sn_bootstrap_sets_str(n->sets, buf, cap);
+    else
+        snprintf(buf, cap, "list");
+}
+
 static void boot_print(const boot_table_t *t)
 {
-    printf("%-24s %-10s %10s %-10s %10s %-6s\n", "node", "udp", "udp_rtt_ms", "tcp",
-           "tcp_rtt_ms", "port");
+    printf("%-24s %-10s %10s %-10s %10s %-6s %s\n", "node", "udp", "udp_rtt_ms", "tcp",
+           "tcp_rtt_ms", "port", "sets");
     for (size_t i = 0; i < t->n; i++) {
         const boot_row_t *r = &t->rows[i];
         char a[SN_ADDR_STRLEN];
@@ -104,9 +116,41 @@ static void boot_print(const boot_table_t *t)
             snprintf(tr, sizeof tr, "%.3f", r->tcp.rtt_us / 1000.0);
             snprintf(tp, sizeof tp, "%u", r->tcp.port);
         }
-        printf("%-24s %-10s %10s %-10s %10s %-6s\n", a,
+        char sets[32];
+        boot_sets(&r->addr, sets, sizeof sets);
+        printf("%-24s %-10s %10s %-10s %10s %-6s %s\n", a,
                r->blocked ? "blocked" : sn_outcome_name(r->udp.outcome), ur,
-               r->blocked ? "blocked" : sn_outcome_name(r->tcp.outcome), tr, tp);
+               r->blocked ? "blocked" : sn_outcome_name(r->tcp.outcome), tr, tp, sets);
+    }
+}
+
+/* Nagios-style: 0 every node alive, 1 some dead, 2 all dead (or none checked). */
+static int boot_status(const boot_table_t *t)
+{
+    size_t alive = 0;
+    for (size_t i = 0; i < t->n; i++)
+        alive += !t->rows[i].blocked && (t->rows[i].udp.outcome == SN_OUTCOME_ALIVE ||
+                                         t->rows[i].tcp.outcome == SN_OUTCOME_ALIVE);
+    return t->n == 0 || alive == 0 ? 2 : alive == t->n ? 0 : 1;
+}
+
+/* bootstrap --dry-run on the bundled lists: what would be probed, and what the sources say. */
+static void boot_print_bundled(unsigned mask)
+{
+    size_t n, ns;
+    const sn_bootstrap_node_t *nodes = sn_bootstrap_nodes(&n);
+    const sn_bootstrap_set_t *sets = sn_bootstrap_sets(&ns);
+    for (size_t i = 0; i < ns; i++)
+        if (mask & sets[i].bit)
+            printf("# set %s: %s; %s\n", sets[i].name, sets[i].client, sets[i].source);
+    printf("%-24s %-9s %s\n", "node", "sets", "reverse_name (as the source gives it)");
+    for (size_t i = 0; i < n; i++) {
+        if (!(nodes[i].sets & mask))
+            continue;
+        char node[SN_ADDR_STRLEN], in[32];
+        snprintf(node, sizeof node, "%s:%u", nodes[i].ip, nodes[i].port);
+        sn_bootstrap_sets_str(nodes[i].sets, in, sizeof in);
+        printf("%-24s %-9s %s\n", node, in, nodes[i].ptr[0] ? nodes[i].ptr : "-");
     }
 }
 
@@ -146,11 +190,27 @@ static int run_scan(const sn_cli_t *cli)
                      cli->command_name);
         return usage(&err);
     }
+    unsigned boot_mask = SN_BOOT_ALL;
+    static char boot_text[1024];
+    if (boot && cli->list == NULL) {
+        if (sn_bootstrap_parse_set(cli->boot_set, &boot_mask, &err) != SN_OK)
+            return usage(&err);
+        if (cli->dry_run) { /* nothing is sent: the bundled lists as the sources give them */
+            if (!cli->quiet)
+                boot_print_bundled(boot_mask);
+            return 0;
+        }
+        if (sn_bootstrap_list_text(boot_mask, boot_text, sizeof boot_text) == 0) {
+            sn_error_set(&err, SN_ENOMEM, "the bundled bootstrap list does not fit");
+            fail(&err);
+            return 2;
+        }
+    }
     sn_scan_cfg_t sc = {
         .inputs = boot ? (cli->list ? &cli->list : NULL) : cli->inputs,
         .n_inputs = boot ? (cli->list ? 1 : 0) : cli->n_inputs,
         .inline_name = "bundled bootstrap list",
-        .inline_text = boot && cli->list == NULL ? sn_bootstrap_list : NULL,
+        .inline_text = boot && cli->list == NULL ? boot_text : NULL,
         .strict = cli->strict,
         .allow = cli->allow.v, .n_allow = cli->allow.n,
         .exclude_files = cli->exclude_files.v, .n_exclude_files = cli->exclude_files.n,
@@ -207,19 +267,24 @@ static int run_scan(const sn_cli_t *cli)
     }
     sn_scan_summary_t sum;
     sn_status_t st = sn_scan_run(&sc, &sum, &err);
-    if (boot && st == SN_OK)
+    if (boot && st == SN_OK && !cli->quiet)
         boot_print(&table);
+    int boot_rc = boot_status(&table);
     free(table.rows);
-    if (st != SN_OK)
-        return fail_st(st, &err);
+    if (st != SN_OK) {
+        int rc = fail_st(st, &err);
+        return boot ? 2 : rc; /* a check that could not run is critical */
+    }
     if (sum.distinct == 0) {
         fprintf(stderr, "snprobe: no target in the inputs (%llu bad entries skipped); nothing "
                         "scanned, nothing written\n",
                 (unsigned long long)sum.bad);
-        return SN_EXIT_NO_TARGETS;
+        return boot ? 2 : SN_EXIT_NO_TARGETS;
     }
     if (!cli->quiet)
         sn_scan_print_summary(stderr, &sum, sc.output);
+    if (boot && !cli->dry_run)
+        return boot_rc;
     return sum.interrupted ? SN_EXIT_INTERRUPTED : SN_EXIT_OK;
 }
 

@@ -460,6 +460,8 @@ static sn_status_t start_stats(scan_t *s, sn_error_t *err)
         st = sn_stats_set_text(s->stats, SN_STATS_COMMAND, cfg->command_text);
     if (st == SN_OK && cfg->vantage != NULL)
         st = sn_stats_set_text(s->stats, SN_STATS_VANTAGE, cfg->vantage);
+    if (st == SN_OK && cfg->where != NULL)
+        st = sn_stats_set_text(s->stats, SN_STATS_WHERE, cfg->where);
     if (st == SN_OK && s->enricher != NULL) {
         const char *src[16];
         size_t n = sn_enricher_sources(s->enricher, src, 16);

@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
 # Installs what snprobe needs on Debian 12, only what is missing (run as root).
 #   scripts/deps.sh          build and run: compiler, CMake, the libraries
+#   scripts/deps.sh --demo   also what the demo needs (dnsmasq serves its PTR names; without
+#                            it the report has no academic or dynamic/static figures)
 #   scripts/deps.sh --test   also the real servers and tools the test suite uses
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libuv1-dev libc-ares-dev libmaxminddb-dev
   libcsv-dev libexpat1-dev libsqlite3-dev libcmocka-dev libpsl-dev publicsuffix)
+demo_pkgs=(dnsmasq)
 test_pkgs=(dnsmasq unbound coturn nmap iptables nftables ipset iproute2 libmaxmind-db-writer-perl
   python3 time procps chromium util-linux
   clang libclang-rt-14-dev) # clang + libFuzzer's runtime for scripts/fuzz.sh
 
 want=("${build_pkgs[@]}")
-[ "${1:-}" = "--test" ] && want+=("${test_pkgs[@]}")
+case "${1:-}" in
+  "") ;;
+  --demo) want+=("${demo_pkgs[@]}") ;;
+  --test) want+=("${demo_pkgs[@]}" "${test_pkgs[@]}") ;;
+  *) echo "usage: scripts/deps.sh [--demo|--test]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do

@@ -104,6 +104,9 @@ else
     fail "seen_count and sources agree with the harvests"
 fi
 
+check "demo says its population is emulated and the match is by construction" \
+    grep -q "population is emulated.*by construction" "$TMP/demo.err"
+check "the report says so too" grep -q "by construction, not a measurement" "$OUT/report.html"
 check "demo prints a summary naming the results" \
     grep -q "$COUNT distinct targets.*Results: .*results.csv" "$TMP/demo.err"
 

@@ -7,7 +7,10 @@
 # population prescribes (tests/lib/check_results.py), delayed nodes must show
 # their delay in udp_rtt_us, the NDJSON output of the same scan must say the
 # same, an IPv6 population on ::1 must be classified right, and
-# `snprobe bootstrap --list` must print its table with the live nodes alive.
+# `snprobe bootstrap --list` must print its table with the live nodes alive
+# and exit as a Nagios check does (0 all alive, 1 some dead, 2 all dead; -q
+# prints nothing), and `bootstrap --dry-run --set` lists the bundled sets
+# without sending anything.
 #
 # Usage: bash tests/e2e_scan.sh /path/to/snprobe
 set -uo pipefail
@@ -84,11 +87,44 @@ with open(sys.argv[2], "w") as f, open(sys.argv[3], "w") as g:
     for r in alive + dead:
         f.write(f"{r['address']}:{r['port']}\n")
         g.write(f"{r['address']}:{r['port']} {r['behaviour']}\n")
+with open(sys.argv[2] + ".alive", "w") as f:
+    f.writelines(f"{r['address']}:{r['port']}\n" for r in alive)
+with open(sys.argv[2] + ".dead", "w") as f:
+    f.writelines(f"{r['address']}:{r['port']}\n" for r in dead)
 EOF
-limit 120 "$SNPROBE" bootstrap --no-rdns --list "$TMP/boot.txt" --allow 127.0.0.0/8 --timeout 500 --retries 1 -q \
-    >"$TMP/boot.out" 2>"$TMP/boot.err"
+BOOT=(--no-rdns --allow 127.0.0.0/8 --timeout 500 --retries 1)
+limit 120 "$SNPROBE" bootstrap "${BOOT[@]}" --list "$TMP/boot.txt" >"$TMP/boot.out" 2>"$TMP/boot.err"
 rc=$?
-check "bootstrap --list exits 0 (got $(rc_text $rc))" [ "$rc" -eq 0 ]
+check "bootstrap --list with 5 of 15 dead exits 1, some dead (got $(rc_text $rc))" [ "$rc" -eq 1 ]
+limit 120 "$SNPROBE" bootstrap "${BOOT[@]}" -q --list "$TMP/boot.txt" >"$TMP/boot-q.out" 2>"$TMP/boot-q.err"
+rc=$?
+check "bootstrap -q exits 1 too (got $(rc_text $rc))" [ "$rc" -eq 1 ]
+check "bootstrap -q prints nothing" [ ! -s "$TMP/boot-q.out" -a ! -s "$TMP/boot-q.err" ]
+limit 120 "$SNPROBE" bootstrap "${BOOT[@]}" -q --list "$TMP/boot.txt.alive" >/dev/null 2>&1
+rc=$?
+check "bootstrap of alive nodes only exits 0 (got $(rc_text $rc))" [ "$rc" -eq 0 ]
+limit 120 "$SNPROBE" bootstrap "${BOOT[@]}" -q --list "$TMP/boot.txt.dead" >/dev/null 2>&1
+rc=$?
+check "bootstrap of dead nodes only exits 2 (got $(rc_text $rc))" [ "$rc" -eq 2 ]
+limit 30 "$SNPROBE" bootstrap -q --list "$TMP/no-such-list.txt" >/dev/null 2>&1
+rc=$?
+check "bootstrap that cannot read its list exits 2 (got $(rc_text $rc))" [ "$rc" -eq 2 ]
+# The bundled sets are public addresses: only --dry-run, which sends nothing.
+"$SNPROBE" bootstrap --dry-run >"$TMP/boot-all.out" 2>&1
+rc=$?
+check "bootstrap --dry-run exits 0 (got $(rc_text $rc))" [ "$rc" -eq 0 ]
+check "the default set is both lists, de-duplicated: 9 nodes" \
+    [ "$(grep -c ':33033 ' "$TMP/boot-all.out")" -eq 9 ]
+check "a node both lists hold says so" grep -Eq '^66\.235\.180\.9:33033 +2004\+1\.4 +sls-cb10p6' "$TMP/boot-all.out"
+check "a 1.4-only node says so" grep -Eq '^212\.72\.49\.143:33033 +1\.4 ' "$TMP/boot-all.out"
+"$SNPROBE" bootstrap --dry-run --set 2004 >"$TMP/boot-2004.out" 2>&1
+check "--set 2004 lists its 7 nodes" [ "$(grep -c ':33033 ' "$TMP/boot-2004.out")" -eq 7 ]
+check "--set 2004 leaves out the 1.4-only nodes" [ "$(grep -c '^195\.215\.8\.145' "$TMP/boot-2004.out")" -eq 0 ]
+"$SNPROBE" bootstrap --dry-run --set 1.4 >"$TMP/boot-14.out" 2>&1
+check "--set 1.4 lists its 7 nodes" [ "$(grep -c ':33033 ' "$TMP/boot-14.out")" -eq 7 ]
+"$SNPROBE" bootstrap --dry-run --set 2005 >/dev/null 2>&1
+rc=$?
+check "--set with another word is a usage error, 2 (got $(rc_text $rc))" [ "$rc" -eq 2 ]
 if python3 - "$TMP/boot-expect.txt" "$TMP/boot.out" <<'EOF'; then
 import sys
 want = dict(l.split() for l in open(sys.argv[1]))
@@ -110,6 +146,11 @@ for node, beh in want.items():
         print(f"  {node} (alive): row {f}"); bad += 1
     elif beh == "dead" and not (f[1] == "filtered" and f[3] == "filtered"):
         print(f"  {node} (dead): row {f}"); bad += 1
+if lines and lines[0].split()[-1] != "sets":
+    print("  no sets column: %r" % (lines[0],)); bad += 1
+for node, f in seen.items():
+    if f[-1] != "list":
+        print(f"  {node}: sets {f[-1]}, want list"); bad += 1
 if len(lines) - 1 != len(want):
     print(f"  {len(lines) - 1} rows for {len(want)} nodes"); bad += 1
 sys.exit(1 if bad else 0)

@@ -19,6 +19,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <libpsl.h>
+
 #include "data/classify.h"
 
 static sn_addr_t ip(const char *s)
@@ -113,8 +115,20 @@ static void test_classify_each_rule_decides_in_table_order(void **state)
         {"host-74-66-123-45.example.net", "74.66.123.45", SN_DYN_DYNAMIC, "embedded-address", true},
         {"s0106001a2b3c4d5e.vc.shawcable.net", "24.80.12.34", SN_DYN_DYNAMIC, "mac-in-name", false},
         {"1-2-3-4.example.net", NULL, SN_DYN_DYNAMIC, "address-pattern", false},
-        /* With the address known, another address-like run is not evidence. */
-        {"1-2-3-4.example.net", "5.6.7.8", SN_DYN_STATIC, "plain-name", false},
+        /* Another address than the one looked up is still an address (a PTR kept from an
+         * older assignment); a first label of numbers only is a generated name. */
+        {"10-20-30-40.example.net", "5.6.7.8", SN_DYN_DYNAMIC, "other-address", false},
+        {"1-2-3-4.example.net", "5.6.7.8", SN_DYN_DYNAMIC, "numeric-label", false},
+        {"tce-e-7-182-54.example.net", NULL, SN_DYN_DYNAMIC, "partial-address", false},
+        {"usr-157-050.dr.example.net", "24.226.157.50", SN_DYN_DYNAMIC, "partial-address", false},
+        {"a151145.upc-a.example.nl", NULL, SN_DYN_DYNAMIC, "counter-template", false},
+        {"mbcdhcp38.example.com", NULL, SN_DYN_DYNAMIC, "access-in-token", false},
+        {"rousalka.dyndns.org", NULL, SN_DYN_DYNAMIC, "dynamic-dns-domain", false},
+        /* Static markers outrank every dynamic sign, "fix" included. */
+        {"fix-80-161-91-25.example.net", "80.161.91.25", SN_DYN_STATIC, "static-keyword", true},
+        /* Small numbers are how people number servers; a registrant's own name is no token. */
+        {"web12.example.com", NULL, SN_DYN_STATIC, "service-name", false},
+        {"firewater.pppppp.co.nz", NULL, SN_DYN_STATIC, "plain-name", false},
         {"xe-0-1-0-0.cr1.example.net", "192.0.2.1", SN_DYN_STATIC, "plain-name", false},
         {"www", NULL, SN_DYN_STATIC, "plain-name", false},
     };
@@ -143,6 +157,9 @@ static void test_classify_keywords_match_tokens_not_substrings(void **state)
         /* The top-level label is a country, not a keyword: .bb Barbados, .cm Cameroon. */
         {"portal.gov.bb", NULL, SN_DYN_STATIC, "plain-name", false},
         {"portal.example.cm", NULL, SN_DYN_STATIC, "plain-name", false},
+        /* "lb" first is a load balancer; inside the name it is as often a region (Limburg). */
+        {"lb1.example.net", NULL, SN_DYN_STATIC, "service-name", false},
+        {"cp341468-b.venra1.lb.example.nl", NULL, SN_DYN_DYNAMIC, "counter-template", false},
         {"home", NULL, SN_DYN_DYNAMIC, "access-keyword", false},
     };
     run_dyn_cases(cases, sizeof cases / sizeof cases[0]);
@@ -163,6 +180,13 @@ static void test_classify_finds_the_address_in_every_common_form(void **state)
         {"n1352751897.example.net", "80.161.91.25", SN_DYN_DYNAMIC, "embedded-address", true},
         {"0x50a15b19.example.net", "80.161.91.25", SN_DYN_DYNAMIC, "embedded-address", true},
         {"P50A15B19.example.net", "80.161.91.25", SN_DYN_DYNAMIC, "embedded-address", true},
+        /* reversed and run together: padded, and in hex (25.91.161.80 = 0x195ba150) */
+        {"h025091161080.example.net", "80.161.91.25", SN_DYN_DYNAMIC, "embedded-address", true},
+        {"x195ba150.example.net", "80.161.91.25", SN_DYN_DYNAMIC, "embedded-address", true},
+        /* split across labels: "modemcable090.28-201-24" for 24.201.28.90 */
+        {"modemcable090.28-201-24.mc.example.ca", "24.201.28.90", SN_DYN_DYNAMIC, "access-in-token",
+         true},
+        {"h090.28-201-24.mc.example.ca", "24.201.28.90", SN_DYN_DYNAMIC, "embedded-address", true},
         {"34.red-161-91-25.example.net", "161.91.25.34", SN_DYN_DYNAMIC, "embedded-address", true},
         {"x-80-161-91-25.example.net", "::ffff:80.161.91.25", SN_DYN_DYNAMIC, "embedded-address",
          true},
@@ -171,7 +195,7 @@ static void test_classify_finds_the_address_in_every_common_form(void **state)
         {"x-20010db8000000010002000300040005.example.net", "2001:db8:0:1:2:3:4:5", SN_DYN_DYNAMIC,
          "embedded-address", true},
         /* Near misses are not the address. */
-        {"x-80-161-92-25.example.net", "80.161.91.25", SN_DYN_STATIC, "plain-name", false},
+        {"x-80-161-92-25.example.net", "80.161.91.25", SN_DYN_DYNAMIC, "other-address", false},
         {"x-0-0-1.example.net", "10.0.0.1", SN_DYN_STATIC, "plain-name", false},
         {"x-2001-db8-0-2.example.net", "2001:db8:0:1:2:3:4:5", SN_DYN_STATIC, "plain-name", false},
         {"0x50a15b1a.example.net", "80.161.91.25", SN_DYN_STATIC, "plain-name", false},
@@ -364,6 +388,72 @@ static void test_classify_records_which_signal_made_edu(void **state)
     sn_classify(cls, "www.mit.edu", NULL, NULL, NULL);
 }
 
+static void test_classify_cluster_makes_a_pool_of_one_template_with_varying_counters(void **state)
+{
+    (void)state;
+    sn_cluster_t *cl = sn_cluster_new();
+    assert_non_null(cl);
+    sn_class_info_t o;
+    /* Names the rules alone call plain: the third distinct counter makes a pool. */
+    const char *names[] = {"p573.as1.exs.dublin.example.net", "p574.as1.exs.dublin.example.net",
+                           "p573.as1.exs.dublin.example.net", "p1012.as1.exs.dublin.example.net",
+                           "p208.as1.exs.dublin.example.net"};
+    const bool want[] = {false, false, false, true, true};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        sn_classify(NULL, names[i], NULL, NULL, &o);
+        assert_string_equal(o.dyn_rule, "plain-name");
+        sn_cluster_apply(cl, names[i], &o);
+        assert_int_equal(o.dyn, want[i] ? SN_DYN_DYNAMIC : SN_DYN_STATIC);
+        assert_string_equal(o.dyn_rule, want[i] ? "template-cluster" : "plain-name");
+    }
+    /* Servers numbered in ones and tens are never a pool, however many. */
+    assert_false(sn_cluster_observe(cl, "sj-core-2.example.com"));
+    assert_false(sn_cluster_observe(cl, "sj-core-4.example.com"));
+    assert_false(sn_cluster_observe(cl, "sj-core-5.example.com"));
+    assert_false(sn_cluster_observe(cl, "sj-core-17.example.com"));
+    /* Another domain, or another shape, is another template. */
+    assert_false(sn_cluster_observe(cl, "p13.as1.exs.dublin.example.org"));
+    assert_false(sn_cluster_observe(cl, "p13-a.as1.exs.dublin.example.net"));
+    /* The counter must be in the first label; counters elsewhere do not vary hosts. */
+    assert_false(sn_cluster_observe(cl, "web.pop1.example.net"));
+    assert_false(sn_cluster_observe(cl, "web.pop2.example.net"));
+    assert_false(sn_cluster_observe(cl, "web.pop3.example.net"));
+    /* A static marker is never overridden by the cluster. */
+    sn_classify(NULL, "mail1.as1.example.net", NULL, NULL, &o);
+    for (int i = 102; i < 106; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "mail%d.as1.example.net", i);
+        (void)sn_cluster_observe(cl, name);
+    }
+    sn_cluster_apply(cl, "mail1.as1.example.net", &o);
+    assert_int_equal(o.dyn, SN_DYN_STATIC);
+    assert_string_equal(o.dyn_rule, "service-name");
+    /* Garbage and NULL are not recorded. */
+    assert_false(sn_cluster_observe(cl, NULL));
+    assert_false(sn_cluster_observe(cl, "bad name!.example.net"));
+    sn_cluster_apply(NULL, "p1.example.net", &o);
+    sn_cluster_apply(cl, "p1.example.net", NULL);
+    sn_cluster_free(cl);
+    sn_cluster_free(NULL);
+}
+
+static void test_classify_cluster_table_grows_with_templates(void **state)
+{
+    (void)state;
+    sn_cluster_t *cl = sn_cluster_new();
+    assert_non_null(cl);
+    /* 500 templates of 3 counters each: every one becomes a pool on its third. */
+    for (int t = 0; t < 500; t++) {
+        for (int c = 0; c < 3; c++) {
+            char name[64];
+            snprintf(name, sizeof name, "h%d.t%c%c.example.net", 100 + c, 'a' + t % 26,
+                     'a' + t / 26);
+            assert_int_equal(sn_cluster_observe(cl, name), c == 2);
+        }
+    }
+    sn_cluster_free(cl);
+}
+
 /* ---- the labelled corpus ------------------------------------------------- */
 
 typedef struct corpus {
@@ -440,6 +530,150 @@ static void test_classify_corpus_accuracy_at_least_95_percent(void **state)
     assert_true(acc >= 0.95);
 }
 
+/* ---- the public corpus, split by registered domain ------------------------ */
+
+/*
+ * tests/fixtures/classify/public.csv holds names taken from public anti-spam
+ * rule sets and test mail (sources in the fixture's README), labelled from the
+ * providers' published naming. It is split mechanically, before any rule was
+ * written against it: a name belongs to the held-out part when the FNV-1a
+ * hash of its registrable domain (libpsl) is 0 modulo 3, so that no provider
+ * is in both parts. Only the development part's misses are printed unless
+ * SN_CLASSIFY_SHOW_HELDOUT is set.
+ */
+typedef struct pub_corpus {
+    const sn_classify_t *cls;
+    const psl_ctx_t *psl;
+    char field[4][512];
+    size_t col;
+    bool header_seen, show_heldout;
+    unsigned long rows[2], right[2]; /* [0] development, [1] held out */
+    unsigned long statics, static_as_dynamic;
+    /* the same names read as one scan, with template clustering */
+    sn_cluster_t *cluster;
+    unsigned long right_cl[2], static_as_dynamic_cl;
+} pub_corpus_t;
+
+static uint32_t fnv1a(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++) {
+        h ^= (uint8_t)*s;
+        h *= 16777619u;
+    }
+    return h;
+}
+
+/* 1 when the name's registrable domain falls in the held-out third. */
+static int corpus_part(const psl_ctx_t *psl, const char *name)
+{
+    char low[256];
+    size_t n = strnlen(name, sizeof low - 1);
+    for (size_t i = 0; i < n; i++)
+        low[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] - 'A' + 'a' : name[i]);
+    low[n] = '\0';
+    const char *reg = psl ? psl_registrable_domain(psl, low) : NULL;
+    return fnv1a(reg ? reg : low) % 3 == 0;
+}
+
+static void pub_field(void *s, size_t len, void *data)
+{
+    pub_corpus_t *c = data;
+    if (c->col < 4) {
+        size_t n = len < sizeof c->field[0] - 1 ? len : sizeof c->field[0] - 1;
+        memcpy(c->field[c->col], s, n);
+        c->field[c->col][n] = '\0';
+    }
+    c->col++;
+}
+
+static void pub_row(int ch, void *data)
+{
+    (void)ch;
+    pub_corpus_t *c = data;
+    size_t cols = c->col;
+    c->col = 0;
+    if (!c->header_seen) {
+        c->header_seen = true;
+        return;
+    }
+    if (cols != 4)
+        fail_msg("public.csv row %lu: %zu columns", c->rows[0] + c->rows[1] + 2, cols);
+    sn_addr_t a;
+    bool have = c->field[1][0] != '\0';
+    if (have)
+        a = ip(c->field[1]);
+    sn_class_info_t o;
+    sn_classify(c->cls, c->field[0], have ? &a : NULL, NULL, &o);
+    int part = corpus_part(c->psl, c->field[0]);
+    c->rows[part]++;
+    bool ok = strcmp(sn_dyn_str(o.dyn), c->field[2]) == 0;
+    if (ok)
+        c->right[part]++;
+    else if (part == 0 || c->show_heldout)
+        print_message("  miss (%s): %s is %s, classified %s by %s\n", part ? "held-out" : "dev",
+                      c->field[0], c->field[2], sn_dyn_str(o.dyn), o.dyn_rule);
+    bool is_static = strcmp(c->field[2], "static") == 0;
+    if (is_static) {
+        c->statics++;
+        if (o.dyn == SN_DYN_DYNAMIC)
+            c->static_as_dynamic++;
+    }
+    sn_cluster_apply(c->cluster, c->field[0], &o);
+    c->right_cl[part] += strcmp(sn_dyn_str(o.dyn), c->field[2]) == 0;
+    c->static_as_dynamic_cl += is_static && o.dyn == SN_DYN_DYNAMIC;
+}
+
+static void test_classify_public_corpus_meets_its_floors(void **state)
+{
+    pub_corpus_t c;
+    memset(&c, 0, sizeof c);
+    c.cls = *state;
+    c.psl = psl_builtin();
+    c.show_heldout = getenv("SN_CLASSIFY_SHOW_HELDOUT") != NULL;
+    c.cluster = sn_cluster_new();
+    assert_non_null(c.cluster);
+    const char *dir = getenv("SN_TEST_DATA");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/classify/public.csv",
+             dir ? dir : SN_DATA_DIR "/../tests/fixtures");
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        fail_msg("cannot open %s", path);
+    struct csv_parser p;
+    assert_int_equal(csv_init(&p, CSV_STRICT | CSV_STRICT_FINI), 0);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        assert_int_equal(csv_parse(&p, buf, n, pub_field, pub_row, &c), n);
+    assert_int_equal(csv_fini(&p, pub_field, pub_row, &c), 0);
+    csv_free(&p);
+    fclose(f);
+
+    double dev = c.rows[0] ? (double)c.right[0] / (double)c.rows[0] : 0.0;
+    double held = c.rows[1] ? (double)c.right[1] / (double)c.rows[1] : 0.0;
+    double sd = c.statics ? (double)c.static_as_dynamic / (double)c.statics : 1.0;
+    print_message("public corpus: development %lu/%lu (%.1f%%), held out %lu/%lu (%.1f%%), "
+                  "static called dynamic %lu/%lu (%.1f%%)\n",
+                  c.right[0], c.rows[0], 100.0 * dev, c.right[1], c.rows[1], 100.0 * held,
+                  c.static_as_dynamic, c.statics, 100.0 * sd);
+    print_message("public corpus as one scan, with template clustering: development %.1f%%, "
+                  "held out %.1f%%, static called dynamic %lu\n",
+                  100.0 * (double)c.right_cl[0] / (double)(c.rows[0] ? c.rows[0] : 1),
+                  100.0 * (double)c.right_cl[1] / (double)(c.rows[1] ? c.rows[1] : 1),
+                  c.static_as_dynamic_cl);
+    sn_cluster_free(c.cluster);
+    assert_true(c.rows[0] >= 100 && c.rows[1] >= 50);
+    /* Clustering may only add pools: it must not make static names dynamic beyond the bound. */
+    assert_true((double)c.static_as_dynamic_cl <= 0.05 * (double)c.statics);
+    /* Floors a little under the figures measured when the held-out part was first
+     * read (development 96.4%, held out 89.7%, static called dynamic 1.1%): the
+     * held-out part was not tuned on afterwards, so its floor is not raised to 90%. */
+    assert_true(dev >= 0.95);
+    assert_true(held >= 0.85);
+    assert_true(sd <= 0.05);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -452,7 +686,10 @@ int main(void)
         cmocka_unit_test(test_classify_edu_shape_rules_without_suffix_list),
         cmocka_unit_test(test_classify_edu_by_as_organisation),
         cmocka_unit_test(test_classify_records_which_signal_made_edu),
+        cmocka_unit_test(test_classify_cluster_makes_a_pool_of_one_template_with_varying_counters),
+        cmocka_unit_test(test_classify_cluster_table_grows_with_templates),
         cmocka_unit_test(test_classify_corpus_accuracy_at_least_95_percent),
+        cmocka_unit_test(test_classify_public_corpus_meets_its_floors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -336,6 +336,56 @@ static void test_unwritable_path_leaves_nothing_behind(void **state)
     sn_stats_free(st);
 }
 
+static void test_unknown_facts_read_na_with_the_count_and_institutions_are_listed(void **state)
+{
+    (void)state;
+    /* Three alive nodes with no enrichment at all: no PTR, no geo, no AS. */
+    sn_stats_t *st = sn_stats_new();
+    assert_non_null(st);
+    static sn_target_t t[3];
+    for (int i = 0; i < 3; i++) {
+        memset(&t[i], 0, sizeof t[i]);
+        char ip[32];
+        snprintf(ip, sizeof ip, "198.51.100.%d", i + 1);
+        assert_int_equal(sn_addr_parse_ip(ip, strlen(ip), &t[i].addr), SN_OK);
+        t[i].seen_count = 1;
+        sn_result_t r = {.target = &t[i]};
+        r.udp = (sn_probe_result_t){.probe = &fake_udp, .outcome = SN_OUTCOME_ALIVE};
+        assert_int_equal(sn_stats_add(st, &r), SN_OK);
+    }
+    char path[64];
+    const char *h = write_report(st, path, sizeof path);
+    unlink(path);
+    const char *card = strstr(h, "data-metric=\"edu.share\"");
+    assert_non_null(card);
+    const char *end = strstr(card, "</div>\n");
+    const char *na = strstr(card, "n/a (3 unknown)");
+    assert_true(na != NULL && na < end);
+    card = strstr(h, "data-metric=\"country.US.share\"");
+    assert_non_null(card);
+    assert_true(strstr(card, "n/a (3 unknown)") < strstr(card, "</div>\n"));
+    card = strstr(h, "data-metric=\"addr_kind.dynamic.share\"");
+    assert_non_null(card);
+    assert_true(strstr(card, "n/a (3 unknown)") < strstr(card, "</div>\n"));
+    /* Chao1 beside the distinct count, with its definition: 3 + 3*2/2 = 6. */
+    card = strstr(h, "data-metric=\"population.chao1\" data-value=\"6.0000\"");
+    assert_non_null(card);
+    assert_non_null(strstr(card, "f1(f1&minus;1)/(2(f2+1))"));
+    sn_stats_free(st);
+
+    /* The small scan's five academic nodes all share one registrable domain. */
+    st = small_scan();
+    sn_error_t err;
+    assert_int_equal(sn_stats_finish(st, &err), SN_OK);
+    h = write_report(st, path, sizeof path);
+    unlink(path);
+    assert_non_null(strstr(h, "<h3 id=\"institutions\">Academic institutions: 1</h3>"));
+    const char *tbl = strstr(h, "<table class=\"institutions\">");
+    assert_non_null(tbl);
+    assert_non_null(strstr(tbl, "<tr><td>example.edu</td><td class=\"n\">4</td>"));
+    sn_stats_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -346,6 +396,7 @@ int main(void)
         cmocka_unit_test(test_headline_values_equal_the_summary),
         cmocka_unit_test(test_observed_table_shows_the_nat_signals_by_hand),
         cmocka_unit_test(test_empty_scan_still_writes_a_page),
+        cmocka_unit_test(test_unknown_facts_read_na_with_the_count_and_institutions_are_listed),
         cmocka_unit_test(test_unwritable_path_leaves_nothing_behind),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

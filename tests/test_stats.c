@@ -168,6 +168,17 @@ static void assert_unknown(const sn_stats_t *st, const char *name)
         fail_msg("metric %s = %f, want unknown", name, r->value);
 }
 
+static void assert_na_with_unknown(const sn_stats_t *st, const char *name, uint64_t unknown)
+{
+    const sn_stats_row_t *r = sn_stats_find(st, name);
+    if (r == NULL)
+        fail_msg("no metric %s", name);
+    if (r->known || !r->has_unknown || r->unknown != unknown)
+        fail_msg("%s: known %d has_unknown %d unknown %llu, want n/a with %llu unknown", name,
+                 r->known, r->has_unknown, (unsigned long long)r->unknown,
+                 (unsigned long long)unknown);
+}
+
 static const char *den(const sn_stats_t *st, const char *name)
 {
     const sn_stats_row_t *r = sn_stats_find(st, name);
@@ -398,13 +409,139 @@ static void test_all_unknown_enrichment_counts_as_unknown(void **state)
     assert_val(st, "continent.EU", 0);
     assert_val(st, "addr_kind.unknown", 3);
     assert_val(st, "edu", 0);
-    assert_val(st, "edu.share", 0);
+    /* Nothing known is not 0%: the shares are n/a and say how many are unknown. */
+    assert_na_with_unknown(st, "edu.share", 3);
+    assert_na_with_unknown(st, "edu.institutions", 3);
+    assert_val(st, "edu.unknown", 3);
+    assert_na_with_unknown(st, "country.US.share", 3);
+    assert_na_with_unknown(st, "continent.EU.share", 3);
+    assert_na_with_unknown(st, "addr_kind.dynamic.share", 3);
+    assert_na_with_unknown(st, "addr_kind.static.share", 3);
+    assert_val(st, "addr_kind.unknown.share", 1);
     assert_val(st, "class_known", 0);
     assert_val(st, "asn.unknown", 3);
     assert_val(st, "asns", 0);
     assert_unknown(st, "as_hhi");
     assert_unknown(st, "as_top1.share");
     assert_int_equal(sn_stats_view(st)->asns.n, 0);
+    sn_stats_free(st);
+}
+
+static void test_chao1_by_hand(void **state)
+{
+    (void)state;
+    /* 10 seen, 4 once, 2 twice: 10 + 4*3/(2*3) = 12. */
+    assert_true(fabs(sn_stats_chao1(10, 4, 2) - 12.0) < 1e-12);
+    /* No doubletons: 5 + 3*2/2 = 8. */
+    assert_true(fabs(sn_stats_chao1(5, 3, 0) - 8.0) < 1e-12);
+    /* One or no singleton adds nothing. */
+    assert_true(fabs(sn_stats_chao1(7, 1, 0) - 7.0) < 1e-12);
+    assert_true(fabs(sn_stats_chao1(7, 0, 3) - 7.0) < 1e-12);
+    assert_true(fabs(sn_stats_chao1(0, 0, 0)) < 1e-12);
+}
+
+static void test_chao1_from_seen_counts_beside_distinct_targets(void **state)
+{
+    (void)state;
+    /* Seen-counts 1,1,1,2,3: S_obs 5, f1 3, f2 1 -> 5 + 3*2/(2*2) = 6.5. */
+    spec_t nodes[] = {
+        {.ip = "198.51.100.1", .port = 1, .seen = 1, .udp = "alive"},
+        {.ip = "198.51.100.2", .port = 1, .seen = 1, .udp = "alive"},
+        {.ip = "198.51.100.3", .port = 1, .seen = 1, .udp = "filtered"},
+        {.ip = "198.51.100.4", .port = 1, .seen = 2, .udp = "alive"},
+        {.ip = "198.51.100.5", .port = 1, .seen = 3, .udp = "alive"},
+    };
+    sn_stats_t *st = feed(nodes, 5);
+    assert_val(st, "targets", 5);
+    assert_val(st, "population.f1", 3);
+    assert_val(st, "population.f2", 1);
+    assert_val(st, "population.chao1", 6.5);
+    assert_string_equal(den(st, "population.chao1"), "targets");
+    const sn_stats_row_t *r = sn_stats_find(st, "population.chao1");
+    assert_true(r->headline);
+    assert_non_null(strstr(r->help, "f1(f1-1)/(2(f2+1))"));
+    sn_stats_free(st);
+    /* Nothing listed: no estimate. */
+    st = feed(NULL, 0);
+    assert_unknown(st, "population.chao1");
+    sn_stats_free(st);
+}
+
+static void test_edu_institutions_by_registrable_domain_then_as_org(void **state)
+{
+    (void)state;
+    spec_t nodes[] = {
+        /* two hosts of one university: one institution */
+        {.ip = "198.51.100.1",
+         .port = 1,
+         .udp = "alive",
+         .enrich = true,
+         .edu = 1,
+         .edu_src = "ptr",
+         .ptr = "cs-lab12.cs.ucl.ac.uk"},
+        {.ip = "198.51.100.2",
+         .port = 1,
+         .udp = "alive",
+         .enrich = true,
+         .edu = 1,
+         .edu_src = "ptr",
+         .ptr = "www.UCL.ac.uk."},
+        {.ip = "198.51.100.3",
+         .port = 1,
+         .udp = "alive",
+         .enrich = true,
+         .edu = 1,
+         .edu_src = "ptr",
+         .ptr = "dhcp-18-1-2-3.dyn.mit.edu other.example.org"},
+        /* no academic name: the AS organisation names it */
+        {.ip = "198.51.100.4",
+         .port = 1,
+         .udp = "alive",
+         .enrich = true,
+         .edu = 1,
+         .edu_src = "as_org",
+         .asn = 64500,
+         .org = "Universitaet Beispielstadt"},
+        {.ip = "198.51.100.5",
+         .port = 1,
+         .udp = "alive",
+         .enrich = true,
+         .edu = 1,
+         .edu_src = "as_org",
+         .asn = 64500,
+         .org = "Universitaet Beispielstadt"},
+        /* not academic: not an institution */
+        {.ip = "198.51.100.6",
+         .port = 1,
+         .udp = "alive",
+         .enrich = true,
+         .edu = 0,
+         .ptr = "mail.example.com"},
+        /* not alive: not in the population */
+        {.ip = "198.51.100.7",
+         .port = 1,
+         .udp = "filtered",
+         .enrich = true,
+         .edu = 1,
+         .edu_src = "ptr",
+         .ptr = "x.stanford.edu"},
+    };
+    sn_stats_t *st = feed(nodes, 7);
+    assert_val(st, "edu", 5);
+    assert_val(st, "edu.institutions", 3);
+    assert_string_equal(den(st, "edu.institutions"), "edu");
+    assert_non_null(sn_stats_find(st, "edu.institutions")->study);
+    const sn_stats_series_t *in = &sn_stats_view(st)->institutions;
+    assert_int_equal(in->n, 3);
+    assert_int_equal(in->total, 5);
+    /* two nodes each: ties by name, byte order */
+    assert_string_equal(in->v[0].label, "Universitaet Beispielstadt");
+    assert_int_equal(in->v[0].count, 2);
+    assert_string_equal(in->v[1].label, "ucl.ac.uk");
+    assert_int_equal(in->v[1].count, 2);
+    assert_string_equal(in->v[2].label, "mit.edu");
+    assert_int_equal(in->v[2].count, 1);
+    assert_val(st, "edu.unknown", 0);
     sn_stats_free(st);
 }
 
@@ -1090,7 +1227,7 @@ static void test_every_denominator_names_a_row(void **state)
             if (strcmp(v->rows[k].name, r->name) == 0)
                 fail_msg("%s appears twice", r->name);
     }
-    assert_int_equal(studies, 9);
+    assert_int_equal(studies, 10);
     sn_stats_free(st);
 }
 
@@ -1128,6 +1265,9 @@ static void test_summary_csv_and_ndjson_rows(void **state)
     assert_non_null(strstr(c, "\nmeta.command,\"snprobe scan -o \"\"x,y\"\".csv\",\n"));
     assert_non_null(strstr(c, "\nmeta.started,2023-11-14T22:13:20Z,\n"));
     assert_non_null(strstr(c, "\nmeta.finished,,\n"));
+    /* no node enriched: the academic share is n/a, with the count of unknown beside it */
+    assert_non_null(strstr(c, "\nedu.share,n/a,alive\n"));
+    assert_non_null(strstr(c, "\nedu.unknown,5,alive\n"));
     const char *j = slurp(jsp);
     assert_non_null(strstr(j, "{\"metric\":\"targets\",\"value\":7,\"denominator\":null}\n"));
     assert_non_null(
@@ -1136,6 +1276,8 @@ static void test_summary_csv_and_ndjson_rows(void **state)
         strstr(j, "{\"metric\":\"bad_entries\",\"value\":null,\"denominator\":null}\n"));
     assert_non_null(
         strstr(j, "{\"metric\":\"population\",\"value\":\"alive\",\"denominator\":null}"));
+    assert_non_null(strstr(j, "{\"metric\":\"edu.share\",\"value\":null,"
+                              "\"denominator\":\"alive\",\"unknown\":5}\n"));
     /* one row per line, same count in both */
     size_t lc = 0, lj = 0;
     for (const char *p = slurp(csvp); *p; p++)
@@ -1240,6 +1382,9 @@ int main(void)
         cmocka_unit_test(test_rtt_quantiles_exact_for_small_values),
         cmocka_unit_test(test_rtt_quantiles_within_bounded_error_for_large_values),
         cmocka_unit_test(test_every_denominator_names_a_row),
+        cmocka_unit_test(test_chao1_by_hand),
+        cmocka_unit_test(test_chao1_from_seen_counts_beside_distinct_targets),
+        cmocka_unit_test(test_edu_institutions_by_registrable_domain_then_as_org),
         cmocka_unit_test(test_summary_csv_and_ndjson_rows),
         cmocka_unit_test(test_summary_to_unwritable_path_names_it),
         cmocka_unit_test(test_definitions_list_every_metric_once),
