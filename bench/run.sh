@@ -434,7 +434,7 @@ dnsmasq_start() {
     local i
     echo "synth-domain=bench.test,127.0.0.0/8,h-" >"$W/dnsmasq.conf"
     dnsmasq --port="$DNS_PORT" --listen-address=127.0.0.1 --bind-interfaces --no-resolv --no-hosts \
-        --keep-in-foreground --conf-file="$W/dnsmasq.conf" --pid-file= --log-facility=/dev/null \
+        --keep-in-foreground --conf-file="$W/dnsmasq.conf" --pid-file= --log-facility="$W/dnsmasq.log" \
         --local=/127.in-addr.arpa/ 2>"$W/dnsmasq.err" &
     DNS_PID=$!
     for ((i = 0; i < 100; i++)); do

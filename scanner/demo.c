@@ -515,12 +515,15 @@ static pid_t start_dnsmasq(const char *conf, uint16_t *port)
     *port = 0;
     if (exe == NULL || try_bind(port) != 0)
         return 0;
-    char port_opt[32], conf_opt[4200];
+    char port_opt[32], conf_opt[4200], log_opt[4200];
     snprintf(port_opt, sizeof port_opt, "--port=%u", *port);
     snprintf(conf_opt, sizeof conf_opt, "--conf-file=%s", conf);
+    /* Its log goes to a file of ours: dnsmasq hands its log file to the user
+     * it drops to, so a shared path such as /dev/null must never be named. */
+    snprintf(log_opt, sizeof log_opt, "--log-facility=%s.log", conf);
     char *argv[] = {(char *)exe, port_opt, conf_opt, "--listen-address=127.0.0.1",
                     "--bind-interfaces", "--no-resolv", "--no-hosts", "--keep-in-foreground",
-                    "--pid-file=", "--log-facility=/dev/null", "--local=/127.in-addr.arpa/",
+                    "--pid-file=", log_opt, "--local=/127.in-addr.arpa/",
                     NULL};
     pid_t pid;
     if (posix_spawn(&pid, exe, NULL, NULL, argv, environ) != 0)

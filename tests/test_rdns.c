@@ -1478,12 +1478,14 @@ static int group_setup(void **state)
 
     static char long_names[20][128];
     for (int attempt = 0; attempt < 5 && dns.pid <= 0; attempt++) {
-        char port_opt[32], hosts_opt[96], exe_copy[256];
+        char port_opt[32], hosts_opt[96], log_opt[110], exe_copy[256];
         char *argv[80];
         int n = 0;
         dns.port = free_port();
         snprintf(port_opt, sizeof port_opt, "--port=%u", dns.port);
         snprintf(hosts_opt, sizeof hosts_opt, "--addn-hosts=%s", dns.hosts);
+        /* dnsmasq hands its log file to the user it drops to: ours, never /dev/null. */
+        snprintf(log_opt, sizeof log_opt, "--log-facility=%s.log", dns.hosts);
         snprintf(exe_copy, sizeof exe_copy, "%s", exe);
         argv[n++] = exe_copy;
         argv[n++] = port_opt;
@@ -1494,7 +1496,7 @@ static int group_setup(void **state)
         argv[n++] = "--keep-in-foreground";
         argv[n++] = "--conf-file=/dev/null";
         argv[n++] = "--pid-file=";
-        argv[n++] = "--log-facility=/dev/null";
+        argv[n++] = log_opt;
         argv[n++] = hosts_opt;
         /* 127.1.2.0/24 is ours: unknown names there are NXDOMAIN. Names
          * elsewhere (127.1.3.x) have no server: dnsmasq answers REFUSED. */
@@ -1545,8 +1547,12 @@ static int group_teardown(void **state)
 {
     (void)state;
     stop(dns.pid);
-    if (dns.hosts[0] != '\0')
+    if (dns.hosts[0] != '\0') {
+        char log[80];
+        snprintf(log, sizeof log, "%s.log", dns.hosts);
         unlink(dns.hosts);
+        unlink(log);
+    }
     return 0;
 }
 
