@@ -18,6 +18,8 @@
 #include "reports/output.h"
 #include "scanner/cli.h"
 #include "scanner/demo.h"
+#include "scanner/history_cmd.h"
+#include "scanner/history_rec.h"
 #include "scanner/scan.h"
 #include "scanner/swarm.h"
 #include "scanner/report.h"
@@ -192,16 +194,39 @@ static int run_scan(const sn_cli_t *cli)
         sc.on_result = boot_collect;
         sc.ud = &table;
     }
+    if (cli->history == NULL && (cli->resume || cli->revisit > 0)) {
+        sn_error_set(&err, SN_EINVAL, "--resume and --revisit need --history FILE");
+        return usage(&err);
+    }
+    if (cli->history != NULL) {
+        char plan[512];
+        snprintf(plan, sizeof plan, "probes=%s fallback-ports=%s timeout=%g retries=%g",
+                 cli->probes, cli->fallback_ports, cli->timeout, cli->retries);
+        sn_hrec_cfg_t hc = {.path = cli->history, .resume = cli->resume,
+                            .revisit_days = cli->revisit, .command = command_text,
+                            .site = cli->site, .vantage = sc.vantage ? sc.vantage : "",
+                            .plan = plan, .inputs = sc.inputs, .n_inputs = sc.n_inputs,
+                            .quiet = cli->quiet};
+        sn_status_t hs = sn_hrec_open(&sc.history, &hc, &err);
+        if (hs != SN_OK) {
+            fprintf(stderr, "snprobe: %s\n", err.msg);
+            return hs == SN_EBUSY ? SN_EXIT_BUSY : SN_EXIT_FAIL;
+        }
+    }
     sn_scan_summary_t sum;
     sn_status_t st = sn_scan_run(&sc, &sum, &err);
     if (boot && st == SN_OK)
         boot_print(&table);
     free(table.rows);
+    sn_error_t herr = {{0}};
+    sn_status_t hst = sn_hrec_close(sc.history, sum.interrupted || st != SN_OK, sum.distinct, &herr);
     if (st != SN_OK)
         return fail(&err);
+    if (hst != SN_OK)
+        return fail(&herr);
     if (!cli->quiet)
         sn_scan_print_summary(stderr, &sum, sc.output);
-    return 0;
+    return sum.interrupted ? SN_EXIT_INTERRUPTED : SN_EXIT_OK;
 }
 
 static int run_vantage(const sn_cli_t *cli)
@@ -259,6 +284,24 @@ static int run_report(const sn_cli_t *cli)
     if (!cli->quiet)
         fprintf(stderr, "snprobe: exported %zu nodes\n", written);
     return 0;
+}
+
+/* ---- history ---- */
+
+static int run_history(const sn_cli_t *cli)
+{
+    sn_error_t err = {{0}};
+    if (cli->history == NULL || cli->n_inputs != 1) {
+        sn_error_set(&err, SN_EINVAL, "usage: snprobe history SUBCOMMAND --history FILE "
+                                      "(subcommands: %s)", sn_history_cmd_names);
+        return usage(&err);
+    }
+    sn_history_cmd_t hc = {.path = cli->history, .what = cli->inputs[0],
+                           .run = (int64_t)cli->run, .output = cli->output};
+    sn_status_t st = sn_history_cmd_run(&hc, &err);
+    if (st == SN_EINVAL)
+        return usage(&err);
+    return st == SN_OK ? 0 : fail(&err);
 }
 
 /* ---- swarm, population, demo ---- */
@@ -409,6 +452,7 @@ int main(int argc, char **argv)
         case SN_CMD_VANTAGE: rc = run_vantage(&cli); break;
         case SN_CMD_REPORT:
         case SN_CMD_EXPORT: rc = run_report(&cli); break;
+        case SN_CMD_HISTORY: rc = run_history(&cli); break;
         }
     }
     sn_cli_free(&cli);

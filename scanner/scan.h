@@ -40,6 +40,7 @@ typedef struct sn_scan_cfg {
     const char *html;             /* write the HTML report here at the end, or NULL */
     const char *summary;          /* write the summary statistics here at the end, or NULL */
     const char *command_text;     /* the command line, for the report's metadata */
+    struct sn_hrec *history;      /* record the run into the history store, or NULL */
     /* Called for every result besides the sink (bootstrap's table); may be NULL. */
     void (*on_result)(void *ud, const sn_result_t *r);
     void *ud;

@@ -1,0 +1,435 @@
+/*
+ * The history command (see history_cmd.h). It reads the store as a reader
+ * (no lock: a nightly scan may be writing meanwhile; the write-ahead log
+ * shows this command the last committed state), loads the complete runs'
+ * observations into the state matrix of data/history_stats.h, and writes one
+ * CSV table. Each statistic's definition lives in history_stats.c, not here.
+ */
+#include "history_cmd.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../data/history.h"
+#include "../data/history_stats.h"
+#include "../reports/output.h"
+
+const char sn_history_cmd_names[] =
+    "runs, results, nodes, churn, staleness, survival, population, definitions";
+
+#define MAX_KINDS 32
+
+typedef struct load {
+    /* complete runs */
+    int64_t *run_id;
+    size_t n_runs;
+    int64_t *run_index; /* by run id: index + 1, 0 for a run not considered */
+    int64_t max_run;
+    /* targets seen in those runs */
+    int64_t *tindex;    /* by target id: index + 1 */
+    size_t tindex_cap;
+    char **addr;
+    uint16_t *port;
+    uint8_t *kind;
+    uint8_t *state;
+    size_t n_targets, cap;
+    char *kinds[MAX_KINDS];
+    size_t n_kinds;
+    int kind_col;       /* index of addr_kind in the cells, or -1 */
+    sn_status_t st;
+} load_t;
+
+static void load_free(load_t *l)
+{
+    free(l->run_id);
+    free(l->run_index);
+    free(l->tindex);
+    for (size_t i = 0; i < l->n_targets; i++)
+        free(l->addr[i]);
+    free(l->addr);
+    free(l->port);
+    free(l->kind);
+    free(l->state);
+    for (size_t i = 0; i < l->n_kinds; i++)
+        free(l->kinds[i]);
+}
+
+static void count_run(void *ud, const sn_history_run_t *r)
+{
+    load_t *l = ud;
+    if (r->id > l->max_run)
+        l->max_run = r->id;
+}
+
+static void take_run(void *ud, const sn_history_run_t *r)
+{
+    load_t *l = ud;
+    if (strcmp(r->status, "complete") != 0)
+        return;
+    l->run_index[r->id] = (int64_t)l->n_runs + 1;
+    l->run_id[l->n_runs++] = r->id;
+}
+
+static int kind_of(load_t *l, const char *name)
+{
+    if (name == NULL || *name == '\0')
+        return -1;
+    for (size_t i = 0; i < l->n_kinds; i++)
+        if (strcmp(l->kinds[i], name) == 0)
+            return (int)i;
+    if (l->n_kinds == MAX_KINDS || (l->kinds[l->n_kinds] = strdup(name)) == NULL)
+        return -1;
+    return (int)l->n_kinds++;
+}
+
+static size_t target_index(load_t *l, const sn_history_obs_t *o)
+{
+    size_t id = (size_t)o->target_id;
+    if (id >= l->tindex_cap) {
+        size_t nc = l->tindex_cap ? l->tindex_cap : 1024;
+        while (nc <= id)
+            nc *= 2;
+        int64_t *nt = realloc(l->tindex, nc * sizeof *nt);
+        if (nt == NULL)
+            return SIZE_MAX;
+        memset(nt + l->tindex_cap, 0, (nc - l->tindex_cap) * sizeof *nt);
+        l->tindex = nt;
+        l->tindex_cap = nc;
+    }
+    if (l->tindex[id] > 0)
+        return (size_t)(l->tindex[id] - 1);
+    if (l->n_targets == l->cap) {
+        size_t nc = l->cap ? 2 * l->cap : 1024;
+        char **na = realloc(l->addr, nc * sizeof *na);
+        if (na != NULL)
+            l->addr = na;
+        uint16_t *np = realloc(l->port, nc * sizeof *np);
+        if (np != NULL)
+            l->port = np;
+        uint8_t *nk = realloc(l->kind, nc);
+        if (nk != NULL)
+            l->kind = nk;
+        uint8_t *ns = realloc(l->state, nc * (l->n_runs ? l->n_runs : 1));
+        if (ns != NULL)
+            l->state = ns;
+        if (na == NULL || np == NULL || nk == NULL || ns == NULL)
+            return SIZE_MAX;
+        l->cap = nc;
+    }
+    size_t t = l->n_targets;
+    if ((l->addr[t] = strdup(o->address)) == NULL)
+        return SIZE_MAX;
+    l->port[t] = o->port;
+    l->kind[t] = 0xff;
+    memset(l->state + t * l->n_runs, SN_HS_NONE, l->n_runs);
+    l->n_targets++;
+    l->tindex[id] = (int64_t)t + 1;
+    return t;
+}
+
+static void take_obs(void *ud, const sn_history_obs_t *o)
+{
+    load_t *l = ud;
+    if (l->st != SN_OK || o->run_id > l->max_run || l->run_index[o->run_id] == 0)
+        return;
+    size_t d = (size_t)(l->run_index[o->run_id] - 1);
+    size_t t = target_index(l, o);
+    if (t == SIZE_MAX) {
+        l->st = SN_ENOMEM;
+        return;
+    }
+    uint8_t s = o->alive ? SN_HS_ALIVE : o->probed ? SN_HS_PROBED : SN_HS_NONE;
+    l->state[t * l->n_runs + d] = s;
+    if (o->cells != NULL && l->kind_col >= 0) {
+        int k = kind_of(l, o->cells[l->kind_col]);
+        if (k >= 0)
+            l->kind[t] = (uint8_t)k; /* the newest run's classification wins */
+    }
+}
+
+static sn_status_t load(sn_history_t *h, bool cells, load_t *l, sn_error_t *err)
+{
+    *l = (load_t){.kind_col = -1};
+    for (size_t i = 0; i < sn_field_count; i++)
+        if (strcmp(sn_fields[i].name, "addr_kind") == 0)
+            l->kind_col = (int)i;
+    sn_status_t st = sn_history_each_run(h, count_run, l, err);
+    if (st != SN_OK)
+        return st;
+    l->run_id = calloc((size_t)l->max_run + 1, sizeof *l->run_id);
+    l->run_index = calloc((size_t)l->max_run + 1, sizeof *l->run_index);
+    if (l->run_id == NULL || l->run_index == NULL)
+        return sn_error_set(err, SN_ENOMEM, "out of memory");
+    if ((st = sn_history_each_run(h, take_run, l, err)) != SN_OK ||
+        (st = sn_history_each_observation(h, 0, cells, take_obs, l, err)) != SN_OK)
+        return st;
+    if (l->st != SN_OK)
+        return sn_error_set(err, l->st, "out of memory loading the history");
+    return SN_OK;
+}
+
+static sn_hs_input_t input_of(const load_t *l)
+{
+    return (sn_hs_input_t){.n_runs = l->n_runs, .run_id = l->run_id,
+                           .n_targets = l->n_targets, .state = l->state, .kind = l->kind};
+}
+
+static void put_ratio(FILE *f, double v, const char *fmt)
+{
+    if (isnan(v))
+        return;
+    fprintf(f, fmt, v);
+}
+
+static void put_time(FILE *f, int64_t t)
+{
+    if (t <= 0)
+        return;
+    time_t tt = (time_t)t;
+    struct tm tm;
+    char buf[32];
+    gmtime_r(&tt, &tm);
+    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    fputs(buf, f);
+}
+
+/* CSV cell quoted when it needs it (a run's site, a definition's text). */
+static void put_cell(FILE *f, const char *s)
+{
+    if (strpbrk(s, ",\"\r\n") == NULL) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void print_run(void *ud, const sn_history_run_t *r)
+{
+    FILE *f = ud;
+    fprintf(f, "%lld,", (long long)r->id);
+    put_time(f, r->started);
+    fputc(',', f);
+    put_time(f, r->finished);
+    fprintf(f, ",%s,", r->status);
+    put_cell(f, r->site);
+    fprintf(f, ",%lld,%lld,%lld\n", (long long)r->targets, (long long)r->probed,
+            (long long)r->alive);
+}
+
+static void write_nodes(FILE *f, const load_t *l)
+{
+    sn_hs_input_t in = input_of(l);
+    fprintf(f, "address,port,runs_probed,runs_alive,availability,first_alive,last_alive,"
+               "longest_streak\n");
+    for (size_t t = 0; t < l->n_targets; t++) {
+        sn_hs_node_t n;
+        sn_hs_node(&in, t, &n);
+        fprintf(f, "%s,%u,%u,%u,", l->addr[t], l->port[t], n.runs_probed, n.runs_alive);
+        put_ratio(f, n.availability, "%.4f");
+        fputc(',', f);
+        if (n.first_alive)
+            fprintf(f, "%lld", (long long)n.first_alive);
+        fputc(',', f);
+        if (n.last_alive)
+            fprintf(f, "%lld", (long long)n.last_alive);
+        fprintf(f, ",%u\n", n.longest_streak);
+    }
+}
+
+typedef struct started {
+    int64_t *at;
+    int64_t max;
+} started_t;
+
+static void keep_started(void *ud, const sn_history_run_t *r)
+{
+    started_t *s = ud;
+    if (r->id <= s->max)
+        s->at[r->id] = r->started;
+}
+
+static void write_churn(FILE *f, const load_t *l, sn_history_t *h)
+{
+    sn_hs_input_t in = input_of(l);
+    started_t s = {.at = calloc((size_t)l->max_run + 1, sizeof *s.at), .max = l->max_run};
+    if (s.at != NULL)
+        sn_history_each_run(h, keep_started, &s, NULL);
+    fprintf(f, "run_id,started,alive,new,returning,gone\n");
+    for (size_t d = 0; d < l->n_runs; d++) {
+        sn_hs_churn_t c;
+        sn_hs_churn(&in, d, &c);
+        fprintf(f, "%lld,", (long long)l->run_id[d]);
+        if (s.at != NULL)
+            put_time(f, s.at[l->run_id[d]]);
+        fprintf(f, ",%llu,%llu,%llu,%llu\n", (unsigned long long)c.alive,
+                (unsigned long long)c.new_, (unsigned long long)c.returning,
+                (unsigned long long)c.gone);
+    }
+    free(s.at);
+}
+
+static void write_staleness(FILE *f, const load_t *l)
+{
+    sn_hs_input_t in = input_of(l);
+    fprintf(f, "age,pairs,coverage\n");
+    for (size_t k = 1; k < l->n_runs; k++) {
+        sn_hs_age_t a;
+        sn_hs_staleness(&in, k, &a);
+        fprintf(f, "%zu,%llu,", k, (unsigned long long)a.pairs);
+        put_ratio(f, a.value, "%.4f");
+        fputc('\n', f);
+    }
+}
+
+static void write_survival(FILE *f, const load_t *l)
+{
+    sn_hs_input_t in = input_of(l);
+    fprintf(f, "addr_kind,age,pairs,survivors,survival\n");
+    for (int kind = -1; kind < (int)l->n_kinds; kind++)
+        for (size_t k = 1; k < l->n_runs; k++) {
+            sn_hs_age_t a;
+            sn_hs_survival(&in, k, kind, &a);
+            fprintf(f, "%s,%zu,%llu,%llu,", kind < 0 ? "all" : l->kinds[kind], k,
+                    (unsigned long long)a.pairs, (unsigned long long)a.num);
+            put_ratio(f, a.value, "%.4f");
+            fputc('\n', f);
+        }
+}
+
+static sn_status_t write_population(FILE *f, const load_t *l, sn_error_t *err)
+{
+    sn_hs_input_t in = input_of(l);
+    sn_hs_pop_t *p = calloc(l->n_runs ? l->n_runs : 1, sizeof *p);
+    if (p == NULL || sn_hs_population(&in, p) != 0) {
+        free(p);
+        return sn_error_set(err, SN_ENOMEM, "out of memory");
+    }
+    fprintf(f, "run_id,alive,cumulative,f1,f2,chao1,lincoln_petersen,schnabel\n");
+    for (size_t d = 0; d < l->n_runs; d++) {
+        fprintf(f, "%lld,%llu,%llu,%llu,%llu,", (long long)l->run_id[d],
+                (unsigned long long)p[d].alive, (unsigned long long)p[d].cumulative,
+                (unsigned long long)p[d].f1, (unsigned long long)p[d].f2);
+        put_ratio(f, p[d].chao1, "%.1f");
+        fputc(',', f);
+        put_ratio(f, p[d].lincoln_petersen, "%.1f");
+        fputc(',', f);
+        put_ratio(f, p[d].schnabel, "%.1f");
+        fputc('\n', f);
+    }
+    free(p);
+    return SN_OK;
+}
+
+typedef struct results {
+    sn_output_t *out;
+    sn_status_t st;
+    sn_error_t err;
+} results_t;
+
+static void write_result(void *ud, const sn_history_obs_t *o)
+{
+    results_t *r = ud;
+    if (r->st == SN_OK)
+        r->st = sn_output_write_cells(r->out, o->cells, &r->err);
+}
+
+static sn_status_t write_results(const sn_history_cmd_t *cmd, sn_history_t *h, sn_error_t *err)
+{
+    int64_t run = cmd->run;
+    sn_status_t st = SN_OK;
+    if (run == 0 && (st = sn_history_newest(h, NULL, &run, err)) != SN_OK)
+        return st;
+    if (run == 0)
+        return sn_error_set(err, SN_ENOTFOUND, "history %s holds no run", cmd->path);
+    results_t r = {0};
+    if ((st = sn_output_open(&r.out, SN_OUTPUT_CSV, cmd->output, NULL, err)) != SN_OK)
+        return st;
+    st = sn_history_each_observation(h, run, true, write_result, &r, err);
+    if (st == SN_OK && r.st != SN_OK) {
+        st = r.st;
+        *err = r.err;
+    }
+    sn_error_t cerr;
+    sn_status_t cst = sn_output_close(r.out, &cerr);
+    if (st == SN_OK && cst != SN_OK) {
+        st = cst;
+        *err = cerr;
+    }
+    return st;
+}
+
+sn_status_t sn_history_cmd_run(const sn_history_cmd_t *cmd, sn_error_t *err)
+{
+    static const char *const whats[] = {"runs",     "results",   "nodes",      "churn",
+                                        "staleness", "survival", "population", "definitions"};
+    size_t w = 0;
+    while (w < sizeof whats / sizeof whats[0] && strcmp(cmd->what, whats[w]) != 0)
+        w++;
+    if (w == sizeof whats / sizeof whats[0])
+        return sn_error_set(err, SN_EINVAL, "history: no subcommand '%s' (%s)", cmd->what,
+                            sn_history_cmd_names);
+    if (w == 7) {
+        FILE *f = strcmp(cmd->output, "-") == 0 ? stdout : fopen(cmd->output, "w");
+        if (f == NULL)
+            return sn_error_set(err, SN_EIO, "cannot write %s", cmd->output);
+        fprintf(f, "statistic,formula,denominator\n");
+        for (size_t i = 0; i < sn_hs_def_count; i++) {
+            put_cell(f, sn_hs_defs[i].name);
+            fputc(',', f);
+            put_cell(f, sn_hs_defs[i].formula);
+            fputc(',', f);
+            put_cell(f, sn_hs_defs[i].denominator);
+            fputc('\n', f);
+        }
+        return (f == stdout ? fflush(f) : fclose(f)) == 0
+                   ? SN_OK
+                   : sn_error_set(err, SN_EIO, "writing %s", cmd->output);
+    }
+    const char **names = calloc(sn_field_count, sizeof *names);
+    if (names == NULL)
+        return sn_error_set(err, SN_ENOMEM, "out of memory");
+    for (size_t i = 0; i < sn_field_count; i++)
+        names[i] = sn_fields[i].name;
+    sn_history_t *h = NULL;
+    sn_status_t st = sn_history_open(&h, cmd->path, false, names, sn_field_count, err);
+    free(names);
+    if (st != SN_OK)
+        return st;
+    if (w == 1) {
+        st = write_results(cmd, h, err);
+        sn_history_close(h);
+        return st;
+    }
+    FILE *f = strcmp(cmd->output, "-") == 0 ? stdout : fopen(cmd->output, "w");
+    if (f == NULL) {
+        sn_history_close(h);
+        return sn_error_set(err, SN_EIO, "cannot write %s", cmd->output);
+    }
+    load_t l = {0};
+    if (w == 0) {
+        fprintf(f, "run_id,started,finished,status,site,targets,probed,alive\n");
+        st = sn_history_each_run(h, print_run, f, err);
+    } else if ((st = load(h, w == 5, &l, err)) == SN_OK) {
+        switch (w) {
+        case 2: write_nodes(f, &l); break;
+        case 3: write_churn(f, &l, h); break;
+        case 4: write_staleness(f, &l); break;
+        case 5: write_survival(f, &l); break;
+        default: st = write_population(f, &l, err); break;
+        }
+    }
+    load_free(&l);
+    sn_history_close(h);
+    if ((f == stdout ? fflush(f) : fclose(f)) != 0 && st == SN_OK)
+        st = sn_error_set(err, SN_EIO, "writing %s", cmd->output);
+    return st;
+}

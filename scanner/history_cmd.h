@@ -1,0 +1,26 @@
+/*
+ * `snprobe history SUBCOMMAND --history FILE [-o FILE]`: the store's answers
+ * as CSV. results gives a run back in exactly scan's result columns (so
+ * report and export read it); the others are the longitudinal statistics of
+ * data/history_stats.h over the complete runs.
+ */
+#ifndef SN_HISTORY_CMD_H
+#define SN_HISTORY_CMD_H
+
+#include <stdint.h>
+
+#include "status.h"
+
+typedef struct sn_history_cmd {
+    const char *path;   /* the store */
+    const char *what;   /* runs, results, nodes, churn, staleness, survival, population, definitions */
+    int64_t run;        /* results: the run; 0 the newest */
+    const char *output; /* path, or "-" */
+} sn_history_cmd_t;
+
+extern const char sn_history_cmd_names[];
+
+/* Returns SN_EINVAL for an unknown subcommand (a usage error), other errors in err. */
+sn_status_t sn_history_cmd_run(const sn_history_cmd_t *cmd, sn_error_t *err);
+
+#endif
