@@ -92,6 +92,8 @@ typedef struct sn_history sn_history_t;
  * returns SN_EBUSY at once with its pid in the message. Readers take no lock
  * and, with the write-ahead log, never block the writer nor wait for it.
  * columns (copied) name the observation cells; a reader may pass none.
+ * A writer marks every run still "running" as interrupted: holding the
+ * lock, it knows that run's writer is gone (killed, crashed, rebooted).
  */
 sn_status_t sn_history_open(sn_history_t **h, const char *path, bool writer,
                             const char *const *columns, size_t n_columns, sn_error_t *err);

@@ -230,6 +230,17 @@ static sn_status_t sq_open(const char *where, bool writer, const char *const *co
         st = sync_columns(b, err);
     if (st == SN_OK && writer)
         st = prepare_writer(b, err);
+    /* The caller holds the writer's lock: a run still "running" lost its writer (kill -9,
+     * a crash, a reboot). It is interrupted, with what it committed counted. */
+    if (st == SN_OK && writer)
+        st = exec(b,
+                  "UPDATE runs SET status = 'interrupted',"
+                  " probed = (SELECT count(*) FROM observations o WHERE o.run_id = runs.id"
+                  " AND o.probed),"
+                  " alive = (SELECT count(*) FROM observations o WHERE o.run_id = runs.id"
+                  " AND o.alive)"
+                  " WHERE status = 'running'",
+                  err);
     if (st != SN_OK) {
         sq_close(b);
         return st;

@@ -227,6 +227,39 @@ static void test_history_first_schema_version_opens_and_migrates(void **state)
     sn_history_close(h);
 }
 
+/* A writer killed mid-run leaves it "running"; the next writer finds it interrupted. */
+static void test_history_run_of_a_dead_writer_is_resumable(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    if (pid == 0) {
+        sn_history_t *h;
+        sn_error_t e;
+        sn_history_run_t run = {.started = 1};
+        int64_t id;
+        bool resumed;
+        if (sn_history_open(&h, db, true, cols, 3, &e) != SN_OK ||
+            sn_history_begin(h, &run, false, &id, &resumed, &e) != SN_OK)
+            _exit(1);
+        add_n(h, 0, SN_HISTORY_BATCH + 10, false); /* one batch committed, 10 buffered */
+        _exit(0); /* no end, no close: as kill -9 */
+    }
+    int ws;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    assert_int_equal(WEXITSTATUS(ws), 0);
+    sn_history_t *h;
+    sn_error_t err;
+    assert_int_equal(sn_history_open(&h, db, true, cols, 3, &err), SN_OK);
+    sn_history_run_t run = {.started = 2};
+    int64_t id;
+    bool resumed;
+    assert_int_equal(sn_history_begin(h, &run, true, &id, &resumed, &err), SN_OK);
+    assert_true(resumed);
+    assert_int_equal(id, 1);
+    assert_int_equal(sn_history_kept(h), SN_HISTORY_BATCH); /* the buffered 10 are lost */
+    sn_history_close(h);
+}
+
 static void test_history_reader_of_missing_file_fails(void **state)
 {
     (void)state;
@@ -248,6 +281,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_history_first_schema_version_opens_and_migrates,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_run_of_a_dead_writer_is_resumable, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_history_reader_of_missing_file_fails, setup,
                                         teardown),
     };
