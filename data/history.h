@@ -59,7 +59,7 @@ typedef void (*sn_history_obs_fn)(void *ud, const sn_history_obs_t *obs);
 /*
  * A backend. Every function returns SN_OK or a negative status with err set.
  * `where` is the store's name (a path for SQLite). Observations are read back
- * ordered by run id, then target id.
+ * ordered by run id, then in the order they were written.
  */
 typedef struct sn_history_ops {
     const char *name;

@@ -430,7 +430,7 @@ static sn_status_t sq_each_obs(void *vb, int64_t run, bool cells, sn_history_obs
                                 b->columns[i]);
     snprintf(sql + len, cap - len,
              " FROM observations o JOIN targets t ON t.id = o.target_id%s"
-             " ORDER BY o.run_id, o.target_id",
+             " ORDER BY o.run_id, o.rowid",
              run > 0 ? " WHERE o.run_id = ?" : "");
     sqlite3_stmt *q = NULL;
     int rc = sqlite3_prepare_v2(b->db, sql, -1, &q, NULL);

@@ -131,6 +131,8 @@ static const opt_t options[] = {
      "the name of this vantage, recorded with the run in the history"},
     {"run", 0, T_NUM, "N", "0", 0, 9007199254740991.0, SN_CMD_HISTORY, F(run),
      "history results: the run to write (0: the newest)"},
+    {"nights", 0, T_NUM, "N", "3", 1, 30, SN_CMD_DEMO, F(nights),
+     "nights the demo scans into out-dir/history.db, the population changing between them"},
     {"out-dir", 0, T_STR, "DIR", "out/demo", 0, 0, SN_CMD_DEMO, F(out_dir),
      "where the demo writes its population, list and results"},
 };

@@ -415,7 +415,7 @@ static int run_demo(const sn_cli_t *cli, const char *argv0)
     else
         self[n] = '\0';
     sn_demo_cfg_t dc = {.out_dir = cli->out_dir, .self_exe = self, .count = (unsigned)cli->count,
-                        .seed = (uint64_t)cli->seed, .progress = cli->progress || isatty(2),
+                        .nights = (unsigned)cli->nights, .seed = (uint64_t)cli->seed, .progress = cli->progress || isatty(2),
                         .quiet = cli->quiet};
     return sn_demo_run(&dc, &err) == SN_OK ? 0 : fail(&err);
 }
