@@ -241,8 +241,10 @@ static void test_history_run_of_a_dead_writer_is_resumable(void **state)
         if (sn_history_open(&h, db, true, cols, 3, &e) != SN_OK ||
             sn_history_begin(h, &run, false, &id, &resumed, &e) != SN_OK)
             _exit(1);
-        add_n(h, 0, SN_HISTORY_BATCH + 10, false); /* one batch committed, 10 buffered */
-        _exit(0); /* no end, no close: as kill -9 */
+        add_n(h, 0, SN_HISTORY_BATCH + 10, false); /* one batch handed to the writer */
+        if (sn_history_rows(h) != SN_HISTORY_BATCH) /* waits for that commit */
+            _exit(2);
+        _exit(0); /* no end, no close: as kill -9, with 10 rows still buffered */
     }
     int ws;
     assert_int_equal(waitpid(pid, &ws, 0), pid);
