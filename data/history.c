@@ -356,11 +356,15 @@ sn_status_t sn_history_begin(sn_history_t *h, const sn_history_run_t *run, bool 
     if (wst != SN_OK)
         return wst;
     if (resume) {
-        int64_t old = 0;
+        int64_t old = 0, newest = 0;
         sn_status_t st = h->ops->newest_run(h->be, "interrupted", &old, err);
+        if (st == SN_OK)
+            st = h->ops->newest_run(h->be, NULL, &newest, err);
         if (st != SN_OK)
             return st;
-        if (old > 0) {
+        /* Only the last run is continued: an older interrupted run stays as it was, since
+         * tonight's observations would not belong to its night. */
+        if (old > 0 && old == newest) {
             if ((st = h->ops->each_observation(h->be, old, false, keep_done, h, err)) != SN_OK ||
                 (st = h->ops->reopen_run(h->be, old, err)) != SN_OK)
                 return st;

@@ -104,10 +104,11 @@ void sn_history_close(sn_history_t *h);
 int sn_history_schema_version(const sn_history_t *h);
 
 /*
- * Starts a run. With resume, continues the newest interrupted run instead
- * (its id in *id; *resumed tells whether one was found, else a new run
+ * Starts a run. With resume, continues the last run instead when it is
+ * interrupted (its id in *id; *resumed tells whether it did, else a new run
  * starts): its targets observed with no incomplete outcome are remembered,
- * and sn_history_has tells the scan to skip them.
+ * and sn_history_has tells the scan to skip them. An interrupted run that is
+ * not the last one is never continued: its night is over.
  */
 sn_status_t sn_history_begin(sn_history_t *h, const sn_history_run_t *run, bool resume,
                              int64_t *id, bool *resumed, sn_error_t *err);

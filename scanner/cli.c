@@ -123,8 +123,8 @@ static const opt_t options[] = {
     {"history", 0, T_STR, "FILE", NULL, 0, 0, SN_CMD_SCAN | SN_CMD_HISTORY, F(history),
      "the history store (SQLite): scan records the run there; history reads it"},
     {"resume", 0, T_FLAG, NULL, NULL, 0, 0, SN_CMD_SCAN, F(resume),
-     "with --history: continue the newest interrupted run; targets it measured are not probed "
-     "again"},
+     "with --history: continue the last run if it was interrupted (else start one); targets "
+     "it measured are not probed again"},
     {"revisit", 0, T_NUM, "DAYS", "0", 0, 36500, SN_CMD_SCAN, F(revisit),
      "with --history: also probe the history's targets alive in the last DAYS days"},
     {"site", 0, T_STR, "NAME", "", 0, 0, SN_CMD_SCAN, F(site),

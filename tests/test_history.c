@@ -262,6 +262,29 @@ static void test_history_run_of_a_dead_writer_is_resumable(void **state)
     sn_history_close(h);
 }
 
+/* Only the last run is resumed: an older interrupted one's night is over. */
+static void test_history_resume_leaves_an_older_interrupted_run(void **state)
+{
+    (void)state;
+    sn_history_t *h;
+    sn_error_t err;
+    int64_t id;
+    bool resumed;
+    sn_history_run_t run = {.started = 1};
+    assert_int_equal(sn_history_open(&h, db, true, cols, 3, &err), SN_OK);
+    assert_int_equal(sn_history_begin(h, &run, false, &id, &resumed, &err), SN_OK);
+    add_n(h, 0, 10, false);
+    assert_int_equal(sn_history_end(h, true, 20, &err), SN_OK); /* run 1 interrupted */
+    assert_int_equal(sn_history_begin(h, &run, false, &id, &resumed, &err), SN_OK);
+    add_n(h, 0, 20, false);
+    assert_int_equal(sn_history_end(h, false, 20, &err), SN_OK); /* run 2 complete */
+    assert_int_equal(sn_history_begin(h, &run, true, &id, &resumed, &err), SN_OK);
+    assert_false(resumed);
+    assert_int_equal(id, 3);
+    assert_int_equal(sn_history_kept(h), 0);
+    sn_history_close(h);
+}
+
 static void test_history_reader_of_missing_file_fails(void **state)
 {
     (void)state;
@@ -285,6 +308,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_run_of_a_dead_writer_is_resumable, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_history_resume_leaves_an_older_interrupted_run,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_reader_of_missing_file_fails, setup,
                                         teardown),
     };
