@@ -120,8 +120,12 @@ static const opt_t options[] = {
      "put every node on this port (the peers' case); 0: random ports"},
     {"delay-ms", 0, T_NUM, "MS", "0", 0, 60000, SN_CMD_POPULATION, F(delay_ms),
      "delay every UDP reply by MS milliseconds"},
-    {"history", 0, T_STR, "FILE", NULL, 0, 0, SN_CMD_SCAN | SN_CMD_HISTORY, F(history),
-     "the history store (SQLite): scan records the run there; history reads it"},
+    {"history", 0, T_STR, "FILE", NULL, 0, 0,
+     SN_CMD_SCAN | SN_CMD_HISTORY | SN_CMD_REPORT | SN_CMD_EXPORT, F(history),
+     "the history store (SQLite): scan records the run there; history reads it; report: the "
+     "newest run; export: with --alive-within"},
+    {"alive-within", 0, T_NUM, "DAYS", "0", 0, 36500, SN_CMD_EXPORT, F(alive_within),
+     "export --history: the nodes alive in any run of the last DAYS days"},
     {"resume", 0, T_FLAG, NULL, NULL, 0, 0, SN_CMD_SCAN, F(resume),
      "with --history: continue the last run if it was interrupted (else start one); targets "
      "it measured are not probed again"},

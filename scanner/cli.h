@@ -53,7 +53,7 @@ typedef struct sn_cli {
     /* the history store */
     const char *history, *site;
     bool resume;
-    double revisit, run, nights;
+    double revisit, run, nights, alive_within;
     /* swarm, population, demo */
     const char *population, *mix, *out_dir;
     double count, one_port, delay_ms;

@@ -8,6 +8,7 @@
 #include "history_cmd.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -363,6 +364,150 @@ static sn_status_t write_results(const sn_history_cmd_t *cmd, sn_history_t *h, s
     if (st == SN_OK && cst != SN_OK) {
         st = cst;
         *err = cerr;
+    }
+    return st;
+}
+
+/* A CSV cell as the results writer would quote it (the reader takes either way). */
+static void put_result_cell(FILE *f, const char *s)
+{
+    size_t n = strlen(s);
+    bool q = n > 0 && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t' ||
+                       strpbrk(s, ",\"\r\n") != NULL);
+    if (!q) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+typedef struct text {
+    FILE *f;
+    int64_t since;       /* 0: every row */
+    int64_t *latest;     /* by target id: the observation time kept, when since > 0 */
+    char **rows;         /* by target id: the row kept, when since > 0 */
+    size_t cap;
+    bool oom;
+} text_t;
+
+static char *row_text(const sn_history_obs_t *o)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (m == NULL)
+        return NULL;
+    for (size_t i = 0; i < sn_field_count; i++) {
+        if (i > 0)
+            fputc(',', m);
+        put_result_cell(m, o->cells[i]);
+    }
+    fputc('\n', m);
+    if (fclose(m) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+static void text_row(void *ud, const sn_history_obs_t *o)
+{
+    text_t *t = ud;
+    if (t->oom)
+        return;
+    if (t->since == 0) {
+        char *r = row_text(o);
+        if (r == NULL) {
+            t->oom = true;
+            return;
+        }
+        fputs(r, t->f);
+        free(r);
+        return;
+    }
+    if (!o->alive || o->observed_at < t->since)
+        return;
+    size_t id = (size_t)o->target_id;
+    if (id >= t->cap) {
+        size_t nc = t->cap ? t->cap : 1024;
+        while (nc <= id)
+            nc *= 2;
+        int64_t *nl = realloc(t->latest, nc * sizeof *nl);
+        if (nl != NULL)
+            t->latest = nl;
+        char **nr = realloc(t->rows, nc * sizeof *nr);
+        if (nr != NULL)
+            t->rows = nr;
+        if (nl == NULL || nr == NULL) {
+            t->oom = true;
+            return;
+        }
+        memset(t->latest + t->cap, 0, (nc - t->cap) * sizeof *t->latest);
+        memset(t->rows + t->cap, 0, (nc - t->cap) * sizeof *t->rows);
+        t->cap = nc;
+    }
+    if (t->rows[id] != NULL && t->latest[id] > o->observed_at)
+        return;
+    char *r = row_text(o);
+    if (r == NULL) {
+        t->oom = true;
+        return;
+    }
+    free(t->rows[id]);
+    t->rows[id] = r;
+    t->latest[id] = o->observed_at;
+}
+
+sn_status_t sn_history_results_text(const char *path, int64_t run, double alive_within_days,
+                                    char **data, size_t *len, sn_error_t *err)
+{
+    *data = NULL;
+    *len = 0;
+    const char **names = calloc(sn_field_count, sizeof *names);
+    if (names == NULL)
+        return sn_error_set(err, SN_ENOMEM, "out of memory");
+    for (size_t i = 0; i < sn_field_count; i++)
+        names[i] = sn_fields[i].name;
+    sn_history_t *h = NULL;
+    sn_status_t st = sn_history_open(&h, path, false, names, sn_field_count, err);
+    free(names);
+    if (st != SN_OK)
+        return st;
+    text_t t = {.since = alive_within_days > 0
+                             ? (int64_t)time(NULL) - (int64_t)(alive_within_days * 86400.0)
+                             : 0};
+    if (t.since == 0 && run == 0 && (st = sn_history_newest(h, NULL, &run, err)) == SN_OK &&
+        run == 0)
+        st = sn_error_set(err, SN_ENOTFOUND, "history %s holds no run", path);
+    if (st == SN_OK && (t.f = open_memstream(data, len)) == NULL)
+        st = sn_error_set(err, SN_ENOMEM, "out of memory");
+    if (st == SN_OK) {
+        for (size_t i = 0; i < sn_field_count; i++)
+            fprintf(t.f, "%s%s", i ? "," : "", sn_fields[i].name);
+        fputc('\n', t.f);
+        st = sn_history_each_observation(h, t.since ? 0 : run, true, text_row, &t, err);
+        for (size_t id = 0; id < t.cap; id++)
+            if (t.rows[id] != NULL) {
+                if (st == SN_OK)
+                    fputs(t.rows[id], t.f);
+                free(t.rows[id]);
+            }
+        if (fclose(t.f) != 0 || t.oom)
+            st = st != SN_OK ? st : sn_error_set(err, SN_ENOMEM, "out of memory");
+    }
+    free(t.latest);
+    free(t.rows);
+    sn_history_close(h);
+    if (st != SN_OK) {
+        free(*data);
+        *data = NULL;
+        *len = 0;
     }
     return st;
 }

@@ -23,4 +23,13 @@ extern const char sn_history_cmd_names[];
 /* Returns SN_EINVAL for an unknown subcommand (a usage error), other errors in err. */
 sn_status_t sn_history_cmd_run(const sn_history_cmd_t *cmd, sn_error_t *err);
 
+/*
+ * Results held in the history as one CSV text in scan's columns (for report
+ * and export): alive_within_days <= 0: every row of run (0: the newest run);
+ * else, for each target, its latest alive observation of the last
+ * alive_within_days days (any run). *data is malloc'd; the caller frees it.
+ */
+sn_status_t sn_history_results_text(const char *path, int64_t run, double alive_within_days,
+                                    char **data, size_t *len, sn_error_t *err);
+
 #endif

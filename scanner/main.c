@@ -257,29 +257,54 @@ static int run_vantage(const sn_cli_t *cli)
 static int run_report(const sn_cli_t *cli)
 {
     sn_error_t err = {{0}};
-    if (cli->n_inputs == 0) {
+    if (cli->n_inputs == 0 && cli->history == NULL) {
         sn_error_set(&err, SN_EINVAL, "%s needs at least one RESULTS file", cli->command_name);
         return usage(&err);
     }
+    if (cli->history != NULL && cli->n_inputs > 0) {
+        sn_error_set(&err, SN_EINVAL, "%s: give RESULTS files or --history, not both",
+                     cli->command_name);
+        return usage(&err);
+    }
+    if (cli->history != NULL && cli->command == SN_CMD_EXPORT && cli->alive_within <= 0) {
+        sn_error_set(&err, SN_EINVAL, "export --history needs --alive-within DAYS");
+        return usage(&err);
+    }
+    char *hist = NULL;
+    size_t hist_len = 0;
+    if (cli->history != NULL &&
+        sn_history_results_text(cli->history, 0,
+                                cli->command == SN_CMD_EXPORT ? cli->alive_within : 0, &hist,
+                                &hist_len, &err) != SN_OK)
+        return fail(&err);
     if (cli->command == SN_CMD_REPORT) {
         if (cli->html == NULL && cli->summary == NULL) {
             sn_error_set(&err, SN_EINVAL, "report needs --html FILE and/or --summary FILE");
             return usage(&err);
         }
-        if (sn_report_run(cli->inputs, cli->n_inputs, cli->html, cli->summary, command_text,
-                          &err) != SN_OK)
-            return fail(&err);
-        return 0;
+        sn_status_t rst =
+            hist != NULL ? sn_report_run_buf(cli->history, hist, hist_len, cli->html,
+                                             cli->summary, command_text, &err)
+                         : sn_report_run(cli->inputs, cli->n_inputs, cli->html, cli->summary,
+                                         command_text, &err);
+        free(hist);
+        return rst != SN_OK ? fail(&err) : 0;
     }
     sn_export_opts_t eo = {.eligible_only = cli->eligible_only, .addr_only = cli->addr_only,
                            .name = cli->set_name};
     if (sn_export_format_parse(cli->export_format, &eo.format) != SN_OK) {
+        free(hist);
         sn_error_set(&err, SN_EINVAL, "--format: '%s' is not nft, ipset or plain",
                      cli->export_format);
         return usage(&err);
     }
     size_t written = 0;
-    if (sn_export_run(cli->inputs, cli->n_inputs, &eo, cli->output, &written, &err) != SN_OK)
+    sn_status_t est =
+        hist != NULL
+            ? sn_export_run_buf(cli->history, hist, hist_len, &eo, cli->output, &written, &err)
+            : sn_export_run(cli->inputs, cli->n_inputs, &eo, cli->output, &written, &err);
+    free(hist);
+    if (est != SN_OK)
         return fail(&err);
     if (!cli->quiet)
         fprintf(stderr, "snprobe: exported %zu nodes\n", written);

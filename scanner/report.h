@@ -24,4 +24,11 @@ sn_status_t sn_report_run(const char *const *paths, size_t n, const char *html,
 sn_status_t sn_export_run(const char *const *paths, size_t n, const sn_export_opts_t *opts,
                           const char *out, size_t *written, sn_error_t *err);
 
+/* The same two from results held in memory (name labels them in messages). */
+sn_status_t sn_report_run_buf(const char *name, const char *data, size_t len, const char *html,
+                              const char *summary, const char *command, sn_error_t *err);
+sn_status_t sn_export_run_buf(const char *name, const char *data, size_t len,
+                              const sn_export_opts_t *opts, const char *out, size_t *written,
+                              sn_error_t *err);
+
 #endif

@@ -49,4 +49,19 @@ check "history results (the newest) is night 4's results file" \
     cmp -s "$OUT/results-night-4.csv" "$TMP/night4.csv"
 "$SNPROBE" history population --history "$OUT/history.db" -o "$TMP/population.csv"
 check "population: one row per night" [ "$(($(wc -l <"$TMP/population.csv") - 1))" -eq 4 ]
+
+# export --history --alive-within: every node alive in any night (all within a day)
+"$SNPROBE" export --quiet --history "$OUT/history.db" --alive-within 1 --format plain \
+    -o "$TMP/alive.txt"
+check "export --history --alive-within 1 holds exactly the nodes the schedule has alive" \
+    python3 - "$OUT/schedule.csv" "$TMP/alive.txt" <<'PY'
+import csv, sys
+want = {f"{r['address']}:{r['port']}" for r in csv.DictReader(open(sys.argv[1])) if r["alive"] == "1"}
+got = {l.strip() for l in open(sys.argv[2]) if l.strip()}
+print(f"schedule: {len(want)} alive, export: {len(got)}")
+sys.exit(0 if want == got else 1)
+PY
+"$SNPROBE" report --history "$OUT/history.db" --summary "$TMP/sum4.csv" --html "$TMP/rep4.html"
+check "report --history reports the newest night's targets" \
+    grep -q "^targets,$(($(wc -l <"$OUT/results-night-4.csv") - 1))," "$TMP/sum4.csv"
 e2e_finish
