@@ -24,7 +24,9 @@
 
 #include "../data/geo.h"
 #include "../data/schedule.h"
+#include "history_cmd.h"
 #include "history_rec.h"
+#include "report.h"
 #include "scan.h"
 
 extern char **environ;
@@ -624,10 +626,24 @@ static sn_status_t later_nights(const sn_demo_cfg_t *cfg, const sn_population_t 
     for (size_t d = 1; d < nights && st == SN_OK; d++)
         st = scan_night(cfg, &sch, d, first, history, err);
     sn_schedule_free(&sch);
+    /* The newest night's report with the history section (report --history). */
+    char hreport[4096], *text = NULL;
+    size_t len = 0;
+    snprintf(hreport, sizeof hreport, "%s/report-history.html", cfg->out_dir);
+    sn_history_section_t *sec = NULL;
+    if (st == SN_OK)
+        st = sn_history_results_text(history, 0, 0, &text, &len, err);
+    if (st == SN_OK)
+        st = sn_history_section_new(&sec, history, err);
+    if (st == SN_OK)
+        st = sn_report_run_buf(history, text, len, hreport, NULL, "snprobe demo",
+                               sn_history_section_write, sec, err);
+    sn_history_section_free(sec);
+    free(text);
     if (st == SN_OK && !cfg->quiet)
-        fprintf(stderr, "snprobe demo: %zu night%s in %s (snprobe history churn --history %s); "
-                        "the schedule's truth in %s\n",
-                nights, nights == 1 ? "" : "s", history, history, path);
+        fprintf(stderr, "snprobe demo: %zu night%s in %s (snprobe history churn --history %s), "
+                        "the report with their history in %s; the schedule's truth in %s\n",
+                nights, nights == 1 ? "" : "s", history, history, hreport, path);
     return st;
 }
 

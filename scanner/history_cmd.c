@@ -16,6 +16,7 @@
 
 #include "../data/history.h"
 #include "../data/history_stats.h"
+#include "../reports/html.h"
 #include "../reports/output.h"
 
 const char sn_history_cmd_names[] =
@@ -577,4 +578,231 @@ sn_status_t sn_history_cmd_run(const sn_history_cmd_t *cmd, sn_error_t *err)
     if ((f == stdout ? fflush(f) : fclose(f)) != 0 && st == SN_OK)
         st = sn_error_set(err, SN_EIO, "writing %s", cmd->output);
     return st;
+}
+
+/* ---- the report's history section ---- */
+
+struct sn_history_section {
+    load_t l;
+};
+
+sn_status_t sn_history_section_new(sn_history_section_t **out, const char *path,
+                                   sn_error_t *err)
+{
+    *out = NULL;
+    sn_history_section_t *sec = calloc(1, sizeof *sec);
+    const char **names = calloc(sn_field_count, sizeof *names);
+    if (sec == NULL || names == NULL) {
+        free(sec);
+        free(names);
+        return sn_error_set(err, SN_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < sn_field_count; i++)
+        names[i] = sn_fields[i].name;
+    sn_history_t *h = NULL;
+    sn_status_t st = sn_history_open(&h, path, false, names, sn_field_count, err);
+    free(names);
+    if (st == SN_OK)
+        st = load(h, true, &sec->l, err);
+    sn_history_close(h);
+    if (st != SN_OK) {
+        sn_history_section_free(sec);
+        return st;
+    }
+    *out = sec;
+    return SN_OK;
+}
+
+void sn_history_section_free(sn_history_section_t *sec)
+{
+    if (sec == NULL)
+        return;
+    load_free(&sec->l);
+    free(sec);
+}
+
+static const char *const COLORS[] = {"#3b6ea5", "#d08c2c", "#5a9e4b", "#b5485d", "#7a5ca8"};
+
+/*
+ * One chart of n x positions and m series (values[s * n + x], NaN for none),
+ * as bars grouped per x or as lines, y from 0 to ymax (0: the largest value),
+ * then the table of the same numbers. Labels are static text or numbers.
+ */
+static void hchart(FILE *f, const char *id, const char *title, const char *xtitle,
+                   const char *const *xlab, size_t n, const char *const *series, size_t m,
+                   const double *values, bool bars, double ymax, bool pct, const char *note)
+{
+    if (ymax <= 0) {
+        for (size_t i = 0; i < n * m; i++)
+            if (!isnan(values[i]) && values[i] > ymax)
+                ymax = values[i];
+        if (ymax <= 0)
+            ymax = 1;
+    }
+    const double W = 640, H = 260, L = 56, R = 12, T = 14, B = 40;
+    double pw = W - L - R, ph = H - T - B, step = n > 0 ? pw / (double)n : pw;
+    fprintf(f,
+            "<figure class=\"fig\" id=\"fig-%s\"><figcaption>%s</figcaption><div class=\"pair\">\n"
+            "<svg class=\"chart\" data-chart=\"%s\" data-series=\"%zu\" data-points=\"%zu\" "
+            "viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"%s\">\n",
+            id, title, id, m, n, W, H, title);
+    for (int k = 0; k <= 4; k++) {
+        double y = T + ph - ph * k / 4.0, v = ymax * k / 4.0;
+        fprintf(f, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", L, y,
+                W - R, y);
+        if (pct)
+            fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.0f%%</text>\n",
+                    L - 6, y + 4, v * 100);
+        else
+            fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.0f</text>\n",
+                    L - 6, y + 4, v);
+    }
+    size_t every = n > 16 ? (n + 15) / 16 : 1;
+    for (size_t x = 0; x < n; x += every)
+        fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
+                L + step * ((double)x + 0.5), H - B + 16, xlab[x]);
+    for (size_t s = 0; s < m; s++) {
+        const char *c = COLORS[s % (sizeof COLORS / sizeof COLORS[0])];
+        if (bars) {
+            double bw = step * 0.8 / (double)m;
+            for (size_t x = 0; x < n; x++) {
+                double v = values[s * n + x];
+                if (isnan(v))
+                    continue;
+                double h = ph * v / ymax;
+                fprintf(f,
+                        "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                        "fill=\"%s\"/>",
+                        L + step * (double)x + step * 0.1 + bw * (double)s, T + ph - h, bw, h, c);
+            }
+        } else {
+            fprintf(f, "<polyline class=\"curve\" fill=\"none\" stroke=\"%s\" points=\"", c);
+            for (size_t x = 0; x < n; x++) {
+                double v = values[s * n + x];
+                if (!isnan(v))
+                    fprintf(f, "%.1f,%.1f ", L + step * ((double)x + 0.5), T + ph - ph * v / ymax);
+            }
+            fputs("\"/>\n", f);
+        }
+        fprintf(f,
+                "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"4\" fill=\"%s\"/>"
+                "<text class=\"leg\" x=\"%.1f\" y=\"%.1f\">%s</text>\n",
+                L + pw - 150, T + 8 + 16 * (double)s, c, L + pw - 132, T + 13 + 16 * (double)s,
+                series[s]);
+    }
+    fprintf(f,
+            "<rect class=\"frame\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>\n"
+            "<text class=\"axt\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n</svg>\n",
+            L, T, pw, ph, L + pw / 2, H - 8, xtitle);
+    fprintf(f, "<div class=\"tbl scroll\"><table><thead><tr><th>%s</th>", xtitle);
+    for (size_t s = 0; s < m; s++)
+        fprintf(f, "<th class=\"n\">%s</th>", series[s]);
+    fputs("</tr></thead><tbody>\n", f);
+    for (size_t x = 0; x < n; x++) {
+        fprintf(f, "<tr><td>%s</td>", xlab[x]);
+        for (size_t s = 0; s < m; s++) {
+            double v = values[s * n + x];
+            if (isnan(v))
+                fputs("<td class=\"n\"></td>", f);
+            else if (pct)
+                fprintf(f, "<td class=\"n\">%.1f%%</td>", v * 100);
+            else
+                fprintf(f, "<td class=\"n\">%.0f</td>", v);
+        }
+        fputs("</tr>\n", f);
+    }
+    fprintf(f, "</tbody></table></div></div><p class=\"note\">%s</p></figure>\n", note);
+}
+
+void sn_history_section_write(FILE *f, void *ud)
+{
+    const sn_history_section_t *sec = ud;
+    const load_t *l = &sec->l;
+    sn_hs_input_t in = input_of(l);
+    size_t R = l->n_runs;
+    fprintf(f, "<section id=\"history\"><h2>History</h2>\n<p>%zu complete run%s in the history, "
+               "%zu targets observed in them. A node is alive in a run when it answered over UDP "
+               "or TCP; the definitions are those of <code>snprobe history definitions</code>."
+               "</p>\n",
+            R, R == 1 ? "" : "s", l->n_targets);
+    if (R == 0) {
+        fputs("<p>No complete run yet.</p></section>\n", f);
+        return;
+    }
+    size_t cap = R + 11;
+    char (*lab)[24] = calloc(cap, sizeof *lab);
+    const char **labp = calloc(cap, sizeof *labp);
+    double *v = calloc(5 * cap, sizeof *v);
+    sn_hs_pop_t *pop = calloc(R, sizeof *pop);
+    if (lab == NULL || labp == NULL || v == NULL || pop == NULL || sn_hs_population(&in, pop) != 0) {
+        fputs("<p>Out of memory drawing the history.</p></section>\n", f);
+        goto out;
+    }
+    for (size_t d = 0; d < R; d++) {
+        snprintf(lab[d], sizeof lab[d], "%lld", (long long)l->run_id[d]);
+        labp[d] = lab[d];
+        v[d] = (double)pop[d].alive;
+        v[R + d] = (double)pop[d].cumulative;
+    }
+    static const char *const alive_s[] = {"alive", "discovered so far"};
+    hchart(f, "history-alive", "Alive nodes per run, and the discovery curve", "run", labp, R,
+           alive_s, 2, v, false, 0, false,
+           "Alive: |A(d)|. Discovered: |A(1) &#8746; &#8230; &#8746; A(d)|, distinct nodes alive in "
+           "any run so far.");
+    for (size_t d = 0; d < R; d++) {
+        sn_hs_churn_t c;
+        sn_hs_churn(&in, d, &c);
+        v[d] = (double)c.new_;
+        v[R + d] = (double)c.returning;
+        v[2 * R + d] = (double)c.gone;
+    }
+    static const char *const churn_s[] = {"new", "returning", "gone"};
+    hchart(f, "history-churn", "Churn: new, returning and gone nodes per run", "run", labp, R,
+           churn_s, 3, v, true, 0, false,
+           "New: alive now, never before. Returning: alive now, not in the previous run, alive in "
+           "an earlier one. Gone: alive in the previous run and not now.");
+    if (R > 1) {
+        size_t K = R - 1;
+        for (size_t k = 1; k <= K; k++) {
+            snprintf(lab[k - 1], sizeof lab[k - 1], "%zu", k);
+            labp[k - 1] = lab[k - 1];
+            sn_hs_age_t a;
+            sn_hs_staleness(&in, k, &a);
+            v[k - 1] = a.value;
+            sn_hs_survival(&in, k, -1, &a);
+            v[K + k - 1] = a.value;
+        }
+        static const char *const age_s[] = {"staleness coverage", "survival"};
+        hchart(f, "history-age", "A list k runs old: coverage of tonight, and survival", "age k (runs)",
+               labp, K, age_s, 2, v, false, 1, true,
+               "Coverage(k): mean over runs d of |A(d) &#8745; A(d+k)| / |A(d+k)|, how much of a "
+               "later run a list made k runs earlier still covers. Survival(k): "
+               "&#931;|A(d) &#8745; A(d+k)| / &#931;|A(d)|, the share of nodes alive in a run still "
+               "alive k runs later.");
+    }
+    /* availability histogram: ten bins of runs_alive / runs_probed, nodes probed at least once */
+    for (size_t b = 0; b < 10; b++) {
+        snprintf(lab[b], sizeof lab[b], "%zu-%zu%%", b * 10, b * 10 + 10);
+        labp[b] = lab[b];
+        v[b] = 0;
+    }
+    for (size_t t = 0; t < l->n_targets; t++) {
+        sn_hs_node_t nd;
+        sn_hs_node(&in, t, &nd);
+        if (isnan(nd.availability) || nd.runs_alive == 0)
+            continue;
+        size_t b = (size_t)(nd.availability * 10);
+        v[b > 9 ? 9 : b] += 1;
+    }
+    static const char *const av_s[] = {"nodes"};
+    hchart(f, "history-availability", "Availability of the nodes alive at least once", "availability",
+           labp, 10, av_s, 1, v, true, 0, false,
+           "Availability = runs alive / runs probed, per node alive in at least one run; the last "
+           "bin holds 100%.");
+    fputs("</section>\n", f);
+out:
+    free(lab);
+    free(labp);
+    free(v);
+    free(pop);
 }

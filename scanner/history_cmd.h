@@ -8,6 +8,7 @@
 #define SN_HISTORY_CMD_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "status.h"
 
@@ -31,5 +32,23 @@ sn_status_t sn_history_cmd_run(const sn_history_cmd_t *cmd, sn_error_t *err);
  */
 sn_status_t sn_history_results_text(const char *path, int64_t run, double alive_within_days,
                                     char **data, size_t *len, sn_error_t *err);
+
+/* The history section of the HTML report: the longitudinal tables as charts. */
+typedef struct sn_history_section sn_history_section_t;
+
+/* Loads the history at path (as a reader). */
+sn_status_t sn_history_section_new(sn_history_section_t **sec, const char *path,
+                                   sn_error_t *err);
+
+/*
+ * Writes <section id="history">: alive and discovered nodes per run,
+ * new/returning/gone per run, staleness and survival by age, the
+ * availability histogram; inline SVG with the table of each chart's
+ * numbers. The signature of sn_report_write_html_with's section (ud is the
+ * sn_history_section_t).
+ */
+void sn_history_section_write(FILE *f, void *ud);
+
+void sn_history_section_free(sn_history_section_t *sec); /* accepts NULL */
 
 #endif

@@ -282,11 +282,18 @@ static int run_report(const sn_cli_t *cli)
             sn_error_set(&err, SN_EINVAL, "report needs --html FILE and/or --summary FILE");
             return usage(&err);
         }
-        sn_status_t rst =
-            hist != NULL ? sn_report_run_buf(cli->history, hist, hist_len, cli->html,
-                                             cli->summary, command_text, &err)
-                         : sn_report_run(cli->inputs, cli->n_inputs, cli->html, cli->summary,
-                                         command_text, &err);
+        sn_history_section_t *sec = NULL;
+        sn_status_t rst = SN_OK;
+        if (hist != NULL && cli->html != NULL)
+            rst = sn_history_section_new(&sec, cli->history, &err);
+        if (rst == SN_OK)
+            rst = hist != NULL ? sn_report_run_buf(cli->history, hist, hist_len, cli->html,
+                                                   cli->summary, command_text,
+                                                   sec ? sn_history_section_write : NULL, sec,
+                                                   &err)
+                               : sn_report_run(cli->inputs, cli->n_inputs, cli->html,
+                                               cli->summary, command_text, &err);
+        sn_history_section_free(sec);
         free(hist);
         return rst != SN_OK ? fail(&err) : 0;
     }

@@ -89,7 +89,8 @@ sn_status_t sn_export_run(const char *const *paths, size_t n, const sn_export_op
 }
 
 sn_status_t sn_report_run_buf(const char *name, const char *data, size_t len, const char *html,
-                              const char *summary, const char *command, sn_error_t *err)
+                              const char *summary, const char *command,
+                              void (*section)(FILE *f, void *ud), void *ud, sn_error_t *err)
 {
     sn_stats_t *st = sn_stats_new();
     if (st == NULL)
@@ -103,7 +104,9 @@ sn_status_t sn_report_run_buf(const char *name, const char *data, size_t len, co
     int64_t now = (int64_t)time(NULL);
     sn_stats_set_time(st, now, now);
     if (rc == SN_OK)
-        rc = sn_report_write(st, html, summary, err);
+        rc = sn_report_write(st, NULL, summary, err);
+    if (rc == SN_OK && html != NULL)
+        rc = sn_report_write_html_with(st, html, section, ud, err);
     sn_stats_free(st);
     return rc;
 }

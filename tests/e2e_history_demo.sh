@@ -61,6 +61,10 @@ got = {l.strip() for l in open(sys.argv[2]) if l.strip()}
 print(f"schedule: {len(want)} alive, export: {len(got)}")
 sys.exit(0 if want == got else 1)
 PY
+for c in history-alive history-churn history-age history-availability; do
+    check "the demo's report-history.html has the $c chart" \
+        grep -q "data-chart=\"$c\"" "$OUT/report-history.html"
+done
 "$SNPROBE" report --history "$OUT/history.db" --summary "$TMP/sum4.csv" --html "$TMP/rep4.html"
 check "report --history reports the newest night's targets" \
     grep -q "^targets,$(($(wc -l <"$OUT/results-night-4.csv") - 1))," "$TMP/sum4.csv"
