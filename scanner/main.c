@@ -198,6 +198,11 @@ static int run_scan(const sn_cli_t *cli)
         sn_error_set(&err, SN_EINVAL, "--resume and --revisit need --history FILE");
         return usage(&err);
     }
+    if (cli->history != NULL && cli->dry_run) {
+        /* A run that probed nothing would read as a night on which every node was gone. */
+        sn_error_set(&err, SN_EINVAL, "--history records what a scan measured: not with --dry-run");
+        return usage(&err);
+    }
     if (cli->history != NULL) {
         char plan[512];
         snprintf(plan, sizeof plan, "probes=%s fallback-ports=%s timeout=%g retries=%g",
