@@ -383,3 +383,28 @@ void sn_outfile_abort(sn_outfile_t *f, bool keep)
     release_lock(f);
     discard(f);
 }
+
+sn_status_t sn_outfile_open_stream(const char *path, sn_outfile_t **out, FILE **stream,
+                                   sn_error_t *err)
+{
+    *stream = NULL;
+    sn_status_t st = sn_outfile_open(path, out, err);
+    if (st != SN_OK)
+        return st;
+    *stream = sn_outfile_stream(*out);
+    if (*stream == NULL) {
+        sn_outfile_abort(*out, false);
+        *out = NULL;
+        return sn_error_set(err, SN_ENOMEM, "out of memory writing %s", path);
+    }
+    return SN_OK;
+}
+
+sn_status_t sn_outfile_finish(sn_outfile_t *f, sn_status_t st, sn_error_t *err)
+{
+    if (st != SN_OK) {
+        sn_outfile_abort(f, false);
+        return st;
+    }
+    return sn_outfile_commit(f, err);
+}

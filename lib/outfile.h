@@ -81,6 +81,19 @@ FILE *sn_outfile_stream(sn_outfile_t *f);
 sn_status_t sn_outfile_commit(sn_outfile_t *f, sn_error_t *err);
 
 /*
+ * For writers that print: opens path and its stream in one step (*stream is
+ * sn_outfile_stream's). On failure *out and *stream are NULL.
+ */
+sn_status_t sn_outfile_open_stream(const char *path, sn_outfile_t **out, FILE **stream,
+                                   sn_error_t *err);
+
+/*
+ * Ends a file whose writing returned st: commits it when st is SN_OK (and
+ * returns the commit's status), else aborts it and returns st unchanged.
+ */
+sn_status_t sn_outfile_finish(sn_outfile_t *f, sn_status_t st, sn_error_t *err);
+
+/*
  * Gives up: closes, removes the temporary file unless keep (then its name
  * stays what sn_outfile_temp said), releases the lock, frees f. NULL is fine.
  */

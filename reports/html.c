@@ -1277,6 +1277,13 @@ static const char STYLE[] =
 
 sn_status_t sn_report_write_html(sn_stats_t *st, const char *path, sn_error_t *err)
 {
+    return sn_report_write_html_with(st, path, NULL, NULL, err);
+}
+
+sn_status_t sn_report_write_html_with(sn_stats_t *st, const char *path,
+                                      void (*section)(FILE *f, void *ud), void *ud,
+                                      sn_error_t *err)
+{
     if (st == NULL)
         return sn_error_set(err, SN_EINVAL, "no statistics");
     sn_status_t s = sn_stats_finish(st, err);
@@ -1324,8 +1331,10 @@ sn_status_t sn_report_write_html(sn_stats_t *st, const char *path, sn_error_t *e
            "Reachability</a><a href=\"#geo\">Geography</a><a href=\"#asn\">ASes</a>"
            "<a href=\"#ports\">Ports</a><a href=\"#seen\">Seen-counts</a><a href=\"#discovery\">"
            "Discovery</a><a href=\"#rtt\">RTT</a><a href=\"#classes\">Classes</a>"
-           "<a href=\"#nodes\">Nodes</a><a href=\"#meta\">The scan</a><a href=\"#definitions\">"
-           "Definitions</a></nav>\n");
+           "<a href=\"#nodes\">Nodes</a>");
+    if (section != NULL)
+        out(p, "<a href=\"#history\">History</a>");
+    out(p, "<a href=\"#meta\">The scan</a><a href=\"#definitions\">Definitions</a></nav>\n");
     if (v->interrupted)
         out(p, "<p class=\"banner\">The scan was interrupted: targets not yet started are not "
                "in these results.</p>\n");
@@ -1342,6 +1351,8 @@ sn_status_t sn_report_write_html(sn_stats_t *st, const char *path, sn_error_t *e
     write_rtt(p);
     write_classes(p);
     write_nodes(p);
+    if (section != NULL)
+        section(f, ud);
     write_meta(p);
     write_definitions(p);
     out(p, "<footer>Written by snprobe. This page loads nothing: no scripts, fonts or images; "

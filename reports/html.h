@@ -32,6 +32,16 @@
 sn_status_t sn_report_write_html(sn_stats_t *st, const char *path, sn_error_t *err);
 
 /*
+ * As sn_report_write_html, with one more section written by section(f, ud)
+ * before the scan's metadata (the history's, from `report --history`), with
+ * its own entry "#history" in the navigation. The section writes complete
+ * HTML (a <section id="history">) and escapes what it takes from outside.
+ */
+sn_status_t sn_report_write_html_with(sn_stats_t *st, const char *path,
+                                      void (*section)(FILE *f, void *ud), void *ud,
+                                      sn_error_t *err);
+
+/*
  * Writes s as HTML text (valid in element content and in quoted attribute
  * values): & < > " ' escaped, control characters and bytes that are not valid
  * UTF-8 written as U+FFFD, so the page stays well formed whatever s holds.

@@ -196,18 +196,30 @@ static sn_status_t csv_header(sn_output_t *o)
     return csv_char(o, '\n');
 }
 
-static sn_status_t csv_row(sn_output_t *o, const sn_result_t *r)
+/* The cell of column i: from the stored cells when given, else formatted from r. */
+static const char *cell_of(sn_output_t *o, const sn_result_t *r, const char *const *cells,
+                           size_t i)
+{
+    if (cells != NULL)
+        return cells[i] != NULL ? cells[i] : "";
+    /* Formatted one byte in, so that a neutralising prefix fits in front (csv_row). */
+    char *v = o->field + 1;
+    v[0] = '\0';
+    sn_fields[i].format(&o->ctx, r, v, sizeof o->field - 1);
+    return v;
+}
+
+static sn_status_t csv_row(sn_output_t *o, const sn_result_t *r, const char *const *cells)
 {
     for (size_t i = 0; i < sn_field_count; i++) {
-        /* Formatted one byte in, so that a neutralising prefix fits in front. */
-        char *v = o->field + 1;
-        v[0] = '\0';
-        sn_fields[i].format(&o->ctx, r, v, sizeof o->field - 1);
+        const char *v = cell_of(o, r, cells, i);
         if (sn_fields[i].type == SN_FIELD_STR && sn_csv_formula_like(v, strlen(v))) {
             bool ptr = strcmp(sn_fields[i].name, "ptr") == 0;
             if (!ptr || sn_ptr_formula_like(v, strlen(v))) {
-                v--;
-                v[0] = ptr ? '\\' : '\'';
+                if (v != o->field + 1) /* a stored cell: copied behind the prefix */
+                    snprintf(o->field + 1, sizeof o->field - 1, "%s", v);
+                o->field[0] = ptr ? '\\' : '\'';
+                v = o->field;
             }
         }
         if ((i > 0 && csv_char(o, ',') != SN_OK) || csv_cell(o, v, sn_fields[i].type) != SN_OK)
@@ -319,7 +331,7 @@ static sn_status_t json_raw(sn_output_t *o, const char *s, size_t n)
     return SN_OK;
 }
 
-static sn_status_t json_row(sn_output_t *o, const sn_result_t *r)
+static sn_status_t json_row(sn_output_t *o, const sn_result_t *r, const char *const *cells)
 {
     if (json_raw(o, "{", 1) != SN_OK)
         return SN_ENOMEM;
@@ -337,9 +349,7 @@ static sn_status_t json_row(sn_output_t *o, const sn_result_t *r)
         o->buf[o->len++] = '"';
         o->buf[o->len++] = ':';
 
-        o->field[0] = '\0';
-        fd->format(&o->ctx, r, o->field, sizeof o->field);
-        const char *v = o->field;
+        const char *v = cell_of(o, r, cells, i);
         size_t n = strlen(v);
         sn_status_t st;
         if (n == 0)
@@ -414,15 +424,14 @@ sn_status_t sn_output_open(sn_output_t **out, sn_output_format_t fmt, const char
     return SN_OK;
 }
 
-sn_status_t sn_output_write(sn_output_t *o, const sn_result_t *r, sn_error_t *err)
+static sn_status_t write_row(sn_output_t *o, const sn_result_t *r, const char *const *cells,
+                             sn_error_t *err)
 {
-    if (o == NULL || r == NULL)
-        return sn_error_set(err, SN_EINVAL, "no output or no result to write");
     if (o->failed != SN_OK)
         return failed(o, err);
 
     size_t mark = o->len;
-    sn_status_t st = o->fmt == SN_OUTPUT_CSV ? csv_row(o, r) : json_row(o, r);
+    sn_status_t st = o->fmt == SN_OUTPUT_CSV ? csv_row(o, r, cells) : json_row(o, r, cells);
     if (st != SN_OK) {
         o->len = mark; /* never leave half a row in the buffer */
         return sn_error_set(err, st, "out of memory formatting a row for %s", o->path);
@@ -431,6 +440,20 @@ sn_status_t sn_output_write(sn_output_t *o, const sn_result_t *r, sn_error_t *er
     if (o->len >= FLUSH_AT)
         return flush_buf(o, err);
     return SN_OK;
+}
+
+sn_status_t sn_output_write(sn_output_t *o, const sn_result_t *r, sn_error_t *err)
+{
+    if (o == NULL || r == NULL)
+        return sn_error_set(err, SN_EINVAL, "no output or no result to write");
+    return write_row(o, r, NULL, err);
+}
+
+sn_status_t sn_output_write_cells(sn_output_t *o, const char *const *cells, sn_error_t *err)
+{
+    if (o == NULL || cells == NULL)
+        return sn_error_set(err, SN_EINVAL, "no output or no cells to write");
+    return write_row(o, NULL, cells, err);
 }
 
 unsigned long long sn_output_rows(const sn_output_t *o)

@@ -84,6 +84,13 @@ sn_status_t sn_output_write(sn_output_t *o, const sn_result_t *r, sn_error_t *er
  */
 sn_status_t sn_output_flush(sn_output_t *o, sn_error_t *err);
 
+/*
+ * Writes one row given as text, one cell per field in table order ("" for
+ * empty), formatted exactly as sn_output_write formats a result: `history
+ * results` gives back rows that were stored as text.
+ */
+sn_status_t sn_output_write_cells(sn_output_t *o, const char *const *cells, sn_error_t *err);
+
 /* Rows written so far. */
 unsigned long long sn_output_rows(const sn_output_t *o);
 

@@ -35,7 +35,8 @@ static const opt_t options[] = {
     {"version", 0, T_FLAG, NULL, NULL, 0, 0, 0, F(version), "print the version and exit"},
     {"list-probes", 0, T_FLAG, NULL, NULL, 0, 0, 0, F(list_probes), "list the probe modules and exit"},
     {"list-fields", 0, T_FLAG, NULL, NULL, 0, 0, 0, F(list_fields), "list the result columns and exit"},
-    {"output", 'o', T_STR, "FILE", "-", 0, 0, READING | SN_CMD_POPULATION | SN_CMD_EXPORT,
+    {"output", 'o', T_STR, "FILE", "-", 0, 0,
+     READING | SN_CMD_POPULATION | SN_CMD_EXPORT | SN_CMD_HISTORY,
      F(output),
      "write results (population: the population CSV; export: the set) to FILE; - is "
      "standard output"},
@@ -123,6 +124,23 @@ static const opt_t options[] = {
      "put every node on this port (the peers' case); 0: random ports"},
     {"delay-ms", 0, T_NUM, "MS", "0", 0, 60000, SN_CMD_POPULATION, F(delay_ms),
      "delay every UDP reply by MS milliseconds"},
+    {"history", 0, T_STR, "FILE", NULL, 0, 0,
+     SN_CMD_SCAN | SN_CMD_HISTORY | SN_CMD_REPORT | SN_CMD_EXPORT, F(history),
+     "the history store (SQLite): scan records the run there; history reads it; report: the "
+     "newest run; export: with --alive-within"},
+    {"alive-within", 0, T_NUM, "DAYS", "0", 0, 36500, SN_CMD_EXPORT, F(alive_within),
+     "export --history: the nodes alive in any run of the last DAYS days"},
+    {"resume", 0, T_FLAG, NULL, NULL, 0, 0, SN_CMD_SCAN, F(resume),
+     "with --history: continue the last run if it was interrupted (else start one); targets "
+     "it measured are not probed again"},
+    {"revisit", 0, T_NUM, "DAYS", "0", 0, 36500, SN_CMD_SCAN, F(revisit),
+     "with --history: also probe the history's targets alive in the last DAYS days"},
+    {"site", 0, T_STR, "NAME", "", 0, 0, SN_CMD_SCAN, F(site),
+     "the name of this vantage, recorded with the run in the history"},
+    {"run", 0, T_NUM, "N", "0", 0, 9007199254740991.0, SN_CMD_HISTORY, F(run),
+     "history results: the run to write (0: the newest)"},
+    {"nights", 0, T_NUM, "N", "3", 1, 30, SN_CMD_DEMO, F(nights),
+     "nights the demo scans into out-dir/history.db, the population changing between them"},
     {"out-dir", 0, T_STR, "DIR", "out/demo", 0, 0, SN_CMD_DEMO, F(out_dir),
      "where the demo writes its population, list and results"},
 };
@@ -152,6 +170,9 @@ static const struct {
      "the alive (or eligible) nodes of saved results as a firewall set"},
     {"vantage", SN_CMD_VANTAGE, "--stun HOST[:PORT] [options]",
      "classify this machine's NAT and firewall against a STUN server (RFC 5780)"},
+    {"history", SN_CMD_HISTORY,
+     "runs|results|nodes|churn|staleness|survival|population|definitions --history FILE",
+     "longitudinal statistics from the history store, as CSV (-o FILE, default stdout)"},
     {"demo", SN_CMD_DEMO, "[options]",
      "the embedded default: generate a population, start the swarm, scan it, summarise"},
 };

@@ -24,6 +24,7 @@ enum {
     SN_CMD_ANNOTATE = 1 << 6,
     SN_CMD_REPORT = 1 << 7,
     SN_CMD_EXPORT = 1 << 8,
+    SN_CMD_HISTORY = 1 << 9,
 };
 
 typedef struct sn_strlist {
@@ -50,6 +51,10 @@ typedef struct sn_cli {
     /* reports and export */
     const char *html, *summary, *export_format, *set_name;
     bool eligible_only, addr_only;
+    /* the history store */
+    const char *history, *site;
+    bool resume;
+    double revisit, run, nights, alive_within;
     /* swarm, population, demo */
     const char *population, *mix, *out_dir;
     double count, one_port, delay_ms;

@@ -24,6 +24,10 @@
 
 #include "../data/geo.h"
 #include "../lib/outfile.h"
+#include "../data/schedule.h"
+#include "history_cmd.h"
+#include "history_rec.h"
+#include "report.h"
 #include "scan.h"
 
 extern char **environ;
@@ -411,12 +415,14 @@ out:
  * each node's seen-count. Deterministic for a seed.
  */
 static sn_status_t write_inputs(const sn_population_t *pop, const char *dir, uint64_t seed,
-                                sn_error_t *err)
+                                bool *dynamic, sn_error_t *err)
 {
     ident_t *id = calloc(pop->count ? pop->count : 1, sizeof *id);
     if (id == NULL)
         return sn_error_set(err, SN_ENOMEM, "out of memory");
     draw_identity(pop, seed, id);
+    for (size_t i = 0; dynamic != NULL && i < pop->count; i++)
+        dynamic[i] = id[i].dynamic; /* the nights move these nodes (data/schedule.h) */
     sn_status_t st = write_identity(pop, id, dir, err);
     if (st == SN_OK)
         st = write_harvests(pop, id, dir, err);
@@ -555,6 +561,118 @@ static bool can_bind_low_ports(void)
     return start <= 80;
 }
 
+/* ---- nights: the history ---- */
+
+/* Opens the demo's history for night n (a fresh file on night 1). */
+static sn_status_t start_history(const sn_demo_cfg_t *cfg, const char *path, unsigned night,
+                                 const char *const *inputs, size_t n_inputs, sn_hrec_t **rec,
+                                 sn_error_t *err)
+{
+    (void)cfg;
+    if (night == 1) {
+        static const char *const tails[] = {"", "-wal", "-shm"};
+        for (size_t i = 0; i < 3; i++) {
+            char p[4200];
+            snprintf(p, sizeof p, "%s%s", path, tails[i]);
+            unlink(p);
+        }
+    }
+    char command[64];
+    snprintf(command, sizeof command, "snprobe demo (night %u)", night);
+    sn_hrec_cfg_t hc = {.path = path, .command = command, .site = "demo", .vantage = "",
+                        .plan = "probes=skype,tcp fallback-ports=443,80 timeout=1000 retries=1",
+                        .inputs = inputs, .n_inputs = n_inputs, .quiet = true};
+    return sn_hrec_open(rec, &hc, err);
+}
+
+/* Writes night d's population and list (the harvest), then scans it into the history. */
+static sn_status_t scan_night(const sn_demo_cfg_t *cfg, const sn_schedule_t *sch, size_t d,
+                              const sn_scan_cfg_t *first, const char *history, sn_error_t *err)
+{
+    char pop_path[4096], list[4096], results[4096];
+    snprintf(pop_path, sizeof pop_path, "%s/population-night-%zu.csv", cfg->out_dir, d + 1);
+    snprintf(list, sizeof list, "%s/harvest-night-%zu.txt", cfg->out_dir, d + 1);
+    snprintf(results, sizeof results, "%s/results-night-%zu.csv", cfg->out_dir, d + 1);
+    sn_status_t st = sn_population_write(&sch->present[d], pop_path, err);
+    if (st != SN_OK)
+        return st;
+    sn_outfile_t *of;
+    FILE *f;
+    if ((st = sn_outfile_open_stream(list, &of, &f, err)) != SN_OK)
+        return st;
+    for (size_t k = 0; k < sch->n_listed[d]; k++) {
+        char a[SN_ADDR_STRLEN];
+        sn_addr_format(&sch->listed[d][k], a, sizeof a, true);
+        fprintf(f, "%s\n", a);
+    }
+    if ((st = sn_outfile_commit(of, err)) != SN_OK)
+        return st;
+    pid_t swarm;
+    if ((st = start_swarm(cfg->self_exe, pop_path, &swarm, err)) != SN_OK)
+        return st;
+    const char *inputs[] = {list};
+    sn_scan_cfg_t sc = {.inputs = inputs, .n_inputs = 1, .allow = first->allow,
+                        .n_allow = first->n_allow, .output = results,
+                        .output_format = SN_OUTPUT_CSV, .quiet = true,
+                        .command_text = "snprobe demo", .engine = first->engine};
+    st = start_history(cfg, history, (unsigned)d + 1, inputs, 1, &sc.history, err);
+    sn_scan_summary_t sum = {0};
+    if (st == SN_OK)
+        st = sn_scan_run(&sc, &sum, err);
+    sn_status_t hst = sn_hrec_close(sc.history, st != SN_OK || sum.interrupted, sum.distinct,
+                                    st == SN_OK ? err : NULL);
+    if (st == SN_OK)
+        st = hst;
+    stop_child(swarm);
+    if (st == SN_OK && !cfg->quiet)
+        fprintf(stderr, "snprobe demo: night %zu: %zu nodes present, %llu targets listed; "
+                        "alive: UDP %llu, TCP %llu\n",
+                d + 1, sch->present[d].count, (unsigned long long)sum.distinct,
+                (unsigned long long)sum.udp_alive, (unsigned long long)sum.tcp_alive);
+    if (st == SN_OK && sum.interrupted)
+        st = sn_error_set(err, SN_EINVAL, "interrupted on night %zu", d + 1);
+    return st;
+}
+
+/*
+ * Nights 2..N: the population changes as the schedule says (data/schedule.h),
+ * each night is scanned into the history, and schedule.csv keeps the truth.
+ */
+static sn_status_t later_nights(const sn_demo_cfg_t *cfg, const sn_population_t *pop,
+                                const bool *dynamic, uint64_t seed, const sn_scan_cfg_t *first, const char *history,
+                                sn_error_t *err)
+{
+    size_t nights = cfg->nights ? cfg->nights : 1;
+    sn_schedule_t sch;
+    sn_status_t st = sn_schedule_make(pop, dynamic, nights, seed, &sch, err);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/schedule.csv", cfg->out_dir);
+    if (st == SN_OK)
+        st = sn_schedule_write(&sch, path, err);
+    for (size_t d = 1; d < nights && st == SN_OK; d++)
+        st = scan_night(cfg, &sch, d, first, history, err);
+    sn_schedule_free(&sch);
+    /* The newest night's report with the history section (report --history). */
+    char hreport[4096], *text = NULL;
+    size_t len = 0;
+    snprintf(hreport, sizeof hreport, "%s/report-history.html", cfg->out_dir);
+    sn_history_section_t *sec = NULL;
+    if (st == SN_OK)
+        st = sn_history_results_text(history, 0, 0, &text, &len, err);
+    if (st == SN_OK)
+        st = sn_history_section_new(&sec, history, err);
+    if (st == SN_OK)
+        st = sn_report_run_buf(history, text, len, hreport, NULL, "snprobe demo",
+                               sn_history_section_write, sec, err);
+    sn_history_section_free(sec);
+    free(text);
+    if (st == SN_OK && !cfg->quiet)
+        fprintf(stderr, "snprobe demo: %zu night%s in %s (snprobe history churn --history %s), "
+                        "the report with their history in %s; the schedule's truth in %s\n",
+                nights, nights == 1 ? "" : "s", history, history, hreport, path);
+    return st;
+}
+
 sn_status_t sn_demo_run(const sn_demo_cfg_t *cfg, sn_error_t *err)
 {
     char pop_path[4096], results[4096], in1[4096], in2[4096], in3[4096], html[4096],
@@ -591,15 +709,23 @@ sn_status_t sn_demo_run(const sn_demo_cfg_t *cfg, sn_error_t *err)
     sn_status_t st = sn_population_generate(&gen, &pop, err);
     if (st == SN_OK)
         st = sn_population_write(&pop, pop_path, err);
+    bool *dynamic = st == SN_OK ? calloc(pop.count ? pop.count : 1, sizeof *dynamic) : NULL;
+    if (st == SN_OK && dynamic == NULL)
+        st = sn_error_set(err, SN_ENOMEM, "out of memory");
     if (st == SN_OK)
-        st = write_inputs(&pop, cfg->out_dir, gen.seed, err);
-    sn_population_free(&pop);
-    if (st != SN_OK)
+        st = write_inputs(&pop, cfg->out_dir, gen.seed, dynamic, err);
+    if (st != SN_OK) {
+        free(dynamic);
+        sn_population_free(&pop);
         return st;
+    }
 
     pid_t swarm;
-    if ((st = start_swarm(cfg->self_exe, pop_path, &swarm, err)) != SN_OK)
+    if ((st = start_swarm(cfg->self_exe, pop_path, &swarm, err)) != SN_OK) {
+        free(dynamic);
+        sn_population_free(&pop);
         return st;
+    }
     char dns_conf[4096], geo_cc[4096], geo_as[4096], dns[32];
     snprintf(dns_conf, sizeof dns_conf, "%s/dnsmasq.conf", cfg->out_dir);
     snprintf(geo_cc, sizeof geo_cc, "%s/geo-country.csv", cfg->out_dir);
@@ -640,9 +766,17 @@ sn_status_t sn_demo_run(const sn_demo_cfg_t *cfg, sn_error_t *err)
                    .fallback_ports = {443, 80}, .n_fallback = 2, .seed = gen.seed},
     };
     st = sn_scan_parse_plan("skype,tcp", &sc.engine, err);
+    char history[4096];
+    snprintf(history, sizeof history, "%s/history.db", cfg->out_dir);
+    if (st == SN_OK)
+        st = start_history(cfg, history, 1, inputs, 3, &sc.history, err);
     sn_scan_summary_t sum;
     if (st == SN_OK)
         st = sn_scan_run(&sc, &sum, err);
+    sn_status_t hst = sn_hrec_close(sc.history, st != SN_OK || sum.interrupted, sum.distinct,
+                                    st == SN_OK ? err : NULL);
+    if (st == SN_OK)
+        st = hst;
     stop_child(swarm);
     stop_child(dnsmasq);
     if (st == SN_OK) {
@@ -650,5 +784,9 @@ sn_status_t sn_demo_run(const sn_demo_cfg_t *cfg, sn_error_t *err)
         if (!cfg->quiet)
             fprintf(stderr, "snprobe demo: report %s, statistics %s\n", html, summary);
     }
+    if (st == SN_OK && !sum.interrupted)
+        st = later_nights(cfg, &pop, dynamic, gen.seed, &sc, history, err);
+    free(dynamic);
+    sn_population_free(&pop);
     return st;
 }

@@ -21,6 +21,7 @@ typedef struct sn_demo_cfg {
     const char *out_dir;
     const char *self_exe;   /* path of the snprobe binary, to start the swarm */
     unsigned count;
+    unsigned nights;        /* nights scanned into out_dir/history.db (at least 1) */
     uint64_t seed;
     bool progress, quiet;
 } sn_demo_cfg_t;

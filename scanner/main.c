@@ -25,6 +25,8 @@
 #include "reports/output.h"
 #include "scanner/cli.h"
 #include "scanner/demo.h"
+#include "scanner/history_cmd.h"
+#include "scanner/history_rec.h"
 #include "scanner/scan.h"
 #include "scanner/swarm.h"
 #include "scanner/report.h"
@@ -265,16 +267,44 @@ static int run_scan(const sn_cli_t *cli)
         sc.on_result = boot_collect;
         sc.ud = &table;
     }
+    if (cli->history == NULL && (cli->resume || cli->revisit > 0)) {
+        sn_error_set(&err, SN_EINVAL, "--resume and --revisit need --history FILE");
+        return usage(&err);
+    }
+    if (cli->history != NULL && cli->dry_run) {
+        /* A run that probed nothing would read as a night on which every node was gone. */
+        sn_error_set(&err, SN_EINVAL, "--history records what a scan measured: not with --dry-run");
+        return usage(&err);
+    }
+    if (cli->history != NULL) {
+        char plan[512];
+        snprintf(plan, sizeof plan, "probes=%s fallback-ports=%s timeout=%g retries=%g",
+                 cli->probes, cli->fallback_ports, cli->timeout, cli->retries);
+        sn_hrec_cfg_t hc = {.path = cli->history, .resume = cli->resume,
+                            .revisit_days = cli->revisit, .command = command_text,
+                            .site = cli->site, .vantage = sc.vantage ? sc.vantage : "",
+                            .plan = plan, .inputs = sc.inputs, .n_inputs = sc.n_inputs,
+                            .quiet = cli->quiet};
+        sn_status_t hs = sn_hrec_open(&sc.history, &hc, &err);
+        if (hs != SN_OK) {
+            fprintf(stderr, "snprobe: %s\n", err.msg);
+            return hs == SN_EBUSY ? SN_EXIT_BUSY : SN_EXIT_FAIL;
+        }
+    }
     sn_scan_summary_t sum;
     sn_status_t st = sn_scan_run(&sc, &sum, &err);
     if (boot && st == SN_OK && !cli->quiet)
         boot_print(&table);
     int boot_rc = boot_status(&table);
     free(table.rows);
+    sn_error_t herr = {{0}};
+    sn_status_t hst = sn_hrec_close(sc.history, sum.interrupted || st != SN_OK, sum.distinct, &herr);
     if (st != SN_OK) {
         int rc = fail_st(st, &err);
         return boot ? 2 : rc; /* a check that could not run is critical */
     }
+    if (hst != SN_OK)
+        return fail_st(hst, &herr);
     if (sum.distinct == 0) {
         fprintf(stderr, "snprobe: no target in the inputs (%llu bad entries skipped); nothing "
                         "scanned, nothing written\n",
@@ -316,35 +346,83 @@ static int run_vantage(const sn_cli_t *cli)
 static int run_report(const sn_cli_t *cli)
 {
     sn_error_t err = {{0}};
-    if (cli->n_inputs == 0) {
+    if (cli->n_inputs == 0 && cli->history == NULL) {
         sn_error_set(&err, SN_EINVAL, "%s needs at least one RESULTS file", cli->command_name);
         return usage(&err);
     }
+    if (cli->history != NULL && cli->n_inputs > 0) {
+        sn_error_set(&err, SN_EINVAL, "%s: give RESULTS files or --history, not both",
+                     cli->command_name);
+        return usage(&err);
+    }
+    if (cli->history != NULL && cli->command == SN_CMD_EXPORT && cli->alive_within <= 0) {
+        sn_error_set(&err, SN_EINVAL, "export --history needs --alive-within DAYS");
+        return usage(&err);
+    }
+    char *hist = NULL;
+    size_t hist_len = 0;
+    if (cli->history != NULL &&
+        sn_history_results_text(cli->history, 0,
+                                cli->command == SN_CMD_EXPORT ? cli->alive_within : 0, &hist,
+                                &hist_len, &err) != SN_OK)
+        return fail(&err);
     if (cli->command == SN_CMD_REPORT) {
         if (cli->html == NULL && cli->summary == NULL) {
             sn_error_set(&err, SN_EINVAL, "report needs --html FILE and/or --summary FILE");
             return usage(&err);
         }
-        sn_status_t st = sn_report_run(cli->inputs, cli->n_inputs, cli->html, cli->summary,
-                                       command_text, &err);
-        if (st != SN_OK)
-            return fail_st(st, &err);
-        return 0;
+        sn_history_section_t *sec = NULL;
+        sn_status_t rst = SN_OK;
+        if (hist != NULL && cli->html != NULL)
+            rst = sn_history_section_new(&sec, cli->history, &err);
+        if (rst == SN_OK)
+            rst = hist != NULL ? sn_report_run_buf(cli->history, hist, hist_len, cli->html,
+                                                   cli->summary, command_text,
+                                                   sec ? sn_history_section_write : NULL, sec,
+                                                   &err)
+                               : sn_report_run(cli->inputs, cli->n_inputs, cli->html,
+                                               cli->summary, command_text, &err);
+        sn_history_section_free(sec);
+        free(hist);
+        return rst != SN_OK ? fail_st(rst, &err) : 0;
     }
     sn_export_opts_t eo = {.eligible_only = cli->eligible_only, .addr_only = cli->addr_only,
                            .name = cli->set_name};
     if (sn_export_format_parse(cli->export_format, &eo.format) != SN_OK) {
+        free(hist);
         sn_error_set(&err, SN_EINVAL, "--format: '%s' is not nft, ipset or plain",
                      cli->export_format);
         return usage(&err);
     }
     size_t written = 0;
-    sn_status_t st = sn_export_run(cli->inputs, cli->n_inputs, &eo, cli->output, &written, &err);
-    if (st != SN_OK)
-        return fail_st(st, &err);
+    sn_status_t est =
+        hist != NULL
+            ? sn_export_run_buf(cli->history, hist, hist_len, &eo, cli->output, &written, &err)
+            : sn_export_run(cli->inputs, cli->n_inputs, &eo, cli->output, &written, &err);
+    free(hist);
+    if (est != SN_OK)
+        return fail_st(est, &err);
     if (!cli->quiet)
         fprintf(stderr, "snprobe: exported %zu nodes\n", written);
     return 0;
+}
+
+/* ---- history ---- */
+
+static int run_history(const sn_cli_t *cli)
+{
+    sn_error_t err = {{0}};
+    if (cli->history == NULL || cli->n_inputs != 1) {
+        sn_error_set(&err, SN_EINVAL, "usage: snprobe history SUBCOMMAND --history FILE "
+                                      "(subcommands: %s)", sn_history_cmd_names);
+        return usage(&err);
+    }
+    sn_history_cmd_t hc = {.path = cli->history, .what = cli->inputs[0],
+                           .run = (int64_t)cli->run, .output = cli->output};
+    sn_status_t st = sn_history_cmd_run(&hc, &err);
+    if (st == SN_EINVAL)
+        return usage(&err);
+    return st == SN_OK ? 0 : fail(&err);
 }
 
 /* ---- swarm, population, demo ---- */
@@ -466,7 +544,7 @@ static int run_demo(const sn_cli_t *cli, const char *argv0)
     else
         self[n] = '\0';
     sn_demo_cfg_t dc = {.out_dir = cli->out_dir, .self_exe = self, .count = (unsigned)cli->count,
-                        .seed = (uint64_t)cli->seed, .progress = cli->progress || isatty(2),
+                        .nights = (unsigned)cli->nights, .seed = (uint64_t)cli->seed, .progress = cli->progress || isatty(2),
                         .quiet = cli->quiet};
     return sn_demo_run(&dc, &err) == SN_OK ? 0 : fail(&err);
 }
@@ -503,6 +581,7 @@ int main(int argc, char **argv)
         case SN_CMD_VANTAGE: rc = run_vantage(&cli); break;
         case SN_CMD_REPORT:
         case SN_CMD_EXPORT: rc = run_report(&cli); break;
+        case SN_CMD_HISTORY: rc = run_history(&cli); break;
         }
     }
     sn_cli_free(&cli);

@@ -87,3 +87,44 @@ sn_status_t sn_export_run(const char *const *paths, size_t n, const sn_export_op
     }
     return rc;
 }
+
+sn_status_t sn_report_run_buf(const char *name, const char *data, size_t len, const char *html,
+                              const char *summary, const char *command,
+                              void (*section)(FILE *f, void *ud), void *ud, sn_error_t *err)
+{
+    sn_stats_t *st = sn_stats_new();
+    if (st == NULL)
+        return sn_error_set(err, SN_ENOMEM, "out of memory");
+    sn_status_t rc = sn_stats_set_text(st, SN_STATS_COMMAND, command);
+    if (rc == SN_OK)
+        rc = sn_stats_set_text(st, SN_STATS_VERSION, SN_VERSION);
+    uint64_t rows = 0;
+    if (rc == SN_OK)
+        rc = sn_resultsin_read_buf(name, data, len, add_row, st, &rows, err);
+    int64_t now = (int64_t)time(NULL);
+    sn_stats_set_time(st, now, now);
+    if (rc == SN_OK)
+        rc = sn_report_write(st, NULL, summary, err);
+    if (rc == SN_OK && html != NULL)
+        rc = sn_report_write_html_with(st, html, section, ud, err);
+    sn_stats_free(st);
+    return rc;
+}
+
+sn_status_t sn_export_run_buf(const char *name, const char *data, size_t len,
+                              const sn_export_opts_t *opts, const char *out, size_t *written,
+                              sn_error_t *err)
+{
+    sn_export_t *ex = NULL;
+    sn_status_t rc = sn_export_new(&ex, opts, out, err);
+    uint64_t rows = 0;
+    if (rc == SN_OK)
+        rc = sn_resultsin_read_buf(name, data, len, add_export, ex, &rows, err);
+    sn_error_t cerr;
+    sn_status_t crc = ex != NULL ? sn_export_close(ex, written, &cerr) : SN_OK;
+    if (rc == SN_OK && crc != SN_OK) {
+        rc = crc;
+        *err = cerr;
+    }
+    return rc;
+}

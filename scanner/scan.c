@@ -23,6 +23,7 @@
 #include "../data/geo.h"
 #include "../data/input.h"
 #include "../lib/outfile.h"
+#include "history_rec.h"
 #include "report.h"
 #include "version.h"
 
@@ -157,6 +158,13 @@ static void emit_final(void *ud, const sn_result_t *r)
         s->cfg->on_result(s->cfg->ud, r);
     if (s->stats != NULL)
         sn_stats_add(s->stats, r);
+    if (s->cfg->history != NULL && s->write_status == SN_OK) {
+        s->write_status = sn_hrec_add(s->cfg->history, s->ts, s->cfg->vantage, r, &s->write_err);
+        if (s->write_status != SN_OK) { /* the history cannot take results: stop probing */
+            sn_engine_stop(s->engine);
+            s->feeding = false;
+        }
+    }
     if (s->out != NULL && s->write_status == SN_OK) {
         s->write_status = sn_output_write(s->out, r, &s->write_err);
         if (s->write_status != SN_OK) { /* nowhere to put results: stop probing */
@@ -230,6 +238,8 @@ static void on_tick(uv_timer_t *t)
     scan_t *s = t->data;
     if (s->out != NULL && s->write_status == SN_OK)
         s->write_status = sn_output_flush(s->out, &s->write_err);
+    if (s->cfg->history != NULL && s->write_status == SN_OK)
+        s->write_status = sn_hrec_flush(s->cfg->history, &s->write_err);
     if (s->cfg->progress && !s->cfg->quiet && s->engine != NULL)
         print_progress(s, false);
 }
@@ -431,6 +441,8 @@ static sn_status_t plan_targets(scan_t *s, uint32_t **order, size_t *n_order, sn
     for (size_t i = 0; i < n; i++) {
         const sn_target_t *t = sn_targets_at(s->ts, i);
         const char *why = NULL;
+        if (sn_hrec_skip(s->cfg->history, t))
+            continue; /* --resume: measured before the interruption */
         if (!s->cfg->annotate && sn_blocklist_blocked(s->bl, &t->addr, &why)) {
             sn_result_t r = {.target = t, .blocked = why ? why : "blocked"};
             s->sum->blocked++;
@@ -507,7 +519,9 @@ sn_status_t sn_scan_run(const sn_scan_cfg_t *cfg, sn_scan_summary_t *sum, sn_err
         st = sn_error_set(err, SN_ENOMEM, "out of memory");
         goto out;
     }
-    if ((st = read_inputs(&s, err)) != SN_OK || (st = make_blocklist(&s, err)) != SN_OK)
+    if ((st = read_inputs(&s, err)) != SN_OK ||
+        (st = sn_hrec_add_revisits(cfg->history, s.ts, err)) != SN_OK ||
+        (st = make_blocklist(&s, err)) != SN_OK)
         goto out;
     if (sum->distinct == 0)
         goto out; /* nothing to do; main says so and exits SN_EXIT_NO_TARGETS */

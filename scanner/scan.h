@@ -42,6 +42,7 @@ typedef struct sn_scan_cfg {
     const char *command_text;     /* the command line, for the report's metadata */
     const char *where;            /* free text for the report's "Where" (the demo says it is
                                    * emulated); NULL: none */
+    struct sn_hrec *history;      /* record the run into the history store, or NULL */
     /* Called for every result besides the sink (bootstrap's table); may be NULL. */
     void (*on_result)(void *ud, const sn_result_t *r);
     void *ud;

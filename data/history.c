@@ -1,0 +1,492 @@
+/*
+ * The history store's front end (see history.h): chooses the backend, holds
+ * the writer's lock, batches observations, and remembers which targets a
+ * resumed run already has.
+ *
+ * The lock is an flock(2) on PATH.lock rather than on the database itself,
+ * since SQLite takes its own POSIX locks on the database and a second kind on
+ * the same file would be released by SQLite's closes. The lock file holds
+ * the holder's pid as text, so the refusal can name it; the kernel drops the
+ * lock when the holder dies, even by kill -9, so a stale file never blocks.
+ *
+ * Batching: rows are copied into one arena and committed in one transaction
+ * every SN_HISTORY_BATCH rows and on every sn_history_flush (once a second),
+ * so a kill -9 loses at most a second of finished targets, which a resume
+ * probes again. The commit runs on a writer thread of the store's own while
+ * the caller fills the next batch (two batches, swapped), so the scan's loop
+ * never waits for the database unless the database falls a whole batch
+ * behind. Every other operation waits until the writer is idle first, so the
+ * backend is only ever used by one thread at a time.
+ */
+#include "history.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Backends by the prefix of the store's name; the last entry is the default. */
+static const struct {
+    const char *prefix;
+    const sn_history_ops_t *ops;
+} backends[] = {
+    {"", &sn_history_sqlite},
+};
+
+typedef struct row {
+    sn_history_obs_t obs; /* address and cells point into the arena by offset until flush */
+    size_t addr_off, cells_off;
+} row_t;
+
+/* A set of "address port" keys (open addressing, keys owned). */
+typedef struct keyset {
+    char **slots;
+    size_t cap, n;
+} keyset_t;
+
+typedef struct batch {
+    row_t *rows;
+    size_t n_rows;
+    char *arena;
+    size_t arena_len, arena_cap;
+    const char **cellv; /* n_rows * n_columns pointers, rebuilt before the commit */
+    sn_history_obs_t *obsv;
+} batch_t;
+
+struct sn_history {
+    const sn_history_ops_t *ops;
+    void *be;
+    int lock_fd;
+    size_t n_columns;
+    int64_t run;
+    batch_t fill, write;  /* the caller fills one while the writer commits the other */
+    uint64_t committed;
+    keyset_t kept;
+    /* the writer thread */
+    pthread_t writer;
+    bool started, busy, quit;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    sn_status_t write_st; /* first commit error, reported by the next flush or end */
+    sn_error_t write_err;
+};
+
+static uint64_t key_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static void key_fmt(char *buf, size_t cap, const char *address, uint16_t port)
+{
+    snprintf(buf, cap, "%s %u", address, (unsigned)port);
+}
+
+static bool keyset_has(const keyset_t *k, const char *key)
+{
+    if (k->cap == 0)
+        return false;
+    for (size_t i = key_hash(key) & (k->cap - 1);; i = (i + 1) & (k->cap - 1)) {
+        if (k->slots[i] == NULL)
+            return false;
+        if (strcmp(k->slots[i], key) == 0)
+            return true;
+    }
+}
+
+static sn_status_t keyset_add(keyset_t *k, const char *key)
+{
+    if (keyset_has(k, key))
+        return SN_OK;
+    if (2 * (k->n + 1) > k->cap) {
+        size_t nc = k->cap ? 2 * k->cap : 1024;
+        char **ns = calloc(nc, sizeof *ns);
+        if (ns == NULL)
+            return SN_ENOMEM;
+        for (size_t i = 0; i < k->cap; i++) {
+            if (k->slots[i] == NULL)
+                continue;
+            size_t j = key_hash(k->slots[i]) & (nc - 1);
+            while (ns[j] != NULL)
+                j = (j + 1) & (nc - 1);
+            ns[j] = k->slots[i];
+        }
+        free(k->slots);
+        k->slots = ns;
+        k->cap = nc;
+    }
+    size_t j = key_hash(key) & (k->cap - 1);
+    while (k->slots[j] != NULL)
+        j = (j + 1) & (k->cap - 1);
+    if ((k->slots[j] = strdup(key)) == NULL)
+        return SN_ENOMEM;
+    k->n++;
+    return SN_OK;
+}
+
+static void keyset_free(keyset_t *k)
+{
+    for (size_t i = 0; i < k->cap; i++)
+        free(k->slots[i]);
+    free(k->slots);
+    *k = (keyset_t){0};
+}
+
+/* Takes the writer's lock, or says who holds it. */
+static sn_status_t take_lock(sn_history_t *h, const char *path, sn_error_t *err)
+{
+    size_t n = strlen(path);
+    char *lp = malloc(n + sizeof ".lock");
+    if (lp == NULL)
+        return sn_error_set(err, SN_ENOMEM, "out of memory");
+    memcpy(lp, path, n);
+    memcpy(lp + n, ".lock", sizeof ".lock");
+    int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+        sn_status_t st = sn_error_set(err, SN_EIO, "cannot open the history lock %s: %s", lp,
+                                      strerror(errno));
+        free(lp);
+        return st;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int saved = errno;
+        char pid[32] = "";
+        ssize_t k = pread(fd, pid, sizeof pid - 1, 0);
+        pid[k > 0 ? k : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        close(fd);
+        sn_status_t st =
+            saved == EWOULDBLOCK
+                ? sn_error_set(err, SN_EBUSY,
+                               "history %s is being written by another snprobe (pid %s, lock %s)",
+                               path, pid[0] ? pid : "unknown", lp)
+                : sn_error_set(err, SN_EIO, "cannot lock %s: %s", lp, strerror(saved));
+        free(lp);
+        return st;
+    }
+    char pid[32];
+    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
+        sn_status_t st = sn_error_set(err, SN_EIO, "cannot write the history lock %s: %s", lp,
+                                      strerror(errno));
+        close(fd);
+        free(lp);
+        return st;
+    }
+    free(lp);
+    h->lock_fd = fd;
+    return SN_OK;
+}
+
+static sn_status_t batch_init(batch_t *b, size_t n_columns)
+{
+    b->rows = calloc(SN_HISTORY_BATCH, sizeof *b->rows);
+    b->obsv = calloc(SN_HISTORY_BATCH, sizeof *b->obsv);
+    b->cellv = calloc(SN_HISTORY_BATCH * (n_columns ? n_columns : 1), sizeof *b->cellv);
+    b->arena_cap = 1 << 20;
+    b->arena = malloc(b->arena_cap);
+    return b->rows && b->obsv && b->cellv && b->arena ? SN_OK : SN_ENOMEM;
+}
+
+static void batch_free(batch_t *b)
+{
+    free(b->rows);
+    free(b->obsv);
+    free(b->cellv);
+    free(b->arena);
+}
+
+/* Commits h->write (the writer thread, or the caller when no thread runs). */
+static void commit_batch(sn_history_t *h)
+{
+    batch_t *b = &h->write;
+    for (size_t k = 0; k < b->n_rows; k++) {
+        row_t *r = &b->rows[k];
+        sn_history_obs_t *o = &b->obsv[k];
+        *o = r->obs;
+        o->address = b->arena + r->addr_off;
+        const char **cv = b->cellv + k * h->n_columns;
+        const char *p = b->arena + r->cells_off;
+        for (size_t i = 0; i < h->n_columns; i++) {
+            cv[i] = p;
+            p += strlen(p) + 1;
+        }
+        o->cells = cv;
+    }
+    sn_error_t e;
+    sn_status_t st = h->ops->add_observations(h->be, h->run, b->obsv, b->n_rows, &e);
+    pthread_mutex_lock(&h->mu);
+    if (st == SN_OK)
+        h->committed += b->n_rows;
+    else if (h->write_st == SN_OK) {
+        h->write_st = st;
+        h->write_err = e;
+    }
+    b->n_rows = 0;
+    b->arena_len = 0;
+    h->busy = false;
+    pthread_cond_broadcast(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+}
+
+static void *writer_main(void *arg)
+{
+    sn_history_t *h = arg;
+    pthread_mutex_lock(&h->mu);
+    for (;;) {
+        while (!h->busy && !h->quit)
+            pthread_cond_wait(&h->cv, &h->mu);
+        if (!h->busy)
+            break;
+        pthread_mutex_unlock(&h->mu);
+        commit_batch(h);
+        pthread_mutex_lock(&h->mu);
+    }
+    pthread_mutex_unlock(&h->mu);
+    return NULL;
+}
+
+/* Waits until the writer has committed what it was given; returns its first error. */
+static sn_status_t wait_idle(sn_history_t *h, sn_error_t *err)
+{
+    pthread_mutex_lock(&h->mu);
+    while (h->busy)
+        pthread_cond_wait(&h->cv, &h->mu);
+    sn_status_t st = h->write_st;
+    if (st != SN_OK && err != NULL)
+        *err = h->write_err;
+    pthread_mutex_unlock(&h->mu);
+    return st;
+}
+
+sn_status_t sn_history_open(sn_history_t **out, const char *path, bool writer,
+                            const char *const *columns, size_t n_columns, sn_error_t *err)
+{
+    *out = NULL;
+    if (path == NULL || *path == '\0')
+        return sn_error_set(err, SN_EINVAL, "no history path given");
+    sn_history_t *h = calloc(1, sizeof *h);
+    if (h == NULL)
+        return sn_error_set(err, SN_ENOMEM, "out of memory");
+    h->lock_fd = -1;
+    h->n_columns = n_columns;
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->cv, NULL);
+    for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
+        if (strncmp(path, backends[i].prefix, strlen(backends[i].prefix)) == 0) {
+            h->ops = backends[i].ops;
+            break;
+        }
+    sn_status_t st = SN_OK;
+    if (writer)
+        st = take_lock(h, path, err);
+    if (st == SN_OK)
+        st = h->ops->open(path, writer, columns, n_columns, &h->be, err);
+    if (st == SN_OK && writer) {
+        if (batch_init(&h->fill, n_columns) != SN_OK || batch_init(&h->write, n_columns) != SN_OK)
+            st = sn_error_set(err, SN_ENOMEM, "out of memory");
+        else if (pthread_create(&h->writer, NULL, writer_main, h) != 0)
+            st = sn_error_set(err, SN_ESYS, "cannot start the history writer thread");
+        else
+            h->started = true;
+    }
+    if (st != SN_OK) {
+        sn_history_close(h);
+        return st;
+    }
+    *out = h;
+    return SN_OK;
+}
+
+void sn_history_close(sn_history_t *h)
+{
+    if (h == NULL)
+        return;
+    if (h->be != NULL)
+        sn_history_flush(h, NULL);
+    if (h->started) {
+        pthread_mutex_lock(&h->mu);
+        h->quit = true;
+        pthread_cond_broadcast(&h->cv);
+        pthread_mutex_unlock(&h->mu);
+        pthread_join(h->writer, NULL);
+    }
+    if (h->be != NULL)
+        h->ops->close(h->be);
+    if (h->lock_fd >= 0)
+        close(h->lock_fd); /* releases the flock; the file stays for the next holder */
+    keyset_free(&h->kept);
+    batch_free(&h->fill);
+    batch_free(&h->write);
+    pthread_mutex_destroy(&h->mu);
+    pthread_cond_destroy(&h->cv);
+    free(h);
+}
+
+int sn_history_schema_version(const sn_history_t *h)
+{
+    if (h == NULL)
+        return 0;
+    wait_idle((sn_history_t *)h, NULL);
+    return h->ops->schema_version(h->be);
+}
+
+static void keep_done(void *ud, const sn_history_obs_t *o)
+{
+    sn_history_t *h = ud;
+    if (o->incomplete)
+        return;
+    char key[128];
+    key_fmt(key, sizeof key, o->address, o->port);
+    keyset_add(&h->kept, key);
+}
+
+sn_status_t sn_history_begin(sn_history_t *h, const sn_history_run_t *run, bool resume,
+                             int64_t *id, bool *resumed, sn_error_t *err)
+{
+    *resumed = false;
+    sn_status_t wst = wait_idle(h, err);
+    if (wst != SN_OK)
+        return wst;
+    if (resume) {
+        int64_t old = 0, newest = 0;
+        sn_status_t st = h->ops->newest_run(h->be, "interrupted", &old, err);
+        if (st == SN_OK)
+            st = h->ops->newest_run(h->be, NULL, &newest, err);
+        if (st != SN_OK)
+            return st;
+        /* Only the last run is continued: an older interrupted run stays as it was, since
+         * tonight's observations would not belong to its night. */
+        if (old > 0 && old == newest) {
+            if ((st = h->ops->each_observation(h->be, old, false, keep_done, h, err)) != SN_OK ||
+                (st = h->ops->reopen_run(h->be, old, err)) != SN_OK)
+                return st;
+            h->run = *id = old;
+            *resumed = true;
+            return SN_OK;
+        }
+    }
+    sn_status_t st = h->ops->begin_run(h->be, run, &h->run, err);
+    *id = h->run;
+    return st;
+}
+
+bool sn_history_has(const sn_history_t *h, const char *address, uint16_t port)
+{
+    if (h == NULL || h->kept.n == 0)
+        return false;
+    char key[128];
+    key_fmt(key, sizeof key, address, port);
+    return keyset_has(&h->kept, key);
+}
+
+size_t sn_history_kept(const sn_history_t *h)
+{
+    return h ? h->kept.n : 0;
+}
+
+/* Copies s into the arena; returns its offset, or SIZE_MAX when out of memory. */
+static size_t arena_put(batch_t *h, const char *s)
+{
+    size_t n = strlen(s ? s : "") + 1;
+    if (h->arena_cap - h->arena_len < n) {
+        size_t nc = h->arena_cap;
+        while (nc - h->arena_len < n)
+            nc *= 2;
+        char *na = realloc(h->arena, nc);
+        if (na == NULL)
+            return SIZE_MAX;
+        h->arena = na;
+        h->arena_cap = nc;
+    }
+    memcpy(h->arena + h->arena_len, s ? s : "", n);
+    h->arena_len += n;
+    return h->arena_len - n;
+}
+
+sn_status_t sn_history_add(sn_history_t *h, const sn_history_obs_t *obs, sn_error_t *err)
+{
+    if (h == NULL || h->fill.rows == NULL || h->run == 0)
+        return sn_error_set(err, SN_EINVAL, "history: no run to add to");
+    batch_t *b = &h->fill;
+    size_t mark = b->arena_len;
+    row_t *r = &b->rows[b->n_rows];
+    r->obs = *obs;
+    r->addr_off = arena_put(b, obs->address);
+    r->cells_off = b->arena_len;
+    bool oom = r->addr_off == SIZE_MAX;
+    for (size_t i = 0; i < h->n_columns && !oom; i++)
+        oom = arena_put(b, obs->cells ? obs->cells[i] : "") == SIZE_MAX;
+    if (oom) {
+        b->arena_len = mark;
+        return sn_error_set(err, SN_ENOMEM, "out of memory buffering observations");
+    }
+    b->n_rows++;
+    if (b->n_rows == SN_HISTORY_BATCH)
+        return sn_history_flush(h, err);
+    return SN_OK;
+}
+
+sn_status_t sn_history_flush(sn_history_t *h, sn_error_t *err)
+{
+    if (h == NULL || h->fill.rows == NULL)
+        return SN_OK;
+    sn_status_t st = wait_idle(h, err);
+    if (st != SN_OK || h->fill.n_rows == 0)
+        return st;
+    batch_t t = h->write;
+    h->write = h->fill;
+    h->fill = t;
+    pthread_mutex_lock(&h->mu);
+    h->busy = true;
+    pthread_cond_broadcast(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+    return SN_OK;
+}
+
+uint64_t sn_history_rows(const sn_history_t *h)
+{
+    if (h == NULL)
+        return 0;
+    wait_idle((sn_history_t *)h, NULL);
+    return h->committed;
+}
+
+sn_status_t sn_history_end(sn_history_t *h, bool interrupted, int64_t targets, sn_error_t *err)
+{
+    if (h == NULL || h->run == 0)
+        return SN_OK;
+    sn_status_t st = sn_history_flush(h, err);
+    if (st == SN_OK)
+        st = wait_idle(h, err);
+    sn_error_t e2;
+    sn_status_t st2 = h->ops->end_run(h->be, h->run, interrupted ? "interrupted" : "complete",
+                                      (int64_t)time(NULL), targets, st == SN_OK ? err : &e2);
+    return st != SN_OK ? st : st2;
+}
+
+sn_status_t sn_history_each_run(sn_history_t *h, sn_history_run_fn fn, void *ud, sn_error_t *err)
+{
+    wait_idle(h, NULL);
+    return h->ops->each_run(h->be, fn, ud, err);
+}
+
+sn_status_t sn_history_each_observation(sn_history_t *h, int64_t run, bool cells,
+                                        sn_history_obs_fn fn, void *ud, sn_error_t *err)
+{
+    wait_idle(h, NULL);
+    return h->ops->each_observation(h->be, run, cells, fn, ud, err);
+}
+
+sn_status_t sn_history_newest(sn_history_t *h, const char *status, int64_t *id, sn_error_t *err)
+{
+    wait_idle(h, NULL);
+    return h->ops->newest_run(h->be, status, id, err);
+}

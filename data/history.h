@@ -1,0 +1,141 @@
+/*
+ * The history store: every night's run, the targets it listed and one
+ * observation per target and run, so that churn, uptime and list age can be
+ * measured across nights (issue 12).
+ *
+ * Callers see sn_history_t only. Behind it sits a backend, one `const` table
+ * of operations (sn_history_ops_t): SQLite today (history_sqlite.c); a
+ * PostgreSQL backend is one more file and one more line in the backend list
+ * of history.c, and no caller changes. The front end owns what every backend
+ * shares: the writer's lock, the batching of observations, the set of
+ * targets a resumed run already has.
+ *
+ * The store knows no result struct: an observation is its address, port,
+ * three flags and one text cell per column, the columns being named by the
+ * caller at open (the scan passes the result field table, so the history
+ * keeps exactly the columns of `scan`'s results and new columns appear by
+ * themselves when the table grows).
+ */
+#ifndef SN_HISTORY_H
+#define SN_HISTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../scanner/status.h"
+
+/* Rows buffered before they are committed in one transaction. */
+#define SN_HISTORY_BATCH 1000
+
+/* One run (a night's scan of one site). Strings are owned by the callee's caller. */
+typedef struct sn_history_run {
+    int64_t id;
+    int64_t started, finished;   /* Unix seconds; finished 0 while running */
+    const char *status;          /* "running", "complete", "interrupted" */
+    const char *command;         /* the command line */
+    const char *site;            /* the vantage's name, or "" */
+    const char *vantage;         /* compact vantage, or "" */
+    const char *inputs;          /* one "SHA256  PATH" line per input file */
+    const char *plan;            /* probe plan, e.g. "udp=skype tcp=tcp fallback=443,80" */
+    int64_t targets, probed, alive; /* distinct targets listed; observed probed; alive */
+} sn_history_run_t;
+
+/* One observation: what one run found on one target. */
+typedef struct sn_history_obs {
+    int64_t run_id, target_id;   /* set by the store when read back */
+    const char *address;         /* IP text */
+    uint16_t port;
+    int64_t observed_at;         /* Unix seconds */
+    bool probed;                 /* probed (not blocked, not a dry run) */
+    bool alive;                  /* UDP or TCP answered */
+    bool incomplete;             /* the scan stopped before this target's probes were all made */
+    const char *const *cells;    /* one per column named at open; NULL when not asked for */
+} sn_history_obs_t;
+
+typedef void (*sn_history_run_fn)(void *ud, const sn_history_run_t *run);
+typedef void (*sn_history_obs_fn)(void *ud, const sn_history_obs_t *obs);
+
+/*
+ * A backend. Every function returns SN_OK or a negative status with err set.
+ * `where` is the store's name (a path for SQLite). Observations are read back
+ * ordered by run id, then in the order they were written.
+ */
+typedef struct sn_history_ops {
+    const char *name;
+    sn_status_t (*open)(const char *where, bool writer, const char *const *columns,
+                        size_t n_columns, void **be, sn_error_t *err);
+    void (*close)(void *be);
+    int (*schema_version)(void *be);
+    sn_status_t (*begin_run)(void *be, const sn_history_run_t *run, int64_t *id, sn_error_t *err);
+    /* The newest run with the given status, 0 when there is none. */
+    sn_status_t (*newest_run)(void *be, const char *status, int64_t *id, sn_error_t *err);
+    sn_status_t (*reopen_run)(void *be, int64_t id, sn_error_t *err);
+    /* One transaction; an observation of a target the run already has replaces it. */
+    sn_status_t (*add_observations)(void *be, int64_t run, const sn_history_obs_t *obs, size_t n,
+                                    sn_error_t *err);
+    sn_status_t (*end_run)(void *be, int64_t run, const char *status, int64_t finished,
+                           int64_t targets, sn_error_t *err);
+    sn_status_t (*each_run)(void *be, sn_history_run_fn fn, void *ud, sn_error_t *err);
+    /* run 0: every run. cells: also read every column's text. */
+    sn_status_t (*each_observation)(void *be, int64_t run, bool cells, sn_history_obs_fn fn,
+                                    void *ud, sn_error_t *err);
+} sn_history_ops_t;
+
+extern const sn_history_ops_t sn_history_sqlite;
+
+typedef struct sn_history sn_history_t;
+
+/*
+ * Opens the store at path. A writer first takes the lock (flock on
+ * PATH.lock, which holds the writer's pid): when another process holds it,
+ * returns SN_EBUSY at once with its pid in the message. Readers take no lock
+ * and, with the write-ahead log, never block the writer nor wait for it.
+ * columns (copied) name the observation cells; a reader may pass none.
+ * A writer marks every run still "running" as interrupted: holding the
+ * lock, it knows that run's writer is gone (killed, crashed, rebooted).
+ */
+sn_status_t sn_history_open(sn_history_t **h, const char *path, bool writer,
+                            const char *const *columns, size_t n_columns, sn_error_t *err);
+
+/* Flushes what is buffered, closes, releases the lock. Accepts NULL. */
+void sn_history_close(sn_history_t *h);
+
+int sn_history_schema_version(const sn_history_t *h);
+
+/*
+ * Starts a run. With resume, continues the last run instead when it is
+ * interrupted (its id in *id; *resumed tells whether it did, else a new run
+ * starts): its targets observed with no incomplete outcome are remembered,
+ * and sn_history_has tells the scan to skip them. An interrupted run that is
+ * not the last one is never continued: its night is over.
+ */
+sn_status_t sn_history_begin(sn_history_t *h, const sn_history_run_t *run, bool resume,
+                             int64_t *id, bool *resumed, sn_error_t *err);
+
+/* Whether the current (resumed) run already holds a finished observation of address:port. */
+bool sn_history_has(const sn_history_t *h, const char *address, uint16_t port);
+
+/* Targets the resumed run already had when it was reopened. */
+size_t sn_history_kept(const sn_history_t *h);
+
+/* Buffers one observation (copied); commits when SN_HISTORY_BATCH rows wait. */
+sn_status_t sn_history_add(sn_history_t *h, const sn_history_obs_t *obs, sn_error_t *err);
+
+/* Commits the buffered rows (the scan calls it once a second). */
+sn_status_t sn_history_flush(sn_history_t *h, sn_error_t *err);
+
+/* Rows committed by this process. */
+uint64_t sn_history_rows(const sn_history_t *h);
+
+/* Flushes and marks the run complete or interrupted, with its count of listed targets. */
+sn_status_t sn_history_end(sn_history_t *h, bool interrupted, int64_t targets, sn_error_t *err);
+
+sn_status_t sn_history_each_run(sn_history_t *h, sn_history_run_fn fn, void *ud, sn_error_t *err);
+sn_status_t sn_history_each_observation(sn_history_t *h, int64_t run, bool cells,
+                                        sn_history_obs_fn fn, void *ud, sn_error_t *err);
+
+/* The newest run of a status ("complete", ...) or of any status (NULL); 0 if none. */
+sn_status_t sn_history_newest(sn_history_t *h, const char *status, int64_t *id, sn_error_t *err);
+
+#endif

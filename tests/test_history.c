@@ -1,0 +1,317 @@
+/*
+ * The history store (data/history.c, data/history_sqlite.c): a run written
+ * in batches reads back whole; a resumed run keeps what it had and replaces
+ * incomplete observations; a second writer is refused with the holder's pid;
+ * a file written by the schema's first version opens and is migrated; a
+ * column added to the result table appears in an existing file.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "data/history.h"
+
+static char dir[64], db[128];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/sn_history_XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(db, sizeof db, "%s/h.db", dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd);
+}
+
+static const char *const cols[] = {"address", "port", "udp_outcome"};
+
+static sn_history_obs_t obs_of(const char *ip, uint16_t port, bool alive, bool incomplete,
+                               const char **cells, char *portbuf)
+{
+    snprintf(portbuf, 8, "%u", port);
+    cells[0] = ip;
+    cells[1] = portbuf;
+    cells[2] = incomplete ? "incomplete" : alive ? "alive" : "filtered";
+    return (sn_history_obs_t){.address = ip, .port = port, .observed_at = 100, .probed = true,
+                              .alive = alive, .incomplete = incomplete, .cells = cells};
+}
+
+typedef struct seen {
+    int n, alive, incomplete;
+    char last_outcome[32];
+    int64_t run;
+} seen_t;
+
+static void count_obs(void *ud, const sn_history_obs_t *o)
+{
+    seen_t *s = ud;
+    s->n++;
+    s->alive += o->alive;
+    s->incomplete += o->incomplete;
+    s->run = o->run_id;
+    if (o->cells)
+        snprintf(s->last_outcome, sizeof s->last_outcome, "%s", o->cells[2]);
+}
+
+static void add_n(sn_history_t *h, int from, int to, bool incomplete_odd)
+{
+    sn_error_t err;
+    for (int i = from; i < to; i++) {
+        char ip[32], pb[8];
+        const char *cells[3];
+        snprintf(ip, sizeof ip, "10.0.%d.%d", i / 256, i % 256);
+        sn_history_obs_t o = obs_of(ip, 4000, i % 3 == 0, incomplete_odd && i % 2, cells, pb);
+        assert_int_equal(sn_history_add(h, &o, &err), SN_OK);
+    }
+}
+
+static void test_history_run_in_batches_reads_back_whole(void **state)
+{
+    (void)state;
+    sn_history_t *h;
+    sn_error_t err;
+    assert_int_equal(sn_history_open(&h, db, true, cols, 3, &err), SN_OK);
+    sn_history_run_t run = {.started = 1, .command = "snprobe scan x", .targets = 2500};
+    int64_t id;
+    bool resumed;
+    assert_int_equal(sn_history_begin(h, &run, true, &id, &resumed, &err), SN_OK);
+    assert_false(resumed); /* nothing to resume: a new run */
+    add_n(h, 0, 2500, false);
+    /* Two full batches are committed already; the rest at end. */
+    assert_int_equal(sn_history_rows(h), 2 * SN_HISTORY_BATCH);
+    assert_int_equal(sn_history_end(h, false, 2500, &err), SN_OK);
+    sn_history_close(h);
+
+    assert_int_equal(sn_history_open(&h, db, false, cols, 3, &err), SN_OK);
+    seen_t s = {0};
+    assert_int_equal(sn_history_each_observation(h, id, true, count_obs, &s, &err), SN_OK);
+    assert_int_equal(s.n, 2500);
+    assert_int_equal(s.alive, (2500 + 2) / 3);
+    assert_int_equal(sn_history_newest(h, "complete", &id, &err), SN_OK);
+    assert_int_equal(id, 1);
+    sn_history_close(h);
+}
+
+static void test_history_resume_keeps_finished_and_replaces_incomplete(void **state)
+{
+    (void)state;
+    sn_history_t *h;
+    sn_error_t err;
+    int64_t id, id2;
+    bool resumed;
+    assert_int_equal(sn_history_open(&h, db, true, cols, 3, &err), SN_OK);
+    sn_history_run_t run = {.started = 1};
+    assert_int_equal(sn_history_begin(h, &run, false, &id, &resumed, &err), SN_OK);
+    add_n(h, 0, 100, true); /* 50 finished, 50 incomplete */
+    assert_int_equal(sn_history_end(h, true, 200, &err), SN_OK);
+    sn_history_close(h);
+
+    assert_int_equal(sn_history_open(&h, db, true, cols, 3, &err), SN_OK);
+    assert_int_equal(sn_history_begin(h, &run, true, &id2, &resumed, &err), SN_OK);
+    assert_true(resumed);
+    assert_int_equal(id2, id);
+    assert_int_equal(sn_history_kept(h), 50);
+    assert_true(sn_history_has(h, "10.0.0.0", 4000));
+    assert_false(sn_history_has(h, "10.0.0.1", 4000)); /* incomplete: probed again */
+    assert_false(sn_history_has(h, "10.0.0.150", 4000));
+    /* The resumed scan probes the incomplete ones and the 100 never started. */
+    for (int i = 0; i < 200; i++) {
+        char ip[32], pb[8];
+        const char *cells[3];
+        snprintf(ip, sizeof ip, "10.0.%d.%d", i / 256, i % 256);
+        if (sn_history_has(h, ip, 4000))
+            continue;
+        sn_history_obs_t o = obs_of(ip, 4000, i % 3 == 0, false, cells, pb);
+        assert_int_equal(sn_history_add(h, &o, &err), SN_OK);
+    }
+    assert_int_equal(sn_history_end(h, false, 200, &err), SN_OK);
+    sn_history_close(h);
+
+    assert_int_equal(sn_history_open(&h, db, false, NULL, 0, &err), SN_OK);
+    seen_t s = {0};
+    assert_int_equal(sn_history_each_observation(h, id, false, count_obs, &s, &err), SN_OK);
+    assert_int_equal(s.n, 200);
+    assert_int_equal(s.incomplete, 0);
+    assert_int_equal(s.alive, (200 + 2) / 3);
+    int64_t newest;
+    assert_int_equal(sn_history_newest(h, "interrupted", &newest, &err), SN_OK);
+    assert_int_equal(newest, 0);
+    sn_history_close(h);
+}
+
+static void test_history_second_writer_refused_with_pid(void **state)
+{
+    (void)state;
+    sn_history_t *h, *h2 = NULL, *r = NULL;
+    sn_error_t err;
+    assert_int_equal(sn_history_open(&h, db, true, cols, 3, &err), SN_OK);
+    /* flock locks belong to the open file: a child process is a true second writer. */
+    pid_t pid = fork();
+    if (pid == 0) {
+        sn_error_t e;
+        sn_status_t st = sn_history_open(&h2, db, true, cols, 3, &e);
+        char want[32];
+        snprintf(want, sizeof want, "pid %ld", (long)getppid());
+        _exit(st == SN_EBUSY && strstr(e.msg, want) != NULL ? 0 : 1);
+    }
+    int ws;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    assert_true(WIFEXITED(ws));
+    assert_int_equal(WEXITSTATUS(ws), 0);
+    /* A reader opens alongside. */
+    assert_int_equal(sn_history_open(&r, db, false, cols, 3, &err), SN_OK);
+    sn_history_close(r);
+    sn_history_close(h);
+    /* Released: the next writer gets it. */
+    assert_int_equal(sn_history_open(&h2, db, true, cols, 3, &err), SN_OK);
+    sn_history_close(h2);
+}
+
+static void test_history_first_schema_version_opens_and_migrates(void **state)
+{
+    (void)state;
+    /* The schema exactly as version 1 wrote it, with one run and one observation. */
+    sqlite3 *d;
+    assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
+    const char *v1 =
+        "CREATE TABLE schema_version(version INTEGER NOT NULL);"
+        "INSERT INTO schema_version VALUES(1);"
+        "CREATE TABLE runs(id INTEGER PRIMARY KEY, started INTEGER NOT NULL, finished INTEGER,"
+        " status TEXT NOT NULL, command TEXT, site TEXT, vantage TEXT, inputs TEXT, plan TEXT,"
+        " targets INTEGER, probed INTEGER, alive INTEGER);"
+        "CREATE TABLE targets(id INTEGER PRIMARY KEY, address TEXT NOT NULL, port INTEGER NOT "
+        "NULL, first_listed INTEGER NOT NULL, UNIQUE(address, port));"
+        "CREATE TABLE observations(run_id INTEGER NOT NULL REFERENCES runs(id),"
+        " target_id INTEGER NOT NULL REFERENCES targets(id), observed_at INTEGER NOT NULL,"
+        " probed INTEGER NOT NULL, alive INTEGER NOT NULL, incomplete INTEGER NOT NULL,"
+        " c_address TEXT, c_port TEXT, PRIMARY KEY(run_id, target_id));"
+        "INSERT INTO runs VALUES(1, 10, 20, 'complete', 'c', '', '', '', '', 1, 1, 1);"
+        "INSERT INTO targets VALUES(1, '192.0.2.1', 5000, 10);"
+        "INSERT INTO observations VALUES(1, 1, 15, 1, 1, 0, '192.0.2.1', '5000');";
+    assert_int_equal(sqlite3_exec(d, v1, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(d);
+
+    sn_history_t *h;
+    sn_error_t err;
+    assert_int_equal(sn_history_open(&h, db, true, cols, 3, &err), SN_OK);
+    assert_true(sn_history_schema_version(h) > 1);
+    seen_t s = {0};
+    assert_int_equal(sn_history_each_observation(h, 0, true, count_obs, &s, &err), SN_OK);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.alive, 1);
+    assert_string_equal(s.last_outcome, ""); /* the column the old file lacked, added empty */
+    sn_history_run_t run = {.started = 30};
+    int64_t id;
+    bool resumed;
+    assert_int_equal(sn_history_begin(h, &run, false, &id, &resumed, &err), SN_OK);
+    assert_int_equal(id, 2);
+    add_n(h, 0, 3, false);
+    assert_int_equal(sn_history_end(h, false, 3, &err), SN_OK);
+    sn_history_close(h);
+}
+
+/* A writer killed mid-run leaves it "running"; the next writer finds it interrupted. */
+static void test_history_run_of_a_dead_writer_is_resumable(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    if (pid == 0) {
+        sn_history_t *h;
+        sn_error_t e;
+        sn_history_run_t run = {.started = 1};
+        int64_t id;
+        bool resumed;
+        if (sn_history_open(&h, db, true, cols, 3, &e) != SN_OK ||
+            sn_history_begin(h, &run, false, &id, &resumed, &e) != SN_OK)
+            _exit(1);
+        add_n(h, 0, SN_HISTORY_BATCH + 10, false); /* one batch handed to the writer */
+        if (sn_history_rows(h) != SN_HISTORY_BATCH) /* waits for that commit */
+            _exit(2);
+        _exit(0); /* no end, no close: as kill -9, with 10 rows still buffered */
+    }
+    int ws;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    assert_int_equal(WEXITSTATUS(ws), 0);
+    sn_history_t *h;
+    sn_error_t err;
+    assert_int_equal(sn_history_open(&h, db, true, cols, 3, &err), SN_OK);
+    sn_history_run_t run = {.started = 2};
+    int64_t id;
+    bool resumed;
+    assert_int_equal(sn_history_begin(h, &run, true, &id, &resumed, &err), SN_OK);
+    assert_true(resumed);
+    assert_int_equal(id, 1);
+    assert_int_equal(sn_history_kept(h), SN_HISTORY_BATCH); /* the buffered 10 are lost */
+    sn_history_close(h);
+}
+
+/* Only the last run is resumed: an older interrupted one's night is over. */
+static void test_history_resume_leaves_an_older_interrupted_run(void **state)
+{
+    (void)state;
+    sn_history_t *h;
+    sn_error_t err;
+    int64_t id;
+    bool resumed;
+    sn_history_run_t run = {.started = 1};
+    assert_int_equal(sn_history_open(&h, db, true, cols, 3, &err), SN_OK);
+    assert_int_equal(sn_history_begin(h, &run, false, &id, &resumed, &err), SN_OK);
+    add_n(h, 0, 10, false);
+    assert_int_equal(sn_history_end(h, true, 20, &err), SN_OK); /* run 1 interrupted */
+    assert_int_equal(sn_history_begin(h, &run, false, &id, &resumed, &err), SN_OK);
+    add_n(h, 0, 20, false);
+    assert_int_equal(sn_history_end(h, false, 20, &err), SN_OK); /* run 2 complete */
+    assert_int_equal(sn_history_begin(h, &run, true, &id, &resumed, &err), SN_OK);
+    assert_false(resumed);
+    assert_int_equal(id, 3);
+    assert_int_equal(sn_history_kept(h), 0);
+    sn_history_close(h);
+}
+
+static void test_history_reader_of_missing_file_fails(void **state)
+{
+    (void)state;
+    sn_history_t *h;
+    sn_error_t err;
+    assert_int_not_equal(sn_history_open(&h, db, false, NULL, 0, &err), SN_OK);
+    assert_null(h);
+    assert_int_equal(access(db, F_OK), -1); /* a reader creates nothing */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_history_run_in_batches_reads_back_whole, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_history_resume_keeps_finished_and_replaces_incomplete,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_second_writer_refused_with_pid, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_history_first_schema_version_opens_and_migrates,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_run_of_a_dead_writer_is_resumable, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_history_resume_leaves_an_older_interrupted_run,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_reader_of_missing_file_fails, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
