@@ -16,8 +16,8 @@
 
 #include <stdbool.h>
 
-#include "../scanner/status.h"
-#include "addr.h"
+#include "lib/status.h"
+#include "lib/addr.h"
 
 typedef struct sn_blocklist sn_blocklist_t;
 

@@ -13,7 +13,7 @@
  * bad field is a bad entry naming the line and the column.
  */
 #include "input.h"
-#include "../scanner/text.h"
+#include "lib/text.h"
 
 #include <csv.h>
 #include <stdarg.h>

@@ -23,8 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../scanner/status.h"
-#include "addr.h"
+#include "lib/status.h"
+#include "lib/addr.h"
 
 /* Bytes of sn_geo_info_t.as_org with the NUL; longer names are cut at a UTF-8 boundary. */
 #define SN_GEO_ORG_MAX 256

@@ -23,7 +23,7 @@
  * bytes left, so a hostile blob costs at most one pass over its bytes.
  */
 #include "input.h"
-#include "../scanner/text.h"
+#include "lib/text.h"
 
 #include <expat.h>
 #include <stdarg.h>

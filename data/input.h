@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../scanner/status.h"
+#include "lib/status.h"
 #include "targets.h"
 
 typedef enum sn_input_format {

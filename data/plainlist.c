@@ -12,7 +12,7 @@
  * line and quoting it, never a reason to drop the file.
  */
 #include "input.h"
-#include "../scanner/text.h"
+#include "lib/text.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../data/addr.h"
+#include "lib/addr.h"
 
 typedef enum sn_transport {
     SN_TRANSPORT_UDP = 1,

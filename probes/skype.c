@@ -27,8 +27,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "crc32.h"
-#include "wire.h"
+#include "lib/crc32.h"
+#include "lib/wire.h"
 
 #define REQ_LEN 18
 #define REPLY_LEN 11

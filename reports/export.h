@@ -22,8 +22,8 @@
 
 #include <stdbool.h>
 
-#include "../scanner/result.h"
-#include "../scanner/status.h"
+#include "data/result.h"
+#include "lib/status.h"
 
 typedef enum sn_export_format {
     SN_EXPORT_NFT = 0,

@@ -11,7 +11,7 @@
  * each statistic is the metric table's (printed at the end of the page).
  */
 #include "html.h"
-#include "../scanner/text.h"
+#include "lib/text.h"
 
 #include <inttypes.h>
 #include <math.h>

@@ -22,7 +22,7 @@
 
 #include <stdio.h>
 
-#include "../scanner/status.h"
+#include "lib/status.h"
 #include "stats.h"
 
 /*

@@ -29,7 +29,7 @@
  * valid JSON whatever bytes an input file carried.
  */
 #include "output.h"
-#include "../scanner/text.h"
+#include "lib/text.h"
 
 #include <csv.h>
 #include <errno.h>

@@ -17,8 +17,8 @@
 #include <stdio.h>
 
 #include "../data/targets.h"
-#include "../scanner/result.h"
-#include "../scanner/status.h"
+#include "data/result.h"
+#include "lib/status.h"
 
 typedef enum sn_field_type {
     SN_FIELD_STR = 0,  /* JSON string; "" is written as null in NDJSON */

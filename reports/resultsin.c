@@ -21,7 +21,7 @@
 #include <strings.h>
 
 #include "output.h"
-#include "../scanner/text.h"
+#include "lib/text.h"
 
 #define LINE_MAX_BYTES (1u << 20)
 #define RECORD_MAX_BYTES (1u << 20)

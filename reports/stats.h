@@ -33,8 +33,8 @@
 #include <stdio.h>
 
 #include "../data/targets.h"
-#include "../scanner/result.h"
-#include "../scanner/status.h"
+#include "data/result.h"
+#include "lib/status.h"
 #include "output.h"
 
 typedef struct sn_stats sn_stats_t;

@@ -24,8 +24,8 @@
 
 #include "../data/targets.h"
 #include "../probes/probe.h"
-#include "result.h"
-#include "status.h"
+#include "data/result.h"
+#include "lib/status.h"
 
 #define SN_MAX_FALLBACK_PORTS 4
 

@@ -14,8 +14,8 @@
 
 #include "../data/blocklist.h"
 #include "../data/input.h"
-#include "report.h"
-#include "version.h"
+#include "reports/report.h"
+#include "lib/version.h"
 
 #define BAD_ENTRY_LINES 50 /* printed before the rest are only counted */
 

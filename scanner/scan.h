@@ -14,7 +14,7 @@
 #include "../reports/output.h"
 #include "engine.h"
 #include "enrich.h"
-#include "status.h"
+#include "lib/status.h"
 
 typedef struct sn_scan_cfg {
     const char *const *inputs;

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "scanner/result.h"
+#include "data/result.h"
 
 #define OWN_PORT 33033
 

@@ -7,7 +7,7 @@
  * an outcome other than NONE; a result whose target was blocked, or on which
  * nothing ran, has no class at all (""), which sinks write as empty/null.
  */
-#include "result.h"
+#include "data/result.h"
 
 #include <stdio.h>
 

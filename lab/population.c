@@ -34,7 +34,7 @@
  * created, found under /run/netns). Both are needed so that neither a stray
  * variable on a real host nor a namespace alone makes the swarm claim them.
  */
-#include "population.h"
+#include "lab/population.h"
 
 #include <dirent.h>
 #include <errno.h>
