@@ -10,7 +10,7 @@
  * same strict parser users go through, so a typo in the table fails loudly in
  * the tests instead of silently opening a range.
  */
-#include "blocklist.h"
+#include "data/blocklist.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * nodes in the Skype 1.x client, all on port 33033. Kept as the text of a
  * plain list, so that it goes through the same reader as any harvest.
  */
-#include "bootstrap.h"
+#include "data/bootstrap.h"
 
 const char sn_bootstrap_list[] = "# Skype 1.x bootstrap super nodes (2004)\n"
                                  "66.235.180.9:33033\n"

@@ -20,7 +20,7 @@
  * and checked against the host-name alphabet before any rule looks at them.
  * Nothing here allocates after sn_classify_new.
  */
-#include "classify.h"
+#include "data/classify.h"
 
 #include <libpsl.h>
 #include <netinet/in.h>

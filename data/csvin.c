@@ -12,7 +12,7 @@
  * fault in the CSV syntax stops the file (libcsv cannot resume after one); a
  * bad field is a bad entry naming the line and the column.
  */
-#include "input.h"
+#include "data/input.h"
 #include "lib/text.h"
 
 #include <csv.h>

@@ -17,7 +17,7 @@
  * organisation names replaced by spaces), so that the same data in either
  * format gives byte-identical answers.
  */
-#include "geo.h"
+#include "data/geo.h"
 
 #include <csv.h>
 #include <dirent.h>

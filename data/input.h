@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "lib/status.h"
-#include "targets.h"
+#include "data/targets.h"
 
 typedef enum sn_input_format {
     SN_INPUT_AUTO = 0, /* sniffed from the content: '<' XML, a CSV header, else plain */

@@ -4,7 +4,7 @@
  * through this array, so adding a probe is one new file plus one line here.
  * The order is stable: it is the order --list-probes prints.
  */
-#include "probe.h"
+#include "probes/probe.h"
 
 #include <string.h>
 

@@ -22,7 +22,7 @@
  * An address of 0.0.0.0 means "not said" (an IPv6 requester, or a node that
  * does not know its address) and is reported as no address at all.
  */
-#include "probe.h"
+#include "probes/probe.h"
 
 #include <string.h>
 #include <sys/socket.h>

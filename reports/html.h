@@ -23,7 +23,7 @@
 #include <stdio.h>
 
 #include "lib/status.h"
-#include "stats.h"
+#include "reports/stats.h"
 
 /*
  * Finishes st and writes the report to path ("-": standard output; otherwise

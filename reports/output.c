@@ -28,7 +28,7 @@
  * valid UTF-8 sequence is written as \ufffd, one per byte, so the output is
  * valid JSON whatever bytes an input file carried.
  */
-#include "output.h"
+#include "reports/output.h"
 #include "lib/text.h"
 
 #include <csv.h>

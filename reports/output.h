@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "../data/targets.h"
+#include "data/targets.h"
 #include "data/result.h"
 #include "lib/status.h"
 

@@ -10,7 +10,7 @@
  * line, 1 MiB a CSV record, 64 KiB a cell), so memory stays bounded whatever
  * the file holds. Cells live in one growable buffer per row.
  */
-#include "resultsin.h"
+#include "reports/resultsin.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -20,7 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "output.h"
+#include "reports/output.h"
 #include "lib/text.h"
 
 #define LINE_MAX_BYTES (1u << 20)

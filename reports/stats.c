@@ -28,7 +28,7 @@
  * The file ends with a compact SHA-256 (FIPS 180-4) for the digests of the
  * files a scan read, and with the open/rename helpers the report writers share.
  */
-#include "stats.h"
+#include "reports/stats.h"
 
 #include <errno.h>
 #include <ifaddrs.h>

@@ -32,10 +32,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../data/targets.h"
+#include "data/targets.h"
 #include "data/result.h"
 #include "lib/status.h"
-#include "output.h"
+#include "reports/output.h"
 
 typedef struct sn_stats sn_stats_t;
 

@@ -9,7 +9,7 @@
  * retry or a fallback port), and when no transport is pending the result goes
  * to the caller and the slot is freed. Nothing is allocated per probe.
  */
-#include "engine_int.h"
+#include "scanner/engine_int.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -22,8 +22,8 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "../data/targets.h"
-#include "../probes/probe.h"
+#include "data/targets.h"
+#include "probes/probe.h"
 #include "data/result.h"
 #include "lib/status.h"
 

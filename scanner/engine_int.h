@@ -7,8 +7,8 @@
 
 #include <sys/socket.h>
 
-#include "engine.h"
-#include "pace.h"
+#include "scanner/engine.h"
+#include "scanner/pace.h"
 
 #define UDP_BATCH 256      /* datagrams per sendmmsg / recvmmsg */
 #define UDP_MSG_MAX 1500   /* largest request or reply handled */

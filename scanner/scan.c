@@ -4,7 +4,7 @@
  * results file all live on it, so SIGINT stops sending, lets in-flight probes
  * time out, and the results written so far end up complete on disk.
  */
-#include "scan.h"
+#include "scanner/scan.h"
 
 #include <errno.h>
 #include <time.h>
@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../data/blocklist.h"
-#include "../data/input.h"
+#include "data/blocklist.h"
+#include "data/input.h"
 #include "reports/report.h"
 #include "lib/version.h"
 

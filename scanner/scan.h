@@ -11,9 +11,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../reports/output.h"
-#include "engine.h"
-#include "enrich.h"
+#include "reports/output.h"
+#include "scanner/engine.h"
+#include "scanner/enrich.h"
 #include "lib/status.h"
 
 typedef struct sn_scan_cfg {

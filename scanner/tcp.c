@@ -8,7 +8,7 @@
  * never an outcome. A finished attempt reads the kernel's RTT (TCP_INFO) and
  * closes with SO_LINGER 0, so the scanner sends RST and leaves no TIME_WAIT.
  */
-#include "engine_int.h"
+#include "scanner/engine_int.h"
 
 #include <errno.h>
 #include <netinet/in.h>

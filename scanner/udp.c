@@ -10,7 +10,7 @@
  * errors come through IP_RECVERR's error queue, which names the original
  * destination.
  */
-#include "engine_int.h"
+#include "scanner/engine_int.h"
 
 #include <errno.h>
 #include <linux/errqueue.h>
