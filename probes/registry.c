@@ -25,17 +25,3 @@ const sn_probe_t *sn_probe_find(const char *name)
     }
     return NULL;
 }
-
-const char *sn_outcome_name(sn_outcome_t o)
-{
-    switch (o) {
-    case SN_OUTCOME_NONE: return "";
-    case SN_OUTCOME_ALIVE: return "alive";
-    case SN_OUTCOME_CLOSED: return "closed";
-    case SN_OUTCOME_UNREACHABLE: return "unreachable";
-    case SN_OUTCOME_FILTERED: return "filtered";
-    case SN_OUTCOME_ERROR: return "error";
-    case SN_OUTCOME_INCOMPLETE: return "incomplete";
-    }
-    return "";
-}

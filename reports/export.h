@@ -23,6 +23,7 @@
 #include <stdbool.h>
 
 #include "data/result.h"
+#include "probes/probe.h" /* the probes a result points at */
 #include "lib/status.h"
 
 typedef enum sn_export_format {

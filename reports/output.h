@@ -18,6 +18,7 @@
 
 #include "data/targets.h"
 #include "data/result.h"
+#include "probes/probe.h" /* the probes a result points at */
 #include "lib/status.h"
 
 typedef enum sn_field_type {

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "data/result.h"
+#include "probes/probe.h"
 
 #define OWN_PORT 33033
 
