@@ -201,11 +201,17 @@ sn_status_t sn_engine_new(uv_loop_t *loop, const sn_engine_cfg_t *cfg, sn_engine
     for (int t = 0; t < T_COUNT && st == SN_OK; t++) {
         if (probe[t] == NULL)
             continue;
-        sn_transport_env_t env = {.loop = loop, .probe = probe[t], .clock = e->clock,
-                                  .n_jobs = n_jobs, .idx_bits = e->idx_bits,
+        sn_transport_env_t env = {.loop = loop,
+                                  .probe = probe[t],
+                                  .clock = e->clock,
+                                  .n_jobs = n_jobs,
+                                  .idx_bits = e->idx_bits,
                                   .timeout_ns = (uint64_t)cfg->timeout_ms * 1000000ull,
-                                  .max_conns = n_conns, .st = &e->st, .done = attempt_done,
-                                  .engine = e, .closed = transport_closed};
+                                  .max_conns = n_conns,
+                                  .st = &e->st,
+                                  .done = attempt_done,
+                                  .engine = e,
+                                  .closed = transport_closed};
         int handles = 0;
         st = ops[t]->init(&env, &e->tp[t].state, &handles, err);
         if (e->tp[t].state != NULL) {
@@ -401,8 +407,7 @@ static uint16_t tcp_current_port(const sn_engine_t *e, const job_t *job)
 static sn_attempt_t attempt_of(const sn_engine_t *e, uint32_t j, int t)
 {
     const job_t *job = &e->jobs[j];
-    sn_attempt_t a = {.job = j, .gen = job->gen, .token = job->token,
-                      .dst = job->res.target->addr};
+    sn_attempt_t a = {.job = j, .gen = job->gen, .token = job->token, .dst = job->res.target->addr};
     if (t == T_UDP) {
         a.dst.port = job->udp_port;
         a.seq = job->udp_seq;
@@ -591,9 +596,10 @@ static void sn_engine_pump(sn_engine_t *e)
     /* The loop ended on the token budget, with something still sendable? Then
      * either the batch cap was hit (come back after the loop has polled) or
      * the bucket is empty (come back when a token is due). */
-    bool sendable = (e->udp_ready.len > 0 && !udp_blocked(e, e->udp_ready.v[e->udp_ready.head].job)) ||
-                    (e->tcp_ready.len > 0 && !tcp_full && tport_ready(e, T_TCP, NULL)) ||
-                    (!e->paused && e->next_target < e->n_targets && e->free_job != SN_NO_INDEX);
+    bool sendable =
+        (e->udp_ready.len > 0 && !udp_blocked(e, e->udp_ready.v[e->udp_ready.head].job)) ||
+        (e->tcp_ready.len > 0 && !tcp_full && tport_ready(e, T_TCP, NULL)) ||
+        (!e->paused && e->next_target < e->n_targets && e->free_job != SN_NO_INDEX);
     bool token_limited = !e->stopping && sent == avail && sendable;
     set_idle(e, token_limited && avail == PUMP_MAX);
     arm_timer(e, now, token_limited);

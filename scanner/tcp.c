@@ -23,11 +23,11 @@
 typedef struct tcp_conn {
     int fd;
     uint32_t job;
-    uint32_t job_gen;   /* the job's generation, echoed in the upcall */
-    uint32_t gen;       /* bumped whenever the slot is freed, to spot stale events */
+    uint32_t job_gen; /* the job's generation, echoed in the upcall */
+    uint32_t gen;     /* bumped whenever the slot is freed, to spot stale events */
     uint32_t next_free;
     uint16_t port;
-    uint64_t start_ns;  /* monotonic, at connect() */
+    uint64_t start_ns; /* monotonic, at connect() */
 } tcp_conn_t;
 
 typedef struct tcp {
@@ -47,8 +47,12 @@ static void on_epoll(uv_poll_t *h, int status, int events);
 static void tcp_end(tcp_t *e, uint32_t job, uint32_t job_gen, sn_outcome_t o, uint32_t rtt,
                     uint16_t port)
 {
-    sn_attempt_end_t end = {.job = job, .gen = job_gen, .transport = SN_TRANSPORT_TCP,
-                            .outcome = o, .rtt_us = rtt, .port = port};
+    sn_attempt_end_t end = {.job = job,
+                            .gen = job_gen,
+                            .transport = SN_TRANSPORT_TCP,
+                            .outcome = o,
+                            .rtt_us = rtt,
+                            .port = port};
     e->env.done(e->env.engine, &end);
 }
 

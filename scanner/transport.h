@@ -28,22 +28,22 @@
 
 /* One attempt, as the engine asks for it. */
 typedef struct sn_attempt {
-    uint32_t job;       /* the engine's job index (< n_jobs) */
-    uint32_t gen;       /* the job's generation: echoed in the upcall */
-    uint8_t seq;        /* attempts made on this transport before this one */
-    sn_addr_t dst;      /* address and port (the engine chose the port) */
-    uint64_t token;     /* the probe token, the same on every retry */
+    uint32_t job;   /* the engine's job index (< n_jobs) */
+    uint32_t gen;   /* the job's generation: echoed in the upcall */
+    uint8_t seq;    /* attempts made on this transport before this one */
+    sn_addr_t dst;  /* address and port (the engine chose the port) */
+    uint64_t token; /* the probe token, the same on every retry */
 } sn_attempt_t;
 
 /* What became of an attempt. */
 typedef struct sn_attempt_end {
-    uint32_t job, gen;  /* as in the attempt */
+    uint32_t job, gen; /* as in the attempt */
     sn_transport_t transport;
-    sn_outcome_t outcome;  /* ALIVE, CLOSED, UNREACHABLE, FILTERED (timed out), ERROR */
-    uint32_t rtt_us;       /* ALIVE: the round-trip time */
-    uint16_t port;         /* ALIVE over TCP: the port that answered */
-    sn_addr_t from;        /* set only when the reply came from another IP or port */
-    sn_addr_t observed;    /* our address as the node saw it (family 0: not said) */
+    sn_outcome_t outcome; /* ALIVE, CLOSED, UNREACHABLE, FILTERED (timed out), ERROR */
+    uint32_t rtt_us;      /* ALIVE: the round-trip time */
+    uint16_t port;        /* ALIVE over TCP: the port that answered */
+    sn_addr_t from;       /* set only when the reply came from another IP or port */
+    sn_addr_t observed;   /* our address as the node saw it (family 0: not said) */
 } sn_attempt_end_t;
 
 /*
@@ -59,28 +59,27 @@ typedef struct sn_transport_env {
     uv_loop_t *loop;
     const sn_probe_t *probe;
     const sn_clock_t *clock;
-    uint32_t n_jobs;           /* job indexes are below this */
-    unsigned idx_bits;         /* low token bits that are the job index */
-    uint64_t timeout_ns;       /* per attempt */
-    uint32_t max_conns;        /* connection-oriented transports: at most this many at once */
-    sn_engine_stats_t *st;     /* counters the transport keeps: late, icmp, backpressure, tcp_cap */
+    uint32_t n_jobs;       /* job indexes are below this */
+    unsigned idx_bits;     /* low token bits that are the job index */
+    uint64_t timeout_ns;   /* per attempt */
+    uint32_t max_conns;    /* connection-oriented transports: at most this many at once */
+    sn_engine_stats_t *st; /* counters the transport keeps: late, icmp, backpressure, tcp_cap */
     sn_attempt_done_fn done;
-    void *engine;              /* the upcall's first argument */
+    void *engine; /* the upcall's first argument */
     /* Closing is asynchronous: the transport calls closed(engine) once per handle it
      * told of in *handles at init, from the handle's close callback. */
     void (*closed)(void *engine);
 } sn_transport_env_t;
 
 /* Return values of send besides 0 (the attempt is made and counted). */
-#define SN_SEND_LATER 1    /* back-pressure: nothing was done, ask again later */
+#define SN_SEND_LATER 1     /* back-pressure: nothing was done, ask again later */
 #define SN_SEND_FAILED (-1) /* the attempt cannot be made at all (a local error) */
 
 typedef struct sn_transport_ops {
     const char *name;
     sn_transport_t transport;
     /* Creates the state; *handles is the number of libuv handles it opened. */
-    sn_status_t (*init)(const sn_transport_env_t *env, void **state, int *handles,
-                        sn_error_t *err);
+    sn_status_t (*init)(const sn_transport_env_t *env, void **state, int *handles, sn_error_t *err);
     /* Makes an attempt: 0, SN_SEND_LATER or SN_SEND_FAILED. May make upcalls for
      * other jobs (and, having returned 0, for this one) from inside. */
     int (*send)(void *state, const sn_attempt_t *a);

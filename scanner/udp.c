@@ -24,8 +24,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define UDP_BATCH 256      /* datagrams per sendmmsg / recvmmsg */
-#define UDP_MSG_MAX 1500   /* largest request or reply handled */
+#define UDP_BATCH 256    /* datagrams per sendmmsg / recvmmsg */
+#define UDP_MSG_MAX 1500 /* largest request or reply handled */
 
 typedef struct udp udp_t;
 
@@ -35,8 +35,8 @@ typedef struct udp_sock {
     int family;
     uv_poll_t poll;
     int poll_events;
-    unsigned nbatch;   /* datagrams built and not yet sent */
-    bool flushing;     /* a send is under way: a result callback inside it must not send again */
+    unsigned nbatch; /* datagrams built and not yet sent */
+    bool flushing;   /* a send is under way: a result callback inside it must not send again */
     uint32_t job[UDP_BATCH];
     uint32_t job_gen[UDP_BATCH]; /* the job's generation when its datagram was built */
     struct mmsghdr msg[UDP_BATCH];
@@ -53,32 +53,32 @@ typedef struct udp_slot {
 
 /* What the transport knows of the probe in one job slot. */
 typedef struct ujob {
-    sn_addr_t key;        /* where the request goes: the reply table's key */
+    sn_addr_t key; /* where the request goes: the reply table's key */
     uint64_t token;
-    uint64_t sent_ns;     /* CLOCK_REALTIME of the last send (kernel stamps are realtime) */
-    uint32_t gen;         /* the job's generation */
-    uint8_t seq;          /* sends made; a deadline carries the value it was pushed with */
-    uint8_t live;         /* in the reply table, not cancelled */
+    uint64_t sent_ns; /* CLOCK_REALTIME of the last send (kernel stamps are realtime) */
+    uint32_t gen;     /* the job's generation */
+    uint8_t seq;      /* sends made; a deadline carries the value it was pushed with */
+    uint8_t live;     /* in the reply table, not cancelled */
 } ujob_t;
 
 struct udp {
     sn_transport_env_t env;
     uint64_t token_mask;
-    ujob_t *jobs;         /* env.n_jobs records */
+    ujob_t *jobs; /* env.n_jobs records */
     udp_sock_t *udp4, *udp6;
     udp_slot_t *udp_table; /* (ip, port) -> job; open addressing, linear probing */
     uint32_t udp_mask;
     sn_dlq_t udp_dl;
-    uint8_t *rx_buf;      /* UDP_BATCH * UDP_MSG_MAX */
+    uint8_t *rx_buf; /* UDP_BATCH * UDP_MSG_MAX */
     int closing;
-    int handles;          /* open; the state is freed when the last has closed */
+    int handles; /* open; the state is freed when the last has closed */
 };
 
 /* Tells the engine that an attempt of job j ended with o. */
 static void udp_end(udp_t *u, uint32_t j, sn_outcome_t o)
 {
-    sn_attempt_end_t end = {.job = j, .gen = u->jobs[j].gen, .transport = SN_TRANSPORT_UDP,
-                            .outcome = o};
+    sn_attempt_end_t end = {
+        .job = j, .gen = u->jobs[j].gen, .transport = SN_TRANSPORT_UDP, .outcome = o};
     u->env.done(u->env.engine, &end);
 }
 
@@ -455,14 +455,13 @@ static uint64_t udp_next_deadline(const void *state)
 
 /* ---- receiving ---- */
 
-static void handle_reply(udp_t *e, const uint8_t *buf, size_t len,
-                         const struct sockaddr *src, uint64_t rx_ns)
+static void handle_reply(udp_t *e, const uint8_t *buf, size_t len, const struct sockaddr *src,
+                         uint64_t rx_ns)
 {
     sn_probe_reply_t rep;
     memset(&rep, 0, sizeof rep);
     sn_addr_t from;
-    if (sn_addr_from_sockaddr(src, &from) != SN_OK ||
-        e->env.probe->parse(buf, len, &rep) != 1) {
+    if (sn_addr_from_sockaddr(src, &from) != SN_OK || e->env.probe->parse(buf, len, &rep) != 1) {
         e->env.st->late++;
         return;
     }
@@ -494,10 +493,12 @@ static void handle_reply(udp_t *e, const uint8_t *buf, size_t len,
         other = true;
     }
     const ujob_t *uj = &e->jobs[j];
-    sn_attempt_end_t end = {.job = j, .gen = uj->gen, .transport = SN_TRANSPORT_UDP,
+    sn_attempt_end_t end = {.job = j,
+                            .gen = uj->gen,
+                            .transport = SN_TRANSPORT_UDP,
                             .outcome = SN_OUTCOME_ALIVE,
-                            .rtt_us = rx_ns > uj->sent_ns ? (uint32_t)((rx_ns - uj->sent_ns) / 1000)
-                                                          : 0,
+                            .rtt_us =
+                                rx_ns > uj->sent_ns ? (uint32_t)((rx_ns - uj->sent_ns) / 1000) : 0,
                             .observed = rep.observed};
     if (other)
         end.from = from;

@@ -234,15 +234,27 @@ static void fake_close(void *state)
     (void)state;
 }
 
-static const sn_transport_ops_t fake_udp = {
-    .name = "fake-udp", .transport = SN_TRANSPORT_UDP, .init = fake_init_udp,
-    .send = fake_send, .ready = NULL, .flush = NULL, .expire = fake_expire,
-    .next_deadline = fake_next_deadline, .cancel = fake_cancel, .close = fake_close};
+static const sn_transport_ops_t fake_udp = {.name = "fake-udp",
+                                            .transport = SN_TRANSPORT_UDP,
+                                            .init = fake_init_udp,
+                                            .send = fake_send,
+                                            .ready = NULL,
+                                            .flush = NULL,
+                                            .expire = fake_expire,
+                                            .next_deadline = fake_next_deadline,
+                                            .cancel = fake_cancel,
+                                            .close = fake_close};
 
-static const sn_transport_ops_t fake_tcp = {
-    .name = "fake-tcp", .transport = SN_TRANSPORT_TCP, .init = fake_init_tcp,
-    .send = fake_send, .ready = NULL, .flush = NULL, .expire = fake_expire,
-    .next_deadline = fake_next_deadline, .cancel = fake_cancel, .close = fake_close};
+static const sn_transport_ops_t fake_tcp = {.name = "fake-tcp",
+                                            .transport = SN_TRANSPORT_TCP,
+                                            .init = fake_init_tcp,
+                                            .send = fake_send,
+                                            .ready = NULL,
+                                            .flush = NULL,
+                                            .expire = fake_expire,
+                                            .next_deadline = fake_next_deadline,
+                                            .cancel = fake_cancel,
+                                            .close = fake_close};
 
 /* ---- the harness ---- */
 
@@ -568,8 +580,7 @@ static void test_engine_every_target_once_under_a_small_pool(void **state)
         assert_int_equal(s.res[i].udp.outcome, p == 30000   ? SN_OUTCOME_ALIVE
                                                : p == 30001 ? SN_OUTCOME_CLOSED
                                                             : SN_OUTCOME_FILTERED);
-        assert_int_equal(s.res[i].tcp.outcome,
-                         p == 30002 ? SN_OUTCOME_ALIVE : SN_OUTCOME_FILTERED);
+        assert_int_equal(s.res[i].tcp.outcome, p == 30002 ? SN_OUTCOME_ALIVE : SN_OUTCOME_FILTERED);
     }
     run_free(&s);
 }
