@@ -272,12 +272,22 @@ typedef struct run {
     uint64_t stop_at_ns; /* 0: never stop */
     unsigned stops;      /* sn_engine_stop calls to make at stop_at_ns */
     uint64_t sends_at_stop;
+    uint64_t stop_step;    /* the step at which the stops were made */
+    uint64_t done_step;    /* the step at which done fired */
+    uint64_t resume_at_ns; /* non-zero: start paused, resume then */
+    uint64_t sends_at_resume;
+    bool stop_before_start;
+    uint32_t max_inflight_seen;
 } run_t;
 
 static void on_result(void *ud, const sn_result_t *r)
 {
     run_t *s = ud;
     s->n_results++;
+    sn_engine_stats_t st;
+    sn_engine_get_stats(s->eng, &st);
+    if (st.inflight > s->max_inflight_seen)
+        s->max_inflight_seen = st.inflight;
     for (size_t i = 0; i < s->n; i++) {
         if (sn_targets_at(s->ts, i) == r->target) {
             s->calls[i]++;
@@ -349,21 +359,35 @@ static void run_scan(run_t *s)
 {
     sn_error_t err = {0};
     assert_int_equal(sn_engine_new(&s->loop, &s->cfg, &s->eng, &err), SN_OK);
+    if (s->resume_at_ns != 0)
+        sn_engine_pause(s->eng, true);
+    if (s->stop_before_start)
+        sn_engine_stop(s->eng);
     assert_int_equal(sn_engine_start(s->eng, s->ts, NULL, 0, on_done, &err), SN_OK);
     fake_t *pump = s->cfg.udp_probe != NULL ? fake_of(SN_TRANSPORT_UDP) : fake_of(SN_TRANSPORT_TCP);
     uint64_t start = fake_now;
-    for (int step = 0; step < 60000 && s->done_calls == 0; step++) {
+    for (uint64_t step = 1; step <= 60000 && s->done_calls == 0; step++) {
         fake_now += MS;
+        if (s->resume_at_ns != 0 && fake_now - start >= s->resume_at_ns) {
+            s->resume_at_ns = 0;
+            s->sends_at_resume = sends(SN_TRANSPORT_UDP) + sends(SN_TRANSPORT_TCP);
+            sn_engine_pause(s->eng, false);
+        }
         if (s->stop_at_ns != 0 && fake_now - start >= s->stop_at_ns && s->stops > 0) {
             s->sends_at_stop = sends(SN_TRANSPORT_UDP) + sends(SN_TRANSPORT_TCP);
+            s->stop_step = step;
             while (s->stops > 0) {
                 s->stops--;
                 sn_engine_stop(s->eng);
             }
+            if (s->done_calls > 0)
+                s->done_step = step;
             continue;
         }
         pump->env.done(pump->env.engine, NULL); /* an I/O batch ended: the engine pumps */
         uv_run(&s->loop, UV_RUN_NOWAIT);
+        if (s->done_calls > 0 && s->done_step == 0)
+            s->done_step = step;
     }
     assert_int_equal(s->done_calls, 1);
     assert_int_equal(s->results_at_done, s->n_results);
@@ -634,6 +658,77 @@ static void test_engine_stop_sends_nothing_more(void **state)
     run_free(&s);
 }
 
+static void test_engine_max_inflight_caps_targets_in_flight(void **state)
+{
+    (void)state;
+    run_t s;
+    run_init(&s);
+    s.cfg.max_inflight = 4;
+    char ip[32];
+    for (int i = 0; i < 30; i++) {
+        snprintf(ip, sizeof ip, "127.0.4.%d", i + 1);
+        add_target(&s, ip, 30000);
+    }
+    add_rule(SN_TRANSPORT_UDP, (rule_t){.port = 30000, .beh = B_ALIVE, .delay_ms = 20});
+    add_rule(SN_TRANSPORT_TCP, (rule_t){.port = 30000, .beh = B_ALIVE, .delay_ms = 30});
+    run_scan(&s);
+    assert_int_equal(s.n_results, 30);
+    assert_true(s.max_inflight_seen <= 4);
+    assert_int_equal(s.max_inflight_seen, 4); /* and the pool is used whole */
+    run_free(&s);
+}
+
+static void test_engine_paused_scan_starts_nothing_until_resumed(void **state)
+{
+    (void)state;
+    run_t s;
+    run_init(&s);
+    add_target(&s, "127.0.0.2", 33033);
+    add_target(&s, "127.0.0.3", 33033);
+    add_rule(SN_TRANSPORT_UDP, (rule_t){.port = 33033, .beh = B_ALIVE, .delay_ms = 2});
+    s.resume_at_ns = 500 * MS;
+    run_scan(&s);
+    assert_int_equal(s.sends_at_resume, 0);
+    assert_int_equal(s.n_results, 2);
+    assert_int_equal(s.res[0].udp.outcome, SN_OUTCOME_ALIVE);
+    run_free(&s);
+}
+
+static void test_engine_second_stop_finishes_started_targets_at_once(void **state)
+{
+    (void)state;
+    run_t s;
+    run_init(&s);
+    s.cfg.max_inflight = 3;
+    s.cfg.retries = 5;
+    s.cfg.timeout_ms = 1000;
+    char ip[32];
+    for (int i = 0; i < 10; i++) {
+        snprintf(ip, sizeof ip, "127.0.5.%d", i + 1);
+        add_target(&s, ip, 30000);
+    }
+    s.stop_at_ns = 50 * MS; /* every started probe is waiting for its deadline */
+    s.stops = 2;
+    run_scan(&s);
+    assert_int_equal(s.done_step, s.stop_step); /* no deadline waited for */
+    assert_int_equal(s.n_results, 3);
+    assert_int_equal(sends(SN_TRANSPORT_UDP) + sends(SN_TRANSPORT_TCP), s.sends_at_stop);
+    run_free(&s);
+}
+
+static void test_engine_stop_before_start_calls_done_without_results(void **state)
+{
+    (void)state;
+    run_t s;
+    run_init(&s);
+    add_target(&s, "127.0.0.2", 33033);
+    s.stop_before_start = true;
+    run_scan(&s);
+    assert_int_equal(s.n_results, 0);
+    assert_int_equal(sends(SN_TRANSPORT_UDP) + sends(SN_TRANSPORT_TCP), 0);
+    run_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -649,6 +744,10 @@ int main(void)
         cmocka_unit_test(test_engine_every_target_once_under_a_small_pool),
         cmocka_unit_test(test_engine_paces_sends_on_the_injected_clock),
         cmocka_unit_test(test_engine_stop_sends_nothing_more),
+        cmocka_unit_test(test_engine_max_inflight_caps_targets_in_flight),
+        cmocka_unit_test(test_engine_paused_scan_starts_nothing_until_resumed),
+        cmocka_unit_test(test_engine_second_stop_finishes_started_targets_at_once),
+        cmocka_unit_test(test_engine_stop_before_start_calls_done_without_results),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
