@@ -254,7 +254,7 @@ sn_status_t sn_cli_parse(int argc, char **argv, sn_cli_t *cli, sn_error_t *err)
 
     char **av = argv + first - 1;
     int ac = argc - first + 1;
-    optind = 1;
+    optind = 0; /* 0, not 1: glibc then resets its whole state (a cluster left half-read by an earlier parse) */
     opterr = 0;
     int c;
     while ((c = getopt_long(ac, av, shorts, lo, NULL)) != -1) {

@@ -3,9 +3,13 @@
  * configuration of one command, run it, and turn its status into an exit
  * code. The only file that exits.
  *
- * Exit codes: 0 done; 1 the run failed (bad input under --strict, unreadable
- * file, unwritable output, socket error); 2 usage error.
+ * Exit codes (scanner/status.h, SN_EXIT_*): 0 done; 1 the run failed (bad
+ * input under --strict, unreadable file, unwritable output or standard
+ * output, socket error); 2 usage error; 3 a scan stopped by a signal (its
+ * results are partial: rows cut short say `incomplete`); 4 the inputs held
+ * no target at all; 5 another snprobe is writing the same output.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +18,7 @@
 #include "data/bootstrap.h"
 #include "data/input.h"
 #include "lab/population.h"
+#include "lib/outfile.h"
 #include "probes/probe.h"
 #include "reports/output.h"
 #include "cli/cli.h"
@@ -39,7 +44,14 @@ static void keep_command_text(int argc, char **argv)
 static int fail(const sn_error_t *err)
 {
     fprintf(stderr, "snprobe: %s\n", err->msg);
-    return 1;
+    return SN_EXIT_FAIL;
+}
+
+/* As fail, telling a lock held by another run (SN_EBUSY) apart. */
+static int fail_st(sn_status_t st, const sn_error_t *err)
+{
+    fprintf(stderr, "snprobe: %s\n", err->msg);
+    return st == SN_EBUSY ? SN_EXIT_BUSY : SN_EXIT_FAIL;
 }
 
 static int usage(const sn_error_t *err)
@@ -120,6 +132,7 @@ static sn_status_t enrich_config(const sn_cli_t *cli, sn_scan_cfg_t *sc, sn_erro
         .geo_defaults = !cli->no_geo,
         /* Parking many more results than lookups in flight buys no speed, only memory. */
         .max_parked = 4 * (size_t)cli->dns_inflight + 64,
+        .quiet = cli->quiet,
     };
     return SN_OK;
 }
@@ -198,10 +211,16 @@ static int run_scan(const sn_cli_t *cli)
         boot_print(&table);
     free(table.rows);
     if (st != SN_OK)
-        return fail(&err);
+        return fail_st(st, &err);
+    if (sum.distinct == 0) {
+        fprintf(stderr, "snprobe: no target in the inputs (%llu bad entries skipped); nothing "
+                        "scanned, nothing written\n",
+                (unsigned long long)sum.bad);
+        return SN_EXIT_NO_TARGETS;
+    }
     if (!cli->quiet)
         sn_scan_print_summary(stderr, &sum, sc.output);
-    return 0;
+    return sum.interrupted ? SN_EXIT_INTERRUPTED : SN_EXIT_OK;
 }
 
 static int run_vantage(const sn_cli_t *cli)
@@ -241,9 +260,10 @@ static int run_report(const sn_cli_t *cli)
             sn_error_set(&err, SN_EINVAL, "report needs --html FILE and/or --summary FILE");
             return usage(&err);
         }
-        if (sn_report_run(cli->inputs, cli->n_inputs, cli->html, cli->summary, command_text,
-                          &err) != SN_OK)
-            return fail(&err);
+        sn_status_t st = sn_report_run(cli->inputs, cli->n_inputs, cli->html, cli->summary,
+                                       command_text, &err);
+        if (st != SN_OK)
+            return fail_st(st, &err);
         return 0;
     }
     sn_export_opts_t eo = {.eligible_only = cli->eligible_only, .addr_only = cli->addr_only,
@@ -254,8 +274,9 @@ static int run_report(const sn_cli_t *cli)
         return usage(&err);
     }
     size_t written = 0;
-    if (sn_export_run(cli->inputs, cli->n_inputs, &eo, cli->output, &written, &err) != SN_OK)
-        return fail(&err);
+    sn_status_t st = sn_export_run(cli->inputs, cli->n_inputs, &eo, cli->output, &written, &err);
+    if (st != SN_OK)
+        return fail_st(st, &err);
     if (!cli->quiet)
         fprintf(stderr, "snprobe: exported %zu nodes\n", written);
     return 0;
@@ -325,6 +346,26 @@ static int run_swarm(const sn_cli_t *cli)
     return 0;
 }
 
+/* The population's addresses, one ip:port a line: the list a scan reads. */
+static sn_status_t write_list(const sn_population_t *pop, const char *path, sn_error_t *err)
+{
+    sn_outfile_t *of = NULL;
+    sn_status_t st = sn_outfile_open(path, &of, err);
+    if (st != SN_OK)
+        return st;
+    FILE *f = sn_outfile_stream(of);
+    if (f == NULL) {
+        sn_outfile_abort(of, false);
+        return sn_error_set(err, SN_ENOMEM, "out of memory writing %s", path);
+    }
+    for (size_t i = 0; i < pop->count; i++) {
+        char a[SN_ADDR_STRLEN];
+        sn_addr_format(&pop->nodes[i].addr, a, sizeof a, true);
+        fprintf(f, "%s\n", a);
+    }
+    return sn_outfile_commit(of, err);
+}
+
 static int run_population(const sn_cli_t *cli)
 {
     sn_error_t err = {{0}};
@@ -344,22 +385,10 @@ static int run_population(const sn_cli_t *cli)
     sn_status_t st = sn_population_generate(&gen, &pop, &err);
     if (st == SN_OK)
         st = sn_population_write(&pop, cli->output, &err);
-    if (st == SN_OK && cli->list != NULL) {
-        FILE *f = fopen(cli->list, "w");
-        if (f == NULL) {
-            st = sn_error_set(&err, SN_EIO, "%s: cannot write", cli->list);
-        } else {
-            for (size_t i = 0; i < pop.count; i++) {
-                char a[SN_ADDR_STRLEN];
-                sn_addr_format(&pop.nodes[i].addr, a, sizeof a, true);
-                fprintf(f, "%s\n", a);
-            }
-            if (fclose(f) != 0)
-                st = sn_error_set(&err, SN_EIO, "%s: write error", cli->list);
-        }
-    }
+    if (st == SN_OK && cli->list != NULL)
+        st = write_list(&pop, cli->list, &err);
     sn_population_free(&pop);
-    return st == SN_OK ? 0 : fail(&err);
+    return st == SN_OK ? 0 : fail_st(st, &err);
 }
 
 static int run_demo(const sn_cli_t *cli, const char *argv0)
@@ -412,5 +441,11 @@ int main(int argc, char **argv)
         }
     }
     sn_cli_free(&cli);
+    /* What went to standard output must have arrived: `> /dev/full` fails. */
+    if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+        fprintf(stderr, "snprobe: writing standard output: %s\n", strerror(errno));
+        if (rc == SN_EXIT_OK || rc == SN_EXIT_INTERRUPTED)
+            rc = SN_EXIT_FAIL;
+    }
     return rc;
 }

@@ -11,6 +11,7 @@
  * the tests instead of silently opening a range.
  */
 #include "data/blocklist.h"
+#include "lib/text.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -38,17 +39,37 @@ typedef struct rlist {
 } rlist_t;
 
 struct sn_blocklist {
+    rlist_t floor; /* never probed, whatever --allow says */
     rlist_t deflt; /* special-purpose ranges, first match names the block */
     rlist_t allow; /* --allow */
     rlist_t excl;  /* --exclude-file and sn_blocklist_exclude */
 };
 
-/* RFC 6890 and the IANA special-purpose registries, plus multicast and reserved space. */
-static const struct {
+typedef struct named_cidr {
     const char *cidr;
     const char *name;
-} defaults[] = {
+} named_cidr_t;
+
+/*
+ * The floor: no super node lives in these ranges and a datagram sent there reaches every
+ * host of a link or the local host itself, so no --allow opens them.
+ */
+static const named_cidr_t floor_ranges[] = {
     {"0.0.0.0/8", "this network (RFC 791)"},
+    {"224.0.0.0/4", "multicast (RFC 5771)"},
+    {"255.255.255.255/32", "limited broadcast (RFC 919)"},
+    {"::/128", "unspecified (RFC 4291)"},
+    {"ff00::/8", "multicast (RFC 4291)"},
+};
+
+/*
+ * The IANA IPv4 and IPv6 Special-Purpose Address Registries (RFC 6890 and later), the
+ * ranges not globally reachable, plus reserved space. Two prefixes carry an IPv4 address
+ * in their low 32 bits and are judged by it instead (sn_blocklist_blocked): IPv4-mapped
+ * ::ffff:0:0/96 (RFC 4291 2.5.5.2) and the NAT64 well-known prefix 64:ff9b::/96, which
+ * must not carry a non-global IPv4 address (RFC 6052 section 3.1).
+ */
+static const named_cidr_t defaults[] = {
     {"10.0.0.0/8", "private (RFC 1918)"},
     {"100.64.0.0/10", "shared address space, carrier-grade NAT (RFC 6598)"},
     {"127.0.0.0/8", "loopback (RFC 1122)"},
@@ -61,24 +82,24 @@ static const struct {
     {"198.18.0.0/15", "benchmarking (RFC 2544)"},
     {"198.51.100.0/24", "documentation, TEST-NET-2 (RFC 5737)"},
     {"203.0.113.0/24", "documentation, TEST-NET-3 (RFC 5737)"},
-    {"224.0.0.0/4", "multicast (RFC 5771)"},
-    /* Before 240/4 so that the broadcast address gets its own name. */
-    {"255.255.255.255/32", "limited broadcast (RFC 919)"},
     {"240.0.0.0/4", "reserved (RFC 1112)"},
-    {"::/128", "unspecified (RFC 4291)"},
     {"::1/128", "loopback (RFC 4291)"},
-    {"::ffff:0:0/96", "IPv4-mapped (RFC 4291)"},
+    {"::/96", "IPv4-compatible, deprecated (RFC 4291)"},
     {"64:ff9b:1::/48", "local-use IPv4/IPv6 translation (RFC 8215)"},
+    {"3fff::/20", "documentation (RFC 9637)"},
+    {"5f00::/16", "segment routing SIDs (RFC 9602)"},
     {"100::/64", "discard-only (RFC 6666)"},
     {"2001:db8::/32", "documentation (RFC 3849)"},
     {"2001::/23", "IETF protocol assignments (RFC 2928)"},
     {"2002::/16", "6to4 (RFC 3056)"},
     {"fc00::/7", "unique local (RFC 4193)"},
     {"fe80::/10", "link-local (RFC 4291)"},
-    {"ff00::/8", "multicast (RFC 4291)"},
 };
 
 static const char EXCLUDED[] = "excluded by user";
+static const char MAPPED_BLOCKED[] = "IPv4-mapped, carries a blocked IPv4 address (RFC 4291)";
+static const char NAT64_BLOCKED[] =
+    "NAT64 well-known prefix carrying a non-global IPv4 address (RFC 6052 3.1)";
 
 static uint64_t load_be64(const uint8_t *p)
 {
@@ -157,20 +178,31 @@ static const char *rlist_match(const rlist_t *l, const sn_addr_t *a, uint32_t v4
     return NULL;
 }
 
+static sn_status_t load_table(rlist_t *l, const named_cidr_t *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        sn_addr_t net;
+        unsigned prefix;
+        /* The table is ours and tested; a parse failure here cannot come from a user. */
+        sn_status_t st = sn_cidr_parse(t[i].cidr, &net, &prefix, NULL);
+        if (st == SN_OK)
+            st = rlist_add(l, &net, prefix, t[i].name);
+        if (st != SN_OK)
+            return st;
+    }
+    return SN_OK;
+}
+
 sn_blocklist_t *sn_blocklist_new(void)
 {
     sn_blocklist_t *bl = calloc(1, sizeof *bl);
     if (bl == NULL)
         return NULL;
-    for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
-        sn_addr_t net;
-        unsigned prefix;
-        /* The table is ours and tested; a parse failure here cannot come from a user. */
-        if (sn_cidr_parse(defaults[i].cidr, &net, &prefix, NULL) != SN_OK ||
-            rlist_add(&bl->deflt, &net, prefix, defaults[i].name) != SN_OK) {
-            sn_blocklist_free(bl);
-            return NULL;
-        }
+    if (load_table(&bl->floor, floor_ranges, sizeof floor_ranges / sizeof floor_ranges[0]) !=
+            SN_OK ||
+        load_table(&bl->deflt, defaults, sizeof defaults / sizeof defaults[0]) != SN_OK) {
+        sn_blocklist_free(bl);
+        return NULL;
     }
     return bl;
 }
@@ -179,6 +211,7 @@ void sn_blocklist_free(sn_blocklist_t *bl)
 {
     if (bl == NULL)
         return;
+    rlist_free(&bl->floor);
     rlist_free(&bl->deflt);
     rlist_free(&bl->allow);
     rlist_free(&bl->excl);
@@ -316,7 +349,8 @@ sn_status_t sn_blocklist_load(sn_blocklist_t *bl, const char *path, sn_error_t *
     while ((n = getline(&line, &cap, f)) >= 0) {
         lineno++;
         if (memchr(line, '\0', (size_t)n) != NULL) {
-            st = sn_error_set(err, SN_EPARSE, "%s:%lu: NUL byte in line", path, lineno);
+            st = sn_error_set(err, SN_EPARSE, "%s:%lu: NUL byte in line (not a text file?)", path,
+                              lineno);
             goto done;
         }
         char *hash = strchr(line, '#');
@@ -333,7 +367,18 @@ sn_status_t sn_blocklist_load(sn_blocklist_t *bl, const char *path, sn_error_t *
         sn_error_t why;
         st = sn_blocklist_exclude(bl, b, &why);
         if (st != SN_OK) {
-            sn_error_set(err, st, "%s:%lu: %s", path, lineno, why.msg);
+            /* The parser's message repeats the text; only a line that could be a CIDR
+             * (hex digits, '.', ':', '/') is repeated whole. Any other line, which may be
+             * a secret (--exclude-file /etc/shadow as root), shows a short escaped
+             * excerpt only (SN_QUOTE_MAX bytes: a shadow line stops before its hash). */
+            size_t len = (size_t)(e - b);
+            if (len <= CIDR_TEXT_MAX && strspn(b, "0123456789abcdefABCDEF.:/ \t") == len) {
+                sn_error_set(err, st, "%s:%lu: %s", path, lineno, why.msg);
+            } else {
+                char q[SN_QUOTE_CAP];
+                sn_text_quote(q, sizeof q, b, len);
+                sn_error_set(err, st, "%s:%lu: not a CIDR: \"%s\"", path, lineno, q);
+            }
             goto done;
         }
     }
@@ -344,6 +389,25 @@ done:
     free(line);
     fclose(f);
     return st;
+}
+
+/*
+ * The verdict on an IPv6 address that carries an IPv4 one in its low 32 bits (lo): the
+ * IPv4 address's own verdict under the same lists; a block by a default range is named
+ * by `carrier` (the IPv6 form), a user's exclusion stays "excluded by user".
+ */
+static const char *blocked_v4(const sn_blocklist_t *bl, uint64_t lo, const char *carrier)
+{
+    sn_addr_t v4 = {.family = AF_INET};
+    uint32_t x = (uint32_t)lo;
+    v4.ip[0] = (uint8_t)(x >> 24);
+    v4.ip[1] = (uint8_t)(x >> 16);
+    v4.ip[2] = (uint8_t)(x >> 8);
+    v4.ip[3] = (uint8_t)x;
+    const char *why;
+    if (!sn_blocklist_blocked(bl, &v4, &why))
+        return NULL;
+    return why == EXCLUDED ? EXCLUDED : carrier;
 }
 
 bool sn_blocklist_blocked(const sn_blocklist_t *bl, const sn_addr_t *a, const char **why)
@@ -373,6 +437,12 @@ bool sn_blocklist_blocked(const sn_blocklist_t *bl, const sn_addr_t *a, const ch
     }
     if (rlist_match(&bl->excl, a, v4, hi, lo) != NULL) {
         name = EXCLUDED;
+    } else if ((name = rlist_match(&bl->floor, a, v4, hi, lo)) != NULL) {
+        /* blocked whatever --allow says */
+    } else if (a->family == AF_INET6 && (lo >> 32) == 0xffffu && hi == 0) {
+        name = blocked_v4(bl, lo, MAPPED_BLOCKED);
+    } else if (a->family == AF_INET6 && hi == UINT64_C(0x0064ff9b00000000) && (lo >> 32) == 0) {
+        name = blocked_v4(bl, lo, NAT64_BLOCKED);
     } else {
         name = rlist_match(&bl->deflt, a, v4, hi, lo);
         if (name != NULL && rlist_match(&bl->allow, a, v4, hi, lo) != NULL)
@@ -381,4 +451,58 @@ bool sn_blocklist_blocked(const sn_blocklist_t *bl, const sn_addr_t *a, const ch
     if (why != NULL)
         *why = name;
     return name != NULL;
+}
+
+/* True when the first `bits` bits of a and b (same family) agree. */
+static bool same_prefix(const sn_addr_t *a, const sn_addr_t *b, unsigned bits)
+{
+    for (unsigned i = 0; i < bits / 8; i++)
+        if (a->ip[i] != b->ip[i])
+            return false;
+    if (bits % 8 == 0)
+        return true;
+    uint8_t m = (uint8_t)(0xff << (8 - bits % 8));
+    return (a->ip[bits / 8] & m) == (b->ip[bits / 8] & m);
+}
+
+/* The ranges of t that overlap net/prefix, written to f as "  CIDR  name" lines. */
+static size_t overlaps(const named_cidr_t *t, size_t n, const sn_addr_t *net, unsigned prefix,
+                       FILE *f, const char *lead)
+{
+    size_t hits = 0;
+    for (size_t i = 0; i < n; i++) {
+        sn_addr_t rnet;
+        unsigned rp;
+        if (sn_cidr_parse(t[i].cidr, &rnet, &rp, NULL) != SN_OK || rnet.family != net->family ||
+            !same_prefix(&rnet, net, rp < prefix ? rp : prefix))
+            continue;
+        if (f != NULL)
+            fprintf(f, "%s%-20s %s\n", lead, t[i].cidr, t[i].name);
+        hits++;
+    }
+    return hits;
+}
+
+void sn_blocklist_explain_allow(const char *cidr, FILE *f)
+{
+    sn_addr_t net;
+    unsigned prefix;
+    if (f == NULL || sn_cidr_parse(cidr, &net, &prefix, NULL) != SN_OK)
+        return;
+    size_t nd = sizeof defaults / sizeof defaults[0],
+           nf = sizeof floor_ranges / sizeof floor_ranges[0];
+    size_t opened = overlaps(defaults, nd, &net, prefix, NULL, "");
+    size_t floor_hits = overlaps(floor_ranges, nf, &net, prefix, NULL, "");
+    if (opened == 0) {
+        fprintf(f, "snprobe: --allow %s opens nothing the blocklist holds%s\n", cidr,
+                floor_hits > 0 ? "; these ranges are never probed:"
+                               : " (public space needs no --allow)");
+        overlaps(floor_ranges, nf, &net, prefix, f, "  never probed: ");
+        return;
+    }
+    if (prefix >= 8)
+        return; /* a range the user named precisely: no surprise to report */
+    fprintf(f, "snprobe: --allow %s opens special-purpose space:\n", cidr);
+    overlaps(defaults, nd, &net, prefix, f, "  opened: ");
+    overlaps(floor_ranges, nf, &net, prefix, f, "  never probed: ");
 }

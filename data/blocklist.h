@@ -8,13 +8,17 @@
  * 127.0.0.0/8 and ::1/128); --exclude-file adds ranges that are blocked
  * whatever --allow says.
  *
- * Decision: excluded by the user -> blocked; else in a default range and not
- * inside an allowed range -> blocked; else probed.
+ * Decision: excluded by the user -> blocked; else in the floor (multicast,
+ * broadcast, 0.0.0.0/8, ::/128) -> blocked whatever --allow says; else an
+ * IPv4-mapped or NAT64 (64:ff9b::/96) address -> the verdict on the IPv4 address
+ * it carries; else in a default range and not inside an allowed range ->
+ * blocked; else probed.
  */
 #ifndef SN_BLOCKLIST_H
 #define SN_BLOCKLIST_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "lib/status.h"
 #include "lib/addr.h"
@@ -30,6 +34,14 @@ sn_status_t sn_cidr_parse(const char *s, sn_addr_t *net, unsigned *prefix, sn_er
 
 /* Opens a range for scanning (--allow). */
 sn_status_t sn_blocklist_allow(sn_blocklist_t *bl, const char *cidr, sn_error_t *err);
+/*
+ * Tells the user on f what an --allow CIDR does: when it is wider than a /8 and opens
+ * special-purpose ranges, each range it opens and each one of the floor (multicast,
+ * broadcast, 0.0.0.0/8, ::/128) that stays blocked; when it opens nothing the blocklist
+ * holds, says so. Silent for a precise range (a /8 or longer) that opens something, and
+ * for a CIDR that does not parse (sn_blocklist_allow reports that).
+ */
+void sn_blocklist_explain_allow(const char *cidr, FILE *f);
 /* Blocks a range whatever --allow says (one line of --exclude-file). */
 sn_status_t sn_blocklist_exclude(sn_blocklist_t *bl, const char *cidr, sn_error_t *err);
 /* Reads CIDRs, one per line, `#` comments; a bad line is an error naming file and line. */

@@ -15,7 +15,7 @@
 #include "data/input.h"
 #include "lib/text.h"
 
-#include <csv.h>
+#include "data/csvgrow.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -357,7 +357,7 @@ sn_status_t sn_csvin_read(sn_targets_t *ts, const char *name, const char *buf, s
         size_t n = nl != NULL ? (size_t)(nl - s) + 1 : len - pos;
         if (c->rec_line == 0 && !all_blank(s, n))
             c->rec_line = c->line;
-        if (csv_parse(&p, s, n, on_field, on_record, c) != n && c->status == SN_OK) {
+        if (sn_csv_parse(&p, s, n, on_field, on_record, c) != n && c->status == SN_OK) {
             int e = csv_error(&p);
             c->status = sn_error_set(err, e == CSV_ENOMEM ? SN_ENOMEM : SN_EPARSE,
                                      "%s:%lu: CSV error: %s", name, c->line, csv_strerror(e));

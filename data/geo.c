@@ -20,7 +20,7 @@
 #include "data/geo.h"
 #include "lib/datadir.h"
 
-#include <csv.h>
+#include "data/csvgrow.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
@@ -877,7 +877,7 @@ sn_status_t sn_geo_add_csv_mem(sn_geo_t *geo, const char *name, const void *data
     geo_db_t *db;
     sn_status_t st = csv_begin(L, &p, &db, name, err);
     if (st == SN_OK) {
-        if (len > 0 && csv_parse(&p, data, len, on_field, on_row, L) != len && L->st == SN_OK)
+        if (len > 0 && sn_csv_parse(&p, data, len, on_field, on_row, L) != len && L->st == SN_OK)
             csv_parse_error(L, &p);
         st = csv_end(geo, L, &p, db);
     }
@@ -906,7 +906,7 @@ sn_status_t sn_geo_add_csv(sn_geo_t *geo, const char *path, sn_error_t *err)
     if (st == SN_OK) {
         size_t n;
         while (L->st == SN_OK && (n = fread(buf, 1, 1 << 16, f)) > 0) {
-            if (csv_parse(&p, buf, n, on_field, on_row, L) != n && L->st == SN_OK)
+            if (sn_csv_parse(&p, buf, n, on_field, on_row, L) != n && L->st == SN_OK)
                 csv_parse_error(L, &p);
         }
         if (L->st == SN_OK && ferror(f)) {

@@ -318,6 +318,7 @@ typedef struct hc_ctx {
     unsigned depth;     /* current element depth, root = 1 */
     unsigned matched;   /* leading levels of the current path matching hc_path */
     bool found;         /* a HostCache at the right path was seen */
+    bool check_only;    /* the first pass: the document is checked, nothing is added */
 
     /* the blob text of the HostCache being read */
     char *blob;
@@ -369,6 +370,8 @@ static sn_status_t hc_bad(hc_ctx_t *c, const char *where, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
+    if (c->check_only)
+        return SN_OK; /* entries are judged in the second pass */
     if (c->opts->strict)
         return sn_error_set(c->err, SN_EPARSE, "%s: %s", where, reason);
     if (c->opts->on_bad != NULL)
@@ -390,6 +393,8 @@ static void hc_check(hc_ctx_t *c, sn_status_t st)
 
 static sn_status_t hc_add(hc_ctx_t *c, const sn_addr_t *a, const sn_listing_t *l)
 {
+    if (c->check_only)
+        return SN_OK;
     sn_status_t st = sn_targets_add(c->ts, a, l);
     if (st == SN_OK)
         c->stats->entries++;
@@ -661,6 +666,41 @@ static int XMLCALL on_external_ref(XML_Parser p, const XML_Char *context, const 
     return XML_STATUS_ERROR;
 }
 
+/* One pass of expat over the document with the handlers above; returns c->status. */
+static sn_status_t hc_parse(hc_ctx_t *c, const char *buf, size_t len)
+{
+    c->xp = XML_ParserCreate(NULL);
+    if (c->xp == NULL)
+        return sn_error_set(c->err, SN_ENOMEM, "%s: out of memory", c->name);
+    XML_SetUserData(c->xp, c);
+    XML_SetElementHandler(c->xp, on_start, on_end);
+    XML_SetCharacterDataHandler(c->xp, on_text);
+    XML_SetEntityDeclHandler(c->xp, on_entity_decl);
+    XML_SetStartDoctypeDeclHandler(c->xp, on_doctype);
+    XML_SetExternalEntityRefHandler(c->xp, on_external_ref);
+    XML_SetParamEntityParsing(c->xp, XML_PARAM_ENTITY_PARSING_NEVER);
+#if HAVE_EXPAT_BL_PROTECTION && defined(XML_DTD)
+    /* A second line of defence, should a declaration ever slip through. */
+    XML_SetBillionLaughsAttackProtectionMaximumAmplification(c->xp, 10.0f);
+    XML_SetBillionLaughsAttackProtectionActivationThreshold(c->xp, 1024 * 1024);
+#endif
+
+    if (XML_Parse(c->xp, buf != NULL ? buf : "", (int)len, XML_TRUE) == XML_STATUS_ERROR &&
+        c->status == SN_OK) {
+        c->status = sn_error_set(c->err, SN_EPARSE, "%s:%lu: XML error: %s", c->name,
+                                 (unsigned long)XML_GetCurrentLineNumber(c->xp),
+                                 XML_ErrorString(XML_GetErrorCode(c->xp)));
+    }
+    if (c->status == SN_OK && !c->found)
+        c->status = sn_error_set(c->err, SN_EPARSE,
+                                 "%s: no host cache found (expected the element "
+                                 "config/Lib/Connection/HostCache)",
+                                 c->name);
+    XML_ParserFree(c->xp);
+    free(c->blob);
+    return c->status;
+}
+
 sn_status_t sn_hostcache_read(sn_targets_t *ts, const char *name, const char *buf, size_t len,
                               const sn_read_opts_t *opts, sn_read_stats_t *stats, sn_error_t *err)
 {
@@ -673,39 +713,24 @@ sn_status_t sn_hostcache_read(sn_targets_t *ts, const char *name, const char *bu
         return sn_error_set(err, SN_ELIMIT, "%s: XML file larger than %u MiB", name,
                             XML_MAX_BYTES / (1024u * 1024u));
 
+    /*
+     * Two passes: the first checks the whole document and adds nothing, so that a
+     * malformed or truncated host cache gives no target at all (an error for this
+     * input alone); the second reads the entries of a document known to be sound.
+     */
     hc_ctx_t c = {.ts = ts,
                   .name = name,
                   .opts = opts != NULL ? opts : &default_opts,
                   .stats = stats != NULL ? stats : &dummy,
-                  .err = err};
-    c.xp = XML_ParserCreate(NULL);
-    if (c.xp == NULL)
-        return sn_error_set(err, SN_ENOMEM, "%s: out of memory", name);
-    XML_SetUserData(c.xp, &c);
-    XML_SetElementHandler(c.xp, on_start, on_end);
-    XML_SetCharacterDataHandler(c.xp, on_text);
-    XML_SetEntityDeclHandler(c.xp, on_entity_decl);
-    XML_SetStartDoctypeDeclHandler(c.xp, on_doctype);
-    XML_SetExternalEntityRefHandler(c.xp, on_external_ref);
-    XML_SetParamEntityParsing(c.xp, XML_PARAM_ENTITY_PARSING_NEVER);
-#if HAVE_EXPAT_BL_PROTECTION && defined(XML_DTD)
-    /* A second line of defence, should a declaration ever slip through. */
-    XML_SetBillionLaughsAttackProtectionMaximumAmplification(c.xp, 10.0f);
-    XML_SetBillionLaughsAttackProtectionActivationThreshold(c.xp, 1024 * 1024);
-#endif
-
-    if (XML_Parse(c.xp, buf != NULL ? buf : "", (int)len, XML_TRUE) == XML_STATUS_ERROR &&
-        c.status == SN_OK) {
-        c.status = sn_error_set(err, SN_EPARSE, "%s:%lu: XML error: %s", name,
-                                (unsigned long)XML_GetCurrentLineNumber(c.xp),
-                                XML_ErrorString(XML_GetErrorCode(c.xp)));
-    }
-    if (c.status == SN_OK && !c.found)
-        c.status = sn_error_set(err, SN_EPARSE,
-                                "%s: no host cache found (expected the element "
-                                "config/Lib/Connection/HostCache)",
-                                name);
-    XML_ParserFree(c.xp);
-    free(c.blob);
-    return c.status;
+                  .err = err,
+                  .check_only = true};
+    sn_status_t st = hc_parse(&c, buf, len);
+    if (st != SN_OK)
+        return st;
+    c = (hc_ctx_t){.ts = ts,
+                   .name = name,
+                   .opts = opts != NULL ? opts : &default_opts,
+                   .stats = stats != NULL ? stats : &dummy,
+                   .err = err};
+    return hc_parse(&c, buf, len);
 }

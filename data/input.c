@@ -24,6 +24,27 @@
 
 static const sn_read_opts_t default_opts = {0};
 
+#define TEXT_BLOCK 4096 /* bytes looked at to tell text from binary */
+
+/*
+ * Is this the start of a text file? A NUL byte in the first block, or more than one
+ * control byte in 32 there (TAB, LF, VT, FF, CR and ESC aside), means a binary file
+ * (a program, an image, UTF-16): its printable runs must not be read as a list (the
+ * snprobe binary holds its bundled bootstrap list as text). UTF-8 and Latin-1 pass.
+ */
+static bool looks_like_text(const char *buf, size_t len)
+{
+    size_t n = len < TEXT_BLOCK ? len : TEXT_BLOCK, ctl = 0;
+    if (memchr(buf, '\0', n) != NULL)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        if ((c < 0x20 && !(c >= '\t' && c <= '\r') && c != 0x1b) || c == 0x7f)
+            ctl++;
+    }
+    return ctl * 32 <= n;
+}
+
 /* Does this line, split at commas, have a field that reads `ip` or `port` (any case, quotes allowed)? */
 static bool line_is_csv_header(const char *s, size_t len)
 {
@@ -197,6 +218,10 @@ sn_status_t sn_input_read(sn_targets_t *ts, const char *path, const sn_read_opts
         fclose(f);
     if (st != SN_OK)
         return st;
+    if (!looks_like_text(buf, len)) {
+        free(buf);
+        return sn_error_set(err, SN_EPARSE, "%s: not a text file", shown);
+    }
 
     if ((st = begin(ts, path, err)) == SN_OK)
         st = dispatch(ts, shown, buf, len, opts, stats, err);

@@ -29,6 +29,9 @@
 #define DEFAULT_TIMEOUT_MS 2000u
 #define DEFAULT_TRIES 2u
 #define DEFAULT_MAX_INFLIGHT 100u
+#define DEFAULT_BREAKER 16u
+#define BACKOFF_FIRST_MS 30000u
+#define BACKOFF_MAX_MS 300000u
 #define DNS_PORT 53
 
 #define DNS_HEADER_LEN 12
@@ -71,6 +74,13 @@ struct sn_rdns {
     unsigned depth;        /* nesting of calls into c-ares */
     bool closing;          /* sn_rdns_close was called */
     bool torn_down;        /* the channel is destroyed and handles are closing */
+    /* circuit breaker (see rdns.h) */
+    unsigned breaker_at, timeouts_in_row, backoff_ms;
+    bool tripped;          /* servers judged dead: only one test lookup at a time */
+    uint64_t retry_at_ms;  /* loop time before which nothing is sent */
+    size_t short_circuited;
+    void (*on_trip)(void *ud, unsigned timeouts, unsigned backoff_ms);
+    void *trip_ud;
 };
 
 static bool library_ready;
@@ -617,6 +627,21 @@ static void on_ares_reply(void *arg, int status, int timeouts, unsigned char *ab
 
     (void)timeouts;
     r->inflight--;
+    if (status == ARES_ETIMEOUT) {
+        if (++r->timeouts_in_row >= r->breaker_at && !r->closing) {
+            /* Dead servers: stop spending every lookup's whole bounded time. */
+            r->backoff_ms = !r->tripped ? BACKOFF_FIRST_MS
+                            : r->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
+                                                                 : r->backoff_ms * 2;
+            r->retry_at_ms = uv_now(r->loop) + r->backoff_ms;
+            if (!r->tripped && r->on_trip != NULL)
+                r->on_trip(r->trip_ud, r->timeouts_in_row, r->backoff_ms);
+            r->tripped = true;
+        }
+    } else if (status != ARES_ECANCELLED && status != ARES_EDESTRUCTION) {
+        r->timeouts_in_row = 0; /* a server answered (whatever it said) */
+        r->tripped = false;
+    }
     if (status == ARES_SUCCESS)
         st = sn_rdns_parse_reply(abuf, alen > 0 ? (size_t)alen : 0, l->qname, &names, &n_names);
     else
@@ -639,6 +664,14 @@ static void on_idle(uv_idle_t *h)
         if (r->q_head == NULL)
             r->q_tail = NULL;
         r->queued--;
+        /* Breaker open (backing off, or its one test lookup in flight): the
+         * answer is known to be a timeout; give it now. */
+        if (r->tripped && (r->inflight > 0 || uv_now(r->loop) < r->retry_at_ms)) {
+            r->short_circuited++;
+            l->cb(l->ud, &l->addr, SN_RDNS_TIMEOUT, NULL, 0);
+            free(l);
+            continue;
+        }
         r->inflight++;
         /* May call on_ares_reply before it returns (no socket, no memory). */
         ares_query(r->channel, l->qname, DNS_CLASS_IN, DNS_TYPE_PTR, on_ares_reply, l);
@@ -751,6 +784,9 @@ sn_status_t sn_rdns_new(uv_loop_t *loop, const sn_rdns_opts_t *opts, sn_rdns_t *
     r->loop = loop;
     r->max_inflight = opts->max_inflight != 0 ? opts->max_inflight : DEFAULT_MAX_INFLIGHT;
     r->max_queued = opts->max_queued;
+    r->breaker_at = opts->breaker_timeouts != 0 ? opts->breaker_timeouts : DEFAULT_BREAKER;
+    r->on_trip = opts->on_trip;
+    r->trip_ud = opts->trip_ud;
 
     memset(&ao, 0, sizeof ao);
     /* NOCHECKRESP: hand SERVFAIL and REFUSED to us instead of turning them
@@ -829,6 +865,11 @@ sn_status_t sn_rdns_lookup(sn_rdns_t *r, const sn_addr_t *addr, sn_rdns_cb cb, v
 size_t sn_rdns_pending(const sn_rdns_t *r)
 {
     return r != NULL ? r->queued + r->inflight : 0;
+}
+
+size_t sn_rdns_short_circuited(const sn_rdns_t *r)
+{
+    return r != NULL ? r->short_circuited : 0;
 }
 
 void sn_rdns_close(sn_rdns_t *r)

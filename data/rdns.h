@@ -68,6 +68,17 @@ typedef struct sn_rdns_opts {
     size_t max_inflight;
     /* Cap on lookups waiting in the FIFO; 0 means no cap. */
     size_t max_queued;
+    /*
+     * Circuit breaker: after this many consecutive lookups timed out (every
+     * server silent for the whole bounded time), the resolver stops asking
+     * for a back-off period (30 s, doubling up to 5 min) and ends queued
+     * lookups at once as SN_RDNS_TIMEOUT; after it, one lookup at a time
+     * tests the servers (the rest still end at once) until one answers.
+     * 0 means 16. on_trip (may be NULL) is told each time it opens.
+     */
+    unsigned breaker_timeouts;
+    void (*on_trip)(void *ud, unsigned timeouts, unsigned backoff_ms);
+    void *trip_ud;
 } sn_rdns_opts_t;
 
 /*
@@ -99,6 +110,9 @@ sn_status_t sn_rdns_lookup(sn_rdns_t *r, const sn_addr_t *addr, sn_rdns_cb cb, v
 
 /* Lookups accepted whose callback has not fired yet (queued and in flight). */
 size_t sn_rdns_pending(const sn_rdns_t *r);
+
+/* Lookups answered at once as timed out because the breaker was open. */
+size_t sn_rdns_short_circuited(const sn_rdns_t *r);
 
 /*
  * Cancels every pending lookup (callbacks fire once with SN_RDNS_CANCELLED:

@@ -6,6 +6,8 @@
  * A probe "ran" when its transport was in the plan (probe != NULL) and it has
  * an outcome other than NONE; a result whose target was blocked, or on which
  * nothing ran, has no class at all (""), which sinks write as empty/null.
+ * A target with a probe `incomplete` (the scan stopped before its every
+ * attempt and fallback port was made) has the class "incomplete".
  */
 #include "data/result.h"
 
@@ -38,6 +40,11 @@ const char *sn_result_reach_class(const sn_result_t *r)
 
     if (r == NULL || r->blocked != NULL || (!ran(&r->udp) && !ran(&r->tcp)))
         return "";
+    /* A probe cut short by a stop leaves the class unknown: another run
+     * (--resume) finds it; the class must not pretend. */
+    if ((ran(&r->udp) && r->udp.outcome == SN_OUTCOME_INCOMPLETE) ||
+        (ran(&r->tcp) && r->tcp.outcome == SN_OUTCOME_INCOMPLETE))
+        return "incomplete";
     bool udp = alive(&r->udp);
     if (!alive(&r->tcp))
         return udp ? "udp-only" : "none";

@@ -24,6 +24,7 @@
 
 #include "data/geo.h"
 #include "scanner/scan.h"
+#include "lib/outfile.h"
 
 extern char **environ;
 
@@ -255,6 +256,33 @@ static int by_addr(const void *a, const void *b)
     return memcmp(x->addr.ip, y->addr.ip, 16);
 }
 
+/* Opens DIR/NAME through the one output-file helper (lib/outfile.h); NULL
+ * with err set on failure. */
+static FILE *demo_open(const char *dir, const char *name, sn_outfile_t **of, sn_error_t *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (sn_outfile_open(path, of, err) != SN_OK)
+        return NULL;
+    FILE *f = sn_outfile_stream(*of);
+    if (f == NULL) {
+        sn_outfile_abort(*of, false);
+        *of = NULL;
+        sn_error_set(err, SN_ENOMEM, "out of memory writing %s", path);
+    }
+    return f;
+}
+
+/* Commits of when all went well (st), else drops it; returns the first error. */
+static sn_status_t demo_close(sn_outfile_t *of, sn_status_t st, sn_error_t *err)
+{
+    if (st != SN_OK) {
+        sn_outfile_abort(of, false);
+        return st;
+    }
+    return sn_outfile_commit(of, err);
+}
+
 /*
  * Writes the identity and the files that serve it: identity.csv (the ground
  * truth), geo-country.csv and geo-asn.csv (ip-location-db range tables for
@@ -264,19 +292,17 @@ static int by_addr(const void *a, const void *b)
 static sn_status_t write_identity(const sn_population_t *pop, const ident_t *id, const char *dir,
                                   sn_error_t *err)
 {
-    char path[4096];
     FILE *f[4] = {NULL};
+    sn_outfile_t *of[4] = {NULL};
     static const char *const names[4] = {"identity.csv", "geo-country.csv", "geo-asn.csv",
                                          "dnsmasq.conf"};
     sn_status_t st = SN_OK;
     const sn_node_t **byaddr = malloc((pop->count ? pop->count : 1) * sizeof *byaddr);
     if (byaddr == NULL)
         return sn_error_set(err, SN_ENOMEM, "out of memory");
-    for (int k = 0; k < 4 && st == SN_OK; k++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[k]);
-        if ((f[k] = fopen(path, "w")) == NULL)
-            st = sn_error_set(err, SN_EIO, "%s: %s", path, strerror(errno));
-    }
+    for (int k = 0; k < 4 && st == SN_OK; k++)
+        if ((f[k] = demo_open(dir, names[k], &of[k], err)) == NULL)
+            st = SN_EIO;
     if (st == SN_OK) {
         fprintf(f[0], "address,port,seen_count,country,continent,asn,as_org,ptr,edu,addr_kind\n");
         for (size_t i = 0; i < pop->count; i++) {
@@ -304,8 +330,8 @@ static sn_status_t write_identity(const sn_population_t *pop, const ident_t *id,
         }
     }
     for (int k = 0; k < 4; k++)
-        if (f[k] != NULL && (ferror(f[k]) | fclose(f[k])) != 0 && st == SN_OK)
-            st = sn_error_set(err, SN_EIO, "%s/%s: write error", dir, names[k]);
+        if (of[k] != NULL)
+            st = demo_close(of[k], st, err);
     free(byaddr);
     return st;
 }
@@ -333,7 +359,6 @@ static int by_count_desc(const void *a, const void *b)
 static sn_status_t write_harvests(const sn_population_t *pop, ident_t *id, const char *dir,
                                   sn_error_t *err)
 {
-    char path[4096];
     ranked_t *rk = malloc((pop->count ? pop->count : 1) * sizeof *rk);
     if (rk == NULL)
         return sn_error_set(err, SN_ENOMEM, "out of memory");
@@ -341,16 +366,13 @@ static sn_status_t write_harvests(const sn_population_t *pop, ident_t *id, const
         rk[i] = (ranked_t){(uint32_t)i, id[i].seen};
     qsort(rk, pop->count, sizeof *rk, by_count_desc);
 
-    FILE *txt = NULL, *csv = NULL, *xml = NULL;
-    snprintf(path, sizeof path, "%s/harvest-1.txt", dir);
-    txt = fopen(path, "w");
-    snprintf(path, sizeof path, "%s/harvest-2.csv", dir);
-    csv = txt ? fopen(path, "w") : NULL;
-    snprintf(path, sizeof path, "%s/shared.xml", dir);
-    xml = csv ? fopen(path, "w") : NULL;
+    sn_outfile_t *otxt = NULL, *ocsv = NULL, *oxml = NULL;
+    FILE *txt = demo_open(dir, "harvest-1.txt", &otxt, err);
+    FILE *csv = txt ? demo_open(dir, "harvest-2.csv", &ocsv, err) : NULL;
+    FILE *xml = csv ? demo_open(dir, "shared.xml", &oxml, err) : NULL;
     sn_status_t st = SN_OK;
     if (xml == NULL) {
-        st = sn_error_set(err, SN_EIO, "%s: %s", path, strerror(errno));
+        st = SN_EIO;
         goto out;
     }
     fprintf(txt, "# demo harvest 1: every node once, as ip:port\n");
@@ -373,12 +395,12 @@ static sn_status_t write_harvests(const sn_population_t *pop, ident_t *id, const
     if (ferror(txt) || ferror(csv) || ferror(xml))
         st = sn_error_set(err, SN_EIO, "%s: write error", dir);
 out:
-    if (txt && fclose(txt) != 0 && st == SN_OK)
-        st = sn_error_set(err, SN_EIO, "%s: write error", dir);
-    if (csv && fclose(csv) != 0 && st == SN_OK)
-        st = sn_error_set(err, SN_EIO, "%s: write error", dir);
-    if (xml && fclose(xml) != 0 && st == SN_OK)
-        st = sn_error_set(err, SN_EIO, "%s: write error", dir);
+    if (otxt != NULL)
+        st = demo_close(otxt, st, err);
+    if (ocsv != NULL)
+        st = demo_close(ocsv, st, err);
+    if (oxml != NULL)
+        st = demo_close(oxml, st, err);
     free(rk);
     return st;
 }

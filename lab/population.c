@@ -35,6 +35,7 @@
  * variable on a real host nor a namespace alone makes the swarm claim them.
  */
 #include "lab/population.h"
+#include "lib/outfile.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -478,20 +479,24 @@ static void format_loss(float v, char *buf, size_t cap)
 
 sn_status_t sn_population_write(const sn_population_t *pop, const char *path, sn_error_t *err)
 {
-    FILE *fp;
-
     if (pop == NULL || path == NULL)
         return sn_error_set(err, SN_EINVAL, "population: nothing to write");
-    fp = fopen(path, "w");
-    if (fp == NULL)
-        return sn_error_set(err, SN_EIO, "%s: %s", path, strerror(errno));
+    sn_outfile_t *of = NULL;
+    sn_status_t st = sn_outfile_open(path, &of, err);
+    if (st != SN_OK)
+        return st;
+    FILE *fp = sn_outfile_stream(of);
+    if (fp == NULL) {
+        sn_outfile_abort(of, false);
+        return sn_error_set(err, SN_ENOMEM, "out of memory writing %s", path);
+    }
     fputs("address,port,behaviour,delay_ms,loss\n", fp);
     for (size_t i = 0; i < pop->count; i++) {
         const sn_node_t *n = &pop->nodes[i];
         const char *beh = sn_behaviour_name((sn_behaviour_t)n->behaviour);
         char ip[SN_ADDR_STRLEN], loss[40];
         if (beh == NULL || sn_addr_format(&n->addr, ip, sizeof ip, false) == 0) {
-            fclose(fp);
+            sn_outfile_abort(of, false);
             return sn_error_set(err, SN_EINVAL, "%s: node %zu has no valid address or behaviour",
                                 path, i);
         }
@@ -499,13 +504,7 @@ sn_status_t sn_population_write(const sn_population_t *pop, const char *path, sn
         fprintf(fp, "%s,%u,%s,%u,%s\n", ip, (unsigned)n->addr.port, beh, (unsigned)n->delay_ms,
                 loss);
     }
-    if (ferror(fp)) {
-        fclose(fp);
-        return sn_error_set(err, SN_EIO, "%s: write failed", path);
-    }
-    if (fclose(fp) != 0)
-        return sn_error_set(err, SN_EIO, "%s: %s", path, strerror(errno));
-    return SN_OK;
+    return sn_outfile_commit(of, err);
 }
 
 /* ---- checking ------------------------------------------------------------------------- */

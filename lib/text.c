@@ -55,3 +55,31 @@ size_t sn_utf8_len(const unsigned char *s, size_t n)
             return 0;
     return need;
 }
+
+static bool formula_char(char c)
+{
+    return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
+}
+
+bool sn_csv_formula_like(const char *v, size_t n)
+{
+    size_t i = 0;
+    while (i < n && v[i] == '\'')
+        i++;
+    return i < n && formula_char(v[i]);
+}
+
+size_t sn_csv_formula_prefix(const char *v, size_t n)
+{
+    return n > 1 && v[0] == '\'' && sn_csv_formula_like(v + 1, n - 1) ? 1 : 0;
+}
+
+bool sn_ptr_formula_like(const char *v, size_t n)
+{
+    return n > 0 && v[0] != '\t' && v[0] != '\r' && formula_char(v[0]);
+}
+
+size_t sn_ptr_formula_prefix(const char *v, size_t n)
+{
+    return n > 1 && v[0] == '\\' && sn_ptr_formula_like(v + 1, n - 1) ? 1 : 0;
+}

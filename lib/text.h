@@ -7,9 +7,11 @@
 #ifndef SN_TEXT_H
 #define SN_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
-#define SN_QUOTE_MAX 60                     /* bytes of input quoted at most */
+#define SN_QUOTE_MAX                                                                               \
+    24 /* bytes of input quoted at most: a line of /etc/shadow stops before its hash */
 #define SN_QUOTE_CAP (4 * SN_QUOTE_MAX + 8) /* room the quoted form needs */
 
 /*
@@ -21,5 +23,26 @@ void sn_text_quote(char *out, size_t cap, const char *s, size_t len);
 
 /* Length of the valid UTF-8 sequence at s (RFC 3629; n bytes available), 0 if invalid. */
 size_t sn_utf8_len(const unsigned char *s, size_t n);
+
+/*
+ * Spreadsheet formulas (OWASP "CSV injection"): a CSV cell that begins with '=', '+',
+ * '-', '@', TAB or CR is evaluated by spreadsheets even when quoted. Text cells from
+ * outside are neutralised with a leading apostrophe, reversibly: the writer prefixes one
+ * "'" to every value that is formula-like after any leading apostrophes, and the reader
+ * takes one off such a value, so every value reads back as it was written.
+ */
+bool sn_csv_formula_like(const char *v, size_t n);
+/* Bytes the reader takes off v (n bytes): 1 when v is "'" + a formula-like value, else 0. */
+size_t sn_csv_formula_prefix(const char *v, size_t n);
+
+/*
+ * The same for a PTR cell (names in DNS presentation form): a first name beginning with
+ * '=', '+', '-' or '@' gets that character escaped as RFC 1035 master files do ("\="),
+ * which every DNS tool reads as the same name (TAB and CR are already \009 and \013).
+ * sn_ptr_formula_prefix (1 or 0) gives the name back: snprobe's presentation form never escapes
+ * those four characters itself, so "\=" only comes from the writer.
+ */
+bool sn_ptr_formula_like(const char *v, size_t n);
+size_t sn_ptr_formula_prefix(const char *v, size_t n);
 
 #endif

@@ -232,9 +232,13 @@ sn_status_t sn_export_close(sn_export_t *ex, size_t *written, sn_error_t *err)
     for (size_t i = 0; i < n; i++)
         n4 += ex->v[i].family == AF_INET;
 
-    char *tmp = NULL;
-    FILE *f = sn_report_open(ex->path, &tmp, err);
-    sn_status_t st = SN_EIO;
+    sn_outfile_t *of = NULL;
+    sn_status_t st = sn_outfile_open(ex->path, &of, err);
+    FILE *f = st == SN_OK ? sn_outfile_stream(of) : NULL;
+    if (st == SN_OK && f == NULL) {
+        sn_outfile_abort(of, false);
+        st = sn_error_set(err, SN_ENOMEM, "out of memory writing %s", ex->path);
+    }
     if (f != NULL) {
         switch (ex->opts.format) {
         case SN_EXPORT_NFT: write_nft(f, ex, ex->v, n, n4); break;
@@ -248,7 +252,7 @@ sn_status_t sn_export_close(sn_export_t *ex, size_t *written, sn_error_t *err)
             break;
         }
         }
-        st = sn_report_commit(f, ex->path, tmp, true, err);
+        st = sn_outfile_commit(of, err);
     }
     if (st == SN_OK && written != NULL)
         *written = n;

@@ -58,7 +58,7 @@ sn_status_t sn_export_add(sn_export_t *ex, const sn_result_t *r);
 size_t sn_export_count(const sn_export_t *ex);
 
 /*
- * Sorts, removes duplicates and writes the file (PATH.tmp renamed to PATH),
+ * Sorts, removes duplicates and writes the file (an sn_outfile: temporary renamed over PATH),
  * then frees ex (accepts NULL). *written (may be NULL) gets the number of
  * nodes written. Returns SN_EIO naming the file.
  */

@@ -420,7 +420,8 @@ const sn_field_t sn_fields[] = {
     {.name = "udp_outcome",
      .type = SN_FIELD_STR,
      .format = f_udp_outcome,
-     .help = "UDP result: alive, closed, unreachable, filtered or error; empty if not probed"},
+     .help = "UDP result: alive, closed, unreachable, filtered, error, or incomplete (the "
+             "scan stopped before every attempt was made); empty if not probed"},
     {.name = "udp_rtt_us",
      .type = SN_FIELD_INT,
      .format = f_udp_rtt,
@@ -444,8 +445,9 @@ const sn_field_t sn_fields[] = {
     {.name = "tcp_outcome",
      .type = SN_FIELD_STR,
      .format = f_tcp_outcome,
-     .help = "TCP connect result: alive, closed, unreachable, filtered or error; "
-             "empty if not probed"},
+     .help = "TCP connect result: alive, closed, unreachable, filtered, error, or "
+             "incomplete (the scan stopped before every attempt and fallback port was "
+             "made); empty if not probed"},
     {.name = "tcp_rtt_us",
      .type = SN_FIELD_INT,
      .format = f_tcp_rtt,
@@ -463,7 +465,9 @@ const sn_field_t sn_fields[] = {
      .type = SN_FIELD_STR,
      .format = f_reach_class,
      .help = "what answered: udp+tcp, udp+tcp-443, udp+tcp-80, udp-only, tcp-only, "
-             "tcp-443-only, tcp-80-only or none; empty if not probed"},
+             "tcp-443-only, tcp-80-only or none; incomplete when the scan stopped before "
+             "every attempt and fallback port of a probe was made (probe it again: "
+             "--resume); empty if not probed"},
     {.name = "sn_eligible",
      .type = SN_FIELD_BOOL,
      .format = f_sn_eligible,

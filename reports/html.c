@@ -1229,10 +1229,14 @@ sn_status_t sn_report_write_html(sn_stats_t *st, const char *path, sn_error_t *e
     sn_status_t s = sn_stats_finish(st, err);
     if (s != SN_OK)
         return s;
-    char *tmp = NULL;
-    FILE *f = sn_report_open(path, &tmp, err);
-    if (f == NULL)
-        return SN_EIO;
+    sn_outfile_t *of = NULL;
+    if ((s = sn_outfile_open(path, &of, err)) != SN_OK)
+        return s;
+    FILE *f = sn_outfile_stream(of);
+    if (f == NULL) {
+        sn_outfile_abort(of, false);
+        return sn_error_set(err, SN_ENOMEM, "out of memory writing %s", path);
+    }
     page_t pg = {.f = f, .st = st, .v = sn_stats_view(st)};
     const page_t *p = &pg;
     const sn_stats_view_t *v = pg.v;
@@ -1289,5 +1293,5 @@ sn_status_t sn_report_write_html(sn_stats_t *st, const char *path, sn_error_t *e
     write_definitions(p);
     out(p, "<footer>Written by snprobe. This page loads nothing: no scripts, fonts or images; "
            "the charts are inline SVG.</footer>\n</main>\n</body>\n</html>\n");
-    return sn_report_commit(f, path, tmp, true, err);
+    return sn_outfile_commit(of, err);
 }

@@ -27,7 +27,7 @@
 
 /*
  * Finishes st and writes the report to path ("-": standard output; otherwise
- * PATH.tmp renamed to PATH). Returns SN_EIO naming the file, SN_ENOMEM.
+ * an sn_outfile: temporary renamed over PATH). Returns SN_EIO naming the file, SN_ENOMEM.
  */
 sn_status_t sn_report_write_html(sn_stats_t *st, const char *path, sn_error_t *err);
 

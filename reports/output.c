@@ -10,17 +10,24 @@
  * at arbitrary bytes. The buffer and the per-field scratch space are
  * allocated once at open; a row costs no allocation.
  *
- * A file sink writes PATH.tmp next to PATH and renames it to PATH at close,
- * after fsync, so PATH is either absent or complete. After a write error the
- * sink stops writing, keeps the .tmp file for inspection, and close returns
- * the first error. "-" writes to standard output directly.
+ * The file itself is an sn_outfile (lib/outfile.h): a unique temporary next
+ * to PATH, renamed over it at close after fsync, so PATH is either the old
+ * file or the whole new one; a device, FIFO or "-" is written directly; one
+ * writer per PATH. A failed write is cut back to the last whole row, so after
+ * a write error (a full disk) the sink stops writing, keeps the temporary
+ * file of whole rows for inspection, and close returns the first error.
  *
  * CSV: a header row of field names, then one row per result, lines ending in
  * "\n". A cell is quoted only when it has to be: when it holds a comma, quote,
  * CR or LF, when it starts or ends with a blank (libcsv and others strip those
  * from unquoted cells), or, for text columns, when it starts with '=', '+',
- * '-', '@', TAB or CR, so that a spreadsheet reading it sees a quoted text
- * cell rather than a bare formula. Values are never altered.
+ * '-', '@', TAB or CR. Such a text cell (PTR names, AS organisations,
+ * sources, flags, file names: text from outside) is also neutralised, since
+ * spreadsheets evaluate a formula even in a quoted cell (OWASP CSV
+ * injection): the PTR cell escapes its first character as DNS text does
+ * ("\\=cmd.example.com"), any other gets a leading apostrophe; both are
+ * reversible (scanner/text.h) and resultsin.c reads the value back as it was.
+ * NDJSON keeps the exact text.
  *
  * NDJSON: one object per line, keys in table order; int columns as numbers,
  * bool columns as true/false, "" as null. Strings are escaped per RFC 8259:
@@ -30,6 +37,7 @@
  */
 #include "reports/output.h"
 #include "lib/text.h"
+#include "lib/outfile.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -44,10 +52,9 @@
 
 struct sn_output {
     sn_output_format_t fmt;
-    int fd;
+    sn_outfile_t *file;
     bool to_stdout;
-    char *path;     /* final path; NULL for stdout */
-    char *tmp_path; /* path + ".tmp"; NULL for stdout */
+    char *path; /* as given, for messages */
     sn_field_ctx_t ctx;
     char vantage[256];
     char *buf; /* whole rows waiting for write(2) */
@@ -102,33 +109,6 @@ static sn_status_t reserve(sn_output_t *o, size_t extra)
     return SN_OK;
 }
 
-static const char *sink_name(const sn_output_t *o)
-{
-    return o->to_stdout ? "standard output" : o->tmp_path;
-}
-
-/* Writes all of buf, riding out EINTR, short writes and a non-blocking fd. */
-static int write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                struct pollfd p = {.fd = fd, .events = POLLOUT};
-                if (poll(&p, 1, -1) < 0 && errno != EINTR)
-                    return -1;
-                continue;
-            }
-            return -1;
-        }
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* Repeats the first write error; the sink writes nothing after one. */
 static sn_status_t failed(const sn_output_t *o, sn_error_t *err)
 {
@@ -143,10 +123,15 @@ static sn_status_t flush_buf(sn_output_t *o, sn_error_t *err)
         return failed(o, err);
     if (o->len == 0)
         return SN_OK;
-    if (write_all(o->fd, o->buf, o->len) != 0) {
-        int saved = errno;
-        o->failed = sn_error_set(&o->failure, SN_EIO, "writing results to %s: %s", sink_name(o),
-                                 strerror(saved));
+    /* The buffer holds whole rows only, and a failed write is cut back to
+     * where it began: the file ends on a row boundary whatever happens. */
+    if (sn_outfile_write(o->file, o->buf, o->len, &o->failure) != SN_OK) {
+        const char *temp = sn_outfile_temp(o->file);
+        size_t k = strlen(o->failure.msg);
+        if (temp != NULL)
+            snprintf(o->failure.msg + k, sizeof o->failure.msg - k,
+                     "; the whole rows written before are kept in %s", temp);
+        o->failed = SN_EIO;
         o->len = 0;
         return failed(o, err);
     }
@@ -214,10 +199,18 @@ static sn_status_t csv_header(sn_output_t *o)
 static sn_status_t csv_row(sn_output_t *o, const sn_result_t *r)
 {
     for (size_t i = 0; i < sn_field_count; i++) {
-        o->field[0] = '\0';
-        sn_fields[i].format(&o->ctx, r, o->field, sizeof o->field);
-        if ((i > 0 && csv_char(o, ',') != SN_OK) ||
-            csv_cell(o, o->field, sn_fields[i].type) != SN_OK)
+        /* Formatted one byte in, so that a neutralising prefix fits in front. */
+        char *v = o->field + 1;
+        v[0] = '\0';
+        sn_fields[i].format(&o->ctx, r, v, sizeof o->field - 1);
+        if (sn_fields[i].type == SN_FIELD_STR && sn_csv_formula_like(v, strlen(v))) {
+            bool ptr = strcmp(sn_fields[i].name, "ptr") == 0;
+            if (!ptr || sn_ptr_formula_like(v, strlen(v))) {
+                v--;
+                v[0] = ptr ? '\\' : '\'';
+            }
+        }
+        if ((i > 0 && csv_char(o, ',') != SN_OK) || csv_cell(o, v, sn_fields[i].type) != SN_OK)
             return SN_ENOMEM;
     }
     return csv_char(o, '\n');
@@ -369,7 +362,6 @@ static void discard(sn_output_t *o)
 {
     free(o->buf);
     free(o->path);
-    free(o->tmp_path);
     free(o);
 }
 
@@ -386,7 +378,6 @@ sn_status_t sn_output_open(sn_output_t **out, sn_output_format_t fmt, const char
     if (o == NULL)
         return sn_error_set(err, SN_ENOMEM, "out of memory opening output %s", path);
     o->fmt = fmt;
-    o->fd = -1;
     o->ctx.targets = targets;
     o->cap = 2 * FLUSH_AT;
     o->buf = malloc(o->cap);
@@ -395,27 +386,16 @@ sn_status_t sn_output_open(sn_output_t **out, sn_output_format_t fmt, const char
         return sn_error_set(err, SN_ENOMEM, "out of memory opening output %s", path);
     }
 
-    if (strcmp(path, "-") == 0) {
-        o->to_stdout = true;
-        o->fd = STDOUT_FILENO;
-    } else {
-        size_t n = strlen(path);
-        o->path = strdup(path);
-        o->tmp_path = malloc(n + sizeof ".tmp");
-        if (o->path == NULL || o->tmp_path == NULL) {
-            discard(o);
-            return sn_error_set(err, SN_ENOMEM, "out of memory opening output %s", path);
-        }
-        memcpy(o->tmp_path, path, n);
-        memcpy(o->tmp_path + n, ".tmp", sizeof ".tmp");
-        o->fd = open(o->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-        if (o->fd < 0) {
-            int saved = errno;
-            sn_error_set(err, SN_EIO, "cannot create output file %s: %s", o->tmp_path,
-                         strerror(saved));
-            discard(o);
-            return SN_EIO;
-        }
+    o->to_stdout = strcmp(path, "-") == 0;
+    o->path = strdup(o->to_stdout ? "standard output" : path);
+    if (o->path == NULL) {
+        discard(o);
+        return sn_error_set(err, SN_ENOMEM, "out of memory opening output %s", path);
+    }
+    sn_status_t ost = sn_outfile_open(path, &o->file, err);
+    if (ost != SN_OK) {
+        discard(o);
+        return ost;
     }
 
     if (fmt == SN_OUTPUT_CSV) {
@@ -425,10 +405,7 @@ sn_status_t sn_output_open(sn_output_t **out, sn_output_format_t fmt, const char
         else
             sn_error_set(err, st, "out of memory writing the header of %s", path);
         if (st != SN_OK) {
-            if (!o->to_stdout) {
-                close(o->fd);
-                unlink(o->tmp_path);
-            }
+            sn_outfile_abort(o->file, false);
             discard(o);
             return st;
         }
@@ -448,8 +425,7 @@ sn_status_t sn_output_write(sn_output_t *o, const sn_result_t *r, sn_error_t *er
     sn_status_t st = o->fmt == SN_OUTPUT_CSV ? csv_row(o, r) : json_row(o, r);
     if (st != SN_OK) {
         o->len = mark; /* never leave half a row in the buffer */
-        return sn_error_set(err, st, "out of memory formatting a row for %s",
-                            o->to_stdout ? "standard output" : o->path);
+        return sn_error_set(err, st, "out of memory formatting a row for %s", o->path);
     }
     o->rows++;
     if (o->len >= FLUSH_AT)
@@ -467,26 +443,12 @@ sn_status_t sn_output_close(sn_output_t *o, sn_error_t *err)
     if (o == NULL)
         return SN_OK;
     sn_status_t st = flush_buf(o, err);
-    if (o->to_stdout) {
+    if (st != SN_OK) {
+        sn_outfile_abort(o->file, true); /* whole rows, named in the message */
         discard(o);
         return st;
     }
-
-    /* fsync before rename, so that PATH never names a file whose rows a
-     * crash could still lose; close too reports deferred errors (NFS). */
-    if (st == SN_OK && fsync(o->fd) != 0 && errno != EINVAL && errno != EROFS) {
-        int saved = errno;
-        st = sn_error_set(err, SN_EIO, "writing results to %s: %s", o->tmp_path, strerror(saved));
-    }
-    if (close(o->fd) != 0 && st == SN_OK) {
-        int saved = errno;
-        st = sn_error_set(err, SN_EIO, "writing results to %s: %s", o->tmp_path, strerror(saved));
-    }
-    if (st == SN_OK && rename(o->tmp_path, o->path) != 0) {
-        int saved = errno;
-        st = sn_error_set(err, SN_EIO, "cannot rename %s to %s: %s", o->tmp_path, o->path,
-                          strerror(saved));
-    }
+    st = sn_outfile_commit(o->file, err);
     discard(o);
     return st;
 }

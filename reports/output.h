@@ -3,11 +3,12 @@
  * table (reports/fields.c), so the columns are declared once, in one place,
  * and `--list-fields` and the README's column table come from it.
  *
- * A sink writes to PATH.tmp and renames it to PATH when closed complete; rows
- * are written whole (past 64 KiB buffered, on sn_output_flush about once a
- * second, and at close), so that an interrupted scan leaves complete,
- * readable rows behind (the .tmp file is renamed on SIGINT too, by the caller
- * closing with complete = true after the drain).
+ * A sink writes through an sn_outfile (lib/outfile.h): a unique temporary
+ * renamed over PATH when closed, a device or FIFO written in place, one writer
+ * per PATH (open fails with SN_EBUSY). Rows are written whole (past 64 KiB
+ * buffered, on sn_output_flush about once a second, and at close), so that an
+ * interrupted scan leaves complete, readable rows behind (the caller closes
+ * after the drain, interrupted or not; the rows cut short say `incomplete`).
  */
 #ifndef SN_OUTPUT_H
 #define SN_OUTPUT_H
@@ -88,8 +89,9 @@ sn_status_t sn_output_flush(sn_output_t *o, sn_error_t *err);
 unsigned long long sn_output_rows(const sn_output_t *o);
 
 /*
- * Flushes and closes; renames PATH.tmp to PATH. Frees o (accepts NULL).
- * Returns the first write error met, if any.
+ * Flushes and closes; renames the temporary over PATH. After a write error
+ * the temporary file (whole rows) is kept and named in the message instead.
+ * Frees o (accepts NULL). Returns the first write error met, if any.
  */
 sn_status_t sn_output_close(sn_output_t *o, sn_error_t *err);
 

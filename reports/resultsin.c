@@ -12,7 +12,7 @@
  */
 #include "reports/resultsin.h"
 
-#include <csv.h>
+#include "data/csvgrow.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -292,7 +292,7 @@ static sn_status_t outcome_cell(reader_t *r, int col, uint8_t *out)
             return SN_OK;
         }
     }
-    return bad_cell(r, col, "not alive, closed, unreachable, filtered or error", v);
+    return bad_cell(r, col, "not alive, closed, unreachable, filtered, error or incomplete", v);
 }
 
 /* "ip", "ip:port" or "[ip]:port". */
@@ -592,8 +592,17 @@ static void csv_on_field(void *s, size_t n, void *ud)
         fail(r, SN_EPARSE, "more fields than the header's %zu", r->n_hdr);
         return;
     }
-    if (r->hdr[i] >= 0)
-        put_cell(r, r->hdr[i], s != NULL ? s : "", n);
+    if (r->hdr[i] < 0)
+        return;
+    /* Undo the writer's formula neutralising (output.c): text cells only, CSV only. */
+    int col = r->hdr[i];
+    const char *v = s != NULL ? s : "";
+    if (COLS[col].type == SN_FIELD_STR) {
+        size_t k = col == C_PTR ? sn_ptr_formula_prefix(v, n) : sn_csv_formula_prefix(v, n);
+        v += k;
+        n -= k;
+    }
+    put_cell(r, col, v, n);
 }
 
 static void csv_on_record(int c, void *ud)
@@ -636,7 +645,7 @@ static void csv_line(reader_t *r, struct csv_parser *p, const char *s, size_t n)
         fail(r, SN_ELIMIT, "a record longer than %u bytes", RECORD_MAX_BYTES);
         return;
     }
-    if (csv_parse(p, s, n, csv_on_field, csv_on_record, r) != n && r->status == SN_OK) {
+    if (sn_csv_parse(p, s, n, csv_on_field, csv_on_record, r) != n && r->status == SN_OK) {
         int e = csv_error(p);
         fail(r, e == CSV_ENOMEM ? SN_ENOMEM : SN_EPARSE, "CSV error: %s", csv_strerror(e));
     }

@@ -26,9 +26,10 @@
  * for one key (US) only.
  *
  * The file ends with a compact SHA-256 (FIPS 180-4) for the digests of the
- * files a scan read, and with the open/rename helpers the report writers share.
+ * files a scan read.
  */
 #include "reports/stats.h"
+#include "lib/text.h"
 
 #include <errno.h>
 #include <ifaddrs.h>
@@ -358,6 +359,7 @@ struct sn_stats {
     addrset_t addrs;
     u64map_t seen; /* seen_count -> targets */
     /* result-level counters */
+    uint64_t incomplete; /* cut short by a stop: in no denominator */
     uint64_t rows, blocked, probed, alive, alive_udp, alive_tcp, alive_tcp_own, alive_tcp_443,
         alive_tcp_80, eligible;
     reach_count_t *reach;
@@ -808,6 +810,11 @@ static sn_status_t add_result(sn_stats_t *s, const sn_result_t *r, uint32_t labe
     bool alive = udp || tcp;
     if (r->enrich != NULL)
         s->enriched = true;
+    if (strcmp(cls, "incomplete") == 0) {
+        /* Nothing is known of it yet: counted on its own, in no share. */
+        s->incomplete++;
+        return SN_OK;
+    }
     if (blocked)
         s->blocked++;
     if (cls[0] != '\0') {
@@ -1677,7 +1684,16 @@ static const mdef_t METRICS[] = {
      .fn = f_count,
      .off = S(probed),
      .headline = true,
-     .help = "targets on which at least one probe ran"},
+     .help = "targets on which at least one probe ran (to its end: incomplete ones are "
+             "not probed)"},
+    {.name = "incomplete",
+     .unit = SN_UNIT_COUNT,
+     .den = "targets",
+     .fn = f_count,
+     .off = S(incomplete),
+     .headline = true,
+     .help = "targets whose probing the scan stopped before every attempt and fallback "
+             "port was made; left out of every share and distribution"},
     /* reachability */
     {.name = "alive",
      .unit = SN_UNIT_COUNT,
@@ -2630,74 +2646,23 @@ size_t sn_stats_rtt_cdf(const sn_stats_t *s, int kind, const char *continent, do
     return k;
 }
 
-/* ---- report files ------------------------------------------------------- */
-
-FILE *sn_report_open(const char *path, char **tmp, sn_error_t *err)
-{
-    *tmp = NULL;
-    if (path == NULL || path[0] == '\0') {
-        sn_error_set(err, SN_EINVAL, "no output path given");
-        return NULL;
-    }
-    if (strcmp(path, "-") == 0)
-        return stdout;
-    size_t n = strlen(path);
-    char *t = malloc(n + sizeof ".tmp");
-    if (t == NULL) {
-        sn_error_set(err, SN_ENOMEM, "out of memory opening %s", path);
-        return NULL;
-    }
-    memcpy(t, path, n);
-    memcpy(t + n, ".tmp", sizeof ".tmp");
-    FILE *f = fopen(t, "w");
-    if (f == NULL) {
-        sn_error_set(err, SN_EIO, "cannot create %s: %s", t, strerror(errno));
-        free(t);
-        return NULL;
-    }
-    *tmp = t;
-    return f;
-}
-
-sn_status_t sn_report_commit(FILE *f, const char *path, char *tmp, bool ok, sn_error_t *err)
-{
-    sn_status_t st = SN_OK;
-    if (f == NULL) {
-        free(tmp);
-        return SN_OK;
-    }
-    if (f == stdout) {
-        if (fflush(f) != 0 || ferror(f))
-            st = sn_error_set(err, SN_EIO, "writing to standard output: %s", strerror(errno));
-        free(tmp);
-        return ok ? st : SN_EIO;
-    }
-    bool bad = ferror(f) != 0;
-    if (fclose(f) != 0)
-        bad = true;
-    if (bad && ok)
-        st = sn_error_set(err, SN_EIO, "writing %s: %s", tmp, strerror(errno));
-    if (st == SN_OK && ok && rename(tmp, path) != 0)
-        st = sn_error_set(err, SN_EIO, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-    if (st != SN_OK || !ok)
-        remove(tmp);
-    free(tmp);
-    return ok ? st : SN_EIO;
-}
-
 /* ---- summary ------------------------------------------------------------ */
 
 /* A CSV cell, quoted when it must be (RFC 4180), or when a spreadsheet would
  * read it as a formula. */
 static void csv_cell(FILE *f, const char *v, bool text)
 {
-    bool quote = strpbrk(v, ",\"\r\n") != NULL || (v[0] == ' ' || v[0] == '\t') ||
-                 (text && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@'));
+    /* A text value from outside (an AS organisation, a source label) that a spreadsheet
+     * would evaluate gets OWASP's leading apostrophe, reversibly (scanner/text.h). */
+    bool neutral = text && sn_csv_formula_like(v, strlen(v));
+    bool quote = strpbrk(v, ",\"\r\n") != NULL || (v[0] == ' ' || v[0] == '\t') || neutral;
     if (!quote) {
         fputs(v, f);
         return;
     }
     fputc('"', f);
+    if (neutral)
+        fputc('\'', f);
     for (const char *p = v; *p != '\0'; p++) {
         if (*p == '"')
             fputc('"', f);
@@ -2716,10 +2681,14 @@ sn_status_t sn_stats_write_summary(sn_stats_t *s, const char *path, sn_output_fo
     sn_status_t st = sn_stats_finish(s, err);
     if (st != SN_OK)
         return st;
-    char *tmp = NULL;
-    FILE *f = sn_report_open(path, &tmp, err);
-    if (f == NULL)
-        return SN_EIO;
+    sn_outfile_t *of = NULL;
+    if ((st = sn_outfile_open(path, &of, err)) != SN_OK)
+        return st;
+    FILE *f = sn_outfile_stream(of);
+    if (f == NULL) {
+        sn_outfile_abort(of, false);
+        return sn_error_set(err, SN_ENOMEM, "out of memory writing %s", path);
+    }
     if (fmt == SN_OUTPUT_CSV)
         fputs("metric,value,denominator\n", f);
     char val[4096];
@@ -2749,7 +2718,7 @@ sn_status_t sn_stats_write_summary(sn_stats_t *s, const char *path, sn_output_fo
             fputs("}\n", f);
         }
     }
-    return sn_report_commit(f, path, tmp, true, err);
+    return sn_outfile_commit(of, err);
 }
 
 /* ---- SHA-256 (FIPS 180-4) ----------------------------------------------- */

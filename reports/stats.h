@@ -36,6 +36,7 @@
 #include "data/result.h"
 #include "lib/status.h"
 #include "reports/output.h"
+#include "lib/outfile.h"
 
 typedef struct sn_stats sn_stats_t;
 
@@ -262,26 +263,11 @@ const char *sn_stats_continent_name(const char *code);
  * Writes the summary, one row per metric: CSV `metric,value,denominator`
  * (header first) or NDJSON {"metric":...,"value":...,"denominator":...}
  * (value a number, a string for text, null when unknown). Finishes st first.
- * path "-" is standard output; otherwise PATH.tmp is written and renamed.
+ * path "-" is standard output; otherwise an sn_outfile (lib/outfile.h).
  * Returns SN_EIO naming the file, SN_ENOMEM.
  */
 sn_status_t sn_stats_write_summary(sn_stats_t *st, const char *path, sn_output_format_t fmt,
                                    sn_error_t *err);
-
-/* ---- helpers shared by the report writers ---- */
-
-/*
- * Opens path for writing a report file: "-" is stdout; otherwise PATH.tmp,
- * whose name goes to *tmp (free it with sn_report_commit). Returns NULL with
- * err set (SN_EIO, SN_ENOMEM).
- */
-FILE *sn_report_open(const char *path, char **tmp, sn_error_t *err);
-
-/*
- * Closes f; when ok and every write succeeded, renames tmp to path. Else
- * removes tmp. Frees tmp. Returns SN_EIO naming the file.
- */
-sn_status_t sn_report_commit(FILE *f, const char *path, char *tmp, bool ok, sn_error_t *err);
 
 /* SHA-256 (FIPS 180-4). */
 typedef struct sn_sha256 {

@@ -134,6 +134,18 @@ static rlim_t raise_nofile(void)
     return rl.rlim_cur;
 }
 
+sn_status_t sn_engine_check_fds(sn_error_t *err)
+{
+    rlim_t nofile = raise_nofile();
+    if (nofile < SN_ENGINE_MIN_NOFILE)
+        return sn_error_set(err, SN_ELIMIT,
+                            "the open-file limit is %llu; a scan needs at least %d (raise it: "
+                            "ulimit -n %d)",
+                            (unsigned long long)nofile, SN_ENGINE_MIN_NOFILE,
+                            SN_ENGINE_MIN_NOFILE);
+    return SN_OK;
+}
+
 static void on_timer(uv_timer_t *t);
 static void on_idle(uv_idle_t *h);
 static void attempt_done(void *engine, const sn_attempt_end_t *end);
@@ -188,7 +200,10 @@ sn_status_t sn_engine_new(uv_loop_t *loop, const sn_engine_cfg_t *cfg, sn_engine
     e->free_job = 0;
 
     rlim_t nofile = raise_nofile();
-    uint32_t n_conns = nofile > 512 ? (uint32_t)(nofile - 256) : 64;
+    /* What is left once the loop, UDP, DNS and the output files have theirs. */
+    uint32_t n_conns = nofile > 512                    ? (uint32_t)(nofile - 256)
+                       : nofile >= SN_ENGINE_MIN_NOFILE ? (uint32_t)(nofile - 48)
+                                                        : 1;
     if (n_conns > n_jobs)
         n_conns = n_jobs;
     e->st.tcp_cap = cfg->tcp_probe != NULL ? n_conns : 0;
@@ -329,7 +344,10 @@ static void attempt_failed(sn_engine_t *e, uint32_t j, int t, sn_outcome_t o)
 
     if (*port_idx == 0)
         *first = (uint8_t)o;
-    bool retry = o == SN_OUTCOME_FILTERED && *tries <= e->cfg.retries;
+    /* An attempt cut before its timeout (SN_OUTCOME_INCOMPLETE) said nothing:
+     * it is treated as still due, so the probe ends `incomplete` below. */
+    bool retry = (o == SN_OUTCOME_FILTERED && *tries <= e->cfg.retries) ||
+                 o == SN_OUTCOME_INCOMPLETE;
     if (!retry) {
         /* Next fallback port that differs from the own port. */
         do {
@@ -344,8 +362,10 @@ static void attempt_failed(sn_engine_t *e, uint32_t j, int t, sn_outcome_t o)
             return;
         }
     }
-    if (e->stopping) {
-        r->outcome = *first;
+    if (e->stopping || o == SN_OUTCOME_INCOMPLETE) {
+        /* A retry or a fallback port is still due but will not be tried: what
+         * the probe would have found is unknown, never `filtered`. */
+        r->outcome = SN_OUTCOME_INCOMPLETE;
         r->port = settled_port;
         probe_done(e, j);
         return;
@@ -643,14 +663,14 @@ void sn_engine_stop(sn_engine_t *e)
     if (e == NULL || e->closing)
         return;
     e->stopping++;
-    /* Probes not sent yet will not be: their transports end with what they have. */
+    /* Probes not sent yet will not be: an attempt, retry or fallback port
+     * that is never made leaves the probe `incomplete`, whatever the earlier
+     * attempts said. */
     while (e->udp_ready.len > 0) {
         jentry_t en = jring_pop(&e->udp_ready);
         if (!live_udp(e, en))
             continue;
-        job_t *job = &e->jobs[en.job];
-        if (job->res.udp.attempts > 0)
-            job->res.udp.outcome = SN_OUTCOME_FILTERED;
+        e->jobs[en.job].res.udp.outcome = SN_OUTCOME_INCOMPLETE;
         sn_engine_job_udp_done(e, en.job);
     }
     while (e->tcp_ready.len > 0) {
@@ -658,11 +678,19 @@ void sn_engine_stop(sn_engine_t *e)
         if (!live_tcp(e, en))
             continue;
         job_t *job = &e->jobs[en.job];
-        job->res.tcp.outcome = job->res.tcp.attempts > 0 ? job->tcp_first : SN_OUTCOME_NONE;
+        job->res.tcp.outcome = SN_OUTCOME_INCOMPLETE;
+        job->res.tcp.port = job->res.target->addr.port;
         sn_engine_job_tcp_done(e, en.job);
     }
     if (e->stopping >= 2) {
-        /* Second signal: every probe in flight ends now, as timed out. */
+        /* Second signal: every probe in flight ends now. Deadlines already
+         * passed are settled first (their silence had its whole timeout and
+         * is filtered); every attempt still running is then cut before its
+         * timeout and reported by its transport as `incomplete`. */
+        uint64_t now = sn_clock_mono(e->clock);
+        for (int t = 0; t < T_COUNT; t++)
+            if (e->tp[t].ops != NULL)
+                e->tp[t].ops->expire(e->tp[t].state, now);
         uint64_t far = UINT64_MAX / 2;
         for (int t = 0; t < T_COUNT; t++)
             if (e->tp[t].ops != NULL)

@@ -73,6 +73,19 @@ typedef struct sn_engine_stats {
 typedef struct sn_engine sn_engine_t;
 
 /*
+ * The open-file limit a scan needs: the loop, the UDP sockets, DNS, the
+ * output files and a minimum of TCP connections in flight.
+ */
+#define SN_ENGINE_MIN_NOFILE 64
+
+/*
+ * Checks, before anything is created, that the process may open enough
+ * files for a scan (raising the soft limit to the hard one first). Returns
+ * SN_OK, or SN_ELIMIT with err naming the limit and the one needed.
+ */
+sn_status_t sn_engine_check_fds(sn_error_t *err);
+
+/*
  * Creates an engine on loop for cfg. Raises RLIMIT_NOFILE's soft limit to the
  * hard limit and sizes TCP concurrency under it. Returns SN_OK or an error in
  * err (an invalid plan, no socket).
@@ -90,9 +103,12 @@ sn_status_t sn_engine_start(sn_engine_t *e, const sn_targets_t *ts, const uint32
                             size_t n, void (*done)(void *ud), sn_error_t *err);
 
 /*
- * Stops sending (SIGINT): no new target starts, no retry is sent; probes in
- * flight get their timeout, then every started target is reported with what
- * it has. A second call finishes every started target at once.
+ * Stops sending (SIGINT): no new target starts, no retry or fallback port is
+ * sent; probes in flight get their timeout, then every started target is
+ * reported. A second call finishes every started target at once. A probe
+ * whose attempts, retries or fallback ports were not all made (or whose last
+ * attempt was cut before its timeout) is reported SN_OUTCOME_INCOMPLETE,
+ * never filtered: silence is only filtered after every attempt timed out.
  */
 void sn_engine_stop(sn_engine_t *e);
 

@@ -6,6 +6,7 @@
  */
 #include "scanner/enrich.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +31,20 @@ struct sn_enricher {
     size_t parked;
     void (*idle_fn)(void *);
     void *idle_ud;
+    bool cancelled; /* sn_enricher_cancel ran: no more lookups */
 };
+
+/* The resolver's breaker opened: say so once, a dead resolver explains a
+ * column of timeouts. */
+static void on_trip(void *ud, unsigned timeouts, unsigned backoff_ms)
+{
+    const sn_enricher_t *en = ud;
+    if (!en->cfg.quiet)
+        fprintf(stderr,
+                "snprobe: DNS: %u lookups in a row timed out; the servers look dead: backing "
+                "off %u ms, and lookups meanwhile are marked timeout at once\n",
+                timeouts, backoff_ms);
+}
 
 sn_status_t sn_enricher_new(uv_loop_t *loop, const sn_enrich_cfg_t *cfg, sn_emit_fn emit,
                             void *ud, sn_enricher_t **out, sn_error_t *err)
@@ -61,7 +75,8 @@ sn_status_t sn_enricher_new(uv_loop_t *loop, const sn_enrich_cfg_t *cfg, sn_emit
     if (cfg->rdns != SN_RDNS_NONE) {
         sn_rdns_opts_t ro = {.servers = cfg->dns_servers, .n_servers = cfg->n_dns_servers,
                              .timeout_ms = cfg->dns_timeout_ms, .tries = cfg->dns_tries,
-                             .max_inflight = cfg->dns_inflight};
+                             .max_inflight = cfg->dns_inflight,
+                             .on_trip = on_trip, .trip_ud = en};
         if ((st = sn_rdns_new(loop, &ro, &en->rdns, err)) != SN_OK)
             goto fail;
     }
@@ -125,7 +140,7 @@ static void on_ptr(void *ud, const sn_addr_t *addr, sn_rdns_status_t st, const c
 
 static bool wants_rdns(const sn_enricher_t *en, const sn_result_t *r)
 {
-    if (en->rdns == NULL || r->blocked != NULL)
+    if ((en->rdns == NULL && !en->cancelled) || r->blocked != NULL)
         return false;
     if (en->cfg.rdns == SN_RDNS_ALIVE && r->udp.outcome != SN_OUTCOME_ALIVE &&
         r->tcp.outcome != SN_OUTCOME_ALIVE)
@@ -137,11 +152,12 @@ static bool wants_rdns(const sn_enricher_t *en, const sn_result_t *r)
 
 void sn_enricher_submit(sn_enricher_t *en, const sn_result_t *r)
 {
-    if (!wants_rdns(en, r)) {
+    bool wants = wants_rdns(en, r);
+    if (!wants || en->cancelled) {
         sn_result_t copy = *r;
         sn_enrichment_t x;
         memset(&x, 0, sizeof x);
-        x.rdns_status = "skipped";
+        x.rdns_status = wants ? "cancelled" : "skipped";
         finish(en, &copy, &x);
         return;
     }
@@ -188,6 +204,16 @@ size_t sn_enricher_sources(const sn_enricher_t *en, const char **out, size_t cap
     for (size_t i = 0; i < n && i < cap; i++)
         out[i] = sn_geo_source(en->geo, i);
     return n;
+}
+
+void sn_enricher_cancel(sn_enricher_t *en)
+{
+    if (en == NULL || en->cancelled)
+        return;
+    en->cancelled = true;
+    sn_rdns_t *r = en->rdns;
+    en->rdns = NULL;
+    sn_rdns_close(r); /* pending lookups end as "cancelled", through on_ptr */
 }
 
 void sn_enricher_free(sn_enricher_t *en)

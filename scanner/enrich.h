@@ -34,6 +34,7 @@ typedef struct sn_enrich_cfg {
     size_t n_geo_files;
     bool geo_defaults;              /* also search the default directories */
     size_t max_parked;              /* results waiting for DNS before the scan pauses */
+    bool quiet;                     /* no note on stderr when the DNS breaker opens */
 } sn_enrich_cfg_t;
 
 typedef struct sn_enricher sn_enricher_t;
@@ -55,6 +56,13 @@ void sn_enricher_on_idle(sn_enricher_t *en, void (*fn)(void *ud), void *ud);
 
 /* Databases in use, for the report's credits: count and "file (type, date)". */
 size_t sn_enricher_sources(const sn_enricher_t *en, const char **out, size_t cap);
+
+/*
+ * Gives up on DNS (a stopping scan): every pending lookup ends now and its
+ * result is emitted with rdns_status "cancelled", as is every result
+ * submitted later that would have wanted a lookup. Accepts NULL.
+ */
+void sn_enricher_cancel(sn_enricher_t *en);
 
 /* Closes the resolver (parked results are emitted as "cancelled") and frees. */
 void sn_enricher_free(sn_enricher_t *en);

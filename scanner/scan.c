@@ -3,6 +3,13 @@
  * engine, signal handlers, the progress line and the periodic flush of the
  * results file all live on it, so SIGINT stops sending, lets in-flight probes
  * time out, and the results written so far end up complete on disk.
+ *
+ * Stopping (SIGINT, SIGTERM, SIGHUP alike): the first signal stops sending;
+ * probes in flight get their timeout; reverse lookups still pending after
+ * DNS_GRACE_MS are cancelled (rdns_status "cancelled"), so that DNS cannot
+ * hold the scan. The second signal ends probes and lookups at once. Either
+ * way every measured row is written, a probe cut short says `incomplete`,
+ * and the summary says interrupted (main exits 3).
  */
 #include "scanner/scan.h"
 
@@ -16,8 +23,11 @@
 #include "data/input.h"
 #include "reports/report.h"
 #include "lib/version.h"
+#include "data/geo.h"
+#include "lib/outfile.h"
 
 #define BAD_ENTRY_LINES 50 /* printed before the rest are only counted */
+#define DNS_GRACE_MS 2000  /* after a first signal, lookups get this long to finish */
 
 typedef struct scan {
     const sn_scan_cfg_t *cfg;
@@ -29,7 +39,8 @@ typedef struct scan {
     sn_enricher_t *enricher;
     sn_stats_t *stats; /* NULL unless a summary or an HTML report is wanted */
     uv_loop_t loop;
-    uv_signal_t sigint, sigterm;
+    uv_signal_t sigint, sigterm, sighup;
+    uv_timer_t grace; /* after the first signal: then DNS is cancelled */
     uv_timer_t tick;   /* once a second: flush, progress */
     uv_timer_t finish; /* ends the loop outside of any callback chain */
     uv_idle_t feeder;  /* annotate: hands targets to the enricher as it has room */
@@ -113,6 +124,7 @@ static void count_result(sn_scan_summary_t *sum, const sn_result_t *r)
 {
     if (r->blocked != NULL)
         return;
+    sum->incomplete += strcmp(sn_result_reach_class(r), "incomplete") == 0;
     if (r->udp.outcome == SN_OUTCOME_ALIVE) {
         sum->udp_alive++;
         if (r->udp.reply_from.family != 0)
@@ -222,16 +234,29 @@ static void on_tick(uv_timer_t *t)
         print_progress(s, false);
 }
 
+/* The grace after the first signal is over: pending lookups end now. */
+static void on_grace(uv_timer_t *t)
+{
+    scan_t *s = t->data;
+    sn_enricher_cancel(s->enricher);
+    check_finish(s);
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
     scan_t *s = h->data;
     if (!s->cfg->quiet)
         fprintf(stderr, "%ssnprobe: %s: %s\n", s->tty && s->progress_shown ? "\n" : "",
-                signum == SIGINT ? "interrupted" : "terminated",
-                s->sum->interrupted ? "stopping now; probes in flight count as timed out"
+                signum == SIGINT ? "interrupted" : signum == SIGHUP ? "hung up" : "terminated",
+                s->sum->interrupted ? "stopping now; probes in flight are written incomplete"
                                     : "no new probes; waiting for those in flight (again to "
                                       "stop now)");
+    bool again = s->sum->interrupted;
     s->sum->interrupted = true;
+    if (again)
+        sn_enricher_cancel(s->enricher); /* may emit rows: before the engine stops */
+    else if (s->enricher != NULL)
+        uv_timer_start(&s->grace, on_grace, DNS_GRACE_MS, 0);
     if (s->feeding) {
         s->feeding = false;
         uv_idle_stop(&s->feeder);
@@ -278,8 +303,10 @@ static void on_finish(uv_timer_t *t)
     if (s->cfg->progress && !s->cfg->quiet && s->engine != NULL)
         print_progress(s, true);
     uv_timer_stop(&s->tick);
+    uv_timer_stop(&s->grace);
     uv_signal_stop(&s->sigint);
     uv_signal_stop(&s->sigterm);
+    uv_signal_stop(&s->sighup);
     sn_engine_free(s->engine);
     s->engine = NULL;
     sn_enricher_free(s->enricher);
@@ -317,12 +344,30 @@ static sn_status_t read_inputs(scan_t *s, sn_error_t *err)
     sn_read_opts_t ro = {.format = (sn_input_format_t)cfg->input_format, .strict = cfg->strict,
                          .on_bad = on_bad, .ud = s};
     sn_read_stats_t rs = {0};
+    sn_status_t first = SN_OK;
     for (size_t i = 0; i < cfg->n_inputs; i++) {
-        sn_status_t st = sn_input_read(s->ts, cfg->inputs[i], &ro, &rs, err);
+        sn_error_t why;
+        sn_status_t st = sn_input_read(s->ts, cfg->inputs[i], &ro, &rs, &why);
         s->sum->bad = rs.bad;
-        if (st != SN_OK)
+        if (st == SN_OK)
+            continue;
+        /* An input that cannot be read (missing, binary, malformed host cache) is an
+         * error for that input alone, unless --strict: reported, counted, and the run
+         * goes on with the others (entries read before a fault in it are kept). */
+        if (cfg->strict || st == SN_ENOMEM) {
+            *err = why;
             return st;
+        }
+        if (first == SN_OK) {
+            first = st;
+            *err = why;
+        }
+        s->sum->input_errors++;
+        if (!cfg->quiet)
+            fprintf(stderr, "snprobe: input refused: %s\n", why.msg);
     }
+    if (first != SN_OK && s->sum->input_errors == cfg->n_inputs && cfg->inline_text == NULL)
+        return first; /* nothing could be read at all */
     if (cfg->inline_text != NULL) {
         sn_status_t st = sn_input_read_buf(s->ts, cfg->inline_name, cfg->inline_text,
                                            strlen(cfg->inline_text), &ro, &rs, err);
@@ -347,6 +392,7 @@ static sn_status_t make_blocklist(scan_t *s, sn_error_t *err)
         sn_status_t st = sn_blocklist_allow(s->bl, s->cfg->allow[i], err);
         if (st != SN_OK)
             return st;
+        sn_blocklist_explain_allow(s->cfg->allow[i], stderr);
     }
     for (size_t i = 0; i < s->cfg->n_exclude_files; i++) {
         sn_status_t st = sn_blocklist_load(s->bl, s->cfg->exclude_files[i], err);
@@ -354,6 +400,25 @@ static sn_status_t make_blocklist(scan_t *s, sn_error_t *err)
             return st;
     }
     return SN_OK;
+}
+
+/*
+ * A dry run looks nothing up, but the --geo/--asn files it was given are opened all the
+ * same (and closed): a file libmaxminddb refuses or a CSV without the expected columns is
+ * the same error, naming the file, as in the real run.
+ */
+static sn_status_t check_geo_files(const sn_enrich_cfg_t *ecfg, sn_error_t *err)
+{
+    if (ecfg->n_geo_files == 0)
+        return SN_OK;
+    sn_geo_t *g = sn_geo_new();
+    if (g == NULL)
+        return sn_error_set(err, SN_ENOMEM, "out of memory");
+    sn_status_t st = SN_OK;
+    for (size_t i = 0; i < ecfg->n_geo_files && st == SN_OK; i++)
+        st = sn_geo_add_file(g, ecfg->geo_files[i], err);
+    sn_geo_free(g);
+    return st;
 }
 
 /* Splits the targets into blocked ones (written at once) and an order to probe. */
@@ -427,10 +492,13 @@ sn_status_t sn_scan_run(const sn_scan_cfg_t *cfg, sn_scan_summary_t *sum, sn_err
     uv_loop_init(&s.loop);
     uv_signal_init(&s.loop, &s.sigint);
     uv_signal_init(&s.loop, &s.sigterm);
+    uv_signal_init(&s.loop, &s.sighup);
+    uv_timer_init(&s.loop, &s.grace);
     uv_timer_init(&s.loop, &s.tick);
     uv_timer_init(&s.loop, &s.finish);
     uv_idle_init(&s.loop, &s.feeder);
-    s.sigint.data = s.sigterm.data = s.tick.data = s.finish.data = s.feeder.data = &s;
+    s.sigint.data = s.sigterm.data = s.sighup.data = s.grace.data = &s;
+    s.tick.data = s.finish.data = s.feeder.data = &s;
 
     s.ts = sn_targets_new();
     if (s.ts == NULL) {
@@ -438,6 +506,15 @@ sn_status_t sn_scan_run(const sn_scan_cfg_t *cfg, sn_scan_summary_t *sum, sn_err
         goto out;
     }
     if ((st = read_inputs(&s, err)) != SN_OK || (st = make_blocklist(&s, err)) != SN_OK)
+        goto out;
+    if (sum->distinct == 0)
+        goto out; /* nothing to do; main says so and exits SN_EXIT_NO_TARGETS */
+    /* Everything that can be refused is, before any file exists. */
+    if ((cfg->enrich_on && cfg->dry_run && (st = check_geo_files(&cfg->enrich, err)) != SN_OK) ||
+        (!cfg->dry_run && !cfg->annotate && (st = sn_engine_check_fds(err)) != SN_OK) ||
+        (st = sn_outfile_check(cfg->output, err)) != SN_OK ||
+        (st = sn_outfile_check(cfg->html, err)) != SN_OK ||
+        (st = sn_outfile_check(cfg->summary, err)) != SN_OK)
         goto out;
     if (cfg->enrich_on && !cfg->dry_run) {
         if ((st = sn_enricher_new(&s.loop, &cfg->enrich, emit_final, &s, &s.enricher, err)) != SN_OK)
@@ -477,6 +554,7 @@ sn_status_t sn_scan_run(const sn_scan_cfg_t *cfg, sn_scan_summary_t *sum, sn_err
     if (st == SN_OK) {
         uv_signal_start(&s.sigint, on_signal, SIGINT);
         uv_signal_start(&s.sigterm, on_signal, SIGTERM);
+        uv_signal_start(&s.sighup, on_signal, SIGHUP);
         uv_timer_start(&s.tick, on_tick, 1000, 1000);
         check_finish(&s);
         uv_run(&s.loop, UV_RUN_DEFAULT);
@@ -507,6 +585,8 @@ out:
     sn_enricher_free(s.enricher);
     uv_close((uv_handle_t *)&s.sigint, NULL);
     uv_close((uv_handle_t *)&s.sigterm, NULL);
+    uv_close((uv_handle_t *)&s.sighup, NULL);
+    uv_close((uv_handle_t *)&s.grace, NULL);
     uv_close((uv_handle_t *)&s.tick, NULL);
     uv_close((uv_handle_t *)&s.finish, NULL);
     uv_close((uv_handle_t *)&s.feeder, NULL);
@@ -530,12 +610,20 @@ out:
 void sn_scan_print_summary(FILE *f, const sn_scan_summary_t *s, const char *output)
 {
     double tps = s->seconds > 0 ? (double)s->probed / s->seconds : 0;
+    char refused[64] = "";
+    if (s->input_errors > 0)
+        snprintf(refused, sizeof refused, " Inputs refused: %llu (see above).",
+                 (unsigned long long)s->input_errors);
+    char incomplete[96];
+    snprintf(incomplete, sizeof incomplete,
+             "; %llu cut short are written incomplete (exit status 3).",
+             (unsigned long long)s->incomplete);
     fprintf(f,
             "snprobe: %llu distinct targets from %llu input%s (%llu entries standing for %llu "
             "listings, %llu bad entries skipped, %llu blocked); probed %llu in %.2f s (%.0f targets/s, %llu probes sent). "
             "Alive: UDP %llu, TCP %llu (%llu on their own port, %llu on a fallback port); "
             "super-node eligible %llu; UDP replies from another address or port %llu; "
-            "PTR names for %llu, country for %llu.%s%s%s\n",
+            "PTR names for %llu, country for %llu.%s%s%s%s%s\n",
             (unsigned long long)s->distinct, (unsigned long long)s->inputs,
             s->inputs == 1 ? "" : "s", (unsigned long long)s->entries,
             (unsigned long long)s->listings,
@@ -545,7 +633,9 @@ void sn_scan_print_summary(FILE *f, const sn_scan_summary_t *s, const char *outp
             (unsigned long long)s->tcp_alive_own, (unsigned long long)s->tcp_alive_fallback,
             (unsigned long long)s->eligible, (unsigned long long)s->reply_other,
             (unsigned long long)s->rdns_ok, (unsigned long long)s->geo_known,
-            s->interrupted ? " Interrupted: targets not yet started are not in the results." : "",
+            refused,
+            s->interrupted ? " Interrupted: targets not yet started are not in the results" : "",
+            s->interrupted ? incomplete : "",
             output && strcmp(output, "-") != 0 ? " Results: " : "",
             output && strcmp(output, "-") != 0 ? output : "");
 }

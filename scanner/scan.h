@@ -51,8 +51,10 @@ typedef struct sn_scan_summary {
     uint64_t udp_alive, tcp_alive, tcp_alive_own, tcp_alive_fallback, eligible, reply_other;
     uint64_t sent, replies;
     uint64_t rdns_ok, geo_known;
+    uint64_t input_errors; /* inputs refused (unreadable, not text, malformed) without --strict */
     double seconds;
     bool interrupted;
+    uint64_t incomplete; /* targets a stop cut short (reach_class incomplete) */
 } sn_scan_summary_t;
 
 /*

@@ -230,6 +230,7 @@ static void tcp_expire(void *state, uint64_t now)
     /* A handshake that completed in time may not have been read yet. */
     if (sn_dlq_due(q, now))
         drain(e);
+    uint64_t real_now = sn_clock_mono(e->env.clock);
     sn_deadline_t d;
     while (sn_dlq_pop_due(q, now, &d)) {
         tcp_conn_t *conn = &e->conns[d.id];
@@ -237,7 +238,8 @@ static void tcp_expire(void *state, uint64_t now)
             continue;
         uint32_t j = conn->job, jg = conn->job_gen;
         conn_release(e, d.id);
-        tcp_end(e, j, jg, SN_OUTCOME_FILTERED, 0, 0);
+        /* A deadline still ahead was cut (second signal): unknown, not filtered. */
+        tcp_end(e, j, jg, d.at_ns > real_now ? SN_OUTCOME_INCOMPLETE : SN_OUTCOME_FILTERED, 0, 0);
     }
 }
 

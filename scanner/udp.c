@@ -16,6 +16,7 @@
  * Whether a timed-out attempt is retried is the engine's decision.
  */
 #include "scanner/transport.h"
+#include "scanner/udp.h"
 
 #include <errno.h>
 #include <linux/errqueue.h>
@@ -305,6 +306,46 @@ static bool udp_ready(const void *state, const sn_addr_t *dst)
 static void flush_sock(udp_t *e, udp_sock_t *s);
 static void handle_icmp(udp_t *e, udp_sock_t *s);
 
+/* Pure decoder of one error-queue message (scanner/udp.h); fuzzed by tests/fuzz/fuzz_icmp.c. */
+bool sn_udp_icmp_decode(const struct msghdr *m, sn_outcome_t *o, sn_addr_t *to)
+{
+    if (m->msg_control == NULL || m->msg_controllen < sizeof(struct cmsghdr))
+        return false;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR((struct msghdr *)m, c)) {
+        if (!((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+              (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)))
+            continue;
+        /* The kernel always fills a whole sock_extended_err, but the decoder does not
+         * rely on it: a short record inside the control buffer is skipped. */
+        size_t room = (size_t)((const uint8_t *)m->msg_control + m->msg_controllen -
+                               (const uint8_t *)CMSG_DATA(c));
+        if (c->cmsg_len < CMSG_LEN(sizeof(struct sock_extended_err)) ||
+            room < sizeof(struct sock_extended_err))
+            continue;
+        struct sock_extended_err ee;
+        memcpy(&ee, CMSG_DATA(c), sizeof ee); /* no alignment assumed */
+        if (ee.ee_origin != SO_EE_ORIGIN_ICMP && ee.ee_origin != SO_EE_ORIGIN_ICMP6)
+            continue;
+        if (ee.ee_errno == ECONNREFUSED)
+            *o = SN_OUTCOME_CLOSED;
+        else if (ee.ee_errno == EHOSTUNREACH || ee.ee_errno == ENETUNREACH ||
+                 ee.ee_errno == EACCES || ee.ee_errno == EHOSTDOWN)
+            *o = SN_OUTCOME_UNREACHABLE;
+        else
+            continue; /* fragmentation needed and the like: not an answer */
+        if (m->msg_name == NULL || m->msg_namelen < sizeof(sa_family_t) ||
+            m->msg_namelen > sizeof(struct sockaddr_storage))
+            return false;
+        struct sockaddr_storage dst = {0};
+        memcpy(&dst, m->msg_name, m->msg_namelen);
+        if ((dst.ss_family == AF_INET && m->msg_namelen < sizeof(struct sockaddr_in)) ||
+            (dst.ss_family == AF_INET6 && m->msg_namelen < sizeof(struct sockaddr_in6)))
+            return false;
+        return sn_addr_from_sockaddr((struct sockaddr *)&dst, to) == SN_OK;
+    }
+    return false;
+}
+
 static int udp_send(void *state, const sn_attempt_t *a)
 {
     udp_t *e = state;
@@ -438,12 +479,17 @@ static void udp_expire(void *state, uint64_t now)
         for (int i = 0; i < 256 && e->udp6 != NULL && receive(e, e->udp6); i++)
             ;
     }
+    uint64_t real_now = sn_clock_mono(e->env.clock);
     sn_deadline_t d;
     while (sn_dlq_pop_due(q, now, &d)) {
         const ujob_t *uj = &e->jobs[d.id];
         if (!uj->live || (uj->gen << 8 | uj->seq) != d.gen)
             continue; /* answered, or a newer attempt owns the job */
-        udp_end(e, d.id, SN_OUTCOME_FILTERED); /* the engine decides on a retry */
+        /* Silence is `filtered` only after the attempt had its whole timeout; a
+         * deadline still ahead (the scan stops at once: now is far ahead) was
+         * cut short, and what it would have said is unknown. The engine decides
+         * on a retry. */
+        udp_end(e, d.id, d.at_ns > real_now ? SN_OUTCOME_INCOMPLETE : SN_OUTCOME_FILTERED);
     }
 }
 
@@ -519,30 +565,15 @@ static void handle_icmp(udp_t *e, udp_sock_t *s)
                            .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof ctl.b};
         if (recvmsg(s->fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
             return;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c)) {
-            if (!((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
-                  (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)))
-                continue;
-            const struct sock_extended_err *ee = (const void *)CMSG_DATA(c);
-            if (ee->ee_origin != SO_EE_ORIGIN_ICMP && ee->ee_origin != SO_EE_ORIGIN_ICMP6)
-                continue;
-            sn_outcome_t o;
-            if (ee->ee_errno == ECONNREFUSED)
-                o = SN_OUTCOME_CLOSED;
-            else if (ee->ee_errno == EHOSTUNREACH || ee->ee_errno == ENETUNREACH ||
-                     ee->ee_errno == EACCES || ee->ee_errno == EHOSTDOWN)
-                o = SN_OUTCOME_UNREACHABLE;
-            else
-                continue; /* fragmentation needed and the like: not an answer */
-            sn_addr_t to;
-            if (sn_addr_from_sockaddr((struct sockaddr *)&dst, &to) != SN_OK)
-                continue;
-            e->env.st->icmp++;
-            uint32_t slot = table_find_slot(e, &to);
-            if (slot == UINT32_MAX)
-                continue;
-            udp_end(e, e->udp_table[slot].job1 - 1, o);
-        }
+        sn_outcome_t o;
+        sn_addr_t to;
+        if (!sn_udp_icmp_decode(&m, &o, &to))
+            continue;
+        e->env.st->icmp++;
+        uint32_t slot = table_find_slot(e, &to);
+        if (slot == UINT32_MAX)
+            continue;
+        udp_end(e, e->udp_table[slot].job1 - 1, o);
     }
 }
 

@@ -7,7 +7,8 @@ set -euo pipefail
 build_pkgs=(build-essential cmake pkg-config libuv1-dev libc-ares-dev libmaxminddb-dev
   libcsv-dev libexpat1-dev libsqlite3-dev libcmocka-dev libpsl-dev publicsuffix)
 test_pkgs=(dnsmasq unbound coturn nmap iptables nftables ipset iproute2 libmaxmind-db-writer-perl
-  python3 time procps chromium util-linux)
+  python3 time procps chromium util-linux
+  clang libclang-rt-14-dev) # clang + libFuzzer's runtime for scripts/fuzz.sh
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--test" ] && want+=("${test_pkgs[@]}")

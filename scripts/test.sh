@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: install what is missing, then build and run every test
 # twice through CTest: a plain -Werror build, and one with AddressSanitizer and
-# UndefinedBehaviorSanitizer.
+# UndefinedBehaviorSanitizer; then a short libFuzzer run of every harness with
+# a coverage floor (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh --test
@@ -17,3 +18,5 @@ for variant in plain asan; do
   (cd "$dir" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --output-on-failure -j"$jobs" --timeout 900)
 done
+echo "== fuzz (15 s per harness, two at a time)" >&2
+bash scripts/fuzz.sh 15

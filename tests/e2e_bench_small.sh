@@ -14,6 +14,9 @@
 set -euo pipefail
 SNPROBE=${1:?usage: e2e_bench_small.sh /path/to/snprobe}
 SRC=${SN_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+# Its swarm and DNS server run in a private network namespace (tests/lib/e2e.sh).
+source "$SRC/tests/lib/e2e.sh"
+e2e_isolate e2e_bench_small "${BASH_SOURCE[0]}" "$@"
 FLOOR=$(dirname "$SNPROBE")/bench/floor
 if [ ! -x "$FLOOR" ]; then
     echo "e2e_bench_small: no floor binary at $FLOOR (bench/ not built): skipped"

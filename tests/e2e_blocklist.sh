@@ -137,4 +137,30 @@ check "the swarm saw requests only for the 30 allowed nodes (got ${requests:-non
     in_range
 [ "$E2E_FAILS" -eq 0 ] || show pop2.err real2.err
 
+# --- the floor: --allow 0.0.0.0/0 --allow ::/0 still never probes multicast, broadcast or
+# the unspecified addresses (dry run), and says what it opens ---
+cat >floor.txt <<'EOF'
+224.0.0.1:1900
+239.255.255.250:1900
+255.255.255.255:53
+0.0.0.0:80
+[::]:80
+[ff02::1]:1900
+[ff05::1:3]:547
+[::ffff:224.0.0.1]:1900
+[64:ff9b::e000:1]:1900
+EOF
+limit 60 "$SNPROBE" scan --dry-run --no-rdns --no-geo --allow 0.0.0.0/0 --allow ::/0 \
+    --allow 8.8.8.0/24 -o floor.csv floor.txt >/dev/null 2>floor.err
+rc=$?
+check "dry run with --allow 0.0.0.0/0 ::/0 exits 0 (got $(rc_text $rc))" [ "$rc" -eq 0 ]
+check "every multicast, broadcast and unspecified target stays blocked" all_blocked floor.csv
+check "the summary counts 9 blocked" grep -q "9 blocked" floor.err
+check "--allow 0.0.0.0/0 prints what it opens (private)" \
+    grep -q "opened: 10.0.0.0/8 .*private" floor.err
+check "--allow ::/0 prints that multicast is never probed" grep -q "never probed: ff00::/8" floor.err
+check "--allow 8.8.8.0/24 says it opens nothing the blocklist holds" \
+    grep -q -- "--allow 8.8.8.0/24 opens nothing the blocklist holds" floor.err
+[ "$E2E_FAILS" -eq 0 ] || show floor.err floor.csv
+
 e2e_finish

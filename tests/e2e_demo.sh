@@ -45,7 +45,7 @@ check "demo exits 0 (got $(rc_text $rc))" [ "$rc" -eq 0 ]
 for f in population.csv results.csv harvest-1.txt harvest-2.csv shared.xml; do
     check "demo wrote $f" [ -s "$OUT/$f" ]
 done
-check "no .tmp file is left" bash -c "! ls '$OUT'/*.tmp 2>/dev/null | grep -q ."
+check "no temporary or lock file is left" bash -c "! ls -A '$OUT' | grep -q '^\.\|\.lock\$'"
 
 if python3 "$LIB/check_results.py" "$OUT/population.csv" "$OUT/results.csv" --retries 1 \
     >"$TMP/check.txt"; then

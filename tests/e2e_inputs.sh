@@ -78,10 +78,14 @@ check "--strict names bad.txt:3, the first bad line" grep -q "bad.txt:3:" err.tx
 check "--strict reports nothing beyond the first bad line" bash -c '! grep -q "bad.txt:4:" err.txt'
 
 # --- a missing file ---
+limit 60 "$SNPROBE" scan --dry-run -o miss.csv no-such-file.txt >/dev/null 2>err.txt
+rc=$?
+check "a missing input alone is an error (exit $(rc_text $rc))" [ "$rc" -eq 1 ]
+check "the error names the missing file" grep -q "no-such-file.txt" err.txt
 limit 60 "$SNPROBE" scan --dry-run -o miss.csv bad.txt no-such-file.txt >/dev/null 2>err.txt
 rc=$?
-check "a missing input is an error (exit $(rc_text $rc))" [ "$rc" -eq 1 ]
-check "the error names the missing file" grep -q "no-such-file.txt" err.txt
+check "a missing input among others is refused alone (exit $(rc_text $rc))" [ "$rc" -eq 0 ]
+check "...and named" grep -q "input refused: no-such-file.txt" err.txt
 
 # --- XML: billion laughs, external entity, and a good host cache ---
 {
@@ -128,14 +132,20 @@ check "a well-formed host cache gives its 2 targets (got $(rows))" [ "$(rows)" -
 printf '\n\n# nothing here\n   \n' >blank.txt
 head -c 100000 /dev/urandom >random.bin
 python3 -c 'import sys; sys.stdout.write("1" * 2000000)' >huge.txt
-for f in empty.txt blank.txt random.bin huge.txt; do
+dry random.bin
+check "random.bin alone is refused, exit 1 (got $(rc_text $rc))" [ "$rc" -eq 1 ]
+check "random.bin: not a text file" grep -q "random.bin: not a text file" err.txt
+for f in empty.txt blank.txt huge.txt; do
+    rm -f out.csv
     dry "$f"
-    check "$f: no crash, exit 0 (got $(rc_text $rc)), no target" [ "$rc" -eq 0 ]
-    check "$f: no target written" [ "$(rows)" -eq 0 ]
+    # No target at all is a distinct exit status (4), so a cron job can tell.
+    check "$f: no crash, exit 4: no target (got $(rc_text $rc))" [ "$rc" -eq 4 ]
+    check "$f: no results file written" [ ! -e out.csv ]
 done
 dry blank.txt
 check "blank lines and comments are not bad entries" grep -q "0 bad entries skipped" err.txt
-dry random.bin
+python3 -c 'import sys; sys.stdout.buffer.write(b"1.2.3.4:80 \x01\x02\x7f\xff\xfe junk\n" * 3)' >ctl.txt
+dry ctl.txt
 check "messages about binary lines quote them printably (no raw control bytes)" \
     bash -c '! LC_ALL=C grep -qP "[\x00-\x08\x0e-\x1f\x7f]" err.txt'
 
@@ -195,5 +205,38 @@ else
     fail "dry-run rows"
 fi
 check "the dry-run summary says nothing was probed" grep -q "probed 0 " err.txt
+
+# --- binary and broken inputs among good ones: each refused alone, the run goes on ---
+cp "$SNPROBE" snprobe.bin
+head -c 120 good.xml >truncated.xml
+dry list.txt snprobe.bin truncated.xml counted.csv
+check "the snprobe binary and a truncated host cache among good inputs: exit 0 (got $(rc_text $rc))" \
+    [ "$rc" -eq 0 ]
+check "the binary is refused as not a text file, by name" grep -q "snprobe.bin: not a text file" err.txt
+check "the truncated host cache is an error naming it" grep -q "input refused: truncated.xml" err.txt
+check "the summary counts 2 inputs refused" grep -q "Inputs refused: 2" err.txt
+check "the good inputs give their 2 targets, nothing from the binary (got $(rows))" [ "$(rows)" -eq 2 ]
+check "sources keep the good inputs (got '$(field 127.0.0.5 4000 sources)')" \
+    [ "$(field 127.0.0.5 4000 sources)" = "list.txt;harvester-A" ]
+dry --strict list.txt snprobe.bin counted.csv
+check "--strict makes a refused input fatal (exit $(rc_text $rc))" [ "$rc" -eq 1 ]
+check "--strict names the binary" grep -q "snprobe.bin: not a text file" err.txt
+
+# --- an --exclude-file that is no list: a short escaped excerpt, never the whole line ---
+printf 'root:$6$saltsaltsaltsalt$SECRETHASHSECRETHASHSECRETHASH:19000:0:99999:7:::\n' >shadow
+dry --exclude-file shadow list.txt
+check "an --exclude-file of no CIDR is an error (exit $(rc_text $rc))" [ "$rc" -eq 1 ]
+check "the error names shadow:1" grep -q "shadow:1: not a CIDR" err.txt
+check "the error shows no hash" bash -c '! grep -q SECRETHASH err.txt'
+
+# --- --geo/--asn files are checked when opened, in a dry run too ---
+printf 'just,two\n1,2\n' >two.csv
+for g in /etc/passwd two.csv; do
+    dry --geo "$g" list.txt
+    check "--geo $g is refused in a dry run (exit $(rc_text $rc))" [ "$rc" -eq 1 ]
+    check "the error names $g" grep -qF "$g:" err.txt
+done
+dry --asn "$SN_TEST_DATA/geo/ranges-asn.csv" list.txt
+check "a good --asn CSV passes the check (exit $(rc_text $rc))" [ "$rc" -eq 0 ]
 
 e2e_finish

@@ -56,7 +56,8 @@ fi
 check "the summary counts 3000 distinct targets, all probed" \
     grep -q "3000 distinct targets.*probed 3000" "$TMP/scan.err"
 check "results go to the file, not to stdout" [ ! -s "$TMP/scan.out" ]
-check "no .tmp file is left behind" [ ! -e "$TMP/res.csv.tmp" ]
+no_leftovers() { [ -z "$(ls -A "$TMP" | grep '^\.res\.csv\.\|^res\.csv\.lock$')" ]; }
+check "no temporary or lock file is left behind" no_leftovers
 
 # --- NDJSON of the same scan ---
 limit 120 "$SNPROBE" scan -q "${SCAN[@]}" --output-format ndjson -o "$TMP/res.ndjson" "$LIST" \

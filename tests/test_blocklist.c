@@ -71,7 +71,25 @@ static const block_case_t default_cases[] = {
     {"255.255.255.255", "limited broadcast (RFC 919)"},
     {"::", "unspecified (RFC 4291)"},
     {"::1", "loopback (RFC 4291)"},
-    {"::ffff:8.8.8.8", "IPv4-mapped (RFC 4291)"},
+    {"::ffff:10.0.0.1", "IPv4-mapped, carries a blocked IPv4 address (RFC 4291)"},
+    {"::ffff:127.0.0.1", "IPv4-mapped, carries a blocked IPv4 address (RFC 4291)"},
+    {"::ffff:0:0", "IPv4-mapped, carries a blocked IPv4 address (RFC 4291)"},
+    {"::ffff:224.0.0.1", "IPv4-mapped, carries a blocked IPv4 address (RFC 4291)"},
+    {"64:ff9b::a00:1", "NAT64 well-known prefix carrying a non-global IPv4 address (RFC 6052 3.1)"},
+    {"64:ff9b::c0a8:101",
+     "NAT64 well-known prefix carrying a non-global IPv4 address (RFC 6052 3.1)"},
+    {"64:ff9b::7f00:1",
+     "NAT64 well-known prefix carrying a non-global IPv4 address (RFC 6052 3.1)"},
+    {"64:ff9b::ffff:ffff",
+     "NAT64 well-known prefix carrying a non-global IPv4 address (RFC 6052 3.1)"},
+    {"64:ff9b:1:ffff::1", "local-use IPv4/IPv6 translation (RFC 8215)"},
+    {"3fff::1", "documentation (RFC 9637)"},
+    {"3fff:fff:ffff::1", "documentation (RFC 9637)"},
+    {"5f00::1", "segment routing SIDs (RFC 9602)"},
+    {"5f00:ffff::1", "segment routing SIDs (RFC 9602)"},
+    {"::1.2.3.4", "IPv4-compatible, deprecated (RFC 4291)"},
+    {"::2", "IPv4-compatible, deprecated (RFC 4291)"},
+    {"::ffff:ffff", "IPv4-compatible, deprecated (RFC 4291)"},
     {"64:ff9b:1::5", "local-use IPv4/IPv6 translation (RFC 8215)"},
     {"100::1", "discard-only (RFC 6666)"},
     {"2001::1", "IETF protocol assignments (RFC 2928)"},
@@ -106,9 +124,15 @@ static const block_case_t default_cases[] = {
     {"2001:db9::1", NULL},
     {"2003::1", NULL},
     {"2a00:1450:4001::1", NULL},
-    {"64:ff9b::808:808", NULL},
     {"fec0::1", NULL},
-    {"::2", NULL},
+    {"::ffff:8.8.8.8", NULL},
+    {"64:ff9b::808:808", NULL},
+    {"64:ff9b:0:1::808:808", NULL}, /* not the /96 well-known form, and outside RFC 8215 */
+    {"3ffe:ffff::1", NULL},
+    {"3fff:1000::1", NULL},
+    {"5eff:ffff::1", NULL},
+    {"5f01::1", NULL},
+    {"::1:0:0:0", NULL},
 };
 
 static void test_blocklist_defaults_block_special_ranges_by_name(void **state)
@@ -130,6 +154,29 @@ static void test_blocklist_defaults_block_special_ranges_by_name(void **state)
                 fail_msg("%s blocked as \"%s\", expected \"%s\"", c->ip, why ? why : "(null)",
                          c->why);
         }
+    }
+}
+
+static void test_blocklist_allow_everything_keeps_the_floor(void **state)
+{
+    sn_blocklist_t *bl = *state;
+    sn_error_t err;
+    assert_int_equal(sn_blocklist_allow(bl, "0.0.0.0/0", &err), SN_OK);
+    assert_int_equal(sn_blocklist_allow(bl, "::/0", &err), SN_OK);
+    static const char *const never[] = {
+        "224.0.0.1", "239.255.255.250", "255.255.255.255", "0.0.0.0",          "0.1.2.3",
+        "::",        "ff02::1",         "ff05::1:3",       "::ffff:224.0.0.1", "64:ff9b::e000:1"};
+    for (size_t i = 0; i < sizeof never / sizeof never[0]; i++) {
+        sn_addr_t a = ip(never[i]);
+        if (!sn_blocklist_blocked(bl, &a, NULL))
+            fail_msg("--allow 0.0.0.0/0 ::/0 opened %s", never[i]);
+    }
+    static const char *const opened[] = {"10.0.0.1", "192.168.1.1",     "100.64.0.1",
+                                         "fe80::1",  "::ffff:10.0.0.1", "64:ff9b::a00:1"};
+    for (size_t i = 0; i < sizeof opened / sizeof opened[0]; i++) {
+        sn_addr_t a = ip(opened[i]);
+        if (sn_blocklist_blocked(bl, &a, NULL))
+            fail_msg("--allow 0.0.0.0/0 ::/0 left %s blocked", opened[i]);
     }
 }
 
@@ -342,8 +389,9 @@ static void test_blocklist_load_reports_file_and_line(void **state)
          "CIDR \"8.8.8.1/24\": host bits are set (the network is 8.8.8.0/24)"},
         {"10.0.0.0/8\n\n\n\n010.1.1.1\n", 5,
          "CIDR \"010.1.1.1\": \"010.1.1.1\" is not an IP address"},
-        {"host.example.com\n", 1,
-         "CIDR \"host.example.com\": \"host.example.com\" is not an IP address"},
+        {"host.example.com\n", 1, "not a CIDR: \"host.example.com\""},
+        {"root:$6$saltsaltsaltsalt$hashhashhashhashhash:19000:0:99999:7:::\n", 1,
+         "not a CIDR: \"root:$6$saltsaltsaltsalt...\""},
         {"1.2.3.0/24 1.2.4.0/24\n", 1,
          "CIDR \"1.2.3.0/24 1.2.4.0/24\": prefix length is not a decimal number"},
     };
@@ -373,6 +421,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_blocklist_defaults_block_special_ranges_by_name, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_blocklist_allow_everything_keeps_the_floor, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_blocklist_allow_loopback_opens_loopback_only, setup,
                                         teardown),

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -341,10 +343,62 @@ static void test_csvin_overlong_field_is_a_bad_entry(void **state)
     done(&r);
 }
 
+/*
+ * A 50 MB quoted field (with doubled quotes and newlines inside) in an ignored column, read
+ * from a file: libcsv's buffer must grow geometrically (data/csvgrow.h), or this is
+ * quadratic (over 300 s under ASan). The assertion is on the content; the time is printed.
+ */
+static void test_csvin_50mb_quoted_field_reads(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/snprobe-csvin-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[sizeof dir + 16];
+    snprintf(path, sizeof path, "%s/big.csv", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("ip,port,note\n192.0.2.1,80,\"", f);
+    static char chunk[1 << 16];
+    for (size_t i = 0; i < sizeof chunk; i++)
+        chunk[i] = (char)('a' + i % 26);
+    memcpy(chunk + 100, "\"\"", 2); /* an escaped quote */
+    chunk[5000] = '\n';             /* a newline inside the field */
+    const size_t total = (size_t)50 << 20;
+    for (size_t n = 0; n < total; n += sizeof chunk)
+        assert_int_equal(fwrite(chunk, 1, sizeof chunk, f), sizeof chunk);
+    fputs("\",1\n192.0.2.2,443,x\n", f);
+    assert_int_equal(fclose(f), 0);
+
+    sn_targets_t *ts = sn_targets_new();
+    assert_non_null(ts);
+    sn_read_opts_t o = {.format = SN_INPUT_CSV, .strict = true};
+    sn_read_stats_t stats = {0};
+    sn_error_t err;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    sn_status_t st = sn_input_read(ts, path, &o, &stats, &err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    print_message("50 MB quoted field read in %.2f s\n",
+                  (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    if (st != SN_OK)
+        fail_msg("%s", err.msg);
+    assert_int_equal(stats.entries, 2);
+    assert_int_equal(stats.bad, 0);
+    sn_addr_t a;
+    assert_int_equal(sn_addr_parse_endpoint("192.0.2.1:80", 12, &a, NULL), SN_OK);
+    assert_non_null(sn_targets_find(ts, &a));
+    assert_int_equal(sn_addr_parse_endpoint("192.0.2.2:443", 13, &a, NULL), SN_OK);
+    assert_non_null(sn_targets_find(ts, &a));
+    sn_targets_free(ts);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csvin_reads_ip_and_port),
+        cmocka_unit_test(test_csvin_50mb_quoted_field_reads),
         cmocka_unit_test(test_csvin_header_any_case_any_order_unknown_ignored),
         cmocka_unit_test(test_csvin_quoted_fields),
         cmocka_unit_test(test_csvin_missing_required_column_is_a_file_error),

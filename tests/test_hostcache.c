@@ -269,6 +269,28 @@ static void test_hostcache_legacy_bad_entries_are_reported_with_line(void **stat
     }
 }
 
+/* A truncated host cache is one error for the file and gives no target, not the entries
+ * that happened to come before the cut. */
+static void test_hostcache_truncated_file_gives_no_target(void **state)
+{
+    (void)state;
+    char *xml = shared_xml("<_1>80.160.91.12:33033</_1><_2>66.235.180.9:22112</_2>");
+    char *cut = strstr(xml, "</HostCache>");
+    assert_non_null(cut);
+    *cut = '\0';
+    for (int strict = 0; strict <= 1; strict++) {
+        run_t r;
+        read_xml(&r, "cut.xml", xml, strict != 0);
+        assert_int_equal(r.st, SN_EPARSE);
+        assert_non_null(strstr(r.err.msg, "cut.xml:"));
+        assert_non_null(strstr(r.err.msg, "XML error"));
+        assert_int_equal(sn_targets_count(r.ts), 0);
+        assert_int_equal(r.stats.entries, 0);
+        done(&r);
+    }
+    free(xml);
+}
+
 static void test_hostcache_overlong_entry_is_bad_not_truncated(void **state)
 {
     (void)state;
@@ -282,9 +304,8 @@ static void test_hostcache_overlong_entry_is_bad_not_truncated(void **state)
     assert_int_equal(r.stats.entries, 0);
     assert_int_equal(r.stats.bad, 1);
     assert_non_null(strstr(r.bad.reason[0], "longer than 256 bytes"));
-    /* The quotation is cut to 60 bytes and marked. */
-    assert_non_null(strstr(r.bad.reason[0], "(\"1.2.3.4:80,ffffffffffffffffffffffffffffffffffffffff"
-                                            "fffffffff...\")"));
+    /* The quotation is cut to 24 bytes and marked. */
+    assert_non_null(strstr(r.bad.reason[0], "(\"1.2.3.4:80,fffffffffffff...\")"));
     done(&r);
     free(xml);
 }
@@ -908,6 +929,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hostcache_legacy_entries_with_flags_and_blanks),
         cmocka_unit_test(test_hostcache_legacy_bad_entries_are_reported_with_line),
+        cmocka_unit_test(test_hostcache_truncated_file_gives_no_target),
         cmocka_unit_test(test_hostcache_overlong_entry_is_bad_not_truncated),
         cmocka_unit_test(test_hostcache_elsewhere_is_ignored),
         cmocka_unit_test(test_hostcache_without_the_path_is_an_error),

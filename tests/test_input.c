@@ -84,6 +84,53 @@ static void test_input_missing_file_names_it_and_begins_nothing(void **state)
     sn_targets_free(ts);
 }
 
+/* A file whose first block holds a NUL byte or is mostly control bytes is refused by name,
+ * and nothing of it is read (a program holds printable addresses among its bytes). */
+static void test_input_binary_file_is_not_a_text_file(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *bytes;
+        size_t len;
+    } bins[] = {
+        {"\x7f"
+         "ELF\x02\x01\x01\0\0\0 1.2.3.4:80\n8.8.8.8:53\n",
+         32},
+        {"8.8.8.8:53\n\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\x10\x11", 23},
+    };
+    for (size_t i = 0; i < sizeof bins / sizeof bins[0]; i++) {
+        char path[] = "/tmp/sn_test_input_bin_XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, bins[i].bytes, bins[i].len), (ssize_t)bins[i].len);
+        close(fd);
+        sn_targets_t *ts = sn_targets_new();
+        sn_error_t err = {{0}};
+        sn_read_stats_t st = {0};
+        assert_int_equal(sn_input_read(ts, path, NULL, &st, &err), SN_EPARSE);
+        char want[128];
+        snprintf(want, sizeof want, "%s: not a text file", path);
+        assert_string_equal(err.msg, want);
+        assert_int_equal(sn_targets_count(ts), 0);
+        assert_int_equal(sn_targets_input_count(ts), 0);
+        sn_targets_free(ts);
+        unlink(path);
+    }
+    /* Text with a tab, CR and UTF-8 is text. */
+    char path[] = "/tmp/sn_test_input_txt_XXXXXX";
+    int fd = mkstemp(path);
+    const char txt[] = "# n\xc5\x93uds\t\r\n8.8.8.8:53\r\n";
+    assert_int_equal(write(fd, txt, sizeof txt - 1), (ssize_t)(sizeof txt - 1));
+    close(fd);
+    sn_targets_t *ts = sn_targets_new();
+    sn_error_t err = {{0}};
+    sn_read_stats_t st = {0};
+    assert_int_equal(sn_input_read(ts, path, NULL, &st, &err), SN_OK);
+    assert_int_equal(sn_targets_count(ts), 1);
+    sn_targets_free(ts);
+    unlink(path);
+}
+
 /* Each fixture read with the format sniffed: entries and bad entries expected. */
 static const struct {
     const char *name;
@@ -348,6 +395,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_input_missing_file_names_it_and_begins_nothing),
+        cmocka_unit_test(test_input_binary_file_is_not_a_text_file),
         cmocka_unit_test(test_input_fixtures_read_with_sniffed_format),
         cmocka_unit_test(test_input_hostile_xml_messages),
         cmocka_unit_test(test_input_bad_entry_where_names_the_path_and_line),

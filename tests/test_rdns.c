@@ -1069,6 +1069,54 @@ static void test_lookup_times_out_after_all_tries(void **state)
     finish_loop(&loop, r, &rs);
 }
 
+static void count_trip(void *ud, unsigned timeouts, unsigned backoff_ms)
+{
+    int *trips = ud;
+    (*trips)++;
+    assert_int_equal(timeouts, 3);
+    assert_true(backoff_ms >= 1000);
+}
+
+/* A dead server costs the breaker's few lookups, not every lookup's whole
+ * bounded time: after 3 timeouts in a row the rest are timeouts at once,
+ * and the server sees no more queries. */
+static void test_breaker_opens_after_consecutive_timeouts(void **state)
+{
+    (void)state;
+    enum { N = 30 };
+    uv_loop_t loop;
+    responder_t rs;
+    static result_t res[N];
+    memset(res, 0, sizeof res);
+    int trips = 0;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    responder_start(&loop, &rs, RESP_SILENT, NULL);
+    char server[32];
+    const char *servers[] = {server};
+    snprintf(server, sizeof server, "127.0.0.1:%u", rs.port);
+    sn_rdns_opts_t o = {.servers = servers, .n_servers = 1, .timeout_ms = 30, .tries = 1,
+                        .max_inflight = 1, .breaker_timeouts = 3, .on_trip = count_trip,
+                        .trip_ud = &trips};
+    sn_rdns_t *r = NULL;
+    sn_error_t err = {{0}};
+    assert_int_equal(sn_rdns_new(&loop, &o, &r, &err), SN_OK);
+    for (int i = 0; i < N; i++) {
+        char a[32];
+        snprintf(a, sizeof a, "127.9.%d.1", i);
+        sn_addr_t addr = ip(a);
+        assert_int_equal(sn_rdns_lookup(r, &addr, on_result, &res[i]), SN_OK);
+    }
+    assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(res[i].calls, 1);
+        assert_int_equal(res[i].st, SN_RDNS_TIMEOUT);
+    }
+    assert_int_equal(trips, 1);
+    assert_int_equal(rs.received, 3);
+    assert_int_equal(sn_rdns_short_circuited(r), N - 3);
+    finish_loop(&loop, r, &rs);
+}
+
 /* A port with nothing bound: the kernel answers with ICMP port unreachable. */
 static uint16_t dead_udp_port(void)
 {
@@ -1758,6 +1806,7 @@ int main(void)
         cmocka_unit_test(test_new_accepts_server_forms_and_closes_cleanly),
         cmocka_unit_test(test_lookup_classifies_crafted_replies),
         cmocka_unit_test(test_lookup_times_out_after_all_tries),
+        cmocka_unit_test(test_breaker_opens_after_consecutive_timeouts),
         cmocka_unit_test(test_lookup_to_closed_port_is_error),
         cmocka_unit_test(test_lookup_rejects_bad_arguments_without_callback),
         cmocka_unit_test(test_lookup_queue_cap_returns_limit),

@@ -143,6 +143,35 @@ static void test_reach_class_reads_tcp_port_zero_as_own_port(void **state)
     assert_string_equal(sn_result_reach_class(&r), "udp+tcp");
 }
 
+/* A probe the stop cut short leaves the class unknown, whatever the other
+ * probe found: neither `none` nor `udp-only` may be claimed. */
+static void test_reach_class_is_incomplete_when_a_probe_was_cut_short(void **state)
+{
+    (void)state;
+    sn_target_t t = make_target(OWN_PORT);
+    for (int u = U_NONE; u < U_STATES; u++) {
+        sn_result_t r = {.target = &t};
+        set_udp(&r, u);
+        set_tcp(&r, T_FILTERED);
+        r.tcp.outcome = SN_OUTCOME_INCOMPLETE;
+        assert_string_equal(sn_result_reach_class(&r), "incomplete");
+        assert_false(sn_result_sn_eligible(&r));
+    }
+    for (int c = T_NONE; c < T_STATES; c++) {
+        sn_result_t r = {.target = &t};
+        set_udp(&r, U_FILTERED);
+        r.udp.outcome = SN_OUTCOME_INCOMPLETE;
+        set_tcp(&r, c);
+        assert_string_equal(sn_result_reach_class(&r), "incomplete");
+        assert_false(sn_result_sn_eligible(&r));
+    }
+    /* Blocked stays blocked. */
+    sn_result_t b = {.target = &t, .blocked = "private"};
+    set_udp(&b, U_FILTERED);
+    b.udp.outcome = SN_OUTCOME_INCOMPLETE;
+    assert_string_equal(sn_result_reach_class(&b), "");
+}
+
 static void test_reach_class_null_result_is_empty(void **state)
 {
     (void)state;
@@ -218,6 +247,7 @@ int main(void)
         cmocka_unit_test(test_reach_class_is_empty_for_blocked_target),
         cmocka_unit_test(test_reach_class_tcp_on_443_is_own_port_when_target_listens_on_443),
         cmocka_unit_test(test_reach_class_reads_tcp_port_zero_as_own_port),
+        cmocka_unit_test(test_reach_class_is_incomplete_when_a_probe_was_cut_short),
         cmocka_unit_test(test_reach_class_null_result_is_empty),
         cmocka_unit_test(test_sn_eligible_table),
         cmocka_unit_test(test_sn_eligible_rejects_reply_from_same_ip_other_port),

@@ -213,6 +213,85 @@ static void round_trip(sn_output_format_t fmt)
     sn_targets_free(ts);
 }
 
+/*
+ * Formula-looking text (OWASP CSV injection) is neutralised in the CSV, "\\=" for the PTR
+ * name and a leading apostrophe elsewhere, and reads back exactly; NDJSON keeps the text.
+ */
+static void formula_round_trip(sn_output_format_t fmt)
+{
+    static sn_enrichment_t fe = {
+        .rdns_status = "ok",
+        .ptr = "=cmd|calc!A0.example.com -x.example",
+        .geo_known = true,
+        .geo = {.country = "US",
+                .continent = "NA",
+                .asn = 64501,
+                .as_org = "@SUM(1+1)*cmd|' /C calc'!A0"},
+        .class_known = true,
+        .cls = {.dyn = SN_DYN_STATIC, .dyn_rule = "'=already quoted"},
+    };
+    sn_targets_t *ts = sn_targets_new();
+    sn_addr_t a = addr_of("198.51.100.7", 33033);
+    assert_true(sn_targets_begin_input(ts, "=HYPERLINK(1).txt") >= 0);
+    assert_int_equal(sn_targets_add(ts, &a, NULL), SN_OK);
+    sn_result_t r = {.target = sn_targets_find(ts, &a), .enrich = &fe};
+    char path[] = "/tmp/sn_resultsin_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    sn_output_t *o;
+    sn_error_t err;
+    assert_int_equal(sn_output_open(&o, fmt, path, ts, &err), SN_OK);
+    sn_output_set_vantage(o, "-vantage");
+    assert_int_equal(sn_output_write(o, &r, &err), SN_OK);
+    assert_int_equal(sn_output_close(o, &err), SN_OK);
+
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char text[4096];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    if (fmt == SN_OUTPUT_CSV) {
+        assert_non_null(strstr(text, ",\\=cmd|calc!A0.example.com -x.example,"));
+        assert_non_null(strstr(text, ",'=HYPERLINK(1).txt,"));
+        assert_non_null(strstr(text, ",'@SUM(1+1)*cmd|' /C calc'!A0,"));
+        assert_non_null(strstr(text, ",''=already quoted,"));
+        assert_non_null(strstr(text, ",'-vantage,"));
+        assert_null(strstr(text, ",="));
+        assert_null(strstr(text, ",@"));
+    } else {
+        assert_non_null(strstr(text, "\"ptr\":\"=cmd|calc!A0.example.com -x.example\""));
+        assert_non_null(strstr(text, "\"sources\":\"=HYPERLINK(1).txt\""));
+    }
+
+    static sink_t s;
+    memset(&s, 0, sizeof s);
+    uint64_t rows = 0;
+    assert_int_equal(sn_resultsin_read(path, collect, &s, &rows, &err), SN_OK);
+    assert_int_equal(rows, 1);
+    got_t *g = &s.rows[0];
+    assert_string_equal(g->e.ptr, fe.ptr);
+    assert_string_equal(g->e.geo.as_org, fe.geo.as_org);
+    assert_string_equal(g->sources, "=HYPERLINK(1).txt");
+    assert_string_equal(g->rule, "'=already quoted");
+    assert_string_equal(g->vantage, "-vantage");
+    unlink(path);
+    sn_targets_free(ts);
+}
+
+static void test_csv_formulas_are_neutralised_and_read_back(void **state)
+{
+    (void)state;
+    formula_round_trip(SN_OUTPUT_CSV);
+}
+
+static void test_ndjson_formulas_keep_the_exact_text(void **state)
+{
+    (void)state;
+    formula_round_trip(SN_OUTPUT_NDJSON);
+}
+
 static void test_csv_round_trip_gives_back_every_field(void **state)
 {
     (void)state;
@@ -427,6 +506,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_round_trip_gives_back_every_field),
+        cmocka_unit_test(test_csv_formulas_are_neutralised_and_read_back),
+        cmocka_unit_test(test_ndjson_formulas_keep_the_exact_text),
         cmocka_unit_test(test_ndjson_round_trip_gives_back_every_field),
         cmocka_unit_test(test_reader_knows_every_result_column_with_its_type),
         cmocka_unit_test(test_csv_columns_any_order_unknown_ignored_missing_empty),

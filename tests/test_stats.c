@@ -65,6 +65,8 @@ static uint8_t outcome_of(const char *s)
 {
     if (s == NULL)
         return SN_OUTCOME_NONE;
+    if (strcmp(s, "incomplete") == 0)
+        return SN_OUTCOME_INCOMPLETE;
     return strcmp(s, "alive") == 0 ? SN_OUTCOME_ALIVE : SN_OUTCOME_FILTERED;
 }
 
@@ -314,6 +316,35 @@ static void test_reachability_counts_and_classes_by_hand(void **state)
     assert_int_equal(v->population_n, 5);
     assert_int_equal(v->reach.n, 8);
     assert_int_equal(v->reach.total, 6);
+    sn_stats_free(st);
+}
+
+/* Targets a stop cut short are counted on their own and in no share: the
+ * same shares as without them, even where one probe had answered. */
+static void test_incomplete_targets_are_counted_apart_and_in_no_denominator(void **state)
+{
+    (void)state;
+    spec_t nodes[10];
+    memcpy(nodes, reach_nodes, sizeof reach_nodes);
+    nodes[7] = (spec_t){.ip = "198.51.100.7", .port = 1000, .udp = "alive", .tcp = "incomplete"};
+    nodes[8] = (spec_t){.ip = "198.51.100.8", .port = 1000, .udp = "incomplete",
+                        .tcp = "filtered"};
+    nodes[9] = (spec_t){.ip = "198.51.100.9", .port = 1000, .udp = "incomplete",
+                        .tcp = "alive", .tcp_port = 443};
+    sn_stats_t *st = feed(nodes, 10);
+    assert_val(st, "targets", 10);
+    assert_val(st, "incomplete", 3);
+    assert_val(st, "probed", 6);
+    assert_val(st, "alive", 5);
+    assert_val(st, "alive.share", 5.0 / 6.0);
+    assert_val(st, "alive_udp", 4);
+    assert_val(st, "alive_tcp", 4);
+    assert_val(st, "alive_tcp_443", 1);
+    assert_val(st, "reach_class.none.share", 1.0 / 6.0);
+    assert_val(st, "reach_class.udp-only", 1);
+    const sn_stats_view_t *v = sn_stats_view(st);
+    assert_int_equal(v->reach.total, 6);
+    assert_int_equal(v->population_n, 5);
     sn_stats_free(st);
 }
 
@@ -1183,6 +1214,7 @@ int main(void)
         cmocka_unit_test(test_add_file_records_digest_and_names_missing_file),
         cmocka_unit_test(test_empty_input_gives_zero_counts_and_unknown_shares),
         cmocka_unit_test(test_reachability_counts_and_classes_by_hand),
+        cmocka_unit_test(test_incomplete_targets_are_counted_apart_and_in_no_denominator),
         cmocka_unit_test(test_nothing_probed_counts_who_over_all_targets),
         cmocka_unit_test(test_all_unknown_enrichment_counts_as_unknown),
         cmocka_unit_test(test_academic_share_split_by_signal),

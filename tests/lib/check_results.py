@@ -16,9 +16,10 @@ every UDP probe reported filtered must have been sent N+1 times.
 
 Every node must appear in exactly one row, and no row may name a target the
 population lacks (with --partial, as after an interrupted scan, nodes may
-lack a row, and a row whose UDP or TCP outcome is empty because the scan
-ended before that probe ran is checked for the other transport only and
-counted as cut short). Mismatches are printed (the first 30 in full, then a count
+lack a row, and a row whose UDP or TCP outcome is `incomplete` because the
+scan stopped before every attempt and fallback port of that probe was made
+must have reach_class `incomplete` and sn_eligible 0, is checked for the
+other transport only and counted as cut short; an empty outcome is wrong). Mismatches are printed (the first 30 in full, then a count
 per kind) and the exit status is 1 if there is any; 2 for unusable input.
 
 Standard library only.
@@ -178,14 +179,16 @@ def main():
                            and not other) else "0"
         want = {"udp_outcome": udp, "tcp_outcome": tcp, "tcp_port": str(tport),
                 "reach_class": reach, "sn_eligible": eligible, "blocked": ""}
-        if args.partial and (row["udp_outcome"] == "" or row["tcp_outcome"] == ""):
+        if args.partial and "incomplete" in (row["udp_outcome"], row["tcp_outcome"]):
+            # Cut short by the stop: nothing may be claimed of the cut probe,
+            # and the class must say so rather than guess.
             cut_short += 1
-            for col in ("reach_class", "sn_eligible"):
-                del want[col]
-            if row["udp_outcome"] == "":
+            want["reach_class"] = "incomplete"
+            want["sn_eligible"] = "0"
+            if row["udp_outcome"] == "incomplete":
                 del want["udp_outcome"]
                 other = bool(row["reply_from"])
-            if row["tcp_outcome"] == "":
+            if row["tcp_outcome"] == "incomplete":
                 del want["tcp_outcome"]
                 del want["tcp_port"]
         label = f"{where}: {key[0]}:{key[1]} ({beh}, delay {delay} ms, loss {loss})"

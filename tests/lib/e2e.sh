@@ -8,19 +8,41 @@
 #
 # Swarms bind 0.0.0.0:PORT for every port of their population, so two swarms
 # (or any other loopback server) on one port cannot coexist, and a `closed`
-# node on a port someone else holds would be misreported. Hence: every swarm
-# of these tests runs under one lock file (so that ctest -j does not make
-# them meet), populations are checked for busy ports before the swarm starts,
-# and a population whose swarm fails to bind is generated again with another
-# seed.
+# node on a port someone else holds would be misreported. Hence every test
+# runs in a private network namespace of its own: e2e_init re-executes the
+# script under `unshare -n` with only its loopback up (e2e_isolate), so that
+# nothing on the machine can hold its ports and it holds none of theirs.
+# Without the right to make one (not root) the test is skipped (77). The
+# busy-port check and the retry with another seed stay as a second line.
 
 E2E_FAILS=0
 E2E_SWARMS=()
 E2E_LOCK_FD=
 
-# e2e_init NAME SNPROBE: sets NAME, SNPROBE, SRC, LIB, TMP.
+# e2e_isolate NAME SCRIPT ARGS...: unless already isolated, re-executes
+# SCRIPT ARGS in a private network namespace with lo up; exits 77 when no
+# namespace can be made.
+e2e_isolate() {
+    local name=$1
+    shift
+    [ "${SN_E2E_NETNS:-}" = 1 ] && return 0
+    if ! command -v unshare >/dev/null || ! command -v ip >/dev/null; then
+        echo "$name: unshare (util-linux) or ip (iproute2) is missing: skipped"
+        exit 77
+    fi
+    if ! unshare -n true 2>/dev/null; then
+        echo "$name: a private network namespace (unshare -n) needs root: skipped"
+        exit 77
+    fi
+    SN_E2E_NETNS=1 exec unshare -n -- bash -c 'ip link set lo up || exit 1; exec bash "$@"' \
+        bash "$@"
+}
+
+# e2e_init NAME SNPROBE: sets NAME, SNPROBE, SRC, LIB, TMP; runs the calling
+# script in a private network namespace (e2e_isolate).
 e2e_init() {
     NAME=$1
+    e2e_isolate "$NAME" "${BASH_SOURCE[1]}" "${@:2}"
     SNPROBE=${2:-}
     if [ -z "$SNPROBE" ] || [ ! -x "$SNPROBE" ]; then
         echo "$NAME: usage: bash tests/$NAME.sh /path/to/snprobe (got '${SNPROBE}')" >&2
@@ -112,8 +134,10 @@ rc_text() {
     esac
 }
 
-# Holds the swarm lock (see above) until the test exits; waits up to 10 min.
+# Held the swarm lock when tests shared the machine's loopback; in a private
+# namespace (always, see e2e_isolate) there is nothing to share.
 e2e_lock_swarms() {
+    [ "${SN_E2E_NETNS:-}" = 1 ] && return 0
     command -v flock >/dev/null || return 0
     exec {E2E_LOCK_FD}>"/tmp/snprobe-e2e-swarm.lock"
     if ! flock -w 600 "$E2E_LOCK_FD"; then
