@@ -31,7 +31,7 @@
 
 #include <uv.h>
 
-#include "data/addr.h"
+#include "lib/addr.h"
 #include "data/geo.h"
 #include "data/rdns.h"
 

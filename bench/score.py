@@ -9,7 +9,7 @@
 `check` joins results with the population (address,port,behaviour,...) and
 counts, per transport checked: live targets found alive out of those expected,
 dead targets reported alive, and targets whose outcome is exactly the one the
-population table (data/population.h) prescribes. RESULTS is snprobe's results
+population table (lab/population.h) prescribes. RESULTS is snprobe's results
 CSV or floor's CSV (both have address,port,udp_outcome / tcp_outcome), or
 nmap's grepable output (-oG), whose port states are mapped to outcomes:
 open -> alive, closed -> closed, filtered and open|filtered -> filtered.

@@ -412,7 +412,7 @@ def cmd_render(a):
            "is a fraction of a millisecond). snprobe runs with `--no-geo --no-rdns`: these rows "
            "compare the probing engine with floor and nmap; enrichment has rows of its own.",
            "- live found = targets found alive / targets the population says answer; wrong = "
-           "targets whose outcome differs from the population's (data/population.h); listen "
+           "targets whose outcome differs from the population's (lab/population.h); listen "
            "drops = SYNs turned away by a full accept queue during the row (TcpExt ListenDrops "
            "of the benchmark's namespace), worst repetition.",
            "- x floor, x nmap: targets/s of the snprobe row over that of floor / nmap in the same "

@@ -10,8 +10,8 @@
  * same strict parser users go through, so a typo in the table fails loudly in
  * the tests instead of silently opening a range.
  */
-#include "blocklist.h"
-#include "../scanner/text.h"
+#include "data/blocklist.h"
+#include "lib/text.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -20,8 +20,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "../scanner/status.h"
-#include "addr.h"
+#include "lib/status.h"
+#include "lib/addr.h"
 
 typedef struct sn_blocklist sn_blocklist_t;
 

@@ -16,7 +16,7 @@
  *    33033: five of the 2004 list and two others. It gives no reverse names
  *    for the two new ones, so none is bundled.
  */
-#include "bootstrap.h"
+#include "data/bootstrap.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "addr.h"
-#include "../scanner/status.h"
+#include "lib/addr.h"
+#include "lib/status.h"
 
 /* The lists, as bits of a mask. */
 enum { SN_BOOT_2004 = 1u << 0, SN_BOOT_14 = 1u << 1, SN_BOOT_ALL = SN_BOOT_2004 | SN_BOOT_14 };

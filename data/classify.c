@@ -31,7 +31,7 @@
  * and checked against the host-name alphabet before any rule looks at them.
  * Nothing here allocates after sn_classify_new, except the cluster table.
  */
-#include "classify.h"
+#include "data/classify.h"
 
 #include <libpsl.h>
 #include <netinet/in.h>

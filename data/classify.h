@@ -14,7 +14,7 @@
 
 #include <stdbool.h>
 
-#include "addr.h"
+#include "lib/addr.h"
 
 typedef enum sn_dyn {
     SN_DYN_UNKNOWN = 0, /* no usable PTR name, or a placeholder one */

@@ -13,7 +13,7 @@
  *
  * A static sorted array searched by bisection: no start-up work, no allocation.
  */
-#include "geo.h"
+#include "data/geo.h"
 
 #include <string.h>
 

@@ -12,10 +12,10 @@
  * fault in the CSV syntax stops the file (libcsv cannot resume after one); a
  * bad field is a bad entry naming the line and the column.
  */
-#include "input.h"
-#include "../scanner/text.h"
+#include "data/input.h"
+#include "lib/text.h"
 
-#include "csvgrow.h"
+#include "data/csvgrow.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

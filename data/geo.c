@@ -17,9 +17,10 @@
  * organisation names replaced by spaces), so that the same data in either
  * format gives byte-identical answers.
  */
-#include "geo.h"
+#include "data/geo.h"
+#include "lib/datadir.h"
 
-#include "csvgrow.h"
+#include "data/csvgrow.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
@@ -32,9 +33,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#ifndef SN_DATA_DIR
-#define SN_DATA_DIR "data"
-#endif
 
 /* Which field groups a database can answer. */
 enum { HAS_COUNTRY = 1, HAS_ASN = 2 };
@@ -1108,8 +1106,10 @@ static const default_group_t DEFAULTS[] = {
 
 const char *const *sn_geo_default_dirs(void)
 {
-    static const char *const dirs[] = {"/usr/share/GeoIP", "/var/lib/GeoIP", SN_DATA_DIR "/geo",
-                                       NULL};
+    /* The data directory is read at each call, so an override set later counts. */
+    static char data_geo[4096];
+    static const char *dirs[] = {"/usr/share/GeoIP", "/var/lib/GeoIP", data_geo, NULL};
+    snprintf(data_geo, sizeof data_geo, "%s/geo", sn_data_dir());
     return dirs;
 }
 

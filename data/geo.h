@@ -23,8 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../scanner/status.h"
-#include "addr.h"
+#include "lib/status.h"
+#include "lib/addr.h"
 
 /* Bytes of sn_geo_info_t.as_org with the NUL; longer names are cut at a UTF-8 boundary. */
 #define SN_GEO_ORG_MAX 256
@@ -85,8 +85,9 @@ sn_status_t sn_geo_add_file(sn_geo_t *geo, const char *path, sn_error_t *err);
 
 /*
  * The default search path, NULL-terminated: /usr/share/GeoIP, /var/lib/GeoIP
- * (where geoipupdate writes GeoLite2) and SN_DATA_DIR "/geo" (where
- * scripts/fetch-geo-data.sh writes DB-IP Lite and ip-location-db data).
+ * (where geoipupdate writes GeoLite2) and sn_data_dir() "/geo" (where
+ * scripts/fetch-geo-data.sh writes DB-IP Lite and ip-location-db data;
+ * lib/datadir.h: SNPROBE_DATA_DIR, else the installed data directory).
  */
 const char *const *sn_geo_default_dirs(void);
 

@@ -18,7 +18,7 @@
  * behind. Every other operation waits until the writer is idle first, so the
  * backend is only ever used by one thread at a time.
  */
-#include "history.h"
+#include "data/history.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../scanner/status.h"
+#include "lib/status.h"
 
 /* Rows buffered before they are committed in one transaction. */
 #define SN_HISTORY_BATCH 1000

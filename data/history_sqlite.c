@@ -13,7 +13,7 @@
  * columns) and are added by ALTER TABLE when the caller names one the file
  * lacks: a column appended to the result table needs no migration.
  */
-#include "history.h"
+#include "data/history.h"
 
 #include <sqlite3.h>
 #include <stdio.h>

@@ -10,7 +10,7 @@
  * capture counts, N = S + f1^2 / (2 f2), or S + f1 (f1 - 1) / 2 when f2 = 0
  * (Chao 1984, bias-corrected form for f2 = 0).
  */
-#include "history_stats.h"
+#include "data/history_stats.h"
 
 #include <math.h>
 #include <stdbool.h>

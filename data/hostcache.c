@@ -22,8 +22,8 @@
  * bits, nesting to BLOB_MAX_DEPTH, and checks each declared count against the
  * bytes left, so a hostile blob costs at most one pass over its bytes.
  */
-#include "input.h"
-#include "../scanner/text.h"
+#include "data/input.h"
+#include "lib/text.h"
 
 #include <expat.h>
 #include <stdarg.h>

@@ -13,7 +13,7 @@
  * CSV reader); anything else is a plain list, whose reader reports each line
  * it cannot read.
  */
-#include "input.h"
+#include "data/input.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -16,8 +16,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../scanner/status.h"
-#include "targets.h"
+#include "lib/status.h"
+#include "data/targets.h"
 
 typedef enum sn_input_format {
     SN_INPUT_AUTO = 0, /* sniffed from the content: '<' XML, a CSV header, else plain */

@@ -11,8 +11,8 @@
  * entry (real lists carry prose section headers) is a bad entry naming the
  * line and quoting it, never a reason to drop the file.
  */
-#include "input.h"
-#include "../scanner/text.h"
+#include "data/input.h"
+#include "lib/text.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -19,7 +19,7 @@
  * a small reader checks every length against the message and follows
  * compression pointers only backwards.
  */
-#include "rdns.h"
+#include "data/rdns.h"
 
 #include <ares.h>
 #include <stdio.h>

@@ -27,8 +27,8 @@
 
 #include <uv.h>
 
-#include "../scanner/status.h"
-#include "addr.h"
+#include "lib/status.h"
+#include "lib/addr.h"
 
 typedef enum sn_rdns_status {
     SN_RDNS_OK = 0,    /* one or more PTR names (some may be invalid names) */

@@ -14,7 +14,7 @@
  * reversal. Labels and flags are interned in a small string table, so a
  * target stores a 32-bit id instead of a string.
  */
-#include "targets.h"
+#include "data/targets.h"
 
 #include <stdlib.h>
 #include <string.h>

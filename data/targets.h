@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../scanner/status.h"
-#include "addr.h"
+#include "lib/status.h"
+#include "lib/addr.h"
 
 #define SN_NO_INDEX UINT32_MAX
 

@@ -7,7 +7,7 @@
  * redirect the write; the lock is an flock on PATH.lock, released by the
  * kernel whatever way the process ends.
  */
-#include "outfile.h"
+#include "lib/outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>

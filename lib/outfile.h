@@ -31,7 +31,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "../scanner/status.h"
+#include "lib/status.h"
 
 typedef struct sn_outfile sn_outfile_t;
 

@@ -22,26 +22,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../data/addr.h"
+#include "lib/addr.h"
+#include "lib/outcome.h" /* sn_outcome_t, sn_outcome_name */
 
 typedef enum sn_transport {
     SN_TRANSPORT_UDP = 1,
     SN_TRANSPORT_TCP = 2
 } sn_transport_t;
-
-/* What became of one probe. The order is "best first" for merging attempts. */
-typedef enum sn_outcome {
-    SN_OUTCOME_NONE = 0,     /* not probed */
-    SN_OUTCOME_ALIVE,        /* a valid reply or a completed handshake */
-    SN_OUTCOME_CLOSED,       /* TCP RST, or ICMP port unreachable */
-    SN_OUTCOME_UNREACHABLE,  /* ICMP host/net unreachable, EHOSTUNREACH, ENETUNREACH */
-    SN_OUTCOME_FILTERED,     /* silence until the last attempt timed out */
-    SN_OUTCOME_ERROR,        /* a local failure (send error) */
-    SN_OUTCOME_INCOMPLETE    /* the scan stopped before every attempt and fallback was made */
-} sn_outcome_t;
-
-/* "alive", "closed", ... ; "" for SN_OUTCOME_NONE. */
-const char *sn_outcome_name(sn_outcome_t o);
 
 /* What build gets to know about the request it writes. */
 typedef struct sn_probe_req {

@@ -4,7 +4,7 @@
  * through this array, so adding a probe is one new file plus one line here.
  * The order is stable: it is the order --list-probes prints.
  */
-#include "probe.h"
+#include "probes/probe.h"
 
 #include <string.h>
 
@@ -24,18 +24,4 @@ const sn_probe_t *sn_probe_find(const char *name)
             return sn_probes[i];
     }
     return NULL;
-}
-
-const char *sn_outcome_name(sn_outcome_t o)
-{
-    switch (o) {
-    case SN_OUTCOME_NONE: return "";
-    case SN_OUTCOME_ALIVE: return "alive";
-    case SN_OUTCOME_CLOSED: return "closed";
-    case SN_OUTCOME_UNREACHABLE: return "unreachable";
-    case SN_OUTCOME_FILTERED: return "filtered";
-    case SN_OUTCOME_ERROR: return "error";
-    case SN_OUTCOME_INCOMPLETE: return "incomplete";
-    }
-    return "";
 }

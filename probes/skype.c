@@ -22,13 +22,13 @@
  * An address of 0.0.0.0 means "not said" (an IPv6 requester, or a node that
  * does not know its address) and is reported as no address at all.
  */
-#include "probe.h"
+#include "probes/probe.h"
 
 #include <string.h>
 #include <sys/socket.h>
 
-#include "crc32.h"
-#include "wire.h"
+#include "lib/crc32.h"
+#include "lib/wire.h"
 
 #define REQ_LEN 18
 #define REPLY_LEN 11

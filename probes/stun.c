@@ -18,14 +18,14 @@
  * comprehension-required attributes, or a CHANGE-REQUEST it has no alternate
  * address for).
  */
-#include "stun.h"
+#include "probes/stun.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
-#include "probe.h"
-#include "wire.h"
+#include "probes/probe.h"
+#include "lib/wire.h"
 
 /* RFC 8489: SOFTWARE and reason phrases are at most 763 bytes of UTF-8. */
 #define TEXT_WIRE_MAX 763

@@ -31,9 +31,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../data/addr.h"
-#include "../scanner/status.h"
-#include "crc32.h"
+#include "lib/addr.h"
+#include "lib/status.h"
+#include "lib/crc32.h"
 
 #define SN_STUN_MAGIC 0x2112A442u
 #define SN_STUN_HEADER_LEN 20

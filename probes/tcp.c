@@ -5,7 +5,7 @@
  * fallback ports (443, then 80, by default) when the node's own port does not
  * answer is the engine's job, not this module's: a probe knows one port.
  */
-#include "probe.h"
+#include "probes/probe.h"
 
 static int tcp_build(const sn_probe_req_t *req, uint8_t *buf, size_t cap)
 {

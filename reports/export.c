@@ -8,13 +8,13 @@
  * statements of at most 4096 elements each, which nft parses in linear time
  * and a reader can still diff.
  */
-#include "export.h"
+#include "reports/export.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "stats.h"
+#include "reports/stats.h"
 
 #define NFT_CHUNK 4096
 

@@ -22,8 +22,9 @@
 
 #include <stdbool.h>
 
-#include "../scanner/result.h"
-#include "../scanner/status.h"
+#include "data/result.h"
+#include "probes/probe.h" /* the probes a result points at */
+#include "lib/status.h"
 
 typedef enum sn_export_format {
     SN_EXPORT_NFT = 0,

@@ -15,7 +15,7 @@
  * and stays recognisable). Should the labels not fit the cell buffer, whole
  * labels are dropped from the end rather than cut in the middle.
  */
-#include "output.h"
+#include "reports/output.h"
 
 #include <string.h>
 

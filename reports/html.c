@@ -10,8 +10,8 @@
  * disagree. The headline labels below are presentation only; the meaning of
  * each statistic is the metric table's (printed at the end of the page).
  */
-#include "html.h"
-#include "../scanner/text.h"
+#include "reports/html.h"
+#include "lib/text.h"
 
 #include <inttypes.h>
 #include <math.h>

@@ -22,8 +22,8 @@
 
 #include <stdio.h>
 
-#include "../scanner/status.h"
-#include "stats.h"
+#include "lib/status.h"
+#include "reports/stats.h"
 
 /*
  * Finishes st and writes the report to path ("-": standard output; otherwise

@@ -35,9 +35,9 @@
  * valid UTF-8 sequence is written as \ufffd, one per byte, so the output is
  * valid JSON whatever bytes an input file carried.
  */
-#include "output.h"
-#include "../lib/outfile.h"
-#include "../scanner/text.h"
+#include "reports/output.h"
+#include "lib/text.h"
+#include "lib/outfile.h"
 
 #include <csv.h>
 #include <errno.h>

@@ -17,9 +17,10 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "../data/targets.h"
-#include "../scanner/result.h"
-#include "../scanner/status.h"
+#include "data/targets.h"
+#include "data/result.h"
+#include "probes/probe.h" /* the probes a result points at */
+#include "lib/status.h"
 
 typedef enum sn_field_type {
     SN_FIELD_STR = 0,  /* JSON string; "" is written as null in NDJSON */

@@ -10,9 +10,9 @@
  * line, 1 MiB a CSV record, 64 KiB a cell), so memory stays bounded whatever
  * the file holds. Cells live in one growable buffer per row.
  */
-#include "resultsin.h"
+#include "reports/resultsin.h"
 
-#include "../data/csvgrow.h"
+#include "data/csvgrow.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,8 +20,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "output.h"
-#include "../scanner/text.h"
+#include "reports/output.h"
+#include "lib/text.h"
 
 #define LINE_MAX_BYTES (1u << 20)
 #define RECORD_MAX_BYTES (1u << 20)

@@ -18,8 +18,8 @@
 
 #include <stdint.h>
 
-#include "../scanner/result.h"
-#include "../scanner/status.h"
+#include "data/result.h"
+#include "lib/status.h"
 
 /* One row read back. Every pointer is valid only during the callback. */
 typedef struct sn_resultsin_row {

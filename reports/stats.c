@@ -28,8 +28,8 @@
  * The file ends with a compact SHA-256 (FIPS 180-4) for the digests of the
  * files a scan read.
  */
-#include "stats.h"
-#include "../scanner/text.h"
+#include "reports/stats.h"
+#include "lib/text.h"
 
 #include <errno.h>
 #include <ifaddrs.h>
@@ -41,7 +41,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../data/classify.h"
+#include "data/classify.h"
 
 #define NO_LABEL UINT32_MAX
 #define MAX_LABEL_INDEX (1u << 20) /* first_input beyond this is not a real input */

@@ -32,11 +32,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../data/targets.h"
-#include "../scanner/result.h"
-#include "../lib/outfile.h"
-#include "../scanner/status.h"
-#include "output.h"
+#include "data/targets.h"
+#include "data/result.h"
+#include "lib/status.h"
+#include "reports/output.h"
+#include "lib/outfile.h"
 
 typedef struct sn_stats sn_stats_t;
 

@@ -1,15 +1,17 @@
 /*
- * Engine core: the job pool, the pump that turns tokens into sends, the
- * deadline FIFOs and the end of a target. The transports (udp.c, tcp.c) call
- * back into sn_engine_job_*_done when a probe of theirs has an outcome.
+ * Engine core: the job pool, the pump that turns tokens into sends, the one
+ * retry and fallback policy, and the end of a target. The transports (udp.c,
+ * tcp.c, behind scanner/transport.h) report every attempt's end through one
+ * upcall, attempt_done; they never touch a job.
  *
  * Flow of one target: a free job slot is taken, the job's UDP and TCP probes
  * are put on the ready rings, the pump sends them as tokens allow, the
- * transports record outcomes (or the deadline FIFOs time them out and queue a
- * retry or a fallback port), and when no transport is pending the result goes
- * to the caller and the slot is freed. Nothing is allocated per probe.
+ * transports report outcomes (a reply, an error, or a deadline passed), the
+ * policy queues a retry or a fallback port or settles the probe, and when no
+ * transport is pending the result goes to the caller and the slot is freed.
+ * Nothing is allocated per probe.
  */
-#include "engine_int.h"
+#include "scanner/engine_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -17,38 +19,23 @@
 #include <sys/resource.h>
 #include <time.h>
 
-uint64_t sn_now_ns(void)
+static uint64_t system_mono(void *ud)
 {
+    (void)ud;
     return uv_hrtime();
 }
 
-uint64_t sn_realtime_ns(void)
+static uint64_t system_real(void *ud)
 {
+    (void)ud;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* ---- small containers ---- */
+const sn_clock_t sn_clock_system = {.mono_ns = system_mono, .real_ns = system_real, .ud = NULL};
 
-int sn_dlq_push(dlq_t *q, uint32_t id, uint32_t gen, uint64_t at_ns)
-{
-    if (q->len == q->cap) {
-        size_t ncap = q->cap ? q->cap * 2 : 4096;
-        deadline_t *nv = malloc(ncap * sizeof *nv);
-        if (nv == NULL)
-            return -1;
-        for (size_t i = 0; i < q->len; i++)
-            nv[i] = q->v[(q->head + i) % q->cap];
-        free(q->v);
-        q->v = nv;
-        q->cap = ncap;
-        q->head = 0;
-    }
-    q->v[(q->head + q->len) % q->cap] = (deadline_t){id, gen, at_ns};
-    q->len++;
-    return 0;
-}
+/* ---- small containers ---- */
 
 static int jring_init(jring_t *r, size_t cap)
 {
@@ -161,6 +148,10 @@ sn_status_t sn_engine_check_fds(sn_error_t *err)
 
 static void on_timer(uv_timer_t *t);
 static void on_idle(uv_idle_t *h);
+static void attempt_done(void *engine, const sn_attempt_end_t *end);
+static void sn_engine_pump(sn_engine_t *e);
+static void transport_closed(void *engine);
+static void engine_handle_closed(sn_engine_t *e);
 
 sn_status_t sn_engine_new(uv_loop_t *loop, const sn_engine_cfg_t *cfg, sn_engine_t **out,
                           sn_error_t *err)
@@ -182,13 +173,12 @@ sn_status_t sn_engine_new(uv_loop_t *loop, const sn_engine_cfg_t *cfg, sn_engine
         return sn_error_set(err, SN_ENOMEM, "out of memory");
     e->loop = loop;
     e->cfg = *cfg;
-    e->epfd = -1;
+    e->clock = cfg->clock != NULL ? cfg->clock : &sn_clock_system;
     /* Handles first: from here on every failure path is sn_engine_free. */
     uv_timer_init(loop, &e->timer);
     uv_idle_init(loop, &e->idle);
     e->timer.data = e->idle.data = e;
     e->handles_open = 2;
-    e->timeout_ns = (uint64_t)cfg->timeout_ms * 1000000ull;
 
     /* Job pool: the token carries the job index, so a UDP probe with a short
      * token bounds how many targets can be in flight at once. */
@@ -208,25 +198,42 @@ sn_status_t sn_engine_new(uv_loop_t *loop, const sn_engine_cfg_t *cfg, sn_engine
     for (uint32_t i = 0; i < n_jobs; i++)
         e->jobs[i].next_free = i + 1 < n_jobs ? i + 1 : SN_NO_INDEX;
     e->free_job = 0;
-    if (cfg->udp_probe != NULL) {
-        unsigned b = cfg->udp_probe->token_bits;
-        e->token_mask = b >= 64 ? UINT64_MAX : (1ull << b) - 1;
-    }
 
     rlim_t nofile = raise_nofile();
     /* What is left once the loop, UDP, DNS and the output files have theirs. */
-    e->n_conns = nofile > 512                    ? (uint32_t)(nofile - 256)
-                 : nofile >= SN_ENGINE_MIN_NOFILE ? (uint32_t)(nofile - 48)
-                                                  : 1;
-    if (e->n_conns > n_jobs)
-        e->n_conns = n_jobs;
-    e->st.tcp_cap = cfg->tcp_probe != NULL ? e->n_conns : 0;
+    uint32_t n_conns = nofile > 512                    ? (uint32_t)(nofile - 256)
+                       : nofile >= SN_ENGINE_MIN_NOFILE ? (uint32_t)(nofile - 48)
+                                                        : 1;
+    if (n_conns > n_jobs)
+        n_conns = n_jobs;
+    e->st.tcp_cap = cfg->tcp_probe != NULL ? n_conns : 0;
 
     sn_status_t st = SN_OK;
-    if (cfg->udp_probe != NULL)
-        st = sn_udp_init(e, err);
-    if (st == SN_OK && cfg->tcp_probe != NULL)
-        st = sn_tcp_init(e, err);
+    const sn_probe_t *probe[T_COUNT] = {cfg->udp_probe, cfg->tcp_probe};
+    const sn_transport_ops_t *ops[T_COUNT] = {
+        cfg->udp_transport != NULL ? cfg->udp_transport : &sn_transport_udp,
+        cfg->tcp_transport != NULL ? cfg->tcp_transport : &sn_transport_tcp};
+    for (int t = 0; t < T_COUNT && st == SN_OK; t++) {
+        if (probe[t] == NULL)
+            continue;
+        sn_transport_env_t env = {.loop = loop,
+                                  .probe = probe[t],
+                                  .clock = e->clock,
+                                  .n_jobs = n_jobs,
+                                  .idx_bits = e->idx_bits,
+                                  .timeout_ns = (uint64_t)cfg->timeout_ms * 1000000ull,
+                                  .max_conns = n_conns,
+                                  .st = &e->st,
+                                  .done = attempt_done,
+                                  .engine = e,
+                                  .closed = transport_closed};
+        int handles = 0;
+        st = ops[t]->init(&env, &e->tp[t].state, &handles, err);
+        if (e->tp[t].state != NULL) {
+            e->tp[t].ops = ops[t]; /* from here on, close() frees what init made */
+            e->handles_open += handles;
+        }
+    }
     if (st != SN_OK) {
         sn_engine_free(e);
         return st;
@@ -235,22 +242,25 @@ sn_status_t sn_engine_new(uv_loop_t *loop, const sn_engine_cfg_t *cfg, sn_engine
     return SN_OK;
 }
 
-void sn_engine_handle_closed(uv_handle_t *h)
+/* The last handle closed (engine timer, idle, or a transport's) frees the memory. */
+static void engine_handle_closed(sn_engine_t *e)
 {
-    sn_engine_t *e = h->data;
     if (--e->handles_open > 0)
         return;
     free(e->jobs);
     free(e->udp_ready.v);
     free(e->tcp_ready.v);
-    free(e->udp_dl.v);
-    free(e->tcp_dl.v);
-    free(e->udp_table);
-    free(e->rx_buf);
-    free(e->udp4);
-    free(e->udp6);
-    free(e->conns);
     free(e);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    engine_handle_closed(h->data);
+}
+
+static void transport_closed(void *engine)
+{
+    engine_handle_closed(engine);
 }
 
 void sn_engine_free(sn_engine_t *e)
@@ -258,11 +268,12 @@ void sn_engine_free(sn_engine_t *e)
     if (e == NULL || e->closing)
         return;
     e->closing = 1;
-    sn_udp_close(e);
-    sn_tcp_close(e);
+    for (int t = 0; t < T_COUNT; t++)
+        if (e->tp[t].ops != NULL)
+            e->tp[t].ops->close(e->tp[t].state);
     /* Close callbacks run on the loop's next turn; the last one frees the memory. */
-    uv_close((uv_handle_t *)&e->timer, sn_engine_handle_closed);
-    uv_close((uv_handle_t *)&e->idle, sn_engine_handle_closed);
+    uv_close((uv_handle_t *)&e->timer, on_handle_closed);
+    uv_close((uv_handle_t *)&e->idle, on_handle_closed);
 }
 
 /* ---- targets and jobs ---- */
@@ -286,60 +297,23 @@ static void finish_job(sn_engine_t *e, uint32_t j)
     }
 }
 
-void sn_engine_job_udp_done(sn_engine_t *e, uint32_t j)
+static void sn_engine_job_udp_done(sn_engine_t *e, uint32_t j)
 {
     job_t *job = &e->jobs[j];
-    sn_udp_forget(e, j);
+    if (job->udp_seq > 0)
+        e->tp[T_UDP].ops->cancel(e->tp[T_UDP].state, j);
     if (--job->pending == 0)
         finish_job(e, j);
 }
 
-void sn_engine_job_tcp_done(sn_engine_t *e, uint32_t j)
+static void sn_engine_job_tcp_done(sn_engine_t *e, uint32_t j)
 {
     job_t *job = &e->jobs[j];
     if (--job->pending == 0)
         finish_job(e, j);
 }
 
-/* Decides what follows a failed TCP attempt: a retry, the next fallback port, or the end. */
-void sn_engine_tcp_attempt_failed(sn_engine_t *e, uint32_t j, sn_outcome_t o)
-{
-    job_t *job = &e->jobs[j];
-    sn_probe_result_t *r = &job->res.tcp;
-    if (job->tcp_port_idx == 0)
-        job->tcp_first = (uint8_t)o;
-    bool retry = (o == SN_OUTCOME_FILTERED && job->tcp_tries <= e->cfg.retries) ||
-                 o == SN_OUTCOME_INCOMPLETE;
-    if (!retry) {
-        /* Next fallback port that differs from the own port. */
-        uint16_t own = job->res.target->addr.port;
-        do {
-            job->tcp_port_idx++;
-        } while (job->tcp_port_idx <= e->cfg.n_fallback &&
-                 e->cfg.fallback_ports[job->tcp_port_idx - 1] == own);
-        job->tcp_tries = 0;
-        if (job->tcp_port_idx > e->cfg.n_fallback) {
-            r->outcome = job->tcp_first;
-            r->port = own;
-            sn_engine_job_tcp_done(e, j);
-            return;
-        }
-    }
-    if (e->stopping || o == SN_OUTCOME_INCOMPLETE) {
-        /* A retry or a fallback port is still due but will not be tried: what
-         * TCP would have found is unknown, never `filtered`. */
-        r->outcome = SN_OUTCOME_INCOMPLETE;
-        r->port = job->res.target->addr.port;
-        sn_engine_job_tcp_done(e, j);
-        return;
-    }
-    if (jring_push(&e->tcp_ready, e->jobs, j) != 0) {
-        r->outcome = SN_OUTCOME_ERROR; /* out of memory */
-        sn_engine_job_tcp_done(e, j);
-    }
-}
-
-void sn_engine_requeue_udp(sn_engine_t *e, uint32_t j)
+static void sn_engine_requeue_udp(sn_engine_t *e, uint32_t j)
 {
     if (jring_push(&e->udp_ready, e->jobs, j) != 0) {
         e->jobs[j].res.udp.outcome = SN_OUTCOME_ERROR; /* out of memory */
@@ -347,12 +321,161 @@ void sn_engine_requeue_udp(sn_engine_t *e, uint32_t j)
     }
 }
 
-uint16_t sn_tcp_current_port(const sn_engine_t *e, const job_t *job)
+/*
+ * The one retry and fallback policy, for both transports: what follows a
+ * failed attempt is a retry on the same port (after a timeout, while retries
+ * remain), else the next fallback port (TCP), else the end of the probe with
+ * the outcome on the own port. Stopping ends the probe with what it has.
+ */
+static void attempt_failed(sn_engine_t *e, uint32_t j, int t, sn_outcome_t o)
+{
+    job_t *job = &e->jobs[j];
+    sn_probe_result_t *r = t == T_UDP ? &job->res.udp : &job->res.tcp;
+    uint8_t *tries = t == T_UDP ? &job->udp_seq : &job->tcp_tries;
+    uint8_t *first = t == T_UDP ? &job->udp_first : &job->tcp_first;
+    unsigned n_fallback = t == T_TCP ? e->cfg.n_fallback : 0;
+    uint8_t udp_port_idx = 0;
+    uint8_t *port_idx = t == T_UDP ? &udp_port_idx : &job->tcp_port_idx;
+    void (*probe_done)(sn_engine_t *, uint32_t) =
+        t == T_UDP ? sn_engine_job_udp_done : sn_engine_job_tcp_done;
+    /* UDP keeps its port: only TCP writes the own port back when it settles. */
+    uint16_t own = job->res.target->addr.port;
+    uint16_t settled_port = t == T_TCP ? own : r->port;
+
+    if (*port_idx == 0)
+        *first = (uint8_t)o;
+    /* An attempt cut before its timeout (SN_OUTCOME_INCOMPLETE) said nothing:
+     * it is treated as still due, so the probe ends `incomplete` below. */
+    bool retry = (o == SN_OUTCOME_FILTERED && *tries <= e->cfg.retries) ||
+                 o == SN_OUTCOME_INCOMPLETE;
+    if (!retry) {
+        /* Next fallback port that differs from the own port. */
+        do {
+            (*port_idx)++;
+        } while (*port_idx <= n_fallback && e->cfg.fallback_ports[*port_idx - 1] == own);
+        if (t == T_TCP)
+            job->tcp_tries = 0;
+        if (*port_idx > n_fallback) {
+            r->outcome = *first;
+            r->port = settled_port;
+            probe_done(e, j);
+            return;
+        }
+    }
+    if (e->stopping || o == SN_OUTCOME_INCOMPLETE) {
+        /* A retry or a fallback port is still due but will not be tried: what
+         * the probe would have found is unknown, never `filtered`. */
+        r->outcome = SN_OUTCOME_INCOMPLETE;
+        r->port = settled_port;
+        probe_done(e, j);
+        return;
+    }
+    if (t == T_UDP) {
+        /* Retry with the same token: a late reply to the first send still counts. */
+        sn_engine_requeue_udp(e, j);
+    } else if (jring_push(&e->tcp_ready, e->jobs, j) != 0) {
+        r->outcome = SN_OUTCOME_ERROR; /* out of memory */
+        sn_engine_job_tcp_done(e, j);
+    }
+}
+
+/* The transports' upcall: an attempt ended (end), or an I/O batch did (NULL). */
+static void attempt_done(void *engine, const sn_attempt_end_t *end)
+{
+    sn_engine_t *e = engine;
+    if (end == NULL) {
+        if (!e->closing)
+            sn_engine_pump(e);
+        return;
+    }
+    if (end->job >= e->n_jobs)
+        return;
+    job_t *job = &e->jobs[end->job];
+    int t = end->transport == SN_TRANSPORT_UDP ? T_UDP : T_TCP;
+    sn_probe_result_t *r = t == T_UDP ? &job->res.udp : &job->res.tcp;
+    if (!job->active || job->gen != end->gen || r->outcome != SN_OUTCOME_NONE)
+        return; /* the probe ended meanwhile: a late word */
+    if (end->outcome != SN_OUTCOME_ALIVE) {
+        attempt_failed(e, end->job, t, end->outcome);
+        return;
+    }
+    r->outcome = SN_OUTCOME_ALIVE;
+    r->rtt_us = end->rtt_us;
+    if (t == T_UDP) {
+        r->observed = end->observed;
+        if (end->from.family != 0)
+            r->reply_from = end->from;
+    } else {
+        r->port = end->port;
+    }
+    e->st.replies++;
+    if (t == T_UDP)
+        sn_engine_job_udp_done(e, end->job);
+    else
+        sn_engine_job_tcp_done(e, end->job);
+}
+
+static uint16_t tcp_current_port(const sn_engine_t *e, const job_t *job)
 {
     if (job->tcp_port_idx == 0)
         return e->cfg.tcp_probe->default_port ? e->cfg.tcp_probe->default_port
                                               : job->res.target->addr.port;
     return e->cfg.fallback_ports[job->tcp_port_idx - 1];
+}
+
+/* The attempt job j's next send on transport t is. */
+static sn_attempt_t attempt_of(const sn_engine_t *e, uint32_t j, int t)
+{
+    const job_t *job = &e->jobs[j];
+    sn_attempt_t a = {.job = j, .gen = job->gen, .token = job->token, .dst = job->res.target->addr};
+    if (t == T_UDP) {
+        a.dst.port = job->udp_port;
+        a.seq = job->udp_seq;
+    } else {
+        a.dst.port = tcp_current_port(e, job);
+        a.seq = job->tcp_tries;
+    }
+    return a;
+}
+
+/*
+ * Sends job j's next attempt on transport t. The attempt is counted before the
+ * transport sees it (an attempt that fails at once is then reported as made),
+ * and uncounted when the transport did not take it. Returns send's answer.
+ */
+static int send_attempt(sn_engine_t *e, uint32_t j, int t)
+{
+    job_t *job = &e->jobs[j];
+    sn_attempt_t a = attempt_of(e, j, t);
+    sn_probe_result_t *r = t == T_UDP ? &job->res.udp : &job->res.tcp;
+    uint8_t *tries = t == T_UDP ? &job->udp_seq : &job->tcp_tries;
+    (*tries)++;
+    r->attempts++;
+    int rc = e->tp[t].ops->send(e->tp[t].state, &a);
+    if (rc == 0)
+        return 0;
+    (*tries)--;
+    r->attempts--;
+    if (rc < 0) {
+        r->outcome = SN_OUTCOME_ERROR;
+        if (t == T_UDP)
+            sn_engine_job_udp_done(e, j);
+        else
+            sn_engine_job_tcp_done(e, j);
+    }
+    return rc;
+}
+
+static bool tport_ready(const sn_engine_t *e, int t, const sn_addr_t *dst)
+{
+    const tport_t *tp = &e->tp[t];
+    return tp->ops->ready == NULL || tp->ops->ready(tp->state, dst);
+}
+
+/* Is the UDP ring's head waiting on a full socket? */
+static bool udp_blocked(const sn_engine_t *e, uint32_t j)
+{
+    return !tport_ready(e, T_UDP, &e->jobs[j].res.target->addr);
 }
 
 static bool start_target(sn_engine_t *e)
@@ -406,10 +529,13 @@ static bool start_target(sn_engine_t *e)
 static void arm_timer(sn_engine_t *e, uint64_t now, bool token_limited)
 {
     uint64_t next = UINT64_MAX;
-    if (e->udp_dl.len > 0)
-        next = e->udp_dl.v[e->udp_dl.head].at_ns;
-    if (e->tcp_dl.len > 0 && e->tcp_dl.v[e->tcp_dl.head].at_ns < next)
-        next = e->tcp_dl.v[e->tcp_dl.head].at_ns;
+    for (int t = 0; t < T_COUNT; t++) {
+        if (e->tp[t].ops == NULL)
+            continue;
+        uint64_t d = e->tp[t].ops->next_deadline(e->tp[t].state);
+        if (d < next)
+            next = d;
+    }
     if (token_limited && !e->idle_on) {
         uint64_t w = now + sn_pace_wait_ns(&e->pace, now);
         if (w < next)
@@ -432,15 +558,14 @@ static void set_idle(sn_engine_t *e, bool on)
     e->idle_on = on;
 }
 
-void sn_engine_pump(sn_engine_t *e)
+static void sn_engine_pump(sn_engine_t *e)
 {
     if (e->closing || !e->started)
         return;
-    uint64_t now = sn_now_ns();
-    if (e->cfg.udp_probe != NULL)
-        sn_udp_expire(e, now);
-    if (e->cfg.tcp_probe != NULL)
-        sn_tcp_expire(e, now);
+    uint64_t now = sn_clock_mono(e->clock);
+    for (int t = 0; t < T_COUNT; t++)
+        if (e->tp[t].ops != NULL)
+            e->tp[t].ops->expire(e->tp[t].state, now);
 
     uint64_t avail = e->stopping ? 0 : sn_pace_available(&e->pace, now, PUMP_MAX);
     uint64_t sent = 0;
@@ -452,9 +577,9 @@ void sn_engine_pump(sn_engine_t *e)
             if (!live_udp(e, en)) {
                 jring_pop(&e->udp_ready); /* answered while its retry waited */
                 progress = true;
-            } else if (!sn_udp_blocked(e, en.job)) {
+            } else if (!udp_blocked(e, en.job)) {
                 jring_pop(&e->udp_ready);
-                int rc = sn_udp_queue(e, en.job);
+                int rc = send_attempt(e, en.job, T_UDP);
                 if (rc > 0)
                     jring_unpop(&e->udp_ready, en); /* the socket is full: it says when */
                 else
@@ -465,7 +590,9 @@ void sn_engine_pump(sn_engine_t *e)
         }
         if (sent < avail && e->tcp_ready.len > 0 && !tcp_full) {
             jentry_t en = jring_pop(&e->tcp_ready);
-            int rc = live_tcp(e, en) ? sn_tcp_connect(e, en.job) : -1;
+            int rc = -1;
+            if (live_tcp(e, en))
+                rc = tport_ready(e, T_TCP, NULL) ? send_attempt(e, en.job, T_TCP) : SN_SEND_LATER;
             if (rc > 0) {
                 jring_unpop(&e->tcp_ready, en);
                 tcp_full = true; /* back-pressure: wait for a connection to end */
@@ -480,17 +607,19 @@ void sn_engine_pump(sn_engine_t *e)
     }
     sn_pace_consume(&e->pace, sent);
     e->st.sent += sent;
-    if (e->cfg.udp_probe != NULL)
-        sn_udp_flush(e);
+    for (int t = 0; t < T_COUNT; t++)
+        if (e->tp[t].ops != NULL && e->tp[t].ops->flush != NULL)
+            e->tp[t].ops->flush(e->tp[t].state);
     if (e->closing)
         return; /* a result callback ended the scan */
 
     /* The loop ended on the token budget, with something still sendable? Then
      * either the batch cap was hit (come back after the loop has polled) or
      * the bucket is empty (come back when a token is due). */
-    bool sendable = (e->udp_ready.len > 0 && !sn_udp_blocked(e, e->udp_ready.v[e->udp_ready.head].job)) ||
-                    (e->tcp_ready.len > 0 && !tcp_full && e->tcp_inflight < e->st.tcp_cap) ||
-                    (!e->paused && e->next_target < e->n_targets && e->free_job != SN_NO_INDEX);
+    bool sendable =
+        (e->udp_ready.len > 0 && !udp_blocked(e, e->udp_ready.v[e->udp_ready.head].job)) ||
+        (e->tcp_ready.len > 0 && !tcp_full && tport_ready(e, T_TCP, NULL)) ||
+        (!e->paused && e->next_target < e->n_targets && e->free_job != SN_NO_INDEX);
     bool token_limited = !e->stopping && sent == avail && sendable;
     set_idle(e, token_limited && avail == PUMP_MAX);
     arm_timer(e, now, token_limited);
@@ -517,7 +646,7 @@ sn_status_t sn_engine_start(sn_engine_t *e, const sn_targets_t *ts, const uint32
     e->done = done;
     e->started = 1;
     e->st.targets_total = e->n_targets;
-    sn_pace_init(&e->pace, e->cfg.rate, 0, sn_now_ns());
+    sn_pace_init(&e->pace, e->cfg.rate, 0, sn_clock_mono(e->clock));
     if (e->n_targets == 0 || e->stopping) { /* nothing to do, or stopped before starting */
         if (done != NULL) {
             e->done = NULL;
@@ -554,10 +683,18 @@ void sn_engine_stop(sn_engine_t *e)
         sn_engine_job_tcp_done(e, en.job);
     }
     if (e->stopping >= 2) {
-        /* Second signal: every probe in flight ends now; those whose
-         * timeout had not come are `incomplete`. */
-        sn_udp_expire(e, UINT64_MAX / 2);
-        sn_tcp_abort_all(e);
+        /* Second signal: every probe in flight ends now. Deadlines already
+         * passed are settled first (their silence had its whole timeout and
+         * is filtered); every attempt still running is then cut before its
+         * timeout and reported by its transport as `incomplete`. */
+        uint64_t now = sn_clock_mono(e->clock);
+        for (int t = 0; t < T_COUNT; t++)
+            if (e->tp[t].ops != NULL)
+                e->tp[t].ops->expire(e->tp[t].state, now);
+        uint64_t far = UINT64_MAX / 2;
+        for (int t = 0; t < T_COUNT; t++)
+            if (e->tp[t].ops != NULL)
+                e->tp[t].ops->expire(e->tp[t].state, far);
     }
     if (e->done != NULL && e->st.inflight == 0) {
         void (*done)(void *) = e->done;

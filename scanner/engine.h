@@ -10,10 +10,14 @@
  * token for replies from another port). It knows probes only through
  * sn_probe_t and hands each finished target to the caller's callback.
  *
- * Transports (udp.c, tcp.c) work on raw non-blocking sockets watched by the
- * loop, because the engine needs what libuv does not expose: sendmmsg and
- * recvmmsg batches, kernel receive timestamps (SO_TIMESTAMPNS), the ICMP error
- * queue (IP_RECVERR), TCP_INFO and SO_LINGER 0.
+ * Transports (udp.c, tcp.c) sit behind one ops table and one upcall
+ * (scanner/transport.h); the retry and fallback policy is the engine's alone,
+ * and time is read through an injected clock (scanner/clock.h), so the engine
+ * runs in tests against a fake transport on a clock the test moves. The real
+ * transports work on raw non-blocking sockets watched by the loop, because
+ * the engine needs what libuv does not expose: sendmmsg and recvmmsg batches,
+ * kernel receive timestamps (SO_TIMESTAMPNS), the ICMP error queue
+ * (IP_RECVERR), TCP_INFO and SO_LINGER 0.
  */
 #ifndef SN_ENGINE_H
 #define SN_ENGINE_H
@@ -22,10 +26,13 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "../data/targets.h"
-#include "../probes/probe.h"
-#include "result.h"
-#include "status.h"
+#include "data/targets.h"
+#include "probes/probe.h"
+#include "data/result.h"
+#include "lib/status.h"
+#include "scanner/clock.h"
+
+struct sn_transport_ops; /* scanner/transport.h */
 
 #define SN_MAX_FALLBACK_PORTS 4
 
@@ -43,6 +50,10 @@ typedef struct sn_engine_cfg {
     uint64_t seed;                 /* token randomness */
     sn_result_fn on_result;        /* called once per target, as it finishes */
     void *ud;
+    /* Injected for tests; NULL: the kernel's clocks and the UDP and TCP transports. */
+    const sn_clock_t *clock;
+    const struct sn_transport_ops *udp_transport;
+    const struct sn_transport_ops *tcp_transport;
 } sn_engine_cfg_t;
 
 /* Counters for the progress line and the summary. */

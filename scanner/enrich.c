@@ -4,14 +4,14 @@
  * recycled through a free list, so a long scan allocates only up to the
  * largest number parked at once.
  */
-#include "enrich.h"
+#include "scanner/enrich.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../data/blocklist.h"
-#include "../data/rdns.h"
+#include "data/blocklist.h"
+#include "data/rdns.h"
 
 typedef struct parked {
     sn_result_t r;

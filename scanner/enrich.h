@@ -16,8 +16,8 @@
 #include <stdbool.h>
 #include <uv.h>
 
-#include "result.h"
-#include "status.h"
+#include "data/result.h"
+#include "lib/status.h"
 
 typedef enum sn_rdns_mode {
     SN_RDNS_NONE = 0,   /* --no-rdns */

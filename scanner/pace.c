@@ -2,7 +2,7 @@
  * Token bucket. Doubles are precise enough here: a token is one probe, and
  * the bucket never holds more than `burst` of them.
  */
-#include "pace.h"
+#include "scanner/pace.h"
 
 void sn_pace_init(sn_pace_t *p, double rate, double burst, uint64_t now_ns)
 {

@@ -11,7 +11,7 @@
  * way every measured row is written, a probe cut short says `incomplete`,
  * and the summary says interrupted (main exits 3).
  */
-#include "scan.h"
+#include "scanner/scan.h"
 
 #include <errno.h>
 #include <time.h>
@@ -19,13 +19,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../data/blocklist.h"
-#include "../data/geo.h"
-#include "../data/input.h"
-#include "../lib/outfile.h"
-#include "history_rec.h"
-#include "report.h"
-#include "version.h"
+#include "data/blocklist.h"
+#include "data/geo.h"
+#include "data/input.h"
+#include "lib/outfile.h"
+#include "reports/history_rec.h"
+#include "reports/report.h"
+#include "lib/version.h"
 
 #define BAD_ENTRY_LINES 50 /* printed before the rest are only counted */
 #define DNS_GRACE_MS 2000  /* after a first signal, lookups get this long to finish */

@@ -11,10 +11,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../reports/output.h"
-#include "engine.h"
-#include "enrich.h"
-#include "status.h"
+#include "reports/output.h"
+#include "scanner/engine.h"
+#include "scanner/enrich.h"
+#include "lib/status.h"
 
 typedef struct sn_scan_cfg {
     const char *const *inputs;

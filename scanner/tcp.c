@@ -7,8 +7,10 @@
  * open-file limit; EMFILE is back-pressure (the connect waits for a slot),
  * never an outcome. A finished attempt reads the kernel's RTT (TCP_INFO) and
  * closes with SO_LINGER 0, so the scanner sends RST and leaves no TIME_WAIT.
+ * Every attempt's end goes to the engine through the one upcall; the engine
+ * decides on retries and fallback ports (scanner/transport.h).
  */
-#include "engine_int.h"
+#include "scanner/transport.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -18,13 +20,59 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+typedef struct tcp_conn {
+    int fd;
+    uint32_t job;
+    uint32_t job_gen; /* the job's generation, echoed in the upcall */
+    uint32_t gen;     /* bumped whenever the slot is freed, to spot stale events */
+    uint32_t next_free;
+    uint16_t port;
+    uint64_t start_ns; /* monotonic, at connect() */
+} tcp_conn_t;
+
+typedef struct tcp {
+    sn_transport_env_t env;
+    int epfd;
+    uv_poll_t tcp_poll;
+    tcp_conn_t *conns;
+    uint32_t n_conns, free_conn, tcp_inflight;
+    sn_dlq_t tcp_dl;
+    int closing;
+    int handles;
+} tcp_t;
+
 static void on_epoll(uv_poll_t *h, int status, int events);
 
-sn_status_t sn_tcp_init(sn_engine_t *e, sn_error_t *err)
+/* Tells the engine how connection c's attempt ended (the slot is released first). */
+static void tcp_end(tcp_t *e, uint32_t job, uint32_t job_gen, sn_outcome_t o, uint32_t rtt,
+                    uint16_t port)
 {
+    sn_attempt_end_t end = {.job = job,
+                            .gen = job_gen,
+                            .transport = SN_TRANSPORT_TCP,
+                            .outcome = o,
+                            .rtt_us = rtt,
+                            .port = port};
+    e->env.done(e->env.engine, &end);
+}
+
+static sn_status_t tcp_init(const sn_transport_env_t *env, void **state, int *handles,
+                            sn_error_t *err)
+{
+    *state = NULL;
+    *handles = 0;
+    tcp_t *e = calloc(1, sizeof *e);
+    if (e == NULL)
+        return sn_error_set(err, SN_ENOMEM, "out of memory");
+    e->env = *env;
+    e->epfd = -1;
+    e->n_conns = env->max_conns;
     e->conns = calloc(e->n_conns, sizeof *e->conns);
-    if (e->conns == NULL)
-        return sn_error_set(err, SN_ENOMEM, "out of memory for %u connections", e->n_conns);
+    if (e->conns == NULL) {
+        free(e);
+        return sn_error_set(err, SN_ENOMEM, "out of memory for %u connections", env->max_conns);
+    }
+    *state = e; /* from here on the engine closes it on failure */
     for (uint32_t i = 0; i < e->n_conns; i++) {
         e->conns[i].fd = -1;
         e->conns[i].next_free = i + 1 < e->n_conns ? i + 1 : SN_NO_INDEX;
@@ -33,15 +81,18 @@ sn_status_t sn_tcp_init(sn_engine_t *e, sn_error_t *err)
     e->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (e->epfd < 0)
         return sn_error_set(err, SN_ESYS, "epoll_create1: %s", strerror(errno));
-    uv_poll_init(e->loop, &e->tcp_poll, e->epfd);
+    int rc = uv_poll_init(e->env.loop, &e->tcp_poll, e->epfd);
+    if (rc != 0)
+        return sn_error_set(err, SN_ESYS, "cannot watch the epoll set: %s", uv_strerror(rc));
     e->tcp_poll.data = e;
-    uv_poll_start(&e->tcp_poll, UV_READABLE, on_epoll);
-    e->handles_open++;
+    e->handles = *handles = 1;
+    if ((rc = uv_poll_start(&e->tcp_poll, UV_READABLE, on_epoll)) != 0)
+        return sn_error_set(err, SN_ESYS, "cannot watch the epoll set: %s", uv_strerror(rc));
     return SN_OK;
 }
 
 /* Ends a connection: RST instead of FIN, and the slot back to the pool. */
-static void conn_release(sn_engine_t *e, uint32_t c)
+static void conn_release(tcp_t *e, uint32_t c)
 {
     tcp_conn_t *conn = &e->conns[c];
     struct linger lg = {1, 0};
@@ -54,36 +105,39 @@ static void conn_release(sn_engine_t *e, uint32_t c)
     e->tcp_inflight--;
 }
 
-int sn_tcp_connect(sn_engine_t *e, uint32_t j)
+static bool tcp_ready(const void *state, const sn_addr_t *dst)
 {
-    if (e->free_conn == SN_NO_INDEX || e->tcp_inflight >= e->st.tcp_cap)
-        return 1;
-    job_t *job = &e->jobs[j];
-    sn_addr_t dst = job->res.target->addr;
-    dst.port = sn_tcp_current_port(e, job);
+    const tcp_t *e = state;
+    (void)dst;
+    return e->free_conn != SN_NO_INDEX && e->tcp_inflight < e->env.st->tcp_cap;
+}
+
+static int tcp_send(void *state, const sn_attempt_t *a)
+{
+    tcp_t *e = state;
+    if (!tcp_ready(e, &a->dst))
+        return SN_SEND_LATER;
+    sn_addr_t dst = a->dst;
     int fd = socket(dst.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
             /* The kernel says how many we may have: keep under it from now on. */
-            e->st.backpressure++;
+            e->env.st->backpressure++;
             if (e->tcp_inflight > 16 && errno == EMFILE)
-                e->st.tcp_cap = e->tcp_inflight - 8;
-            return 1;
+                e->env.st->tcp_cap = e->tcp_inflight - 8;
+            return SN_SEND_LATER;
         }
-        job->res.tcp.outcome = SN_OUTCOME_ERROR;
-        sn_engine_job_tcp_done(e, j);
-        return -1;
+        return SN_SEND_FAILED;
     }
     uint32_t c = e->free_conn;
     tcp_conn_t *conn = &e->conns[c];
     e->free_conn = conn->next_free;
     e->tcp_inflight++;
     conn->fd = fd;
-    conn->job = j;
+    conn->job = a->job;
+    conn->job_gen = a->gen;
     conn->port = dst.port;
-    conn->start_ns = sn_now_ns();
-    job->tcp_tries++;
-    job->res.tcp.attempts++;
+    conn->start_ns = sn_clock_mono(e->env.clock);
 
     struct sockaddr_storage ss;
     socklen_t sl = sn_addr_to_sockaddr(&dst, &ss);
@@ -91,30 +145,29 @@ int sn_tcp_connect(sn_engine_t *e, uint32_t j)
     if (rc != 0 && errno != EINPROGRESS) {
         int er = errno;
         conn_release(e, c);
-        sn_engine_tcp_attempt_failed(e, j, er == ECONNREFUSED ? SN_OUTCOME_CLOSED
-                                           : (er == ENETUNREACH || er == EHOSTUNREACH ||
-                                              er == EACCES || er == EPERM)
-                                               ? SN_OUTCOME_UNREACHABLE
-                                               : SN_OUTCOME_ERROR);
+        tcp_end(e, a->job, a->gen,
+                er == ECONNREFUSED ? SN_OUTCOME_CLOSED
+                : (er == ENETUNREACH || er == EHOSTUNREACH || er == EACCES || er == EPERM)
+                    ? SN_OUTCOME_UNREACHABLE
+                    : SN_OUTCOME_ERROR,
+                0, 0);
         return 0;
     }
     struct epoll_event ev = {.events = EPOLLOUT | EPOLLERR | EPOLLHUP,
                              .data.u64 = (uint64_t)conn->gen << 32 | c};
-    if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, fd, &ev) != 0 ||
+        sn_dlq_push(&e->tcp_dl, c, conn->gen, conn->start_ns + e->env.timeout_ns) != 0) {
+        /* Not watched, or no deadline (out of memory): the attempt cannot be followed. */
         conn_release(e, c);
-        job->res.tcp.outcome = SN_OUTCOME_ERROR;
-        sn_engine_job_tcp_done(e, j);
-        return 0;
+        return SN_SEND_FAILED;
     }
-    sn_dlq_push(&e->tcp_dl, c, conn->gen, conn->start_ns + e->timeout_ns);
     return 0;
 }
 
-static void conn_finished(sn_engine_t *e, uint32_t c)
+static void conn_finished(tcp_t *e, uint32_t c)
 {
     tcp_conn_t *conn = &e->conns[c];
-    uint32_t j = conn->job;
-    job_t *job = &e->jobs[j];
+    uint32_t j = conn->job, jg = conn->job_gen;
     int soerr = 0;
     socklen_t sl = sizeof soerr;
     getsockopt(conn->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
@@ -126,14 +179,10 @@ static void conn_finished(sn_engine_t *e, uint32_t c)
         if (getsockopt(conn->fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0)
             rtt = ti.tcpi_rtt;
         if (rtt == 0)
-            rtt = (uint32_t)((sn_now_ns() - conn->start_ns) / 1000);
+            rtt = (uint32_t)((sn_clock_mono(e->env.clock) - conn->start_ns) / 1000);
         uint16_t port = conn->port;
         conn_release(e, c);
-        job->res.tcp.outcome = SN_OUTCOME_ALIVE;
-        job->res.tcp.rtt_us = rtt;
-        job->res.tcp.port = port;
-        e->st.replies++;
-        sn_engine_job_tcp_done(e, j);
+        tcp_end(e, j, jg, SN_OUTCOME_ALIVE, rtt, port);
         return;
     }
     conn_release(e, c);
@@ -142,11 +191,11 @@ static void conn_finished(sn_engine_t *e, uint32_t c)
                      : (soerr == ENETUNREACH || soerr == EHOSTUNREACH || soerr == EACCES)
                          ? SN_OUTCOME_UNREACHABLE
                          : SN_OUTCOME_ERROR;
-    sn_engine_tcp_attempt_failed(e, j, o);
+    tcp_end(e, j, jg, o, 0, 0);
 }
 
 /* Handles the connections that have finished. */
-static void drain(sn_engine_t *e)
+static void drain(tcp_t *e)
 {
     struct epoll_event evs[256];
     for (int round = 0; round < 16; round++) {
@@ -166,58 +215,88 @@ static void on_epoll(uv_poll_t *h, int status, int events)
 {
     (void)status;
     (void)events;
-    sn_engine_t *e = h->data;
+    tcp_t *e = h->data;
     if (e->closing)
         return;
     drain(e);
-    sn_engine_pump(e);
+    e->env.done(e->env.engine, NULL); /* the batch is over: the engine may send */
 }
 
-void sn_tcp_expire(sn_engine_t *e, uint64_t now)
+/* Every deadline due by now ends its attempt as filtered; UINT64_MAX / 2 ends them all. */
+static void tcp_expire(void *state, uint64_t now)
 {
-    dlq_t *q = &e->tcp_dl;
+    tcp_t *e = state;
+    sn_dlq_t *q = &e->tcp_dl;
     /* A handshake that completed in time may not have been read yet. */
-    if (q->len > 0 && q->v[q->head].at_ns <= now)
+    if (sn_dlq_due(q, now))
         drain(e);
-    while (q->len > 0 && q->v[q->head].at_ns <= now) {
-        deadline_t d = q->v[q->head];
-        q->head = (q->head + 1) % q->cap;
-        q->len--;
+    uint64_t real_now = sn_clock_mono(e->env.clock);
+    sn_deadline_t d;
+    while (sn_dlq_pop_due(q, now, &d)) {
         tcp_conn_t *conn = &e->conns[d.id];
         if (conn->fd < 0 || conn->gen != d.gen)
             continue;
-        uint32_t j = conn->job;
+        uint32_t j = conn->job, jg = conn->job_gen;
         conn_release(e, d.id);
-        sn_engine_tcp_attempt_failed(e, j, SN_OUTCOME_FILTERED);
+        /* A deadline still ahead was cut (second signal): unknown, not filtered. */
+        tcp_end(e, j, jg, d.at_ns > real_now ? SN_OUTCOME_INCOMPLETE : SN_OUTCOME_FILTERED, 0, 0);
     }
 }
 
-void sn_tcp_abort_all(sn_engine_t *e)
+static uint64_t tcp_next_deadline(const void *state)
 {
-    for (uint32_t c = 0; c < e->n_conns && e->conns != NULL; c++) {
-        if (e->conns[c].fd < 0)
-            continue;
-        uint32_t j = e->conns[c].job;
-        conn_release(e, c);
-        /* Cut before its timeout: what this connect would have said is unknown. */
-        sn_engine_tcp_attempt_failed(e, j, SN_OUTCOME_INCOMPLETE);
-    }
+    const tcp_t *e = state;
+    return e->tcp_dl.len > 0 ? e->tcp_dl.v[e->tcp_dl.head].at_ns : UINT64_MAX;
+}
+
+/* Connections end with the attempt; the engine forgets the job itself. */
+static void tcp_cancel(void *state, uint32_t job)
+{
+    (void)state;
+    (void)job;
+}
+
+static void tcp_free(tcp_t *e)
+{
+    if (e->epfd >= 0)
+        close(e->epfd);
+    free(e->conns);
+    free(e->tcp_dl.v);
+    free(e);
 }
 
 static void on_epoll_closed(uv_handle_t *h)
 {
-    sn_engine_t *e = h->data;
-    close(e->epfd);
-    e->epfd = -1;
-    sn_engine_handle_closed(h);
+    tcp_t *e = h->data;
+    e->env.closed(e->env.engine);
+    tcp_free(e);
 }
 
-void sn_tcp_close(sn_engine_t *e)
+static void tcp_close(void *state)
 {
-    if (e->epfd < 0)
+    tcp_t *e = state;
+    if (e == NULL || e->closing)
         return;
+    e->closing = 1;
     for (uint32_t c = 0; c < e->n_conns && e->conns != NULL; c++)
         if (e->conns[c].fd >= 0)
             conn_release(e, c);
+    if (e->handles == 0) {
+        tcp_free(e);
+        return;
+    }
     uv_close((uv_handle_t *)&e->tcp_poll, on_epoll_closed);
 }
+
+const sn_transport_ops_t sn_transport_tcp = {
+    .name = "tcp",
+    .transport = SN_TRANSPORT_TCP,
+    .init = tcp_init,
+    .send = tcp_send,
+    .ready = tcp_ready,
+    .flush = NULL,
+    .expire = tcp_expire,
+    .next_deadline = tcp_next_deadline,
+    .cancel = tcp_cancel,
+    .close = tcp_close,
+};

@@ -9,8 +9,14 @@
  * finds the job and the reply is recorded as coming from elsewhere. ICMP
  * errors come through IP_RECVERR's error queue, which names the original
  * destination.
+ *
+ * The transport keeps its own record per job slot (where the probe went, its
+ * token, its last send): it knows jobs only through the attempts the engine
+ * sends (scanner/transport.h), and reports every end through the one upcall.
+ * Whether a timed-out attempt is retried is the engine's decision.
  */
-#include "engine_int.h"
+#include "scanner/transport.h"
+#include "scanner/udp.h"
 
 #include <errno.h>
 #include <linux/errqueue.h>
@@ -19,17 +25,73 @@
 #include <string.h>
 #include <unistd.h>
 
+#define UDP_BATCH 256    /* datagrams per sendmmsg / recvmmsg */
+#define UDP_MSG_MAX 1500 /* largest request or reply handled */
+
+typedef struct udp udp_t;
+
+typedef struct udp_sock {
+    udp_t *u;
+    int fd;
+    int family;
+    uv_poll_t poll;
+    int poll_events;
+    unsigned nbatch; /* datagrams built and not yet sent */
+    bool flushing;   /* a send is under way: a result callback inside it must not send again */
+    uint32_t job[UDP_BATCH];
+    uint32_t job_gen[UDP_BATCH]; /* the job's generation when its datagram was built */
+    struct mmsghdr msg[UDP_BATCH];
+    struct iovec iov[UDP_BATCH];
+    struct sockaddr_storage dst[UDP_BATCH];
+    uint8_t buf[UDP_BATCH][UDP_MSG_MAX];
+} udp_sock_t;
+
+/* A slot of the UDP reply table: the job (+1; 0 = empty) and its key's hash. */
+typedef struct udp_slot {
+    uint32_t job1;
+    uint32_t hash;
+} udp_slot_t;
+
+/* What the transport knows of the probe in one job slot. */
+typedef struct ujob {
+    sn_addr_t key; /* where the request goes: the reply table's key */
+    uint64_t token;
+    uint64_t sent_ns; /* CLOCK_REALTIME of the last send (kernel stamps are realtime) */
+    uint32_t gen;     /* the job's generation */
+    uint8_t seq;      /* sends made; a deadline carries the value it was pushed with */
+    uint8_t live;     /* in the reply table, not cancelled */
+} ujob_t;
+
+struct udp {
+    sn_transport_env_t env;
+    uint64_t token_mask;
+    ujob_t *jobs; /* env.n_jobs records */
+    udp_sock_t *udp4, *udp6;
+    udp_slot_t *udp_table; /* (ip, port) -> job; open addressing, linear probing */
+    uint32_t udp_mask;
+    sn_dlq_t udp_dl;
+    uint8_t *rx_buf; /* UDP_BATCH * UDP_MSG_MAX */
+    int closing;
+    int handles; /* open; the state is freed when the last has closed */
+};
+
+/* Tells the engine that an attempt of job j ended with o. */
+static void udp_end(udp_t *u, uint32_t j, sn_outcome_t o)
+{
+    sn_attempt_end_t end = {
+        .job = j, .gen = u->jobs[j].gen, .transport = SN_TRANSPORT_UDP, .outcome = o};
+    u->env.done(u->env.engine, &end);
+}
+
 /*
  * The reply table: (ip, port) -> job, linear probing. Each slot keeps its
  * key's hash, so a probe compares 32 bits before it looks at a job, and a
  * deletion finds the home of the entries it shifts without hashing again.
  */
 
-static sn_addr_t job_key(const sn_engine_t *e, uint32_t j)
+static const sn_addr_t *job_key(const udp_t *u, uint32_t j)
 {
-    sn_addr_t k = e->jobs[j].res.target->addr;
-    k.port = e->jobs[j].udp_port;
-    return k;
+    return &u->jobs[j].key;
 }
 
 static uint32_t key_hash(const sn_addr_t *k)
@@ -37,33 +99,29 @@ static uint32_t key_hash(const sn_addr_t *k)
     return (uint32_t)sn_addr_hash(k, 0x5eed);
 }
 
-static void table_insert(sn_engine_t *e, uint32_t j)
+static void table_insert(udp_t *e, uint32_t j)
 {
-    sn_addr_t k = job_key(e, j);
-    uint32_t h = key_hash(&k), i = h & e->udp_mask;
+    uint32_t h = key_hash(job_key(e, j)), i = h & e->udp_mask;
     while (e->udp_table[i].job1 != 0)
         i = (i + 1) & e->udp_mask;
     e->udp_table[i] = (udp_slot_t){j + 1, h};
 }
 
-static uint32_t table_find_slot(const sn_engine_t *e, const sn_addr_t *k)
+static uint32_t table_find_slot(const udp_t *e, const sn_addr_t *k)
 {
     uint32_t h = key_hash(k), i = h & e->udp_mask;
     for (;;) {
         const udp_slot_t *sl = &e->udp_table[i];
         if (sl->job1 == 0)
             return UINT32_MAX;
-        if (sl->hash == h) {
-            sn_addr_t jk = job_key(e, sl->job1 - 1);
-            if (sn_addr_equal(&jk, k))
-                return i;
-        }
+        if (sl->hash == h && sn_addr_equal(job_key(e, sl->job1 - 1), k))
+            return i;
         i = (i + 1) & e->udp_mask;
     }
 }
 
 /* Backward-shift deletion keeps probe chains intact without tombstones. */
-static void table_delete_slot(sn_engine_t *e, uint32_t i)
+static void table_delete_slot(udp_t *e, uint32_t i)
 {
     e->udp_table[i].job1 = 0;
     uint32_t k = i;
@@ -81,12 +139,14 @@ static void table_delete_slot(sn_engine_t *e, uint32_t i)
     }
 }
 
-void sn_udp_forget(sn_engine_t *e, uint32_t j)
+static void udp_cancel(void *state, uint32_t j)
 {
-    if (e->udp_table == NULL || e->jobs[j].udp_seq == 0)
+    udp_t *e = state;
+    ujob_t *uj = &e->jobs[j];
+    if (!uj->live)
         return;
-    sn_addr_t k = job_key(e, j);
-    uint32_t i = table_find_slot(e, &k);
+    uj->live = 0;
+    uint32_t i = table_find_slot(e, &uj->key);
     if (i != UINT32_MAX && e->udp_table[i].job1 == j + 1)
         table_delete_slot(e, i);
 }
@@ -100,7 +160,7 @@ static int set_int(int fd, int level, int opt, int v)
     return setsockopt(fd, level, opt, &v, sizeof v);
 }
 
-static udp_sock_t *open_sock(sn_engine_t *e, int family, sn_error_t *err)
+static udp_sock_t *open_sock(udp_t *e, int family, sn_error_t *err)
 {
     int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
@@ -125,6 +185,7 @@ static udp_sock_t *open_sock(sn_engine_t *e, int family, sn_error_t *err)
         sn_error_set(err, SN_ENOMEM, "out of memory");
         return NULL;
     }
+    s->u = e;
     s->fd = fd;
     s->family = family;
     for (unsigned k = 0; k < UDP_BATCH; k++) {
@@ -133,41 +194,92 @@ static udp_sock_t *open_sock(sn_engine_t *e, int family, sn_error_t *err)
         s->msg[k].msg_hdr.msg_iovlen = 1;
         s->msg[k].msg_hdr.msg_name = &s->dst[k];
     }
-    uv_poll_init(e->loop, &s->poll, fd);
-    s->poll.data = e;
+    int rc = uv_poll_init(e->env.loop, &s->poll, fd);
+    if (rc != 0) {
+        close(fd);
+        free(s);
+        sn_error_set(err, SN_ESYS, "cannot watch a UDP socket: %s", uv_strerror(rc));
+        return NULL;
+    }
+    s->poll.data = s;
     s->poll_events = UV_READABLE;
-    uv_poll_start(&s->poll, UV_READABLE, on_udp_io);
-    e->handles_open++;
+    e->handles++;
+    if ((rc = uv_poll_start(&s->poll, UV_READABLE, on_udp_io)) != 0)
+        sn_error_set(err, SN_ESYS, "cannot watch a UDP socket: %s", uv_strerror(rc));
     return s;
 }
 
-sn_status_t sn_udp_init(sn_engine_t *e, sn_error_t *err)
+static void udp_close(void *state);
+
+static sn_status_t udp_init(const sn_transport_env_t *env, void **state, int *handles,
+                            sn_error_t *err)
 {
+    *state = NULL;
+    *handles = 0;
+    udp_t *e = calloc(1, sizeof *e);
+    if (e == NULL)
+        return sn_error_set(err, SN_ENOMEM, "out of memory");
+    e->env = *env;
+    unsigned b = env->probe->token_bits;
+    e->token_mask = b >= 64 ? UINT64_MAX : (1ull << b) - 1;
     uint32_t cap = 1024;
-    while (cap < e->n_jobs * 2u)
+    while (cap < env->n_jobs * 2u)
         cap <<= 1;
+    e->jobs = calloc(env->n_jobs, sizeof *e->jobs);
     e->udp_table = calloc(cap, sizeof *e->udp_table);
     e->rx_buf = malloc((size_t)UDP_BATCH * UDP_MSG_MAX);
-    if (e->udp_table == NULL || e->rx_buf == NULL)
+    if (e->jobs == NULL || e->udp_table == NULL || e->rx_buf == NULL) {
+        free(e->jobs);
+        free(e->udp_table);
+        free(e->rx_buf);
+        free(e);
         return sn_error_set(err, SN_ENOMEM, "out of memory");
+    }
     e->udp_mask = cap - 1;
+    *state = e;
+    /* From here on the engine owns the state and closes it on failure. */
     e->udp4 = open_sock(e, AF_INET, err);
-    if (e->udp4 == NULL)
+    if (e->udp4 == NULL || !uv_is_active((uv_handle_t *)&e->udp4->poll)) {
+        *handles = e->handles;
         return SN_ESYS;
+    }
     e->udp6 = open_sock(e, AF_INET6, NULL); /* optional: a host without IPv6 still scans IPv4 */
+    *handles = e->handles;
     return SN_OK;
 }
 
-/* The descriptor closes with its handle; the socket struct is freed with the engine. */
-static void on_sock_closed(uv_handle_t *h)
+static void udp_free(udp_t *e)
 {
-    udp_sock_t *s = (udp_sock_t *)((char *)h - offsetof(udp_sock_t, poll));
-    close(s->fd);
-    sn_engine_handle_closed(h);
+    free(e->jobs);
+    free(e->udp_table);
+    free(e->rx_buf);
+    free(e->udp_dl.v);
+    free(e->udp4);
+    free(e->udp6);
+    free(e);
 }
 
-void sn_udp_close(sn_engine_t *e)
+/* The descriptor closes with its handle; the last handle frees the state. */
+static void on_sock_closed(uv_handle_t *h)
 {
+    udp_sock_t *s = h->data;
+    udp_t *e = s->u;
+    close(s->fd);
+    e->env.closed(e->env.engine);
+    if (--e->handles == 0)
+        udp_free(e);
+}
+
+static void udp_close(void *state)
+{
+    udp_t *e = state;
+    if (e == NULL || e->closing)
+        return;
+    e->closing = 1;
+    if (e->handles == 0) {
+        udp_free(e);
+        return;
+    }
     if (e->udp4 != NULL)
         uv_close((uv_handle_t *)&e->udp4->poll, on_sock_closed);
     if (e->udp6 != NULL)
@@ -176,26 +288,25 @@ void sn_udp_close(sn_engine_t *e)
 
 /* ---- sending ---- */
 
-static udp_sock_t *sock_for(sn_engine_t *e, uint32_t j)
+static udp_sock_t *sock_for(udp_t *e, const sn_addr_t *dst)
 {
-    return e->jobs[j].res.target->addr.family == AF_INET6 ? e->udp6 : e->udp4;
+    return dst->family == AF_INET6 ? e->udp6 : e->udp4;
 }
 
 /* Full, and the kernel asked us to wait for the socket to drain: no more for now. */
-bool sn_udp_blocked(const sn_engine_t *e, uint32_t j)
+static bool udp_ready(const void *state, const sn_addr_t *dst)
 {
-    const udp_sock_t *s =
-        e->jobs[j].res.target->addr.family == AF_INET6 ? e->udp6 : e->udp4;
-    return s != NULL && s->nbatch == UDP_BATCH && (s->poll_events & UV_WRITABLE);
+    const udp_t *e = state;
+    if (dst == NULL)
+        return true;
+    const udp_sock_t *s = dst->family == AF_INET6 ? e->udp6 : e->udp4;
+    return !(s != NULL && s->nbatch == UDP_BATCH && (s->poll_events & UV_WRITABLE));
 }
 
-static void udp_fail(sn_engine_t *e, uint32_t j, sn_outcome_t o)
-{
-    e->jobs[j].res.udp.outcome = (uint8_t)o;
-    sn_engine_job_udp_done(e, j);
-}
+static void flush_sock(udp_t *e, udp_sock_t *s);
+static void handle_icmp(udp_t *e, udp_sock_t *s);
 
-static void flush_sock(sn_engine_t *e, udp_sock_t *s);
+/* Pure decoder of one error-queue message (scanner/udp.h); fuzzed by tests/fuzz/fuzz_icmp.c. */
 bool sn_udp_icmp_decode(const struct msghdr *m, sn_outcome_t *o, sn_addr_t *to)
 {
     if (m->msg_control == NULL || m->msg_controllen < sizeof(struct cmsghdr))
@@ -235,42 +346,40 @@ bool sn_udp_icmp_decode(const struct msghdr *m, sn_outcome_t *o, sn_addr_t *to)
     return false;
 }
 
-static void handle_icmp(sn_engine_t *e, udp_sock_t *s);
-
-int sn_udp_queue(sn_engine_t *e, uint32_t j)
+static int udp_send(void *state, const sn_attempt_t *a)
 {
-    job_t *job = &e->jobs[j];
-    udp_sock_t *s = sock_for(e, j);
-    if (s == NULL) {
-        udp_fail(e, j, SN_OUTCOME_ERROR);
-        return -1;
-    }
+    udp_t *e = state;
+    udp_sock_t *s = sock_for(e, &a->dst);
+    if (s == NULL)
+        return SN_SEND_FAILED;
     if (s->nbatch == UDP_BATCH)
         flush_sock(e, s); /* a full batch leaves now, and the pump goes on */
     if (s->nbatch == UDP_BATCH)
-        return 1; /* the kernel will not take more now: try again when writable */
+        return SN_SEND_LATER; /* the kernel will not take more now: try again when writable */
 
     unsigned k = s->nbatch;
-    sn_probe_req_t req = {.target = job_key(e, j), .token = job->token};
-    int n = e->cfg.udp_probe->build(&req, s->buf[k], UDP_MSG_MAX);
-    if (n < 0) {
-        udp_fail(e, j, SN_OUTCOME_ERROR);
-        return -1;
-    }
+    sn_probe_req_t req = {.target = a->dst, .token = a->token};
+    int n = e->env.probe->build(&req, s->buf[k], UDP_MSG_MAX);
+    if (n < 0)
+        return SN_SEND_FAILED;
     s->iov[k].iov_len = (size_t)n;
     s->msg[k].msg_hdr.msg_namelen = sn_addr_to_sockaddr(&req.target, &s->dst[k]);
-    s->job[k] = j;
-    s->job_gen[k] = job->gen;
+    s->job[k] = a->job;
+    s->job_gen[k] = a->gen;
     s->nbatch++;
-    if (job->udp_seq == 0)
-        table_insert(e, j);
-    job->udp_seq++;
-    job->res.udp.attempts++;
+    ujob_t *uj = &e->jobs[a->job];
+    if (a->seq == 0 || !uj->live || uj->gen != a->gen) {
+        if (uj->live)
+            udp_cancel(e, a->job); /* a slot the engine reused without a word: cannot happen */
+        *uj = (ujob_t){.key = a->dst, .token = a->token, .gen = a->gen, .live = 1};
+        table_insert(e, a->job);
+    }
+    uj->seq = (uint8_t)(a->seq + 1);
     return 0;
 }
 
 /* Sends what is batched on s; what the kernel will not take now stays batched. */
-static void flush_sock(sn_engine_t *e, udp_sock_t *s)
+static void flush_sock(udp_t *e, udp_sock_t *s)
 {
     if (s->flushing)
         return; /* a result callback of this very send stopped the scan */
@@ -278,7 +387,7 @@ static void flush_sock(sn_engine_t *e, udp_sock_t *s)
     unsigned off = 0;
     bool retried = false;
     while (off < s->nbatch) {
-        uint64_t rt = sn_realtime_ns(), mono = sn_now_ns();
+        uint64_t rt = sn_clock_real(e->env.clock), mono = sn_clock_mono(e->env.clock);
         int r = sendmmsg(s->fd, &s->msg[off], s->nbatch - off, 0);
         if (r > 0) {
             /* Every datagram of the call is stamped with the time before it:
@@ -286,19 +395,20 @@ static void flush_sock(sn_engine_t *e, udp_sock_t *s)
              * than the true one (interpolating within the call was tried and
              * gave RTTs below the responder's own delay). */
             for (unsigned k = off; k < off + (unsigned)r; k++) {
-                job_t *job = &e->jobs[s->job[k]];
-                if (!job->active || job->gen != s->job_gen[k])
+                ujob_t *uj = &e->jobs[s->job[k]];
+                if (!uj->live || uj->gen != s->job_gen[k])
                     continue; /* its target finished while the datagram waited */
-                job->udp_sent_ns = rt;
-                sn_dlq_push(&e->udp_dl, s->job[k], job->gen << 8 | job->udp_seq,
-                            mono + e->timeout_ns);
+                uj->sent_ns = rt;
+                if (sn_dlq_push(&e->udp_dl, s->job[k], uj->gen << 8 | uj->seq,
+                                mono + e->env.timeout_ns) != 0)
+                    udp_end(e, s->job[k], SN_OUTCOME_ERROR); /* no deadline: out of memory */
             }
             off += (unsigned)r;
             retried = false;
             continue;
         }
         if (errno == EAGAIN || errno == ENOBUFS) {
-            e->st.backpressure++;
+            e->env.st->backpressure++;
             if (!(s->poll_events & UV_WRITABLE)) {
                 s->poll_events |= UV_WRITABLE;
                 uv_poll_start(&s->poll, s->poll_events, on_udp_io);
@@ -321,15 +431,14 @@ static void flush_sock(sn_engine_t *e, udp_sock_t *s)
         /* This datagram cannot be sent at all (no route, refused by a local
          * firewall): an outcome for its target, not an error of the scan. */
         uint32_t j = s->job[off];
-        bool current = e->jobs[j].active && e->jobs[j].gen == s->job_gen[off] &&
-                       e->jobs[j].res.udp.outcome == SN_OUTCOME_NONE;
+        bool current = e->jobs[j].live && e->jobs[j].gen == s->job_gen[off];
         sn_outcome_t o = er == ENETUNREACH || er == EHOSTUNREACH || er == EPERM || er == EACCES ||
                                  er == EHOSTDOWN
                              ? SN_OUTCOME_UNREACHABLE
                              : SN_OUTCOME_ERROR;
         off++;
         if (current)
-            udp_fail(e, j, o);
+            udp_end(e, j, o);
     }
     if (off > 0) {
         unsigned rest = s->nbatch - off;
@@ -346,60 +455,60 @@ static void flush_sock(sn_engine_t *e, udp_sock_t *s)
     s->flushing = false;
 }
 
-void sn_udp_flush(sn_engine_t *e)
+static void udp_flush(void *state)
 {
+    udp_t *e = state;
     if (e->udp4 != NULL && e->udp4->nbatch > 0)
         flush_sock(e, e->udp4);
     if (e->udp6 != NULL && e->udp6->nbatch > 0)
         flush_sock(e, e->udp6);
 }
 
-static bool receive(sn_engine_t *e, udp_sock_t *s);
+static bool receive(udp_t *e, udp_sock_t *s);
 
-void sn_udp_expire(sn_engine_t *e, uint64_t now)
+static void udp_expire(void *state, uint64_t now)
 {
-    dlq_t *q = &e->udp_dl;
+    udp_t *e = state;
+    sn_dlq_t *q = &e->udp_dl;
     /* A reply that came in time may still wait in the socket while the loop
      * was busy elsewhere (a long send, TCP completions): read what is queued
      * before declaring any timeout. */
-    if (q->len > 0 && q->v[q->head].at_ns <= now) {
+    if (sn_dlq_due(q, now)) {
         for (int i = 0; i < 256 && e->udp4 != NULL && receive(e, e->udp4); i++)
             ;
         for (int i = 0; i < 256 && e->udp6 != NULL && receive(e, e->udp6); i++)
             ;
     }
-    uint64_t real_now = sn_now_ns(); /* now is far ahead when the scan stops at once */
-    while (q->len > 0 && q->v[q->head].at_ns <= now) {
-        deadline_t d = q->v[q->head];
-        q->head = (q->head + 1) % q->cap;
-        q->len--;
-        job_t *job = &e->jobs[d.id];
-        if (!job->active || (job->gen << 8 | job->udp_seq) != d.gen ||
-            job->res.udp.outcome != SN_OUTCOME_NONE)
+    uint64_t real_now = sn_clock_mono(e->env.clock);
+    sn_deadline_t d;
+    while (sn_dlq_pop_due(q, now, &d)) {
+        const ujob_t *uj = &e->jobs[d.id];
+        if (!uj->live || (uj->gen << 8 | uj->seq) != d.gen)
             continue; /* answered, or a newer attempt owns the job */
-        bool retry_due = job->udp_seq <= e->cfg.retries;
-        if (!e->stopping && retry_due) {
-            /* Retry with the same token: a late reply to the first send still counts. */
-            sn_engine_requeue_udp(e, d.id);
-            continue;
-        }
-        /* Silence is `filtered` only after every attempt had its whole timeout. */
-        udp_fail(e, d.id,
-                 retry_due || d.at_ns > real_now ? SN_OUTCOME_INCOMPLETE : SN_OUTCOME_FILTERED);
+        /* Silence is `filtered` only after the attempt had its whole timeout; a
+         * deadline still ahead (the scan stops at once: now is far ahead) was
+         * cut short, and what it would have said is unknown. The engine decides
+         * on a retry. */
+        udp_end(e, d.id, d.at_ns > real_now ? SN_OUTCOME_INCOMPLETE : SN_OUTCOME_FILTERED);
     }
+}
+
+static uint64_t udp_next_deadline(const void *state)
+{
+    const udp_t *e = state;
+    return e->udp_dl.len > 0 ? e->udp_dl.v[e->udp_dl.head].at_ns : UINT64_MAX;
 }
 
 /* ---- receiving ---- */
 
-static void handle_reply(sn_engine_t *e, const uint8_t *buf, size_t len,
-                         const struct sockaddr *src, uint64_t rx_ns)
+static void handle_reply(udp_t *e, const uint8_t *buf, size_t len, const struct sockaddr *src,
+                         uint64_t rx_ns)
 {
     sn_probe_reply_t rep;
     memset(&rep, 0, sizeof rep);
     sn_addr_t from;
-    if (sn_addr_from_sockaddr(src, &from) != SN_OK ||
-        e->cfg.udp_probe->parse(buf, len, &rep) != 1) {
-        e->st.late++;
+    if (sn_addr_from_sockaddr(src, &from) != SN_OK || e->env.probe->parse(buf, len, &rep) != 1) {
+        e->env.st->late++;
         return;
     }
     uint32_t j;
@@ -408,40 +517,41 @@ static void handle_reply(sn_engine_t *e, const uint8_t *buf, size_t len,
     if (slot != UINT32_MAX) {
         j = e->udp_table[slot].job1 - 1;
         if (((rep.token ^ e->jobs[j].token) & e->token_mask) != 0) {
-            e->st.late++;
+            e->env.st->late++;
             return;
         }
     } else {
         /* Not from the probed address and port: the token finds the job. */
         if (e->token_mask == 0) {
-            e->st.late++;
+            e->env.st->late++;
             return;
         }
-        j = (uint32_t)(rep.token & ((1ull << e->idx_bits) - 1));
-        const job_t *job = j < e->n_jobs ? &e->jobs[j] : NULL;
+        j = (uint32_t)(rep.token & ((1ull << e->env.idx_bits) - 1));
+        const ujob_t *uj = j < e->env.n_jobs ? &e->jobs[j] : NULL;
         /* A short token is only trusted from the probed IP; 32 bits and more
          * are trusted from anywhere (a relay in front of the node). */
-        if (job == NULL || !job->active || job->udp_seq == 0 ||
-            job->res.udp.outcome != SN_OUTCOME_NONE ||
-            ((rep.token ^ job->token) & e->token_mask) != 0 ||
-            (e->cfg.udp_probe->token_bits < 32 && !sn_addr_same_ip(&from, &job->res.target->addr))) {
-            e->st.late++;
+        if (uj == NULL || !uj->live || uj->seq == 0 ||
+            ((rep.token ^ uj->token) & e->token_mask) != 0 ||
+            (e->env.probe->token_bits < 32 && !sn_addr_same_ip(&from, &uj->key))) {
+            e->env.st->late++;
             return;
         }
         other = true;
     }
-    job_t *job = &e->jobs[j];
-    sn_probe_result_t *r = &job->res.udp;
-    r->outcome = SN_OUTCOME_ALIVE;
-    r->rtt_us = rx_ns > job->udp_sent_ns ? (uint32_t)((rx_ns - job->udp_sent_ns) / 1000) : 0;
-    r->observed = rep.observed;
+    const ujob_t *uj = &e->jobs[j];
+    sn_attempt_end_t end = {.job = j,
+                            .gen = uj->gen,
+                            .transport = SN_TRANSPORT_UDP,
+                            .outcome = SN_OUTCOME_ALIVE,
+                            .rtt_us =
+                                rx_ns > uj->sent_ns ? (uint32_t)((rx_ns - uj->sent_ns) / 1000) : 0,
+                            .observed = rep.observed};
     if (other)
-        r->reply_from = from;
-    e->st.replies++;
-    sn_engine_job_udp_done(e, j);
+        end.from = from;
+    e->env.done(e->env.engine, &end);
 }
 
-static void handle_icmp(sn_engine_t *e, udp_sock_t *s)
+static void handle_icmp(udp_t *e, udp_sock_t *s)
 {
     for (int n = 0; n < 1024; n++) {
         struct sockaddr_storage dst;
@@ -459,19 +569,16 @@ static void handle_icmp(sn_engine_t *e, udp_sock_t *s)
         sn_addr_t to;
         if (!sn_udp_icmp_decode(&m, &o, &to))
             continue;
-        e->st.icmp++;
+        e->env.st->icmp++;
         uint32_t slot = table_find_slot(e, &to);
         if (slot == UINT32_MAX)
             continue;
-        uint32_t j = e->udp_table[slot].job1 - 1;
-        if (e->jobs[j].res.udp.outcome != SN_OUTCOME_NONE)
-            continue;
-        udp_fail(e, j, o);
+        udp_end(e, e->udp_table[slot].job1 - 1, o);
     }
 }
 
 /* Reads up to 1,024 datagrams; true when the socket may hold more. */
-static bool receive(sn_engine_t *e, udp_sock_t *s)
+static bool receive(udp_t *e, udp_sock_t *s)
 {
     struct mmsghdr msgs[64];
     struct iovec iovs[64];
@@ -512,7 +619,7 @@ static bool receive(sn_engine_t *e, udp_sock_t *s)
                 }
             }
             if (rx_ns == 0)
-                rx_ns = sn_realtime_ns();
+                rx_ns = sn_clock_real(e->env.clock);
             size_t len = msgs[k].msg_len;
             if (m->msg_flags & MSG_TRUNC)
                 len = UDP_MSG_MAX + 1; /* oversized: no probe accepts it */
@@ -527,8 +634,8 @@ static bool receive(sn_engine_t *e, udp_sock_t *s)
 
 static void on_udp_io(uv_poll_t *h, int status, int events)
 {
-    sn_engine_t *e = h->data;
-    udp_sock_t *s = (udp_sock_t *)((char *)h - offsetof(udp_sock_t, poll));
+    udp_sock_t *s = h->data;
+    udp_t *e = s->u;
     if (e->closing)
         return;
     if (status == UV_EBADF) {
@@ -549,5 +656,18 @@ static void on_udp_io(uv_poll_t *h, int status, int events)
         handle_icmp(e, s);
         receive(e, s);
     }
-    sn_engine_pump(e);
+    e->env.done(e->env.engine, NULL); /* the batch is over: the engine may send */
 }
+
+const sn_transport_ops_t sn_transport_udp = {
+    .name = "udp",
+    .transport = SN_TRANSPORT_UDP,
+    .init = udp_init,
+    .send = udp_send,
+    .ready = udp_ready,
+    .flush = udp_flush,
+    .expire = udp_expire,
+    .next_deadline = udp_next_deadline,
+    .cancel = udp_cancel,
+    .close = udp_close,
+};

@@ -20,7 +20,7 @@
  * reader that names file and line, since a scan records what it reads into
  * every result row.
  */
-#include "vantage.h"
+#include "scanner/vantage.h"
 
 #include <errno.h>
 #include <linux/errqueue.h>
@@ -36,7 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../probes/stun.h"
+#include "probes/stun.h"
 
 #define DEFAULT_STUN_PORT 3478
 #define DEFAULT_TIMEOUT_MS 1000u

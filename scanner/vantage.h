@@ -49,8 +49,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "../data/addr.h"
-#include "status.h"
+#include "lib/addr.h"
+#include "lib/status.h"
 
 typedef enum sn_nat_behaviour {
     SN_NAT_UNKNOWN = 0,

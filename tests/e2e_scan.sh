@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End to end: a swarm of about 3000 loopback nodes with every behaviour of
-# data/population.h (the 443/80 ones only when the swarm can bind those
+# lab/population.h (the 443/80 ones only when the swarm can bind those
 # ports), some of them delaying their UDP replies by 200 ms and some losing
 # every reply, scanned as a user would. Every target's outcomes, answering
 # TCP port, reply_from, reach class and eligibility must be what the

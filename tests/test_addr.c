@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "data/addr.h"
+#include "lib/addr.h"
 
 /* --- IP literals -------------------------------------------------------- */
 

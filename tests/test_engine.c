@@ -33,12 +33,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "data/population.h"
+#include "lab/population.h"
 #include "data/targets.h"
 #include "probes/probe.h"
 #include "scanner/engine.h"
-#include "scanner/result.h"
-#include "scanner/swarm.h"
+#include "data/result.h"
+#include "lab/swarm.h"
 
 #define GUARD_MS 8000 /* a scan still running by then is a failure */
 #define LINGER_MS 20  /* default wait after done before closing */

@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "reports/output.h"
-#include "scanner/text.h"
+#include "lib/text.h"
 
 static const sn_probe_t fake_udp = {.name = "skype-udp", .transport = SN_TRANSPORT_UDP};
 static const sn_probe_t fake_tcp = {.name = "tcp", .transport = SN_TRANSPORT_TCP};

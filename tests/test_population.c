@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "data/population.h"
+#include "lab/population.h"
 
 /* Writes len bytes to a fresh temporary file; returns its path (static buffer per slot). */
 static const char *tmp_file(const char *text, size_t len)

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "data/addr.h"
+#include "lib/addr.h"
 #include "probes/probe.h"
 
 #define TOKEN 0x0123456789abcdefULL

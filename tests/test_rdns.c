@@ -32,7 +32,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "data/addr.h"
+#include "lib/addr.h"
 #include "data/rdns.h"
 
 extern char **environ;

@@ -13,7 +13,8 @@
 
 #include <cmocka.h>
 
-#include "scanner/result.h"
+#include "data/result.h"
+#include "probes/probe.h"
 
 #define OWN_PORT 33033
 

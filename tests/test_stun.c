@@ -17,8 +17,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "data/addr.h"
-#include "probes/crc32.h"
+#include "lib/addr.h"
+#include "lib/crc32.h"
 #include "probes/probe.h"
 #include "probes/stun.h"
 

@@ -24,9 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "data/population.h"
+#include "lab/population.h"
 #include "probes/probe.h"
-#include "scanner/swarm.h"
+#include "lab/swarm.h"
 
 #define SILENCE_MS 300
 #define REPLY_MS 2000

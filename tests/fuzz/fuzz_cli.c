@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scanner/cli.h"
-#include "scanner/demo.h"
+#include "cli/cli.h"
+#include "lab/demo.h"
 #include "scanner/scan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data/addr.h"
+#include "lib/addr.h"
 #include "data/blocklist.h"
 
 static void check_endpoint(const uint8_t *data, size_t size)

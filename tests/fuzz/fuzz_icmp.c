@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scanner/engine_int.h"
+#include "scanner/udp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

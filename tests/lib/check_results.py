@@ -6,7 +6,7 @@
 
 POP.csv is a population (address,port,behaviour,delay_ms,loss); RESULTS is
 snprobe's results file (CSV with a header, or NDJSON, one object per line).
-For every node the row must say what data/population.h prescribes for the
+For every node the row must say what lab/population.h prescribes for the
 default plan (skype,tcp with fallback ports 443,80): udp_outcome,
 tcp_outcome, tcp_port, reply_from set or empty, reach_class and sn_eligible.
 A node with loss 1 never gets a UDP reply, so its UDP outcome is filtered

@@ -4,7 +4,7 @@ with the summary snprobe wrote.
 Usage: demo_stats.py POPULATION.csv IDENTITY.csv SUMMARY.csv [--no-ptr] [--rebuilt]
        demo_stats.py POPULATION.csv IDENTITY.csv RESULTS.csv --results [--no-ptr]
 
-The population says how each node behaves (data/population.h), identity.csv
+The population says how each node behaves (lab/population.h), identity.csv
 who it is (seen-count, country, continent, AS, PTR name, academic, dynamic or
 static). Every statistic below is computed here from those two files alone,
 independently of snprobe's code, and must equal the summary's value. With

@@ -9,7 +9,7 @@
  * A target with a probe `incomplete` (the scan stopped before its every
  * attempt and fallback port was made) has the class "incomplete".
  */
-#include "result.h"
+#include "data/result.h"
 
 #include <stdio.h>
 

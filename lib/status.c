@@ -2,7 +2,7 @@
  * Status names and the error-message helper. Kept tiny on purpose: every
  * module links it, and it must never fail itself (vsnprintf truncates).
  */
-#include "status.h"
+#include "lib/status.h"
 
 #include <stdarg.h>
 #include <stdio.h>

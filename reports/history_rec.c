@@ -7,15 +7,15 @@
  * three flags stored beside the cells (probed, alive, incomplete) are what
  * the longitudinal queries and --resume read, so they never parse cells.
  */
-#include "history_rec.h"
+#include "reports/history_rec.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "../reports/output.h"
-#include "../reports/stats.h"
+#include "reports/output.h"
+#include "reports/stats.h"
 
 struct sn_hrec {
     sn_history_t *h;

@@ -4,7 +4,7 @@
  * entry n is the CRC of the single byte n, i.e. eight rounds of
  * "shift right, XOR 0xEDB88320 when the low bit was set".
  */
-#include "crc32.h"
+#include "lib/crc32.h"
 
 static const uint32_t crc_table[256] = {
     0x00000000u, 0x77073096u, 0xee0e612cu, 0x990951bau, 0x076dc419u, 0x706af48fu, 0xe963a535u,

@@ -5,8 +5,8 @@
  * observations into the state matrix of data/history_stats.h, and writes one
  * CSV table. Each statistic's definition lives in history_stats.c, not here.
  */
-#include "history_cmd.h"
-#include "../lib/outfile.h"
+#include "reports/history_cmd.h"
+#include "lib/outfile.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -15,10 +15,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "../data/history.h"
-#include "../data/history_stats.h"
-#include "../reports/html.h"
-#include "../reports/output.h"
+#include "data/history.h"
+#include "data/history_stats.h"
+#include "reports/html.h"
+#include "reports/output.h"
 
 const char sn_history_cmd_names[] =
     "runs, results, nodes, churn, staleness, survival, population, definitions";

@@ -11,10 +11,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../data/history.h"
-#include "../data/targets.h"
-#include "result.h"
-#include "status.h"
+#include "data/history.h"
+#include "data/targets.h"
+#include "data/result.h"
+#include "lib/status.h"
 
 typedef struct sn_hrec sn_hrec_t;
 

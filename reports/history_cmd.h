@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "status.h"
+#include "lib/status.h"
 
 typedef struct sn_history_cmd {
     const char *path;   /* the store */

@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "../scanner/status.h"
+#include "lib/status.h"
 
 typedef struct sn_addr {
     uint8_t family;  /* AF_INET, AF_INET6, or 0 for "no address" */

@@ -29,8 +29,8 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "../data/population.h"
-#include "status.h"
+#include "lab/population.h"
+#include "lib/status.h"
 
 typedef struct sn_swarm sn_swarm_t;
 

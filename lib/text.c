@@ -1,7 +1,7 @@
 /*
  * Text helpers (see text.h).
  */
-#include "text.h"
+#include "lib/text.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -9,9 +9,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "../reports/export.h"
-#include "../reports/stats.h"
-#include "status.h"
+#include "reports/export.h"
+#include "reports/stats.h"
+#include "lib/status.h"
 
 /* Writes the summary (CSV, or NDJSON for a .json/.ndjson name) and the HTML; either may be NULL. */
 sn_status_t sn_report_write(sn_stats_t *st, const char *html, const char *summary,

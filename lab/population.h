@@ -39,9 +39,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../probes/probe.h"
-#include "../scanner/status.h"
-#include "addr.h"
+#include "probes/probe.h"
+#include "lib/status.h"
+#include "lib/addr.h"
 
 typedef enum sn_behaviour {
     SN_BEH_ALIVE = 0,

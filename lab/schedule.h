@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "population.h"
+#include "lab/population.h"
 
 typedef struct sn_schedule {
     size_t nights;

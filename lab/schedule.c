@@ -5,8 +5,8 @@
  * place on a fresh address, so an address never hosts two different nodes and
  * the ground truth per target is unambiguous.
  */
-#include "schedule.h"
-#include "../lib/outfile.h"
+#include "lab/schedule.h"
+#include "lib/outfile.h"
 
 #include <stdio.h>
 #include <sys/socket.h>

@@ -8,8 +8,8 @@
 
 #include <stdbool.h>
 
-#include "../data/population.h"
-#include "status.h"
+#include "lab/population.h"
+#include "lib/status.h"
 
 /* The demo's behaviour shares, drawn from the studies' seed figures. */
 void sn_demo_default_mix(sn_popgen_t *gen);

@@ -19,19 +19,19 @@
 
 #include "data/bootstrap.h"
 #include "data/input.h"
-#include "data/population.h"
+#include "lab/population.h"
 #include "lib/outfile.h"
 #include "probes/probe.h"
 #include "reports/output.h"
-#include "scanner/cli.h"
-#include "scanner/demo.h"
-#include "scanner/history_cmd.h"
-#include "scanner/history_rec.h"
+#include "cli/cli.h"
+#include "lab/demo.h"
+#include "reports/history_cmd.h"
+#include "reports/history_rec.h"
 #include "scanner/scan.h"
-#include "scanner/swarm.h"
-#include "scanner/report.h"
+#include "lab/swarm.h"
+#include "reports/report.h"
 #include "scanner/vantage.h"
-#include "scanner/version.h"
+#include "lib/version.h"
 
 
 /* The command line as typed, for the report's metadata. */

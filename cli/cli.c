@@ -3,7 +3,7 @@
  * row plus a field in sn_cli_t. getopt_long's table is built from these rows,
  * so the parser and --help cannot disagree.
  */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <getopt.h>

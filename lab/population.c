@@ -34,8 +34,8 @@
  * created, found under /run/netns). Both are needed so that neither a stray
  * variable on a real host nor a namespace alone makes the swarm claim them.
  */
-#include "population.h"
-#include "../lib/outfile.h"
+#include "lab/population.h"
+#include "lib/outfile.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -9,11 +9,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../data/addr.h"
-#include "../data/classify.h"
-#include "../data/geo.h"
-#include "../data/targets.h"
-#include "../probes/probe.h"
+#include "lib/addr.h"
+#include "data/classify.h"
+#include "data/geo.h"
+#include "data/targets.h"
+#include "lib/outcome.h"
+
+/* The probe that ran (probes/probe.h); a result only points at it. */
+typedef struct sn_probe sn_probe_t;
 
 /* What one probe of the plan found on one target, over all its attempts. */
 typedef struct sn_probe_result {

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "status.h"
+#include "lib/status.h"
 
 /* Commands, as bits, so that an option can belong to several. */
 enum {

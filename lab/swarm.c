@@ -34,7 +34,7 @@
  * watched descriptor is closed in its handle's close callback, and the swarm
  * is freed when the last one has closed.
  */
-#include "swarm.h"
+#include "lab/swarm.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -49,7 +49,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../probes/probe.h"
+#include "probes/probe.h"
 
 #define BATCH 64
 #define DGRAM_MAX 2048

@@ -3,14 +3,14 @@
  * to the statistics or the set and then forgotten, so a results file of a
  * million rows is summarised in the memory of its distinct keys.
  */
-#include "report.h"
+#include "reports/report.h"
 
 #include <string.h>
 #include <time.h>
 
-#include "../reports/html.h"
-#include "../reports/resultsin.h"
-#include "version.h"
+#include "reports/html.h"
+#include "reports/resultsin.h"
+#include "lib/version.h"
 
 static bool ends_with(const char *s, const char *suffix)
 {

@@ -9,7 +9,7 @@
  * value type is a fixed 20-byte struct whose padding and unused bytes are
  * always zero, so that it can be hashed and compared as plain bytes.
  */
-#include "addr.h"
+#include "lib/addr.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -6,7 +6,7 @@
  * holds it), and stops the swarm. The scan goes through sn_scan_run like any
  * user's scan, so the demo exercises the real path end to end.
  */
-#include "demo.h"
+#include "lab/demo.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,13 +22,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../data/geo.h"
-#include "../lib/outfile.h"
-#include "../data/schedule.h"
-#include "history_cmd.h"
-#include "history_rec.h"
-#include "report.h"
-#include "scan.h"
+#include "data/geo.h"
+#include "lib/outfile.h"
+#include "lab/schedule.h"
+#include "reports/history_cmd.h"
+#include "reports/history_rec.h"
+#include "reports/report.h"
+#include "scanner/scan.h"
 
 extern char **environ;
 
