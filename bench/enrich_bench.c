@@ -146,8 +146,8 @@ static void on_ptr(void *ud, const sn_addr_t *addr, sn_rdns_status_t st, const c
     if (run->wrong++ == 0) {
         char ip[SN_ADDR_STRLEN];
         sn_addr_format(&c->want->addr, ip, sizeof ip, false);
-        snprintf(run->first_wrong, sizeof run->first_wrong, "%s: %s, %zu name(s), first '%s'",
-                 ip, sn_rdns_status_name(st), n_names, n_names > 0 ? names[0] : "");
+        snprintf(run->first_wrong, sizeof run->first_wrong, "%s: %s, %zu name(s), first '%s'", ip,
+                 sn_rdns_status_name(st), n_names, n_names > 0 ? names[0] : "");
     }
 }
 
@@ -260,7 +260,10 @@ static void synth_make(synth_t *t, size_t n, uint64_t seed)
     t->start[n] = UINT32_MAX;
 }
 
-static bool synth_present(size_t i) { return i % 10 != 7; }
+static bool synth_present(size_t i)
+{
+    return i % 10 != 7;
+}
 
 /* The range holding ip: the last start <= ip. */
 static size_t synth_find(const synth_t *t, uint32_t ip)
@@ -299,9 +302,9 @@ static char *synth_csv(const synth_t *t, bool as, size_t *len)
         uint32_t last = i + 1 < t->n ? t->start[i + 1] - 1 : UINT32_MAX;
         fmt_ip(t->start[i], a, sizeof a);
         fmt_ip(last, b, sizeof b);
-        int w = as ? snprintf(buf + off, cap - off, "%s,%s,%zu,Synthetic Net %zu\n", a, b,
-                              64512 + i, i)
-                   : snprintf(buf + off, cap - off, "%s,%s,%s\n", a, b, cc_pool[i % CC_POOL]);
+        int w =
+            as ? snprintf(buf + off, cap - off, "%s,%s,%zu,Synthetic Net %zu\n", a, b, 64512 + i, i)
+               : snprintf(buf + off, cap - off, "%s,%s,%s\n", a, b, cc_pool[i % CC_POOL]);
         if (w < 0 || (size_t)w >= cap - off)
             die("synthetic table overflow");
         off += (size_t)w;
@@ -411,17 +414,18 @@ static int run_geo(char **files, size_t n_files, size_t synthetic, uint64_t coun
 
 static void usage(void)
 {
-    fputs("usage: enrich_bench rdns --server ADDR:PORT --list FILE [--inflight N] [--timeout-ms MS]\n"
-          "                         [--json OUT]\n"
-          "       enrich_bench geo [--count N] [--seed S] [--synthetic RANGES] [--json OUT] "
-          "[DB...]\n"
-          "  rdns: PTR lookups of every address in FILE (\"IP NAME\" lines), each answer\n"
-          "        checked against NAME; --inflight lookups at once (default 500); a\n"
-          "        lookup's first try waits --timeout-ms (default 2000, c-ares doubles it)\n"
-          "  geo:  N (default 2000000) sn_geo_lookup calls over random public-looking IPv4\n"
-          "        addresses, in the databases DB... (.mmdb or ip-location-db .csv) and/or\n"
-          "        generated country and AS range tables of RANGES rows each (checked)\n",
-          stderr);
+    fputs(
+        "usage: enrich_bench rdns --server ADDR:PORT --list FILE [--inflight N] [--timeout-ms MS]\n"
+        "                         [--json OUT]\n"
+        "       enrich_bench geo [--count N] [--seed S] [--synthetic RANGES] [--json OUT] "
+        "[DB...]\n"
+        "  rdns: PTR lookups of every address in FILE (\"IP NAME\" lines), each answer\n"
+        "        checked against NAME; --inflight lookups at once (default 500); a\n"
+        "        lookup's first try waits --timeout-ms (default 2000, c-ares doubles it)\n"
+        "  geo:  N (default 2000000) sn_geo_lookup calls over random public-looking IPv4\n"
+        "        addresses, in the databases DB... (.mmdb or ip-location-db .csv) and/or\n"
+        "        generated country and AS range tables of RANGES rows each (checked)\n",
+        stderr);
     exit(2);
 }
 

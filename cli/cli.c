@@ -17,11 +17,11 @@ typedef struct opt {
     const char *name;
     char short_name;
     opt_type_t type;
-    const char *arg;      /* argument placeholder in --help */
-    const char *def;      /* default, as text; NULL for none */
-    double min, max;      /* bounds of T_NUM */
-    unsigned commands;    /* SN_CMD_* bits; 0 = every command */
-    size_t offset;        /* field in sn_cli_t */
+    const char *arg;   /* argument placeholder in --help */
+    const char *def;   /* default, as text; NULL for none */
+    double min, max;   /* bounds of T_NUM */
+    unsigned commands; /* SN_CMD_* bits; 0 = every command */
+    size_t offset;     /* field in sn_cli_t */
     const char *help;
 } opt_t;
 
@@ -33,11 +33,12 @@ typedef struct opt {
 static const opt_t options[] = {
     {"help", 'h', T_FLAG, NULL, NULL, 0, 0, 0, F(help), "show this help and exit"},
     {"version", 0, T_FLAG, NULL, NULL, 0, 0, 0, F(version), "print the version and exit"},
-    {"list-probes", 0, T_FLAG, NULL, NULL, 0, 0, 0, F(list_probes), "list the probe modules and exit"},
-    {"list-fields", 0, T_FLAG, NULL, NULL, 0, 0, 0, F(list_fields), "list the result columns and exit"},
+    {"list-probes", 0, T_FLAG, NULL, NULL, 0, 0, 0, F(list_probes),
+     "list the probe modules and exit"},
+    {"list-fields", 0, T_FLAG, NULL, NULL, 0, 0, 0, F(list_fields),
+     "list the result columns and exit"},
     {"output", 'o', T_STR, "FILE", "-", 0, 0,
-     READING | SN_CMD_POPULATION | SN_CMD_EXPORT | SN_CMD_HISTORY,
-     F(output),
+     READING | SN_CMD_POPULATION | SN_CMD_EXPORT | SN_CMD_HISTORY, F(output),
      "write results (population: the population CSV; export: the set) to FILE; - is "
      "standard output"},
     {"html", 0, T_STR, "FILE", NULL, 0, 0, READING | SN_CMD_REPORT, F(html),
@@ -77,8 +78,7 @@ static const opt_t options[] = {
     {"vantage-from", 0, T_STR, "FILE", NULL, 0, 0, SN_CMD_SCAN, F(vantage_from),
      "record the vantage saved by 'snprobe vantage' in FILE instead of discovering it"},
     {"input-format", 0, T_STR, "auto|xml|plain|csv", "auto", 0, 0, SN_CMD_SCAN | SN_CMD_ANNOTATE,
-     F(input_format),
-     "format of the inputs; auto sniffs each file"},
+     F(input_format), "format of the inputs; auto sniffs each file"},
     {"strict", 0, T_FLAG, NULL, NULL, 0, 0, READING, F(strict),
      "stop at the first bad input entry instead of skipping it"},
     {"dry-run", 'n', T_FLAG, NULL, NULL, 0, 0, PROBING, F(dry_run),
@@ -89,8 +89,9 @@ static const opt_t options[] = {
      "no progress line and no bad-entry messages; bootstrap: print nothing, only the exit "
      "status (0 all alive, 1 some dead, 2 all dead or the check could not run)"},
     {"seed", 0, T_NUM, "N", "0", 0, 9007199254740991.0, PROBING | SN_CMD_POPULATION | SN_CMD_DEMO,
-     F(seed), "seed for target order, tokens and generated populations (0: from the clock; "
-              "population and demo: 1)"},
+     F(seed),
+     "seed for target order, tokens and generated populations (0: from the clock; "
+     "population and demo: 1)"},
     {"no-rdns", 0, T_FLAG, NULL, NULL, 0, 0, READING, F(no_rdns), "no reverse DNS lookups"},
     {"rdns", 0, T_STR, "alive|all", NULL, 0, 0, READING, F(rdns),
      "whose PTR names to look up [default: alive for scan, all for annotate]; loopback and "
@@ -106,7 +107,8 @@ static const opt_t options[] = {
     {"asn", 0, T_LIST, "FILE", NULL, 0, 0, READING, F(geo_files),
      "AS database, .mmdb or .csv (repeatable; the same as --geo, for readability)"},
     {"no-geo", 0, T_FLAG, NULL, NULL, 0, 0, READING, F(no_geo),
-     "do not search the default places for geo/AS databases (" "/usr/share/GeoIP, "
+     "do not search the default places for geo/AS databases ("
+     "/usr/share/GeoIP, "
      "/var/lib/GeoIP, the data directory)"},
     {"list", 0, T_STR, "FILE", NULL, 0, 0, SN_CMD_BOOTSTRAP | SN_CMD_POPULATION, F(list),
      "bootstrap: probe the nodes in FILE instead of the bundled ones; population: also "
@@ -214,12 +216,8 @@ static sn_status_t apply(sn_cli_t *cli, const opt_t *o, const char *arg, sn_erro
         return sn_error_set(err, SN_EINVAL, "option --%s does not apply to '%s'", o->name,
                             cli->command_name ? cli->command_name : "(no command)");
     switch (o->type) {
-    case T_FLAG:
-        *(bool *)field = true;
-        return SN_OK;
-    case T_STR:
-        *(const char **)field = arg;
-        return SN_OK;
+    case T_FLAG: *(bool *)field = true; return SN_OK;
+    case T_STR: *(const char **)field = arg; return SN_OK;
     case T_NUM: {
         double v;
         if (parse_num(arg, &v) != 0)
@@ -258,7 +256,8 @@ sn_status_t sn_cli_parse(int argc, char **argv, sn_cli_t *cli, sn_error_t *err)
                 cli->command_name = commands[c].name;
             }
         if (cli->command == 0)
-            return sn_error_set(err, SN_EINVAL, "unknown command '%s' (see snprobe --help)", argv[1]);
+            return sn_error_set(err, SN_EINVAL, "unknown command '%s' (see snprobe --help)",
+                                argv[1]);
         first = 2;
     }
 
@@ -280,7 +279,8 @@ sn_status_t sn_cli_parse(int argc, char **argv, sn_cli_t *cli, sn_error_t *err)
 
     char **av = argv + first - 1;
     int ac = argc - first + 1;
-    optind = 0; /* 0, not 1: glibc then resets its whole state (a cluster left half-read by an earlier parse) */
+    optind = 0; /* 0, not 1: glibc then resets its whole state (a cluster left half-read by an
+                   earlier parse) */
     opterr = 0;
     int c;
     while ((c = getopt_long(ac, av, shorts, lo, NULL)) != -1) {
@@ -290,7 +290,8 @@ sn_status_t sn_cli_parse(int argc, char **argv, sn_cli_t *cli, sn_error_t *err)
         } else if (c == '?' || c == ':') {
             const char *bad = av[optind - 1];
             return sn_error_set(err, SN_EINVAL, "%s: %s (see snprobe %s--help)", bad,
-                                c == ':' ? "missing argument" : "unknown option or missing argument",
+                                c == ':' ? "missing argument"
+                                         : "unknown option or missing argument",
                                 cli->command_name ? cli->command_name : "");
         } else {
             for (size_t i = 0; i < N_OPTIONS; i++)
@@ -321,8 +322,9 @@ void sn_cli_free(sn_cli_t *cli)
 void sn_cli_help(FILE *f, unsigned command)
 {
     if (command == 0) {
-        fprintf(f, "snprobe: active scanner of harvested super-node lists (Skype-style overlays)\n\n"
-                   "Usage: snprobe COMMAND [options]\n\nCommands:\n");
+        fprintf(f,
+                "snprobe: active scanner of harvested super-node lists (Skype-style overlays)\n\n"
+                "Usage: snprobe COMMAND [options]\n\nCommands:\n");
         for (size_t c = 0; c < N_COMMANDS; c++)
             fprintf(f, "  %-11s %s\n", commands[c].name, commands[c].help);
         fprintf(f, "\nOptions of every command:\n");

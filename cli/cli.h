@@ -33,7 +33,7 @@ typedef struct sn_strlist {
 } sn_strlist_t;
 
 typedef struct sn_cli {
-    unsigned command;       /* one SN_CMD_* bit; 0 for none */
+    unsigned command; /* one SN_CMD_* bit; 0 for none */
     const char *command_name;
     bool help, version, list_probes, list_fields;
     /* scan and bootstrap */

@@ -33,7 +33,6 @@
 #include "scanner/vantage.h"
 #include "lib/version.h"
 
-
 /* The command line as typed, for the report's metadata. */
 static char command_text[2048];
 
@@ -41,8 +40,8 @@ static void keep_command_text(int argc, char **argv)
 {
     size_t len = 0;
     for (int i = 0; i < argc && len < sizeof command_text - 1; i++)
-        len += (size_t)snprintf(command_text + len, sizeof command_text - len, "%s%s",
-                                i ? " " : "", argv[i]);
+        len += (size_t)snprintf(command_text + len, sizeof command_text - len, "%s%s", i ? " " : "",
+                                argv[i]);
 }
 
 static int fail(const sn_error_t *err)
@@ -89,8 +88,8 @@ static void boot_collect(void *ud, const sn_result_t *r)
         t->rows = nr;
         t->cap = nc;
     }
-    t->rows[t->n++] = (boot_row_t){.addr = r->target->addr, .blocked = r->blocked != NULL,
-                                   .udp = r->udp, .tcp = r->tcp};
+    t->rows[t->n++] = (boot_row_t){
+        .addr = r->target->addr, .blocked = r->blocked != NULL, .udp = r->udp, .tcp = r->tcp};
 }
 
 /* Which bundled lists hold a node ("2004+1.4"), or "list" for a node only --list gave. */
@@ -171,10 +170,13 @@ static sn_status_t enrich_config(const sn_cli_t *cli, sn_scan_cfg_t *sc, sn_erro
     sc->enrich_on = true;
     sc->enrich = (sn_enrich_cfg_t){
         .rdns = cli->no_rdns ? SN_RDNS_NONE : mode,
-        .dns_servers = cli->dns_servers.v, .n_dns_servers = cli->dns_servers.n,
-        .dns_timeout_ms = (unsigned)cli->dns_timeout, .dns_tries = 2,
+        .dns_servers = cli->dns_servers.v,
+        .n_dns_servers = cli->dns_servers.n,
+        .dns_timeout_ms = (unsigned)cli->dns_timeout,
+        .dns_tries = 2,
         .dns_inflight = (unsigned)cli->dns_inflight,
-        .geo_files = cli->geo_files.v, .n_geo_files = cli->geo_files.n,
+        .geo_files = cli->geo_files.v,
+        .n_geo_files = cli->geo_files.n,
         .geo_defaults = !cli->no_geo,
         /* Parking many more results than lookups in flight buys no speed, only memory. */
         .max_parked = 4 * (size_t)cli->dns_inflight + 64,
@@ -214,16 +216,22 @@ static int run_scan(const sn_cli_t *cli)
         .inline_name = "bundled bootstrap list",
         .inline_text = boot && cli->list == NULL ? boot_text : NULL,
         .strict = cli->strict,
-        .allow = cli->allow.v, .n_allow = cli->allow.n,
-        .exclude_files = cli->exclude_files.v, .n_exclude_files = cli->exclude_files.n,
+        .allow = cli->allow.v,
+        .n_allow = cli->allow.n,
+        .exclude_files = cli->exclude_files.v,
+        .n_exclude_files = cli->exclude_files.n,
         .output = boot && strcmp(cli->output, "-") == 0 ? NULL : cli->output,
         .dry_run = cli->dry_run,
         .annotate = cli->command == SN_CMD_ANNOTATE,
-        .html = cli->html, .summary = cli->summary, .command_text = command_text,
+        .html = cli->html,
+        .summary = cli->summary,
+        .command_text = command_text,
         .progress = !cli->quiet && (cli->progress || isatty(STDERR_FILENO)),
         .quiet = cli->quiet,
-        .engine = {.rate = cli->rate, .max_inflight = (uint32_t)cli->max_inflight,
-                   .timeout_ms = (uint32_t)cli->timeout, .retries = (uint32_t)cli->retries,
+        .engine = {.rate = cli->rate,
+                   .max_inflight = (uint32_t)cli->max_inflight,
+                   .timeout_ms = (uint32_t)cli->timeout,
+                   .retries = (uint32_t)cli->retries,
                    .seed = (uint64_t)cli->seed},
     };
     static const char *const formats[] = {"auto", "xml", "plain", "csv"};
@@ -248,7 +256,8 @@ static int run_scan(const sn_cli_t *cli)
         if (cli->vantage_from != NULL) {
             vst = sn_vantage_load(cli->vantage_from, &v, &err);
         } else {
-            sn_vantage_cfg_t vc = {.stun = cli->stun, .timeout_ms = (unsigned)cli->timeout,
+            sn_vantage_cfg_t vc = {.stun = cli->stun,
+                                   .timeout_ms = (unsigned)cli->timeout,
                                    .retries = (unsigned)cli->retries};
             vst = sn_vantage_discover(&vc, &v, &err);
         }
@@ -280,10 +289,15 @@ static int run_scan(const sn_cli_t *cli)
         char plan[512];
         snprintf(plan, sizeof plan, "probes=%s fallback-ports=%s timeout=%g retries=%g",
                  cli->probes, cli->fallback_ports, cli->timeout, cli->retries);
-        sn_hrec_cfg_t hc = {.path = cli->history, .resume = cli->resume,
-                            .revisit_days = cli->revisit, .command = command_text,
-                            .site = cli->site, .vantage = sc.vantage ? sc.vantage : "",
-                            .plan = plan, .inputs = sc.inputs, .n_inputs = sc.n_inputs,
+        sn_hrec_cfg_t hc = {.path = cli->history,
+                            .resume = cli->resume,
+                            .revisit_days = cli->revisit,
+                            .command = command_text,
+                            .site = cli->site,
+                            .vantage = sc.vantage ? sc.vantage : "",
+                            .plan = plan,
+                            .inputs = sc.inputs,
+                            .n_inputs = sc.n_inputs,
                             .quiet = cli->quiet};
         sn_status_t hs = sn_hrec_open(&sc.history, &hc, &err);
         if (hs != SN_OK) {
@@ -298,7 +312,8 @@ static int run_scan(const sn_cli_t *cli)
     int boot_rc = boot_status(&table);
     free(table.rows);
     sn_error_t herr = {{0}};
-    sn_status_t hst = sn_hrec_close(sc.history, sum.interrupted || st != SN_OK, sum.distinct, &herr);
+    sn_status_t hst =
+        sn_hrec_close(sc.history, sum.interrupted || st != SN_OK, sum.distinct, &herr);
     if (st != SN_OK) {
         int rc = fail_st(st, &err);
         return boot ? 2 : rc; /* a check that could not run is critical */
@@ -306,8 +321,9 @@ static int run_scan(const sn_cli_t *cli)
     if (hst != SN_OK)
         return fail_st(hst, &herr);
     if (sum.distinct == 0) {
-        fprintf(stderr, "snprobe: no target in the inputs (%llu bad entries skipped); nothing "
-                        "scanned, nothing written\n",
+        fprintf(stderr,
+                "snprobe: no target in the inputs (%llu bad entries skipped); nothing "
+                "scanned, nothing written\n",
                 (unsigned long long)sum.bad);
         return boot ? 2 : SN_EXIT_NO_TARGETS;
     }
@@ -331,8 +347,8 @@ static int run_vantage(const sn_cli_t *cli)
                      cli->output_format);
         return usage(&err);
     }
-    sn_vantage_cfg_t vc = {.stun = cli->stun, .timeout_ms = (unsigned)cli->timeout,
-                           .retries = (unsigned)cli->retries};
+    sn_vantage_cfg_t vc = {
+        .stun = cli->stun, .timeout_ms = (unsigned)cli->timeout, .retries = (unsigned)cli->retries};
     sn_vantage_t v;
     sn_status_t st = sn_vantage_discover(&vc, &v, &err);
     if (st != SN_OK)
@@ -378,16 +394,15 @@ static int run_report(const sn_cli_t *cli)
         if (rst == SN_OK)
             rst = hist != NULL ? sn_report_run_buf(cli->history, hist, hist_len, cli->html,
                                                    cli->summary, command_text,
-                                                   sec ? sn_history_section_write : NULL, sec,
-                                                   &err)
-                               : sn_report_run(cli->inputs, cli->n_inputs, cli->html,
-                                               cli->summary, command_text, &err);
+                                                   sec ? sn_history_section_write : NULL, sec, &err)
+                               : sn_report_run(cli->inputs, cli->n_inputs, cli->html, cli->summary,
+                                               command_text, &err);
         sn_history_section_free(sec);
         free(hist);
         return rst != SN_OK ? fail_st(rst, &err) : 0;
     }
-    sn_export_opts_t eo = {.eligible_only = cli->eligible_only, .addr_only = cli->addr_only,
-                           .name = cli->set_name};
+    sn_export_opts_t eo = {
+        .eligible_only = cli->eligible_only, .addr_only = cli->addr_only, .name = cli->set_name};
     if (sn_export_format_parse(cli->export_format, &eo.format) != SN_OK) {
         free(hist);
         sn_error_set(&err, SN_EINVAL, "--format: '%s' is not nft, ipset or plain",
@@ -413,12 +428,16 @@ static int run_history(const sn_cli_t *cli)
 {
     sn_error_t err = {{0}};
     if (cli->history == NULL || cli->n_inputs != 1) {
-        sn_error_set(&err, SN_EINVAL, "usage: snprobe history SUBCOMMAND --history FILE "
-                                      "(subcommands: %s)", sn_history_cmd_names);
+        sn_error_set(&err, SN_EINVAL,
+                     "usage: snprobe history SUBCOMMAND --history FILE "
+                     "(subcommands: %s)",
+                     sn_history_cmd_names);
         return usage(&err);
     }
-    sn_history_cmd_t hc = {.path = cli->history, .what = cli->inputs[0],
-                           .run = (int64_t)cli->run, .output = cli->output};
+    sn_history_cmd_t hc = {.path = cli->history,
+                           .what = cli->inputs[0],
+                           .run = (int64_t)cli->run,
+                           .output = cli->output};
     sn_status_t st = sn_history_cmd_run(&hc, &err);
     if (st == SN_EINVAL)
         return usage(&err);
@@ -512,8 +531,10 @@ static sn_status_t write_list(const sn_population_t *pop, const char *path, sn_e
 static int run_population(const sn_cli_t *cli)
 {
     sn_error_t err = {{0}};
-    sn_popgen_t gen = {.count = (size_t)cli->count, .seed = cli->seed ? (uint64_t)cli->seed : 1,
-                       .one_port = (uint16_t)cli->one_port, .delay_ms = (uint32_t)cli->delay_ms};
+    sn_popgen_t gen = {.count = (size_t)cli->count,
+                       .seed = cli->seed ? (uint64_t)cli->seed : 1,
+                       .one_port = (uint16_t)cli->one_port,
+                       .delay_ms = (uint32_t)cli->delay_ms};
     if (cli->mix != NULL) {
         if (sn_demo_parse_mix(cli->mix, &gen, &err) != SN_OK)
             return usage(&err);
@@ -543,8 +564,12 @@ static int run_demo(const sn_cli_t *cli, const char *argv0)
         snprintf(self, sizeof self, "%s", argv0);
     else
         self[n] = '\0';
-    sn_demo_cfg_t dc = {.out_dir = cli->out_dir, .self_exe = self, .count = (unsigned)cli->count,
-                        .nights = (unsigned)cli->nights, .seed = (uint64_t)cli->seed, .progress = cli->progress || isatty(2),
+    sn_demo_cfg_t dc = {.out_dir = cli->out_dir,
+                        .self_exe = self,
+                        .count = (unsigned)cli->count,
+                        .nights = (unsigned)cli->nights,
+                        .seed = (uint64_t)cli->seed,
+                        .progress = cli->progress || isatty(2),
                         .quiet = cli->quiet};
     return sn_demo_run(&dc, &err) == SN_OK ? 0 : fail(&err);
 }

@@ -33,7 +33,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-
 /* Which field groups a database can answer. */
 enum { HAS_COUNTRY = 1, HAS_ASN = 2 };
 

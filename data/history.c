@@ -64,7 +64,7 @@ struct sn_history {
     int lock_fd;
     size_t n_columns;
     int64_t run;
-    batch_t fill, write;  /* the caller fills one while the writer commits the other */
+    batch_t fill, write; /* the caller fills one while the writer commits the other */
     uint64_t committed;
     keyset_t kept;
     /* the writer thread */
@@ -150,8 +150,8 @@ static sn_status_t take_lock(sn_history_t *h, const char *path, sn_error_t *err)
     memcpy(lp + n, ".lock", sizeof ".lock");
     int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) {
-        sn_status_t st = sn_error_set(err, SN_EIO, "cannot open the history lock %s: %s", lp,
-                                      strerror(errno));
+        sn_status_t st =
+            sn_error_set(err, SN_EIO, "cannot open the history lock %s: %s", lp, strerror(errno));
         free(lp);
         return st;
     }
@@ -174,8 +174,8 @@ static sn_status_t take_lock(sn_history_t *h, const char *path, sn_error_t *err)
     char pid[32];
     int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
     if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
-        sn_status_t st = sn_error_set(err, SN_EIO, "cannot write the history lock %s: %s", lp,
-                                      strerror(errno));
+        sn_status_t st =
+            sn_error_set(err, SN_EIO, "cannot write the history lock %s: %s", lp, strerror(errno));
         close(fd);
         free(lp);
         return st;
@@ -348,8 +348,8 @@ static void keep_done(void *ud, const sn_history_obs_t *o)
     keyset_add(&h->kept, key);
 }
 
-sn_status_t sn_history_begin(sn_history_t *h, const sn_history_run_t *run, bool resume,
-                             int64_t *id, bool *resumed, sn_error_t *err)
+sn_status_t sn_history_begin(sn_history_t *h, const sn_history_run_t *run, bool resume, int64_t *id,
+                             bool *resumed, sn_error_t *err)
 {
     *resumed = false;
     sn_status_t wst = wait_idle(h, err);

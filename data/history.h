@@ -31,26 +31,26 @@
 /* One run (a night's scan of one site). Strings are owned by the callee's caller. */
 typedef struct sn_history_run {
     int64_t id;
-    int64_t started, finished;   /* Unix seconds; finished 0 while running */
-    const char *status;          /* "running", "complete", "interrupted" */
-    const char *command;         /* the command line */
-    const char *site;            /* the vantage's name, or "" */
-    const char *vantage;         /* compact vantage, or "" */
-    const char *inputs;          /* one "SHA256  PATH" line per input file */
-    const char *plan;            /* probe plan, e.g. "udp=skype tcp=tcp fallback=443,80" */
+    int64_t started, finished;      /* Unix seconds; finished 0 while running */
+    const char *status;             /* "running", "complete", "interrupted" */
+    const char *command;            /* the command line */
+    const char *site;               /* the vantage's name, or "" */
+    const char *vantage;            /* compact vantage, or "" */
+    const char *inputs;             /* one "SHA256  PATH" line per input file */
+    const char *plan;               /* probe plan, e.g. "udp=skype tcp=tcp fallback=443,80" */
     int64_t targets, probed, alive; /* distinct targets listed; observed probed; alive */
 } sn_history_run_t;
 
 /* One observation: what one run found on one target. */
 typedef struct sn_history_obs {
-    int64_t run_id, target_id;   /* set by the store when read back */
-    const char *address;         /* IP text */
+    int64_t run_id, target_id; /* set by the store when read back */
+    const char *address;       /* IP text */
     uint16_t port;
-    int64_t observed_at;         /* Unix seconds */
-    bool probed;                 /* probed (not blocked, not a dry run) */
-    bool alive;                  /* UDP or TCP answered */
-    bool incomplete;             /* the scan stopped before this target's probes were all made */
-    const char *const *cells;    /* one per column named at open; NULL when not asked for */
+    int64_t observed_at;      /* Unix seconds */
+    bool probed;              /* probed (not blocked, not a dry run) */
+    bool alive;               /* UDP or TCP answered */
+    bool incomplete;          /* the scan stopped before this target's probes were all made */
+    const char *const *cells; /* one per column named at open; NULL when not asked for */
 } sn_history_obs_t;
 
 typedef void (*sn_history_run_fn)(void *ud, const sn_history_run_t *run);
@@ -110,8 +110,8 @@ int sn_history_schema_version(const sn_history_t *h);
  * and sn_history_has tells the scan to skip them. An interrupted run that is
  * not the last one is never continued: its night is over.
  */
-sn_status_t sn_history_begin(sn_history_t *h, const sn_history_run_t *run, bool resume,
-                             int64_t *id, bool *resumed, sn_error_t *err);
+sn_status_t sn_history_begin(sn_history_t *h, const sn_history_run_t *run, bool resume, int64_t *id,
+                             bool *resumed, sn_error_t *err);
 
 /* Whether the current (resumed) run already holds a finished observation of address:port. */
 bool sn_history_has(const sn_history_t *h, const char *address, uint16_t port);

@@ -24,8 +24,8 @@ typedef struct be {
     sqlite3 *db;
     bool writer;
     size_t n_columns;
-    char **columns;     /* the caller's names */
-    int *present;       /* per caller column: 1 if the file has it */
+    char **columns; /* the caller's names */
+    int *present;   /* per caller column: 1 if the file has it */
     sqlite3_stmt *target_upsert, *obs_insert;
 } be_t;
 
@@ -70,9 +70,8 @@ static int read_version(be_t *b)
 {
     sqlite3_stmt *q = NULL;
     int v = 0;
-    if (sqlite3_prepare_v2(b->db,
-                           "SELECT count(*) FROM sqlite_master WHERE name='schema_version'", -1,
-                           &q, NULL) == SQLITE_OK &&
+    if (sqlite3_prepare_v2(b->db, "SELECT count(*) FROM sqlite_master WHERE name='schema_version'",
+                           -1, &q, NULL) == SQLITE_OK &&
         sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 1) {
         sqlite3_finalize(q);
         q = NULL;
@@ -216,14 +215,16 @@ static sn_status_t sq_open(const char *where, bool writer, const char *const *co
     /* Readers open read-write too: an older file is migrated by whoever opens it first. */
     int flags = SQLITE_OPEN_READWRITE | (writer ? SQLITE_OPEN_CREATE : 0);
     if (sqlite3_open_v2(where, &b->db, flags, NULL) != SQLITE_OK) {
-        sn_status_t st = sn_error_set(err, writer ? SN_EIO : SN_ENOTFOUND, "history %s: %s",
-                                      where, b->db ? sqlite3_errmsg(b->db) : "cannot open");
+        sn_status_t st = sn_error_set(err, writer ? SN_EIO : SN_ENOTFOUND, "history %s: %s", where,
+                                      b->db ? sqlite3_errmsg(b->db) : "cannot open");
         sq_close(b);
         return st;
     }
     sqlite3_busy_timeout(b->db, 10000);
-    sn_status_t st = exec(b, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                             "PRAGMA foreign_keys=ON;", err);
+    sn_status_t st = exec(b,
+                          "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                          "PRAGMA foreign_keys=ON;",
+                          err);
     if (st == SN_OK)
         st = migrate(b, err);
     if (st == SN_OK)
@@ -259,8 +260,7 @@ static void bind_text(sqlite3_stmt *q, int i, const char *s)
     sqlite3_bind_text(q, i, s ? s : "", -1, SQLITE_STATIC);
 }
 
-static sn_status_t sq_begin_run(void *vb, const sn_history_run_t *r, int64_t *id,
-                                sn_error_t *err)
+static sn_status_t sq_begin_run(void *vb, const sn_history_run_t *r, int64_t *id, sn_error_t *err)
 {
     be_t *b = vb;
     sqlite3_stmt *q = NULL;
@@ -397,13 +397,18 @@ static sn_status_t sq_each_run(void *vb, sn_history_run_fn fn, void *ud, sn_erro
         return db_fail(b, err, "reading runs");
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        sn_history_run_t r = {
-            .id = sqlite3_column_int64(q, 0), .started = sqlite3_column_int64(q, 1),
-            .finished = sqlite3_column_int64(q, 2), .status = col_text(q, 3),
-            .command = col_text(q, 4), .site = col_text(q, 5), .vantage = col_text(q, 6),
-            .inputs = col_text(q, 7), .plan = col_text(q, 8),
-            .targets = sqlite3_column_int64(q, 9), .probed = sqlite3_column_int64(q, 10),
-            .alive = sqlite3_column_int64(q, 11)};
+        sn_history_run_t r = {.id = sqlite3_column_int64(q, 0),
+                              .started = sqlite3_column_int64(q, 1),
+                              .finished = sqlite3_column_int64(q, 2),
+                              .status = col_text(q, 3),
+                              .command = col_text(q, 4),
+                              .site = col_text(q, 5),
+                              .vantage = col_text(q, 6),
+                              .inputs = col_text(q, 7),
+                              .plan = col_text(q, 8),
+                              .targets = sqlite3_column_int64(q, 9),
+                              .probed = sqlite3_column_int64(q, 10),
+                              .alive = sqlite3_column_int64(q, 11)};
         fn(ud, &r);
     }
     sqlite3_finalize(q);
@@ -444,12 +449,15 @@ static sn_status_t sq_each_obs(void *vb, int64_t run, bool cells, sn_history_obs
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         for (size_t i = 0; cells && i < b->n_columns; i++)
             cv[i] = col_text(q, (int)(8 + i));
-        sn_history_obs_t o = {
-            .run_id = sqlite3_column_int64(q, 0), .target_id = sqlite3_column_int64(q, 1),
-            .address = col_text(q, 2), .port = (uint16_t)sqlite3_column_int(q, 3),
-            .observed_at = sqlite3_column_int64(q, 4), .probed = sqlite3_column_int(q, 5) != 0,
-            .alive = sqlite3_column_int(q, 6) != 0, .incomplete = sqlite3_column_int(q, 7) != 0,
-            .cells = cells ? cv : NULL};
+        sn_history_obs_t o = {.run_id = sqlite3_column_int64(q, 0),
+                              .target_id = sqlite3_column_int64(q, 1),
+                              .address = col_text(q, 2),
+                              .port = (uint16_t)sqlite3_column_int(q, 3),
+                              .observed_at = sqlite3_column_int64(q, 4),
+                              .probed = sqlite3_column_int(q, 5) != 0,
+                              .alive = sqlite3_column_int(q, 6) != 0,
+                              .incomplete = sqlite3_column_int(q, 7) != 0,
+                              .cells = cells ? cv : NULL};
         fn(ud, &o);
     }
     sqlite3_finalize(q);

@@ -18,11 +18,9 @@
 
 const sn_hs_def_t sn_hs_defs[] = {
     {"availability", "runs_alive / runs_probed", "runs in which the node was probed"},
-    {"longest_streak", "most consecutive runs in which the node was alive",
-     "(a count of runs)"},
+    {"longest_streak", "most consecutive runs in which the node was alive", "(a count of runs)"},
     {"churn.new", "|{n alive in d, alive in no run before d}|", "(a count; compare with alive)"},
-    {"churn.returning",
-     "|{n alive in d, not alive in d-1, alive in some run before d-1}|",
+    {"churn.returning", "|{n alive in d, not alive in d-1, alive in some run before d-1}|",
      "(a count; compare with alive)"},
     {"churn.gone", "|{n alive in d-1, not alive in d}| (includes nodes not listed in d)",
      "(a count; compare with the previous run's alive)"},

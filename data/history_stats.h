@@ -23,10 +23,10 @@ enum { SN_HS_NONE = 0, SN_HS_PROBED = 1, SN_HS_ALIVE = 2 };
 
 typedef struct sn_hs_input {
     size_t n_runs;
-    const int64_t *run_id;  /* per run, ascending */
+    const int64_t *run_id; /* per run, ascending */
     size_t n_targets;
-    const uint8_t *state;   /* state[t * n_runs + d]: SN_HS_* */
-    const uint8_t *kind;    /* per target: a class index (addr_kind), or NULL */
+    const uint8_t *state; /* state[t * n_runs + d]: SN_HS_* */
+    const uint8_t *kind;  /* per target: a class index (addr_kind), or NULL */
 } sn_hs_input_t;
 
 typedef struct sn_hs_def {
@@ -38,7 +38,7 @@ extern const size_t sn_hs_def_count;
 
 typedef struct sn_hs_node {
     uint32_t runs_probed, runs_alive, longest_streak;
-    double availability;          /* runs_alive / runs_probed; NaN when never probed */
+    double availability;             /* runs_alive / runs_probed; NaN when never probed */
     int64_t first_alive, last_alive; /* run ids; 0: never alive */
 } sn_hs_node_t;
 
@@ -52,9 +52,9 @@ void sn_hs_churn(const sn_hs_input_t *in, size_t d, sn_hs_churn_t *out);
 
 /* A per-age statistic: value = num / den (a mean over pairs for staleness). */
 typedef struct sn_hs_age {
-    uint64_t pairs;   /* staleness: runs d with |alive(d+k)| > 0; survival: (node, d) pairs */
-    uint64_t num;     /* survival: survivors */
-    double value;     /* NaN when pairs is 0 */
+    uint64_t pairs; /* staleness: runs d with |alive(d+k)| > 0; survival: (node, d) pairs */
+    uint64_t num;   /* survival: survivors */
+    double value;   /* NaN when pairs is 0 */
 } sn_hs_age_t;
 
 /* coverage(k) = mean over d of |A(d) ∩ A(d+k)| / |A(d+k)|, over d with |A(d+k)| > 0. */
@@ -67,11 +67,11 @@ void sn_hs_staleness(const sn_hs_input_t *in, size_t k, sn_hs_age_t *out);
 void sn_hs_survival(const sn_hs_input_t *in, size_t k, int kind, sn_hs_age_t *out);
 
 typedef struct sn_hs_pop {
-    uint64_t alive, cumulative;   /* |A(d)|, |A(0) ∪ ... ∪ A(d)| */
-    uint64_t f1, f2;              /* nodes alive in exactly 1 / 2 of runs 0..d */
-    double chao1;                 /* over runs 0..d */
-    double lincoln_petersen;      /* Chapman form on runs d-1, d; NaN at d = 0 */
-    double schnabel;              /* over runs 0..d; NaN while no recapture */
+    uint64_t alive, cumulative; /* |A(d)|, |A(0) ∪ ... ∪ A(d)| */
+    uint64_t f1, f2;            /* nodes alive in exactly 1 / 2 of runs 0..d */
+    double chao1;               /* over runs 0..d */
+    double lincoln_petersen;    /* Chapman form on runs d-1, d; NaN at d = 0 */
+    double schnabel;            /* over runs 0..d; NaN while no recapture */
 } sn_hs_pop_t;
 
 /* Fills out[0 .. n_runs-1]. Returns 0, or -1 when out of memory. */

@@ -45,7 +45,8 @@ static bool looks_like_text(const char *buf, size_t len)
     return ctl * 32 <= n;
 }
 
-/* Does this line, split at commas, have a field that reads `ip` or `port` (any case, quotes allowed)? */
+/* Does this line, split at commas, have a field that reads `ip` or `port` (any case, quotes
+ * allowed)? */
 static bool line_is_csv_header(const char *s, size_t len)
 {
     size_t start = 0;

@@ -31,14 +31,14 @@ typedef void (*sn_bad_entry_fn)(void *ud, const char *where, const char *reason)
 
 typedef struct sn_read_opts {
     sn_input_format_t format;
-    bool strict;              /* first bad entry is fatal */
-    sn_bad_entry_fn on_bad;   /* may be NULL */
+    bool strict;            /* first bad entry is fatal */
+    sn_bad_entry_fn on_bad; /* may be NULL */
     void *ud;
 } sn_read_opts_t;
 
 typedef struct sn_read_stats {
-    uint64_t entries;  /* good listings added */
-    uint64_t bad;      /* bad entries skipped */
+    uint64_t entries; /* good listings added */
+    uint64_t bad;     /* bad entries skipped */
 } sn_read_stats_t;
 
 /*

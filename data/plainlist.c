@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <string.h>
 
-
 static const sn_read_opts_t default_opts = {0};
 
 /*

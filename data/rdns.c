@@ -76,8 +76,8 @@ struct sn_rdns {
     bool torn_down;        /* the channel is destroyed and handles are closing */
     /* circuit breaker (see rdns.h) */
     unsigned breaker_at, timeouts_in_row, backoff_ms;
-    bool tripped;          /* servers judged dead: only one test lookup at a time */
-    uint64_t retry_at_ms;  /* loop time before which nothing is sent */
+    bool tripped;         /* servers judged dead: only one test lookup at a time */
+    uint64_t retry_at_ms; /* loop time before which nothing is sent */
     size_t short_circuited;
     void (*on_trip)(void *ud, unsigned timeouts, unsigned backoff_ms);
     void *trip_ud;
@@ -630,7 +630,7 @@ static void on_ares_reply(void *arg, int status, int timeouts, unsigned char *ab
     if (status == ARES_ETIMEOUT) {
         if (++r->timeouts_in_row >= r->breaker_at && !r->closing) {
             /* Dead servers: stop spending every lookup's whole bounded time. */
-            r->backoff_ms = !r->tripped ? BACKOFF_FIRST_MS
+            r->backoff_ms = !r->tripped                          ? BACKOFF_FIRST_MS
                             : r->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
                                                                  : r->backoff_ms * 2;
             r->retry_at_ms = uv_now(r->loop) + r->backoff_ms;

@@ -33,18 +33,18 @@ typedef struct sn_probe_result {
 
 /* Who the node is: reverse DNS, geography, AS, classes (scanner/enrich.c). */
 typedef struct sn_enrichment {
-    const char *rdns_status; /* "ok", "nxdomain", ..., "skipped" (not looked up) */
+    const char *rdns_status;   /* "ok", "nxdomain", ..., "skipped" (not looked up) */
     char ptr[SN_PTR_TEXT_MAX]; /* PTR names as received, separated by one space */
-    bool ptr_valid;          /* every PTR name is a valid host name */
-    bool geo_known;          /* a geo or AS database was consulted */
+    bool ptr_valid;            /* every PTR name is a valid host name */
+    bool geo_known;            /* a geo or AS database was consulted */
     sn_geo_info_t geo;
-    bool class_known;        /* a PTR name or an AS organisation was there to judge */
+    bool class_known; /* a PTR name or an AS organisation was there to judge */
     sn_class_info_t cls;
 } sn_enrichment_t;
 
 typedef struct sn_result {
     const sn_target_t *target;
-    const char *blocked;     /* why the target was not probed (blocklist), else NULL */
+    const char *blocked; /* why the target was not probed (blocklist), else NULL */
     sn_probe_result_t udp;
     sn_probe_result_t tcp;
     const sn_enrichment_t *enrich; /* NULL: no enrichment ran */

@@ -22,21 +22,21 @@
 
 typedef struct sn_target {
     sn_addr_t addr;
-    uint32_t seen_count;   /* listings summed over inputs and `count` columns */
-    uint32_t first_input;  /* index of the first input that listed it */
-    uint32_t sources;      /* head of its label chain in the arena, or SN_NO_INDEX */
-    uint32_t flags;        /* interned opaque flags string (host cache `,flags`), or SN_NO_INDEX */
-    int64_t first_seen;    /* Unix seconds from the input, 0 if unknown */
-    int64_t last_seen;     /* Unix seconds from the input, 0 if unknown */
+    uint32_t seen_count;  /* listings summed over inputs and `count` columns */
+    uint32_t first_input; /* index of the first input that listed it */
+    uint32_t sources;     /* head of its label chain in the arena, or SN_NO_INDEX */
+    uint32_t flags;       /* interned opaque flags string (host cache `,flags`), or SN_NO_INDEX */
+    int64_t first_seen;   /* Unix seconds from the input, 0 if unknown */
+    int64_t last_seen;    /* Unix seconds from the input, 0 if unknown */
 } sn_target_t;
 
 /* What one listing says about a target beyond its address. */
 typedef struct sn_listing {
-    uint32_t count;        /* listings this entry stands for; 0 is read as 1 */
-    int64_t first_seen;    /* 0 if unknown */
-    int64_t last_seen;     /* 0 if unknown */
-    const char *flags;     /* opaque, may be NULL */
-    const char *source;    /* label overriding the input's name (CSV `source`), may be NULL */
+    uint32_t count;     /* listings this entry stands for; 0 is read as 1 */
+    int64_t first_seen; /* 0 if unknown */
+    int64_t last_seen;  /* 0 if unknown */
+    const char *flags;  /* opaque, may be NULL */
+    const char *source; /* label overriding the input's name (CSV `source`), may be NULL */
 } sn_listing_t;
 
 typedef struct sn_targets sn_targets_t;

@@ -37,10 +37,10 @@ void sn_demo_default_mix(sn_popgen_t *gen)
     gen->dead_share = 0.25;     /* about a quarter of a harvest is gone by scan time */
     gen->tcp_only_share = 0.08; /* UDP filtered on the way */
     gen->udp_only_share = 0.04;
-    gen->tcp443_share = 0.03;   /* only the Skype fallback ports pass */
+    gen->tcp443_share = 0.03; /* only the Skype fallback ports pass */
     gen->tcp80_share = 0.02;
     gen->closed_share = 0.02;
-    gen->nat_share = 0.03;      /* a NAT or relay in front: not super-node eligible */
+    gen->nat_share = 0.03; /* a NAT or relay in front: not super-node eligible */
 }
 
 sn_status_t sn_demo_parse_mix(const char *mix, sn_popgen_t *gen, sn_error_t *err)
@@ -71,7 +71,8 @@ sn_status_t sn_demo_parse_mix(const char *mix, sn_popgen_t *gen, sn_error_t *err
                                 (int)(end - p), p);
         size_t k = 0;
         while (k < sizeof keys / sizeof keys[0] &&
-               !(strlen(keys[k].name) == (size_t)(eq - p) && strncmp(keys[k].name, p, (size_t)(eq - p)) == 0))
+               !(strlen(keys[k].name) == (size_t)(eq - p) &&
+                 strncmp(keys[k].name, p, (size_t)(eq - p)) == 0))
             k++;
         if (k == sizeof keys / sizeof keys[0])
             return sn_error_set(err, SN_EINVAL,
@@ -107,11 +108,11 @@ sn_status_t sn_demo_parse_mix(const char *mix, sn_popgen_t *gen, sn_error_t *err
  * distribution whose top 20 nodes hold about 44% of all listings.
  */
 typedef struct org {
-    const char *cc;      /* country */
+    const char *cc; /* country */
     bool academic;
     uint32_t asn;
-    const char *name;    /* AS organisation */
-    const char *domain;  /* where its hosts' PTR names live */
+    const char *name;   /* AS organisation */
+    const char *domain; /* where its hosts' PTR names live */
 } org_t;
 
 static const org_t orgs[] = {
@@ -244,13 +245,11 @@ static void draw_identity(const sn_population_t *pop, uint64_t seed, ident_t *id
         id[i].dynamic = unit(&x) < 0.58;
         unsigned k = (unsigned)i + 1;
         if (o->academic)
-            snprintf(id[i].ptr, sizeof id[i].ptr, id[i].dynamic ? "dhcp-%u.resnet.%s"
-                                                                : "srv-%u.cs.%s",
-                     k, o->domain);
+            snprintf(id[i].ptr, sizeof id[i].ptr,
+                     id[i].dynamic ? "dhcp-%u.resnet.%s" : "srv-%u.cs.%s", k, o->domain);
         else
-            snprintf(id[i].ptr, sizeof id[i].ptr, id[i].dynamic ? "dyn-%u.pool.%s"
-                                                                : "static-%u.biz.%s",
-                     k, o->domain);
+            snprintf(id[i].ptr, sizeof id[i].ptr,
+                     id[i].dynamic ? "dyn-%u.pool.%s" : "static-%u.biz.%s", k, o->domain);
     }
 }
 
@@ -313,9 +312,9 @@ static sn_status_t write_identity(const sn_population_t *pop, const ident_t *id,
             char a[SN_ADDR_STRLEN];
             sn_addr_format(&pop->nodes[i].addr, a, sizeof a, false);
             const org_t *o = id[i].org;
-            fprintf(f[0], "%s,%u,%u,%s,%s,%u,%s,%s,%d,%s\n", a, pop->nodes[i].addr.port,
-                    id[i].seen, o->cc, sn_continent_of(o->cc), o->asn, o->name, id[i].ptr,
-                    o->academic, id[i].dynamic ? "dynamic" : "static");
+            fprintf(f[0], "%s,%u,%u,%s,%s,%u,%s,%s,%d,%s\n", a, pop->nodes[i].addr.port, id[i].seen,
+                    o->cc, sn_continent_of(o->cc), o->asn, o->name, id[i].ptr, o->academic,
+                    id[i].dynamic ? "dynamic" : "static");
             const uint8_t *ip = pop->nodes[i].addr.ip;
             fprintf(f[3], "ptr-record=%u.%u.%u.%u.in-addr.arpa,%s\n", ip[3], ip[2], ip[1], ip[0],
                     id[i].ptr);
@@ -500,8 +499,8 @@ static int try_bind(uint16_t *port)
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(*port),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in sa = {
+        .sin_family = AF_INET, .sin_port = htons(*port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t sl = sizeof sa;
     int rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
     if (rc == 0 && getsockname(fd, (struct sockaddr *)&sa, &sl) == 0)
@@ -527,9 +526,17 @@ static pid_t start_dnsmasq(const char *conf, uint16_t *port)
     /* Its log goes to a file of ours: dnsmasq hands its log file to the user
      * it drops to, so a shared path such as /dev/null must never be named. */
     snprintf(log_opt, sizeof log_opt, "--log-facility=%s.log", conf);
-    char *argv[] = {(char *)exe, port_opt, conf_opt, "--listen-address=127.0.0.1",
-                    "--bind-interfaces", "--no-resolv", "--no-hosts", "--keep-in-foreground",
-                    "--pid-file=", log_opt, "--local=/127.in-addr.arpa/",
+    char *argv[] = {(char *)exe,
+                    port_opt,
+                    conf_opt,
+                    "--listen-address=127.0.0.1",
+                    "--bind-interfaces",
+                    "--no-resolv",
+                    "--no-hosts",
+                    "--keep-in-foreground",
+                    "--pid-file=",
+                    log_opt,
+                    "--local=/127.in-addr.arpa/",
                     NULL};
     pid_t pid;
     if (posix_spawn(&pid, exe, NULL, NULL, argv, environ) != 0)
@@ -579,9 +586,14 @@ static sn_status_t start_history(const sn_demo_cfg_t *cfg, const char *path, uns
     }
     char command[64];
     snprintf(command, sizeof command, "snprobe demo (night %u)", night);
-    sn_hrec_cfg_t hc = {.path = path, .command = command, .site = "demo", .vantage = "",
+    sn_hrec_cfg_t hc = {.path = path,
+                        .command = command,
+                        .site = "demo",
+                        .vantage = "",
                         .plan = "probes=skype,tcp fallback-ports=443,80 timeout=1000 retries=1",
-                        .inputs = inputs, .n_inputs = n_inputs, .quiet = true};
+                        .inputs = inputs,
+                        .n_inputs = n_inputs,
+                        .quiet = true};
     return sn_hrec_open(rec, &hc, err);
 }
 
@@ -611,10 +623,15 @@ static sn_status_t scan_night(const sn_demo_cfg_t *cfg, const sn_schedule_t *sch
     if ((st = start_swarm(cfg->self_exe, pop_path, &swarm, err)) != SN_OK)
         return st;
     const char *inputs[] = {list};
-    sn_scan_cfg_t sc = {.inputs = inputs, .n_inputs = 1, .allow = first->allow,
-                        .n_allow = first->n_allow, .output = results,
-                        .output_format = SN_OUTPUT_CSV, .quiet = true,
-                        .command_text = "snprobe demo", .engine = first->engine};
+    sn_scan_cfg_t sc = {.inputs = inputs,
+                        .n_inputs = 1,
+                        .allow = first->allow,
+                        .n_allow = first->n_allow,
+                        .output = results,
+                        .output_format = SN_OUTPUT_CSV,
+                        .quiet = true,
+                        .command_text = "snprobe demo",
+                        .engine = first->engine};
     st = start_history(cfg, history, (unsigned)d + 1, inputs, 1, &sc.history, err);
     sn_scan_summary_t sum = {0};
     if (st == SN_OK)
@@ -625,8 +642,9 @@ static sn_status_t scan_night(const sn_demo_cfg_t *cfg, const sn_schedule_t *sch
         st = hst;
     stop_child(swarm);
     if (st == SN_OK && !cfg->quiet)
-        fprintf(stderr, "snprobe demo: night %zu: %zu nodes present, %llu targets listed; "
-                        "alive: UDP %llu, TCP %llu\n",
+        fprintf(stderr,
+                "snprobe demo: night %zu: %zu nodes present, %llu targets listed; "
+                "alive: UDP %llu, TCP %llu\n",
                 d + 1, sch->present[d].count, (unsigned long long)sum.distinct,
                 (unsigned long long)sum.udp_alive, (unsigned long long)sum.tcp_alive);
     if (st == SN_OK && sum.interrupted)
@@ -639,8 +657,8 @@ static sn_status_t scan_night(const sn_demo_cfg_t *cfg, const sn_schedule_t *sch
  * each night is scanned into the history, and schedule.csv keeps the truth.
  */
 static sn_status_t later_nights(const sn_demo_cfg_t *cfg, const sn_population_t *pop,
-                                const bool *dynamic, uint64_t seed, const sn_scan_cfg_t *first, const char *history,
-                                sn_error_t *err)
+                                const bool *dynamic, uint64_t seed, const sn_scan_cfg_t *first,
+                                const char *history, sn_error_t *err)
 {
     size_t nights = cfg->nights ? cfg->nights : 1;
     sn_schedule_t sch;
@@ -667,16 +685,16 @@ static sn_status_t later_nights(const sn_demo_cfg_t *cfg, const sn_population_t 
     sn_history_section_free(sec);
     free(text);
     if (st == SN_OK && !cfg->quiet)
-        fprintf(stderr, "snprobe demo: %zu night%s in %s (snprobe history churn --history %s), "
-                        "the report with their history in %s; the schedule's truth in %s\n",
+        fprintf(stderr,
+                "snprobe demo: %zu night%s in %s (snprobe history churn --history %s), "
+                "the report with their history in %s; the schedule's truth in %s\n",
                 nights, nights == 1 ? "" : "s", history, history, hreport, path);
     return st;
 }
 
 sn_status_t sn_demo_run(const sn_demo_cfg_t *cfg, sn_error_t *err)
 {
-    char pop_path[4096], results[4096], in1[4096], in2[4096], in3[4096], html[4096],
-        summary[4096];
+    char pop_path[4096], results[4096], in1[4096], in2[4096], in3[4096], html[4096], summary[4096];
     if (mkdir(cfg->out_dir, 0777) != 0 && errno != EEXIST) {
         /* one level of parents, enough for the default out/demo */
         char parent[4096];
@@ -752,18 +770,36 @@ sn_status_t sn_demo_run(const sn_demo_cfg_t *cfg, sn_error_t *err)
     const char *geo_files[] = {geo_cc, geo_as};
     const char *dns_servers[] = {dns};
     sn_scan_cfg_t sc = {
-        .inputs = inputs, .n_inputs = 3, .allow = allow, .n_allow = 1, .output = results,
-        .output_format = SN_OUTPUT_CSV, .progress = cfg->progress, .quiet = cfg->quiet,
-        .html = html, .summary = summary, .command_text = "snprobe demo",
+        .inputs = inputs,
+        .n_inputs = 3,
+        .allow = allow,
+        .n_allow = 1,
+        .output = results,
+        .output_format = SN_OUTPUT_CSV,
+        .progress = cfg->progress,
+        .quiet = cfg->quiet,
+        .html = html,
+        .summary = summary,
+        .command_text = "snprobe demo",
         .where = "the demo: an emulated population on loopback, drawn from the studies' "
                  "figures; where it matches them, that is by construction, not a measurement",
         .enrich_on = true,
         .enrich = {.rdns = dnsmasq > 0 ? SN_RDNS_ALIVE : SN_RDNS_NONE,
-                   .dns_servers = dns_servers, .n_dns_servers = 1, .dns_timeout_ms = 2000,
-                   .dns_tries = 2, .dns_inflight = 200,
-                   .geo_files = geo_files, .n_geo_files = 2, .max_parked = 1000},
-        .engine = {.rate = 50000, .max_inflight = 20000, .timeout_ms = 1000, .retries = 1,
-                   .fallback_ports = {443, 80}, .n_fallback = 2, .seed = gen.seed},
+                   .dns_servers = dns_servers,
+                   .n_dns_servers = 1,
+                   .dns_timeout_ms = 2000,
+                   .dns_tries = 2,
+                   .dns_inflight = 200,
+                   .geo_files = geo_files,
+                   .n_geo_files = 2,
+                   .max_parked = 1000},
+        .engine = {.rate = 50000,
+                   .max_inflight = 20000,
+                   .timeout_ms = 1000,
+                   .retries = 1,
+                   .fallback_ports = {443, 80},
+                   .n_fallback = 2,
+                   .seed = gen.seed},
     };
     st = sn_scan_parse_plan("skype,tcp", &sc.engine, err);
     char history[4096];

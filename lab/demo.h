@@ -19,9 +19,9 @@ sn_status_t sn_demo_parse_mix(const char *mix, sn_popgen_t *gen, sn_error_t *err
 
 typedef struct sn_demo_cfg {
     const char *out_dir;
-    const char *self_exe;   /* path of the snprobe binary, to start the swarm */
+    const char *self_exe; /* path of the snprobe binary, to start the swarm */
     unsigned count;
-    unsigned nights;        /* nights scanned into out_dir/history.db (at least 1) */
+    unsigned nights; /* nights scanned into out_dir/history.db (at least 1) */
     uint64_t seed;
     bool progress, quiet;
 } sn_demo_cfg_t;

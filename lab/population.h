@@ -60,9 +60,9 @@ typedef enum sn_behaviour {
 
 typedef struct sn_node {
     sn_addr_t addr;
-    uint8_t behaviour;   /* sn_behaviour_t */
-    uint32_t delay_ms;   /* UDP reply delay */
-    float loss;          /* UDP reply loss probability */
+    uint8_t behaviour; /* sn_behaviour_t */
+    uint32_t delay_ms; /* UDP reply delay */
+    float loss;        /* UDP reply loss probability */
 } sn_node_t;
 
 typedef struct sn_population {
@@ -85,7 +85,7 @@ sn_status_t sn_population_check(const sn_population_t *pop, sn_error_t *err);
 typedef struct sn_expect {
     sn_outcome_t udp;
     sn_outcome_t tcp;
-    uint16_t tcp_port;   /* port that answers, or the node's own port */
+    uint16_t tcp_port; /* port that answers, or the node's own port */
     bool reply_other_port;
 } sn_expect_t;
 sn_expect_t sn_population_expect(const sn_node_t *n);
@@ -94,15 +94,15 @@ sn_expect_t sn_population_expect(const sn_node_t *n);
 typedef struct sn_popgen {
     size_t count;
     uint64_t seed;
-    double dead_share;       /* silent everywhere */
+    double dead_share; /* silent everywhere */
     double tcp_only_share;
     double udp_only_share;
     double closed_share;
     double tcp443_share;
     double tcp80_share;
     double nat_share;
-    uint16_t one_port;       /* nonzero: every node on this port (the peers' case) */
-    uint32_t delay_ms;       /* applied to every UDP-answering node */
+    uint16_t one_port; /* nonzero: every node on this port (the peers' case) */
+    uint32_t delay_ms; /* applied to every UDP-answering node */
 } sn_popgen_t;
 
 /* Most nodes a generated population may have. */
@@ -120,8 +120,8 @@ typedef struct sn_popgen {
  * 127.1.0.1..127.254.255.254 (never 127.0.0.1), random ports in 1024..32767
  * and 61000..65535 (outside Linux's default ephemeral range, so that they do
  * not collide with the host's outgoing connections) drawn from a pool of at
- * most SN_POPGEN_MAX_PORTS (or one_port), closed nodes on ports of their own. The accepting nodes of each port, and the
- * tcp-443-only and tcp-80-only nodes, get addresses in a few contiguous runs,
+ * most SN_POPGEN_MAX_PORTS (or one_port), closed nodes on ports of their own. The accepting nodes
+ * of each port, and the tcp-443-only and tcp-80-only nodes, get addresses in a few contiguous runs,
  * so that the swarm's per-port filters stay small for any count. Rows come in
  * random order. Deterministic for a given seed. Shares are floored; alive
  * takes the rest. SN_EINVAL for bad shares, one_port 80/443, or one_port with

@@ -43,8 +43,7 @@ static double unit(build_t *b)
 
 static uint32_t v4(const sn_addr_t *a)
 {
-    return (uint32_t)a->ip[0] << 24 | (uint32_t)a->ip[1] << 16 | (uint32_t)a->ip[2] << 8 |
-           a->ip[3];
+    return (uint32_t)a->ip[0] << 24 | (uint32_t)a->ip[1] << 16 | (uint32_t)a->ip[2] << 8 | a->ip[3];
 }
 
 static bool used_has(const build_t *b, uint32_t ip)
@@ -121,8 +120,7 @@ void sn_schedule_free(sn_schedule_t *s)
 }
 
 sn_status_t sn_schedule_make(const sn_population_t *first, const bool *dynamic, size_t nights,
-                             uint64_t seed,
-                             sn_schedule_t *out, sn_error_t *err)
+                             uint64_t seed, sn_schedule_t *out, sn_error_t *err)
 {
     *out = (sn_schedule_t){0};
     if (nights == 0)

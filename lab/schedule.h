@@ -39,8 +39,7 @@ typedef struct sn_schedule {
  * an address of their own). Returns SN_OK, or SN_ENOMEM.
  */
 sn_status_t sn_schedule_make(const sn_population_t *first, const bool *dynamic, size_t nights,
-                             uint64_t seed,
-                             sn_schedule_t *out, sn_error_t *err);
+                             uint64_t seed, sn_schedule_t *out, sn_error_t *err);
 
 void sn_schedule_free(sn_schedule_t *s); /* accepts zeroed */
 

@@ -19,10 +19,10 @@
 #include "lib/status.h"
 
 typedef struct sn_addr {
-    uint8_t family;  /* AF_INET, AF_INET6, or 0 for "no address" */
-    uint8_t pad_;    /* always 0 so that memcmp/hash see defined bytes */
-    uint16_t port;   /* host byte order; 0 when only an IP is meant */
-    uint8_t ip[16];  /* network order; IPv4 uses ip[0..3], the rest is 0 */
+    uint8_t family; /* AF_INET, AF_INET6, or 0 for "no address" */
+    uint8_t pad_;   /* always 0 so that memcmp/hash see defined bytes */
+    uint16_t port;  /* host byte order; 0 when only an IP is meant */
+    uint8_t ip[16]; /* network order; IPv4 uses ip[0..3], the rest is 0 */
 } sn_addr_t;
 
 /* Longest text sn_addr_format writes, with the NUL: "[v6]:65535". */

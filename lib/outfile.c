@@ -255,7 +255,8 @@ sn_status_t sn_outfile_open(const char *path, sn_outfile_t **out, sn_error_t *er
         return sn_error_set(err, SN_ENOMEM, "out of memory opening %s", path);
     }
     snprintf(f->lock_path, n, "%s.lock", f->target);
-    if ((rc = take_lock(f, err)) != SN_OK || (rc = make_temp(f, exists ? &st : NULL, err)) != SN_OK) {
+    if ((rc = take_lock(f, err)) != SN_OK ||
+        (rc = make_temp(f, exists ? &st : NULL, err)) != SN_OK) {
         release_lock(f);
         discard(f);
         return rc;

@@ -17,12 +17,12 @@ typedef int sn_status_t;
 
 enum {
     SN_OK = 0,
-    SN_ENOMEM = -1,   /* out of memory */
-    SN_EIO = -2,      /* a file or socket could not be read or written */
-    SN_EPARSE = -3,   /* outside input is malformed */
-    SN_EINVAL = -4,   /* a caller or user gave an invalid value */
-    SN_ESYS = -5,     /* a system call failed (errno in the message) */
-    SN_ELIMIT = -6,   /* a size, depth or count limit was reached */
+    SN_ENOMEM = -1,    /* out of memory */
+    SN_EIO = -2,       /* a file or socket could not be read or written */
+    SN_EPARSE = -3,    /* outside input is malformed */
+    SN_EINVAL = -4,    /* a caller or user gave an invalid value */
+    SN_ESYS = -5,      /* a system call failed (errno in the message) */
+    SN_ELIMIT = -6,    /* a size, depth or count limit was reached */
     SN_ENOTFOUND = -7, /* a named thing (file, probe, key) does not exist */
     SN_EBUSY = -8      /* another snprobe holds the lock on an output or a history */
 };

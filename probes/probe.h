@@ -25,36 +25,33 @@
 #include "lib/addr.h"
 #include "lib/outcome.h" /* sn_outcome_t, sn_outcome_name */
 
-typedef enum sn_transport {
-    SN_TRANSPORT_UDP = 1,
-    SN_TRANSPORT_TCP = 2
-} sn_transport_t;
+typedef enum sn_transport { SN_TRANSPORT_UDP = 1, SN_TRANSPORT_TCP = 2 } sn_transport_t;
 
 /* What build gets to know about the request it writes. */
 typedef struct sn_probe_req {
-    sn_addr_t target;   /* where the request goes (port already chosen) */
-    uint64_t token;     /* engine-chosen; embed the low token_bits bits */
+    sn_addr_t target; /* where the request goes (port already chosen) */
+    uint64_t token;   /* engine-chosen; embed the low token_bits bits */
 } sn_probe_req_t;
 
 /* What parse found in a reply. Zeroed by the caller before parse. */
 typedef struct sn_probe_reply {
-    uint64_t token;       /* token bits carried by the reply */
-    sn_addr_t observed;   /* our address as the node saw it (family 0: not said) */
-    sn_addr_t node_addr;  /* the node's own address as it says (family 0: not said) */
+    uint64_t token;      /* token bits carried by the reply */
+    sn_addr_t observed;  /* our address as the node saw it (family 0: not said) */
+    sn_addr_t node_addr; /* the node's own address as it says (family 0: not said) */
 } sn_probe_reply_t;
 
 /* What answer gets to know when the swarm plays a node. */
 typedef struct sn_answer_ctx {
-    sn_addr_t requester;  /* source address and port of the request as received */
-    sn_addr_t node;       /* the node being played (address and port asked) */
+    sn_addr_t requester; /* source address and port of the request as received */
+    sn_addr_t node;      /* the node being played (address and port asked) */
 } sn_answer_ctx_t;
 
 typedef struct sn_probe {
-    const char *name;          /* as in --probes */
-    const char *summary;       /* one line for --list-probes */
+    const char *name;    /* as in --probes */
+    const char *summary; /* one line for --list-probes */
     sn_transport_t transport;
-    uint16_t default_port;     /* 0: the target's own port */
-    unsigned token_bits;       /* request bits that come back in the reply (0..64) */
+    uint16_t default_port; /* 0: the target's own port */
+    unsigned token_bits;   /* request bits that come back in the reply (0..64) */
 
     /*
      * Writes the request for req into buf (cap bytes). Returns its length

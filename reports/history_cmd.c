@@ -33,7 +33,7 @@ typedef struct load {
     int64_t *run_index; /* by run id: index + 1, 0 for a run not considered */
     int64_t max_run;
     /* targets seen in those runs */
-    int64_t *tindex;    /* by target id: index + 1 */
+    int64_t *tindex; /* by target id: index + 1 */
     size_t tindex_cap;
     char **addr;
     uint16_t *port;
@@ -42,7 +42,7 @@ typedef struct load {
     size_t n_targets, cap;
     char *kinds[MAX_KINDS];
     size_t n_kinds;
-    int kind_col;       /* index of addr_kind in the cells, or -1 */
+    int kind_col; /* index of addr_kind in the cells, or -1 */
     sn_status_t st;
 } load_t;
 
@@ -177,8 +177,11 @@ static sn_status_t load(sn_history_t *h, bool cells, load_t *l, sn_error_t *err)
 
 static sn_hs_input_t input_of(const load_t *l)
 {
-    return (sn_hs_input_t){.n_runs = l->n_runs, .run_id = l->run_id,
-                           .n_targets = l->n_targets, .state = l->state, .kind = l->kind};
+    return (sn_hs_input_t){.n_runs = l->n_runs,
+                           .run_id = l->run_id,
+                           .n_targets = l->n_targets,
+                           .state = l->state,
+                           .kind = l->kind};
 }
 
 static void put_ratio(FILE *f, double v, const char *fmt)
@@ -389,12 +392,11 @@ static sn_status_t write_results(const sn_history_cmd_t *cmd, sn_history_t *h, s
     return st;
 }
 
-
 typedef struct text {
     FILE *f;
-    int64_t since;       /* 0: every row */
-    int64_t *latest;     /* by target id: the observation time kept, when since > 0 */
-    char **rows;         /* by target id: the row kept, when since > 0 */
+    int64_t since;   /* 0: every row */
+    int64_t *latest; /* by target id: the observation time kept, when since > 0 */
+    char **rows;     /* by target id: the row kept, when since > 0 */
     size_t cap;
     bool oom;
 } text_t;
@@ -517,7 +519,7 @@ sn_status_t sn_history_results_text(const char *path, int64_t run, double alive_
 
 sn_status_t sn_history_cmd_run(const sn_history_cmd_t *cmd, sn_error_t *err)
 {
-    static const char *const whats[] = {"runs",     "results",   "nodes",      "churn",
+    static const char *const whats[] = {"runs",      "results",  "nodes",      "churn",
                                         "staleness", "survival", "population", "definitions"};
     size_t w = 0;
     while (w < sizeof whats / sizeof whats[0] && strcmp(cmd->what, whats[w]) != 0)
@@ -587,8 +589,7 @@ struct sn_history_section {
     load_t l;
 };
 
-sn_status_t sn_history_section_new(sn_history_section_t **out, const char *path,
-                                   sn_error_t *err)
+sn_status_t sn_history_section_new(sn_history_section_t **out, const char *path, sn_error_t *err)
 {
     *out = NULL;
     sn_history_section_t *sec = calloc(1, sizeof *sec);
@@ -652,10 +653,12 @@ static void hchart(FILE *f, const char *id, const char *title, const char *xtitl
         fprintf(f, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", L, y,
                 W - R, y);
         if (pct)
-            fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.0f%%</text>\n",
-                    L - 6, y + 4, v * 100);
+            fprintf(
+                f, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.0f%%</text>\n",
+                L - 6, y + 4, v * 100);
         else
-            fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.0f</text>\n",
+            fprintf(f,
+                    "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.0f</text>\n",
                     L - 6, y + 4, v);
     }
     size_t every = n > 16 ? (n + 15) / 16 : 1;
@@ -721,21 +724,23 @@ void sn_history_section_write(FILE *f, void *ud)
     const load_t *l = &sec->l;
     sn_hs_input_t in = input_of(l);
     size_t R = l->n_runs;
-    fprintf(f, "<section id=\"history\"><h2>History</h2>\n<p>%zu complete run%s in the history, "
-               "%zu targets observed in them. A node is alive in a run when it answered over UDP "
-               "or TCP; the definitions are those of <code>snprobe history definitions</code>."
-               "</p>\n",
+    fprintf(f,
+            "<section id=\"history\"><h2>History</h2>\n<p>%zu complete run%s in the history, "
+            "%zu targets observed in them. A node is alive in a run when it answered over UDP "
+            "or TCP; the definitions are those of <code>snprobe history definitions</code>."
+            "</p>\n",
             R, R == 1 ? "" : "s", l->n_targets);
     if (R == 0) {
         fputs("<p>No complete run yet.</p></section>\n", f);
         return;
     }
     size_t cap = R + 11;
-    char (*lab)[24] = calloc(cap, sizeof *lab);
+    char(*lab)[24] = calloc(cap, sizeof *lab);
     const char **labp = calloc(cap, sizeof *labp);
     double *v = calloc(5 * cap, sizeof *v);
     sn_hs_pop_t *pop = calloc(R, sizeof *pop);
-    if (lab == NULL || labp == NULL || v == NULL || pop == NULL || sn_hs_population(&in, pop) != 0) {
+    if (lab == NULL || labp == NULL || v == NULL || pop == NULL ||
+        sn_hs_population(&in, pop) != 0) {
         fputs("<p>Out of memory drawing the history.</p></section>\n", f);
         goto out;
     }
@@ -746,10 +751,11 @@ void sn_history_section_write(FILE *f, void *ud)
         v[R + d] = (double)pop[d].cumulative;
     }
     static const char *const alive_s[] = {"alive", "discovered so far"};
-    hchart(f, "history-alive", "Alive nodes per run, and the discovery curve", "run", labp, R,
-           alive_s, 2, v, false, 0, false,
-           "Alive: |A(d)|. Discovered: |A(1) &#8746; &#8230; &#8746; A(d)|, distinct nodes alive in "
-           "any run so far.");
+    hchart(
+        f, "history-alive", "Alive nodes per run, and the discovery curve", "run", labp, R, alive_s,
+        2, v, false, 0, false,
+        "Alive: |A(d)|. Discovered: |A(1) &#8746; &#8230; &#8746; A(d)|, distinct nodes alive in "
+        "any run so far.");
     for (size_t d = 0; d < R; d++) {
         sn_hs_churn_t c;
         sn_hs_churn(&in, d, &c);
@@ -774,12 +780,13 @@ void sn_history_section_write(FILE *f, void *ud)
             v[K + k - 1] = a.value;
         }
         static const char *const age_s[] = {"staleness coverage", "survival"};
-        hchart(f, "history-age", "A list k runs old: coverage of tonight, and survival", "age k (runs)",
-               labp, K, age_s, 2, v, false, 1, true,
-               "Coverage(k): mean over runs d of |A(d) &#8745; A(d+k)| / |A(d+k)|, how much of a "
-               "later run a list made k runs earlier still covers. Survival(k): "
-               "&#931;|A(d) &#8745; A(d+k)| / &#931;|A(d)|, the share of nodes alive in a run still "
-               "alive k runs later.");
+        hchart(
+            f, "history-age", "A list k runs old: coverage of tonight, and survival",
+            "age k (runs)", labp, K, age_s, 2, v, false, 1, true,
+            "Coverage(k): mean over runs d of |A(d) &#8745; A(d+k)| / |A(d+k)|, how much of a "
+            "later run a list made k runs earlier still covers. Survival(k): "
+            "&#931;|A(d) &#8745; A(d+k)| / &#931;|A(d)|, the share of nodes alive in a run still "
+            "alive k runs later.");
     }
     /* availability histogram: ten bins of runs_alive / runs_probed, nodes probed at least once */
     for (size_t b = 0; b < 10; b++) {
@@ -796,8 +803,8 @@ void sn_history_section_write(FILE *f, void *ud)
         v[b > 9 ? 9 : b] += 1;
     }
     static const char *const av_s[] = {"nodes"};
-    hchart(f, "history-availability", "Availability of the nodes alive at least once", "availability",
-           labp, 10, av_s, 1, v, true, 0, false,
+    hchart(f, "history-availability", "Availability of the nodes alive at least once",
+           "availability", labp, 10, av_s, 1, v, true, 0, false,
            "Availability = runs alive / runs probed, per node alive in at least one run; the last "
            "bin holds 100%.");
     fputs("</section>\n", f);

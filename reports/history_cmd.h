@@ -13,9 +13,10 @@
 #include "lib/status.h"
 
 typedef struct sn_history_cmd {
-    const char *path;   /* the store */
-    const char *what;   /* runs, results, nodes, churn, staleness, survival, population, definitions */
-    int64_t run;        /* results: the run; 0 the newest */
+    const char *path; /* the store */
+    const char
+        *what;   /* runs, results, nodes, churn, staleness, survival, population, definitions */
+    int64_t run; /* results: the run; 0 the newest */
     const char *output; /* path, or "-" */
 } sn_history_cmd_t;
 
@@ -37,8 +38,7 @@ sn_status_t sn_history_results_text(const char *path, int64_t run, double alive_
 typedef struct sn_history_section sn_history_section_t;
 
 /* Loads the history at path (as a reader). */
-sn_status_t sn_history_section_new(sn_history_section_t **sec, const char *path,
-                                   sn_error_t *err);
+sn_status_t sn_history_section_new(sn_history_section_t **sec, const char *path, sn_error_t *err);
 
 /*
  * Writes <section id="history">: alive and discovered nodes per run,

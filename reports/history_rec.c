@@ -21,7 +21,7 @@ struct sn_hrec {
     sn_history_t *h;
     sn_hrec_cfg_t cfg;
     int64_t run;
-    char **cells;      /* sn_field_count buffers */
+    char **cells; /* sn_field_count buffers */
     const char **cellv;
 };
 
@@ -99,8 +99,11 @@ sn_status_t sn_hrec_open(sn_hrec_t **out, const sn_hrec_cfg_t *cfg, sn_error_t *
     if (st == SN_OK && digests == NULL)
         st = sn_error_set(err, SN_ENOMEM, "out of memory");
     if (st == SN_OK) {
-        sn_history_run_t run = {.started = (int64_t)time(NULL), .command = cfg->command,
-                                .site = cfg->site, .vantage = cfg->vantage, .inputs = digests,
+        sn_history_run_t run = {.started = (int64_t)time(NULL),
+                                .command = cfg->command,
+                                .site = cfg->site,
+                                .vantage = cfg->vantage,
+                                .inputs = digests,
                                 .plan = cfg->plan};
         bool resumed = false;
         st = sn_history_begin(rec->h, &run, cfg->resume, &rec->run, &resumed, err);
@@ -184,13 +187,15 @@ sn_status_t sn_hrec_add(sn_hrec_t *rec, const sn_targets_t *ts, const char *vant
     }
     char ip[SN_ADDR_STRLEN];
     sn_addr_format(&r->target->addr, ip, sizeof ip, false);
-    sn_history_obs_t o = {
-        .address = ip, .port = r->target->addr.port, .observed_at = (int64_t)time(NULL),
-        .probed = r->blocked == NULL && (ran(&r->udp) || ran(&r->tcp)),
-        .alive = r->udp.outcome == SN_OUTCOME_ALIVE || r->tcp.outcome == SN_OUTCOME_ALIVE,
-        .incomplete = r->udp.outcome == SN_OUTCOME_INCOMPLETE ||
-                      r->tcp.outcome == SN_OUTCOME_INCOMPLETE,
-        .cells = rec->cellv};
+    sn_history_obs_t o = {.address = ip,
+                          .port = r->target->addr.port,
+                          .observed_at = (int64_t)time(NULL),
+                          .probed = r->blocked == NULL && (ran(&r->udp) || ran(&r->tcp)),
+                          .alive = r->udp.outcome == SN_OUTCOME_ALIVE ||
+                                   r->tcp.outcome == SN_OUTCOME_ALIVE,
+                          .incomplete = r->udp.outcome == SN_OUTCOME_INCOMPLETE ||
+                                        r->tcp.outcome == SN_OUTCOME_INCOMPLETE,
+                          .cells = rec->cellv};
     return sn_history_add(rec->h, &o, err);
 }
 

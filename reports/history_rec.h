@@ -20,8 +20,8 @@ typedef struct sn_hrec sn_hrec_t;
 
 typedef struct sn_hrec_cfg {
     const char *path;
-    bool resume;                /* continue the newest interrupted run */
-    double revisit_days;        /* > 0: also probe targets alive in the last DAYS days */
+    bool resume;         /* continue the newest interrupted run */
+    double revisit_days; /* > 0: also probe targets alive in the last DAYS days */
     const char *command;
     const char *site;
     const char *vantage;

@@ -573,8 +573,8 @@ static void legend(const page_t *p, const plot_t *pl, size_t i, const char *name
 /* One row of the NAT table: label (static HTML), the metric's value
  * (data-value exactly the summary's; shown overrides how it reads), and
  * "PRE N POST" with N its denominator's value (PRE NULL: POST alone). */
-static void observed_row(const page_t *p, const char *label, const char *metric,
-                         const char *shown, const char *pre, const char *post)
+static void observed_row(const page_t *p, const char *label, const char *metric, const char *shown,
+                         const char *pre, const char *post)
 {
     const sn_stats_row_t *r = row(p, metric);
     char raw[128], val[128], den[48] = "";
@@ -1281,8 +1281,7 @@ sn_status_t sn_report_write_html(sn_stats_t *st, const char *path, sn_error_t *e
 }
 
 sn_status_t sn_report_write_html_with(sn_stats_t *st, const char *path,
-                                      void (*section)(FILE *f, void *ud), void *ud,
-                                      sn_error_t *err)
+                                      void (*section)(FILE *f, void *ud), void *ud, sn_error_t *err)
 {
     if (st == NULL)
         return sn_error_set(err, SN_EINVAL, "no statistics");

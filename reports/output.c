@@ -197,8 +197,7 @@ static sn_status_t csv_header(sn_output_t *o)
 }
 
 /* The cell of column i: from the stored cells when given, else formatted from r. */
-static const char *cell_of(sn_output_t *o, const sn_result_t *r, const char *const *cells,
-                           size_t i)
+static const char *cell_of(sn_output_t *o, const sn_result_t *r, const char *const *cells, size_t i)
 {
     if (cells != NULL)
         return cells[i] != NULL ? cells[i] : "";

@@ -23,9 +23,9 @@
 #include "lib/status.h"
 
 typedef enum sn_field_type {
-    SN_FIELD_STR = 0,  /* JSON string; "" is written as null in NDJSON */
-    SN_FIELD_INT,      /* JSON number; "" is null */
-    SN_FIELD_BOOL      /* "1"/"0" in CSV, true/false in JSON */
+    SN_FIELD_STR = 0, /* JSON string; "" is written as null in NDJSON */
+    SN_FIELD_INT,     /* JSON number; "" is null */
+    SN_FIELD_BOOL     /* "1"/"0" in CSV, true/false in JSON */
 } sn_field_type_t;
 
 /* Context a field formatter may need beyond the result. */
@@ -55,10 +55,7 @@ const char *sn_field_type_name(sn_field_type_t t);
  */
 void sn_fields_print(FILE *f);
 
-typedef enum sn_output_format {
-    SN_OUTPUT_CSV = 0,
-    SN_OUTPUT_NDJSON
-} sn_output_format_t;
+typedef enum sn_output_format { SN_OUTPUT_CSV = 0, SN_OUTPUT_NDJSON } sn_output_format_t;
 
 /* Parses "csv" / "ndjson". */
 sn_status_t sn_output_format_parse(const char *s, sn_output_format_t *out);

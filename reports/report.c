@@ -18,8 +18,7 @@ static bool ends_with(const char *s, const char *suffix)
     return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-sn_status_t sn_report_write(sn_stats_t *st, const char *html, const char *summary,
-                            sn_error_t *err)
+sn_status_t sn_report_write(sn_stats_t *st, const char *html, const char *summary, sn_error_t *err)
 {
     sn_status_t rc = SN_OK;
     if (summary != NULL) {
@@ -39,8 +38,8 @@ static sn_status_t add_row(void *ud, const sn_resultsin_row_t *row, sn_error_t *
     return sn_stats_add_row(ud, &row->result, row->sources, row->vantage);
 }
 
-sn_status_t sn_report_run(const char *const *paths, size_t n, const char *html,
-                          const char *summary, const char *command, sn_error_t *err)
+sn_status_t sn_report_run(const char *const *paths, size_t n, const char *html, const char *summary,
+                          const char *command, sn_error_t *err)
 {
     if (html == NULL && summary == NULL)
         return sn_error_set(err, SN_EINVAL, "report needs --html FILE or --summary FILE");

@@ -14,12 +14,11 @@
 #include "lib/status.h"
 
 /* Writes the summary (CSV, or NDJSON for a .json/.ndjson name) and the HTML; either may be NULL. */
-sn_status_t sn_report_write(sn_stats_t *st, const char *html, const char *summary,
-                            sn_error_t *err);
+sn_status_t sn_report_write(sn_stats_t *st, const char *html, const char *summary, sn_error_t *err);
 
 /* Reads results files (CSV or NDJSON) into statistics and writes them. */
-sn_status_t sn_report_run(const char *const *paths, size_t n, const char *html,
-                          const char *summary, const char *command, sn_error_t *err);
+sn_status_t sn_report_run(const char *const *paths, size_t n, const char *html, const char *summary,
+                          const char *command, sn_error_t *err);
 
 /* Writes the nodes of results files that opts wants as a firewall set to out. */
 sn_status_t sn_export_run(const char *const *paths, size_t n, const sn_export_opts_t *opts,

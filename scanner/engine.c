@@ -141,8 +141,7 @@ sn_status_t sn_engine_check_fds(sn_error_t *err)
         return sn_error_set(err, SN_ELIMIT,
                             "the open-file limit is %llu; a scan needs at least %d (raise it: "
                             "ulimit -n %d)",
-                            (unsigned long long)nofile, SN_ENGINE_MIN_NOFILE,
-                            SN_ENGINE_MIN_NOFILE);
+                            (unsigned long long)nofile, SN_ENGINE_MIN_NOFILE, SN_ENGINE_MIN_NOFILE);
     return SN_OK;
 }
 
@@ -201,7 +200,7 @@ sn_status_t sn_engine_new(uv_loop_t *loop, const sn_engine_cfg_t *cfg, sn_engine
 
     rlim_t nofile = raise_nofile();
     /* What is left once the loop, UDP, DNS and the output files have theirs. */
-    uint32_t n_conns = nofile > 512                    ? (uint32_t)(nofile - 256)
+    uint32_t n_conns = nofile > 512                     ? (uint32_t)(nofile - 256)
                        : nofile >= SN_ENGINE_MIN_NOFILE ? (uint32_t)(nofile - 48)
                                                         : 1;
     if (n_conns > n_jobs)
@@ -289,8 +288,7 @@ static void finish_job(sn_engine_t *e, uint32_t j)
     e->free_job = j;
     e->st.inflight--;
     e->st.targets_done++;
-    if (e->done != NULL && e->st.inflight == 0 &&
-        (e->stopping || e->next_target == e->n_targets)) {
+    if (e->done != NULL && e->st.inflight == 0 && (e->stopping || e->next_target == e->n_targets)) {
         void (*done)(void *) = e->done;
         e->done = NULL;
         done(e->cfg.ud);
@@ -346,8 +344,8 @@ static void attempt_failed(sn_engine_t *e, uint32_t j, int t, sn_outcome_t o)
         *first = (uint8_t)o;
     /* An attempt cut before its timeout (SN_OUTCOME_INCOMPLETE) said nothing:
      * it is treated as still due, so the probe ends `incomplete` below. */
-    bool retry = (o == SN_OUTCOME_FILTERED && *tries <= e->cfg.retries) ||
-                 o == SN_OUTCOME_INCOMPLETE;
+    bool retry =
+        (o == SN_OUTCOME_FILTERED && *tries <= e->cfg.retries) || o == SN_OUTCOME_INCOMPLETE;
     if (!retry) {
         /* Next fallback port that differs from the own port. */
         do {
@@ -635,8 +633,8 @@ static void on_idle(uv_idle_t *h)
     sn_engine_pump(h->data);
 }
 
-sn_status_t sn_engine_start(sn_engine_t *e, const sn_targets_t *ts, const uint32_t *order,
-                            size_t n, void (*done)(void *ud), sn_error_t *err)
+sn_status_t sn_engine_start(sn_engine_t *e, const sn_targets_t *ts, const uint32_t *order, size_t n,
+                            void (*done)(void *ud), sn_error_t *err)
 {
     if (e->started)
         return sn_error_set(err, SN_EINVAL, "the engine was started already");

@@ -39,16 +39,16 @@ struct sn_transport_ops; /* scanner/transport.h */
 typedef void (*sn_result_fn)(void *ud, const sn_result_t *r);
 
 typedef struct sn_engine_cfg {
-    const sn_probe_t *udp_probe;   /* NULL: no UDP probe in the plan */
-    const sn_probe_t *tcp_probe;   /* NULL: no TCP probe in the plan */
-    double rate;                   /* probes (sends) per second; 0 = no limit */
-    uint32_t max_inflight;         /* targets being probed at once */
-    uint32_t timeout_ms;           /* per attempt */
-    uint32_t retries;              /* further attempts per port after a timeout */
+    const sn_probe_t *udp_probe; /* NULL: no UDP probe in the plan */
+    const sn_probe_t *tcp_probe; /* NULL: no TCP probe in the plan */
+    double rate;                 /* probes (sends) per second; 0 = no limit */
+    uint32_t max_inflight;       /* targets being probed at once */
+    uint32_t timeout_ms;         /* per attempt */
+    uint32_t retries;            /* further attempts per port after a timeout */
     uint16_t fallback_ports[SN_MAX_FALLBACK_PORTS];
     unsigned n_fallback;
-    uint64_t seed;                 /* token randomness */
-    sn_result_fn on_result;        /* called once per target, as it finishes */
+    uint64_t seed;          /* token randomness */
+    sn_result_fn on_result; /* called once per target, as it finishes */
     void *ud;
     /* Injected for tests; NULL: the kernel's clocks and the UDP and TCP transports. */
     const sn_clock_t *clock;
@@ -61,13 +61,13 @@ typedef struct sn_engine_stats {
     uint64_t targets_total;
     uint64_t targets_started;
     uint64_t targets_done;
-    uint64_t sent;            /* attempts sent, both transports */
-    uint64_t replies;         /* matched UDP replies and completed handshakes */
-    uint64_t late;            /* replies that matched no outstanding probe */
-    uint64_t icmp;            /* ICMP errors received */
-    uint64_t backpressure;    /* EMFILE/ENOBUFS/EAGAIN waits */
-    uint32_t inflight;        /* targets in flight now */
-    uint32_t tcp_cap;         /* TCP connections allowed at once */
+    uint64_t sent;         /* attempts sent, both transports */
+    uint64_t replies;      /* matched UDP replies and completed handshakes */
+    uint64_t late;         /* replies that matched no outstanding probe */
+    uint64_t icmp;         /* ICMP errors received */
+    uint64_t backpressure; /* EMFILE/ENOBUFS/EAGAIN waits */
+    uint32_t inflight;     /* targets in flight now */
+    uint32_t tcp_cap;      /* TCP connections allowed at once */
 } sn_engine_stats_t;
 
 typedef struct sn_engine sn_engine_t;
@@ -99,8 +99,8 @@ sn_status_t sn_engine_new(uv_loop_t *loop, const sn_engine_cfg_t *cfg, sn_engine
  * done. on_result fires once per target; when the last has fired, `done`
  * fires once (may be NULL).
  */
-sn_status_t sn_engine_start(sn_engine_t *e, const sn_targets_t *ts, const uint32_t *order,
-                            size_t n, void (*done)(void *ud), sn_error_t *err);
+sn_status_t sn_engine_start(sn_engine_t *e, const sn_targets_t *ts, const uint32_t *order, size_t n,
+                            void (*done)(void *ud), sn_error_t *err);
 
 /*
  * Stops sending (SIGINT): no new target starts, no retry or fallback port is

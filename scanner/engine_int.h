@@ -10,7 +10,7 @@
 #include "scanner/pace.h"
 #include "scanner/transport.h"
 
-#define PUMP_MAX 1024      /* sends per wake-up before the loop polls again */
+#define PUMP_MAX 1024 /* sends per wake-up before the loop polls again */
 
 /* The two transports of a plan, as indexes into the engine's tables. */
 enum { T_UDP = 0, T_TCP = 1, T_COUNT = 2 };
@@ -18,17 +18,17 @@ enum { T_UDP = 0, T_TCP = 1, T_COUNT = 2 };
 /* One target being probed. Slots live in a pool allocated once. */
 typedef struct job {
     sn_result_t res;
-    uint64_t token;        /* this target's probe token, kept across retries */
-    uint32_t gen;          /* bumped whenever the slot is freed, to spot stale upcalls */
+    uint64_t token; /* this target's probe token, kept across retries */
+    uint32_t gen;   /* bumped whenever the slot is freed, to spot stale upcalls */
     uint32_t next_free;
-    uint16_t udp_port;     /* where the UDP request goes */
+    uint16_t udp_port; /* where the UDP request goes */
     uint8_t active;
-    uint8_t pending;       /* transports not finished */
-    uint8_t udp_seq;       /* UDP sends made */
-    uint8_t udp_first;     /* outcome of the UDP attempts (UDP has no fallback ports) */
-    uint8_t tcp_port_idx;  /* 0: own port; i: fallback_ports[i-1] */
-    uint8_t tcp_tries;     /* attempts on the current TCP port */
-    uint8_t tcp_first;     /* outcome on the own port, kept when fallbacks fail too */
+    uint8_t pending;      /* transports not finished */
+    uint8_t udp_seq;      /* UDP sends made */
+    uint8_t udp_first;    /* outcome of the UDP attempts (UDP has no fallback ports) */
+    uint8_t tcp_port_idx; /* 0: own port; i: fallback_ports[i-1] */
+    uint8_t tcp_tries;    /* attempts on the current TCP port */
+    uint8_t tcp_first;    /* outcome on the own port, kept when fallbacks fail too */
 } job_t;
 
 /*
@@ -61,8 +61,8 @@ struct sn_engine {
     const uint32_t *order;
     size_t n_targets, next_target;
     void (*done)(void *ud);
-    int stopping;       /* 0 running, 1 draining, 2 finishing now */
-    bool paused;        /* no new targets for now (back-pressure from later stages) */
+    int stopping; /* 0 running, 1 draining, 2 finishing now */
+    bool paused;  /* no new targets for now (back-pressure from later stages) */
     int started;
     int closing;
     int handles_open;

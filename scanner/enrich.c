@@ -26,7 +26,7 @@ struct sn_enricher {
     sn_rdns_t *rdns;
     sn_geo_t *geo;
     sn_classify_t *cls;
-    sn_cluster_t *cluster; /* templates of this scan's names: pools by their counters */
+    sn_cluster_t *cluster;   /* templates of this scan's names: pools by their counters */
     sn_blocklist_t *special; /* special-purpose ranges, for the RFC 6303 rule */
     parked_t *free_list;
     size_t parked;
@@ -47,8 +47,8 @@ static void on_trip(void *ud, unsigned timeouts, unsigned backoff_ms)
                 timeouts, backoff_ms);
 }
 
-sn_status_t sn_enricher_new(uv_loop_t *loop, const sn_enrich_cfg_t *cfg, sn_emit_fn emit,
-                            void *ud, sn_enricher_t **out, sn_error_t *err)
+sn_status_t sn_enricher_new(uv_loop_t *loop, const sn_enrich_cfg_t *cfg, sn_emit_fn emit, void *ud,
+                            sn_enricher_t **out, sn_error_t *err)
 {
     *out = NULL;
     sn_enricher_t *en = calloc(1, sizeof *en);
@@ -75,10 +75,13 @@ sn_status_t sn_enricher_new(uv_loop_t *loop, const sn_enrich_cfg_t *cfg, sn_emit
             goto fail;
     }
     if (cfg->rdns != SN_RDNS_NONE) {
-        sn_rdns_opts_t ro = {.servers = cfg->dns_servers, .n_servers = cfg->n_dns_servers,
-                             .timeout_ms = cfg->dns_timeout_ms, .tries = cfg->dns_tries,
+        sn_rdns_opts_t ro = {.servers = cfg->dns_servers,
+                             .n_servers = cfg->n_dns_servers,
+                             .timeout_ms = cfg->dns_timeout_ms,
+                             .tries = cfg->dns_tries,
                              .max_inflight = cfg->dns_inflight,
-                             .on_trip = on_trip, .trip_ud = en};
+                             .on_trip = on_trip,
+                             .trip_ud = en};
         if ((st = sn_rdns_new(loop, &ro, &en->rdns, err)) != SN_OK)
             goto fail;
     }

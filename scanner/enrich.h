@@ -20,9 +20,9 @@
 #include "lib/status.h"
 
 typedef enum sn_rdns_mode {
-    SN_RDNS_NONE = 0,   /* --no-rdns */
-    SN_RDNS_ALIVE,      /* nodes that answered anything (default) */
-    SN_RDNS_ALL         /* every target */
+    SN_RDNS_NONE = 0, /* --no-rdns */
+    SN_RDNS_ALIVE,    /* nodes that answered anything (default) */
+    SN_RDNS_ALL       /* every target */
 } sn_rdns_mode_t;
 
 typedef struct sn_enrich_cfg {
@@ -30,11 +30,11 @@ typedef struct sn_enrich_cfg {
     const char *const *dns_servers; /* "ADDR[:PORT]"; none: the system resolver */
     size_t n_dns_servers;
     unsigned dns_timeout_ms, dns_tries, dns_inflight;
-    const char *const *geo_files;   /* --geo/--asn: mmdb or ip-location-db CSV */
+    const char *const *geo_files; /* --geo/--asn: mmdb or ip-location-db CSV */
     size_t n_geo_files;
-    bool geo_defaults;              /* also search the default directories */
-    size_t max_parked;              /* results waiting for DNS before the scan pauses */
-    bool quiet;                     /* no note on stderr when the DNS breaker opens */
+    bool geo_defaults; /* also search the default directories */
+    size_t max_parked; /* results waiting for DNS before the scan pauses */
+    bool quiet;        /* no note on stderr when the DNS breaker opens */
 } sn_enrich_cfg_t;
 
 typedef struct sn_enricher sn_enricher_t;
@@ -42,8 +42,8 @@ typedef struct sn_enricher sn_enricher_t;
 /* emit is called once per submitted result, enriched. */
 typedef void (*sn_emit_fn)(void *ud, const sn_result_t *r);
 
-sn_status_t sn_enricher_new(uv_loop_t *loop, const sn_enrich_cfg_t *cfg, sn_emit_fn emit,
-                            void *ud, sn_enricher_t **out, sn_error_t *err);
+sn_status_t sn_enricher_new(uv_loop_t *loop, const sn_enrich_cfg_t *cfg, sn_emit_fn emit, void *ud,
+                            sn_enricher_t **out, sn_error_t *err);
 
 /* Enriches r (copied) and emits it, now or when its reverse lookup ends. */
 void sn_enricher_submit(sn_enricher_t *en, const sn_result_t *r);

@@ -11,8 +11,8 @@
 #include <stdint.h>
 
 typedef struct sn_pace {
-    double rate;      /* tokens per second; 0 = unlimited */
-    double burst;     /* most tokens the bucket holds */
+    double rate;  /* tokens per second; 0 = unlimited */
+    double burst; /* most tokens the bucket holds */
     double tokens;
     uint64_t last_ns; /* time of the last refill */
 } sn_pace_t;

@@ -41,7 +41,7 @@ typedef struct scan {
     sn_stats_t *stats; /* NULL unless a summary or an HTML report is wanted */
     uv_loop_t loop;
     uv_signal_t sigint, sigterm, sighup;
-    uv_timer_t grace; /* after the first signal: then DNS is cancelled */
+    uv_timer_t grace;  /* after the first signal: then DNS is cancelled */
     uv_timer_t tick;   /* once a second: flush, progress */
     uv_timer_t finish; /* ends the loop outside of any callback chain */
     uv_idle_t feeder;  /* annotate: hands targets to the enricher as it has room */
@@ -80,13 +80,12 @@ sn_status_t sn_scan_parse_plan(const char *plan, sn_engine_cfg_t *ecfg, sn_error
         if (p == NULL)
             return sn_error_set(err, SN_EINVAL, "--probes: no probe named '%s' (see --list-probes)",
                                 name);
-        const sn_probe_t **slot = p->transport == SN_TRANSPORT_UDP ? &ecfg->udp_probe
-                                                                   : &ecfg->tcp_probe;
+        const sn_probe_t **slot =
+            p->transport == SN_TRANSPORT_UDP ? &ecfg->udp_probe : &ecfg->tcp_probe;
         if (*slot != NULL && *slot != p)
-            return sn_error_set(err, SN_EINVAL,
-                                "--probes: %s and %s are both %s probes; a plan has at most one",
-                                (*slot)->name, p->name,
-                                p->transport == SN_TRANSPORT_UDP ? "UDP" : "TCP");
+            return sn_error_set(
+                err, SN_EINVAL, "--probes: %s and %s are both %s probes; a plan has at most one",
+                (*slot)->name, p->name, p->transport == SN_TRANSPORT_UDP ? "UDP" : "TCP");
         *slot = p;
     }
     if (ecfg->udp_probe == NULL && ecfg->tcp_probe == NULL)
@@ -219,7 +218,8 @@ static void print_progress(scan_t *s, bool final)
     double rate = dt > 0 ? (double)(st.sent - s->last_sent) / dt : 0;
     s->last_ns = now;
     s->last_sent = st.sent;
-    double pct = st.targets_total ? 100.0 * (double)st.targets_done / (double)st.targets_total : 100;
+    double pct =
+        st.targets_total ? 100.0 * (double)st.targets_done / (double)st.targets_total : 100;
     double tps = el > 0 ? (double)st.targets_done / el : 0;
     double eta = tps > 0 ? (double)(st.targets_total - st.targets_done) / tps : -1;
     char e1[16], e2[16];
@@ -257,7 +257,9 @@ static void on_signal(uv_signal_t *h, int signum)
     scan_t *s = h->data;
     if (!s->cfg->quiet)
         fprintf(stderr, "%ssnprobe: %s: %s\n", s->tty && s->progress_shown ? "\n" : "",
-                signum == SIGINT ? "interrupted" : signum == SIGHUP ? "hung up" : "terminated",
+                signum == SIGINT   ? "interrupted"
+                : signum == SIGHUP ? "hung up"
+                                   : "terminated",
                 s->sum->interrupted ? "stopping now; probes in flight are written incomplete"
                                     : "no new probes; waiting for those in flight (again to "
                                       "stop now)");
@@ -351,8 +353,10 @@ static void shuffle(uint32_t *v, size_t n, uint64_t seed)
 static sn_status_t read_inputs(scan_t *s, sn_error_t *err)
 {
     const sn_scan_cfg_t *cfg = s->cfg;
-    sn_read_opts_t ro = {.format = (sn_input_format_t)cfg->input_format, .strict = cfg->strict,
-                         .on_bad = on_bad, .ud = s};
+    sn_read_opts_t ro = {.format = (sn_input_format_t)cfg->input_format,
+                         .strict = cfg->strict,
+                         .on_bad = on_bad,
+                         .ud = s};
     sn_read_stats_t rs = {0};
     sn_status_t first = SN_OK;
     for (size_t i = 0; i < cfg->n_inputs; i++) {
@@ -498,8 +502,8 @@ static sn_status_t start_engine(scan_t *s, uint64_t seed, sn_error_t *err)
 sn_status_t sn_scan_run(const sn_scan_cfg_t *cfg, sn_scan_summary_t *sum, sn_error_t *err)
 {
     memset(sum, 0, sizeof *sum);
-    scan_t s = {.cfg = cfg, .sum = sum, .tty = isatty(STDERR_FILENO),
-                .started_at = (int64_t)time(NULL)};
+    scan_t s = {
+        .cfg = cfg, .sum = sum, .tty = isatty(STDERR_FILENO), .started_at = (int64_t)time(NULL)};
     uint32_t *order = NULL;
     sn_status_t st = SN_OK;
 
@@ -533,7 +537,8 @@ sn_status_t sn_scan_run(const sn_scan_cfg_t *cfg, sn_scan_summary_t *sum, sn_err
         (st = sn_outfile_check(cfg->summary, err)) != SN_OK)
         goto out;
     if (cfg->enrich_on && !cfg->dry_run) {
-        if ((st = sn_enricher_new(&s.loop, &cfg->enrich, emit_final, &s, &s.enricher, err)) != SN_OK)
+        if ((st = sn_enricher_new(&s.loop, &cfg->enrich, emit_final, &s, &s.enricher, err)) !=
+            SN_OK)
             goto out;
         sn_enricher_on_idle(s.enricher, on_enricher_idle, &s);
     }
@@ -589,8 +594,8 @@ sn_status_t sn_scan_run(const sn_scan_cfg_t *cfg, sn_scan_summary_t *sum, sn_err
         /* Written even after an interruption: the report says so. */
         sn_stats_set_time(s.stats, s.started_at, (int64_t)time(NULL));
         sn_stats_set_interrupted(s.stats, sum->interrupted);
-        sn_status_t rst = sn_report_write(s.stats, cfg->html, cfg->summary,
-                                          st == SN_OK ? err : &s.write_err);
+        sn_status_t rst =
+            sn_report_write(s.stats, cfg->html, cfg->summary, st == SN_OK ? err : &s.write_err);
         if (st == SN_OK)
             st = rst;
     }
@@ -634,24 +639,23 @@ void sn_scan_print_summary(FILE *f, const sn_scan_summary_t *s, const char *outp
     snprintf(incomplete, sizeof incomplete,
              "; %llu cut short are written incomplete (exit status 3).",
              (unsigned long long)s->incomplete);
-    fprintf(f,
-            "snprobe: %llu distinct targets from %llu input%s (%llu entries standing for %llu "
-            "listings, %llu bad entries skipped, %llu blocked); probed %llu in %.2f s (%.0f targets/s, %llu probes sent). "
-            "Alive: UDP %llu, TCP %llu (%llu on their own port, %llu on a fallback port); "
-            "super-node eligible %llu; UDP replies from another address or port %llu; "
-            "PTR names for %llu, country for %llu.%s%s%s%s%s\n",
-            (unsigned long long)s->distinct, (unsigned long long)s->inputs,
-            s->inputs == 1 ? "" : "s", (unsigned long long)s->entries,
-            (unsigned long long)s->listings,
-            (unsigned long long)s->bad, (unsigned long long)s->blocked,
-            (unsigned long long)s->probed, s->seconds, tps, (unsigned long long)s->sent,
-            (unsigned long long)s->udp_alive, (unsigned long long)s->tcp_alive,
-            (unsigned long long)s->tcp_alive_own, (unsigned long long)s->tcp_alive_fallback,
-            (unsigned long long)s->eligible, (unsigned long long)s->reply_other,
-            (unsigned long long)s->rdns_ok, (unsigned long long)s->geo_known,
-            refused,
-            s->interrupted ? " Interrupted: targets not yet started are not in the results" : "",
-            s->interrupted ? incomplete : "",
-            output && strcmp(output, "-") != 0 ? " Results: " : "",
-            output && strcmp(output, "-") != 0 ? output : "");
+    fprintf(
+        f,
+        "snprobe: %llu distinct targets from %llu input%s (%llu entries standing for %llu "
+        "listings, %llu bad entries skipped, %llu blocked); probed %llu in %.2f s (%.0f targets/s, "
+        "%llu probes sent). "
+        "Alive: UDP %llu, TCP %llu (%llu on their own port, %llu on a fallback port); "
+        "super-node eligible %llu; UDP replies from another address or port %llu; "
+        "PTR names for %llu, country for %llu.%s%s%s%s%s\n",
+        (unsigned long long)s->distinct, (unsigned long long)s->inputs, s->inputs == 1 ? "" : "s",
+        (unsigned long long)s->entries, (unsigned long long)s->listings, (unsigned long long)s->bad,
+        (unsigned long long)s->blocked, (unsigned long long)s->probed, s->seconds, tps,
+        (unsigned long long)s->sent, (unsigned long long)s->udp_alive,
+        (unsigned long long)s->tcp_alive, (unsigned long long)s->tcp_alive_own,
+        (unsigned long long)s->tcp_alive_fallback, (unsigned long long)s->eligible,
+        (unsigned long long)s->reply_other, (unsigned long long)s->rdns_ok,
+        (unsigned long long)s->geo_known, refused,
+        s->interrupted ? " Interrupted: targets not yet started are not in the results" : "",
+        s->interrupted ? incomplete : "", output && strcmp(output, "-") != 0 ? " Results: " : "",
+        output && strcmp(output, "-") != 0 ? output : "");
 }

@@ -19,37 +19,37 @@
 typedef struct sn_scan_cfg {
     const char *const *inputs;
     size_t n_inputs;
-    const char *inline_name;      /* with inline_text: an input held in memory (bundled list) */
+    const char *inline_name; /* with inline_text: an input held in memory (bundled list) */
     const char *inline_text;
-    int input_format;             /* sn_input_format_t */
+    int input_format; /* sn_input_format_t */
     bool strict;
-    const char *const *allow;     /* CIDRs opened despite the default blocklist */
+    const char *const *allow; /* CIDRs opened despite the default blocklist */
     size_t n_allow;
     const char *const *exclude_files;
     size_t n_exclude_files;
-    const char *output;           /* path or "-"; NULL: no results file */
+    const char *output; /* path or "-"; NULL: no results file */
     sn_output_format_t output_format;
-    bool dry_run;                 /* write the targets, probe and enrich nothing */
-    bool annotate;                /* probe nothing; enrich and write every target */
-    bool progress;                /* progress line on stderr */
-    bool quiet;                   /* no bad-entry lines, no progress */
-    sn_engine_cfg_t engine;       /* on_result/ud are set by sn_scan_run */
-    bool enrich_on;               /* run the enrichment stage */
+    bool dry_run;           /* write the targets, probe and enrich nothing */
+    bool annotate;          /* probe nothing; enrich and write every target */
+    bool progress;          /* progress line on stderr */
+    bool quiet;             /* no bad-entry lines, no progress */
+    sn_engine_cfg_t engine; /* on_result/ud are set by sn_scan_run */
+    bool enrich_on;         /* run the enrichment stage */
     sn_enrich_cfg_t enrich;
-    const char *vantage;          /* compact vantage recorded in every row, or NULL */
-    const char *html;             /* write the HTML report here at the end, or NULL */
-    const char *summary;          /* write the summary statistics here at the end, or NULL */
-    const char *command_text;     /* the command line, for the report's metadata */
-    const char *where;            /* free text for the report's "Where" (the demo says it is
-                                   * emulated); NULL: none */
-    struct sn_hrec *history;      /* record the run into the history store, or NULL */
+    const char *vantage;      /* compact vantage recorded in every row, or NULL */
+    const char *html;         /* write the HTML report here at the end, or NULL */
+    const char *summary;      /* write the summary statistics here at the end, or NULL */
+    const char *command_text; /* the command line, for the report's metadata */
+    const char *where;        /* free text for the report's "Where" (the demo says it is
+                               * emulated); NULL: none */
+    struct sn_hrec *history;  /* record the run into the history store, or NULL */
     /* Called for every result besides the sink (bootstrap's table); may be NULL. */
     void (*on_result)(void *ud, const sn_result_t *r);
     void *ud;
 } sn_scan_cfg_t;
 
 typedef struct sn_scan_summary {
-    uint64_t entries;  /* entries read (lines, elements, rows) */
+    uint64_t entries; /* entries read (lines, elements, rows) */
     uint64_t listings, distinct, bad, blocked, probed, inputs; /* listings: seen-counts summed */
     uint64_t udp_alive, tcp_alive, tcp_alive_own, tcp_alive_fallback, eligible, reply_other;
     uint64_t sent, replies;

@@ -186,7 +186,7 @@ static void conn_finished(tcp_t *e, uint32_t c)
         return;
     }
     conn_release(e, c);
-    sn_outcome_t o = soerr == ECONNREFUSED ? SN_OUTCOME_CLOSED
+    sn_outcome_t o = soerr == ECONNREFUSED  ? SN_OUTCOME_CLOSED
                      : (soerr == ETIMEDOUT) ? SN_OUTCOME_FILTERED
                      : (soerr == ENETUNREACH || soerr == EHOSTUNREACH || soerr == EACCES)
                          ? SN_OUTCOME_UNREACHABLE

@@ -421,8 +421,8 @@ static void flush_sock(udp_t *e, udp_sock_t *s)
          * reported by the next send on the socket: consume it and try again. Only
          * when the same datagram fails twice is the error its own. */
         int er = errno;
-        if (!retried && (er == ECONNREFUSED || er == EHOSTUNREACH || er == ENETUNREACH ||
-                         er == EHOSTDOWN)) {
+        if (!retried &&
+            (er == ECONNREFUSED || er == EHOSTUNREACH || er == ENETUNREACH || er == EHOSTDOWN)) {
             retried = true;
             handle_icmp(e, s);
             continue;
@@ -561,8 +561,12 @@ static void handle_icmp(udp_t *e, udp_sock_t *s)
             struct cmsghdr align;
         } ctl;
         struct iovec iov = {data, sizeof data};
-        struct msghdr m = {.msg_name = &dst, .msg_namelen = sizeof dst, .msg_iov = &iov,
-                           .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof ctl.b};
+        struct msghdr m = {.msg_name = &dst,
+                           .msg_namelen = sizeof dst,
+                           .msg_iov = &iov,
+                           .msg_iovlen = 1,
+                           .msg_control = ctl.b,
+                           .msg_controllen = sizeof ctl.b};
         if (recvmsg(s->fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
             return;
         sn_outcome_t o;
@@ -592,8 +596,10 @@ static bool receive(udp_t *e, udp_sock_t *s)
     for (int round = 0; round < 16; round++) {
         for (unsigned k = 0; k < batch; k++) {
             iovs[k] = (struct iovec){e->rx_buf + (size_t)k * UDP_MSG_MAX, UDP_MSG_MAX};
-            msgs[k].msg_hdr = (struct msghdr){.msg_name = &srcs[k], .msg_namelen = sizeof srcs[k],
-                                              .msg_iov = &iovs[k], .msg_iovlen = 1,
+            msgs[k].msg_hdr = (struct msghdr){.msg_name = &srcs[k],
+                                              .msg_namelen = sizeof srcs[k],
+                                              .msg_iov = &iovs[k],
+                                              .msg_iovlen = 1,
                                               .msg_control = ctls[k].b,
                                               .msg_controllen = sizeof ctls[k].b};
         }

@@ -11,7 +11,8 @@ build_pkgs=(build-essential cmake pkg-config libuv1-dev libc-ares-dev libmaxmind
 demo_pkgs=(dnsmasq)
 test_pkgs=(dnsmasq unbound coturn nmap iptables nftables ipset iproute2 libmaxmind-db-writer-perl
   python3 time procps chromium util-linux systemd
-  clang libclang-rt-14-dev) # clang + libFuzzer's runtime for scripts/fuzz.sh
+  clang libclang-rt-14-dev # clang + libFuzzer's runtime for scripts/fuzz.sh
+  clang-format)            # tests/check_format.sh
 
 want=("${build_pkgs[@]}")
 case "${1:-}" in

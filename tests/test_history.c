@@ -49,8 +49,13 @@ static sn_history_obs_t obs_of(const char *ip, uint16_t port, bool alive, bool i
     cells[0] = ip;
     cells[1] = portbuf;
     cells[2] = incomplete ? "incomplete" : alive ? "alive" : "filtered";
-    return (sn_history_obs_t){.address = ip, .port = port, .observed_at = 100, .probed = true,
-                              .alive = alive, .incomplete = incomplete, .cells = cells};
+    return (sn_history_obs_t){.address = ip,
+                              .port = port,
+                              .observed_at = 100,
+                              .probed = true,
+                              .alive = alive,
+                              .incomplete = incomplete,
+                              .cells = cells};
 }
 
 typedef struct seen {
@@ -241,7 +246,7 @@ static void test_history_run_of_a_dead_writer_is_resumable(void **state)
         if (sn_history_open(&h, db, true, cols, 3, &e) != SN_OK ||
             sn_history_begin(h, &run, false, &id, &resumed, &e) != SN_OK)
             _exit(1);
-        add_n(h, 0, SN_HISTORY_BATCH + 10, false); /* one batch handed to the writer */
+        add_n(h, 0, SN_HISTORY_BATCH + 10, false);  /* one batch handed to the writer */
         if (sn_history_rows(h) != SN_HISTORY_BATCH) /* waits for that commit */
             _exit(2);
         _exit(0); /* no end, no close: as kill -9, with 10 rows still buffered */
@@ -304,14 +309,13 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_second_writer_refused_with_pid, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_history_first_schema_version_opens_and_migrates,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_first_schema_version_opens_and_migrates, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_history_run_of_a_dead_writer_is_resumable, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_history_resume_leaves_an_older_interrupted_run,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_history_reader_of_missing_file_fails, setup,
+        cmocka_unit_test_setup_teardown(test_history_resume_leaves_an_older_interrupted_run, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_history_reader_of_missing_file_fails, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,8 +35,8 @@ static const uint8_t grid[] = {
     A, N, N, A, /* e */
 };
 static const uint8_t kinds[] = {0, 1, 1, 0, 1};
-static const sn_hs_input_t H = {.n_runs = 4, .run_id = ids, .n_targets = 5, .state = grid,
-                                .kind = kinds};
+static const sn_hs_input_t H = {
+    .n_runs = 4, .run_id = ids, .n_targets = 5, .state = grid, .kind = kinds};
 
 static void test_nodes_availability_first_last_streak(void **state)
 {
@@ -202,7 +202,7 @@ static void test_streak_ties_take_the_length(void **state)
 {
     (void)state;
     static const int64_t id5[] = {1, 2, 3, 4, 5};
-    static const uint8_t g[] = {A, A, S, A, A, /* two streaks of 2 */
+    static const uint8_t g[] = {A, A, S, A, A,  /* two streaks of 2 */
                                 A, N, A, A, A}; /* unlisted breaks a streak: 3 */
     sn_hs_input_t h = {.n_runs = 5, .run_id = id5, .n_targets = 2, .state = g};
     sn_hs_node_t n;

@@ -75,8 +75,8 @@ static void test_escape_table(void **state)
 
 /* Our address as each node saw it (the silent node's does not count), and
  * the node whose UDP reply came from elsewhere. */
-static const char *const OBSERVED[6] = {"203.0.113.50:41000", "203.0.113.50:41000",
-                                        "203.0.113.50:41007", "203.0.113.50",
+static const char *const OBSERVED[6] = {"203.0.113.50:41000",   "203.0.113.50:41000",
+                                        "203.0.113.50:41007",   "203.0.113.50",
                                         "[2001:db8::99]:41000", "203.0.113.51:1"};
 #define REPLY_OTHER 2
 
@@ -272,8 +272,7 @@ static void assert_observed_cell(const char *html, const sn_stats_t *st, const c
 {
     char val[64], want[256];
     sn_stats_format_value(sn_stats_find(st, metric), val, sizeof val);
-    snprintf(want, sizeof want, "data-metric=\"%s\" data-value=\"%s\">%s</td>", metric, val,
-             shown);
+    snprintf(want, sizeof want, "data-metric=\"%s\" data-value=\"%s\">%s</td>", metric, val, shown);
     const char *table = strstr(html, "<table class=\"observed\">");
     assert_non_null(table);
     const char *at = strstr(table, want);

@@ -32,13 +32,12 @@ static const sn_probe_t fake_udp = {.name = "skype-udp", .transport = SN_TRANSPO
 static const sn_probe_t fake_tcp = {.name = "tcp", .transport = SN_TRANSPORT_TCP};
 
 static const char *const expected_names[] = {
-    "address",    "port",         "seen_count",    "sources",     "first_seen",
-    "last_seen",  "flags",        "blocked",       "udp_probe",   "udp_outcome",
-    "udp_rtt_us", "udp_attempts", "observed_addr", "reply_from",  "tcp_outcome",
-    "tcp_rtt_us", "tcp_port",     "tcp_attempts",  "reach_class", "sn_eligible",
-    "vantage",    "rdns_status",  "ptr",           "ptr_valid",   "country",
-    "continent",  "asn",          "as_org",        "edu",         "edu_source",
-    "addr_kind",  "dyn_rule",     "geo_source",
+    "address",       "port",        "seen_count",  "sources",     "first_seen", "last_seen",
+    "flags",         "blocked",     "udp_probe",   "udp_outcome", "udp_rtt_us", "udp_attempts",
+    "observed_addr", "reply_from",  "tcp_outcome", "tcp_rtt_us",  "tcp_port",   "tcp_attempts",
+    "reach_class",   "sn_eligible", "vantage",     "rdns_status", "ptr",        "ptr_valid",
+    "country",       "continent",   "asn",         "as_org",      "edu",        "edu_source",
+    "addr_kind",     "dyn_rule",    "geo_source",
 };
 #define NFIELDS (sizeof expected_names / sizeof expected_names[0])
 
@@ -173,8 +172,11 @@ static sn_result_t golden_result(const sn_target_t *t)
         .ptr = "=cmd.example.edu host2.example.edu",
         .ptr_valid = false,
         .geo_known = true,
-        .geo = {.country = "US", .continent = "NA", .asn = 64500,
-                .as_org = "Example \"Uni\", Inc", .source = "test.mmdb"},
+        .geo = {.country = "US",
+                .continent = "NA",
+                .asn = 64500,
+                .as_org = "Example \"Uni\", Inc",
+                .source = "test.mmdb"},
         .class_known = true,
         .cls = {.edu = true, .edu_source = "ptr", .dyn = SN_DYN_STATIC, .dyn_rule = "named-host"},
     };
@@ -643,7 +645,8 @@ static void test_csv_sources_join_in_order_and_semicolon_becomes_comma(void **st
     r.target = sn_targets_find(ts2, &a);
     size_t len;
     char *b = write_rows(SN_OUTPUT_CSV, ts2, &r, 1, &len);
-    assert_string_equal(b + strlen(golden_header), "198.51.100.2,443,1,'-,,,,,,,,,,,,,,,,,,,,,,,,,,,,,\n");
+    assert_string_equal(b + strlen(golden_header),
+                        "198.51.100.2,443,1,'-,,,,,,,,,,,,,,,,,,,,,,,,,,,,,\n");
     free(b);
     sn_targets_free(ts2);
     sn_targets_free(ts);
@@ -748,14 +751,15 @@ static void test_ndjson_not_probed_writes_nulls_and_eligible_true_when_direct(vo
     size_t len;
     char *b = write_rows(SN_OUTPUT_NDJSON, ts, rs, 2, &len);
     assert_int_equal(json_check_all(b, len), 2);
-    assert_non_null(strstr(b, "\"blocked\":\"excluded by user\",\"udp_probe\":null,"
-                              "\"udp_outcome\":null,\"udp_rtt_us\":null,\"udp_attempts\":null,"
-                              "\"observed_addr\":null,\"reply_from\":null,\"tcp_outcome\":null,"
-                              "\"tcp_rtt_us\":null,\"tcp_port\":null,\"tcp_attempts\":null,"
-                              "\"reach_class\":null,\"sn_eligible\":null,"
-        "\"vantage\":null,\"rdns_status\":null,\"ptr\":null,\"ptr_valid\":null,\"country\":null,"
-        "\"continent\":null,\"asn\":null,\"as_org\":null,\"edu\":null,\"edu_source\":null,"
-        "\"addr_kind\":null,\"dyn_rule\":null,\"geo_source\":null}\n"));
+    assert_non_null(strstr(
+        b, "\"blocked\":\"excluded by user\",\"udp_probe\":null,"
+           "\"udp_outcome\":null,\"udp_rtt_us\":null,\"udp_attempts\":null,"
+           "\"observed_addr\":null,\"reply_from\":null,\"tcp_outcome\":null,"
+           "\"tcp_rtt_us\":null,\"tcp_port\":null,\"tcp_attempts\":null,"
+           "\"reach_class\":null,\"sn_eligible\":null,"
+           "\"vantage\":null,\"rdns_status\":null,\"ptr\":null,\"ptr_valid\":null,\"country\":null,"
+           "\"continent\":null,\"asn\":null,\"as_org\":null,\"edu\":null,\"edu_source\":null,"
+           "\"addr_kind\":null,\"dyn_rule\":null,\"geo_source\":null}\n"));
     assert_non_null(strstr(b, "\"reach_class\":\"udp+tcp\",\"sn_eligible\":true,\"vantage\":null"));
     free(b);
     sn_targets_free(ts);

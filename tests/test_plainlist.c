@@ -194,9 +194,8 @@ static void test_plainlist_quote_is_cut_at_24_bytes_and_escaped(void **state)
     run_t r;
     read_list(&r, "l.txt", buf, 101, false);
     assert_int_equal(r.stats.bad, 1);
-    assert_string_equal(r.bad.reason[0],
-                        "bad IPv4 address (\"a\\\"b\\\\c\\x09d\\x01"
-                        "xxxxxxxxxxxxxxxx...\")");
+    assert_string_equal(r.bad.reason[0], "bad IPv4 address (\"a\\\"b\\\\c\\x09d\\x01"
+                                         "xxxxxxxxxxxxxxxx...\")");
     done(&r);
 }
 

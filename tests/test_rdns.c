@@ -1094,8 +1094,13 @@ static void test_breaker_opens_after_consecutive_timeouts(void **state)
     char server[32];
     const char *servers[] = {server};
     snprintf(server, sizeof server, "127.0.0.1:%u", rs.port);
-    sn_rdns_opts_t o = {.servers = servers, .n_servers = 1, .timeout_ms = 30, .tries = 1,
-                        .max_inflight = 1, .breaker_timeouts = 3, .on_trip = count_trip,
+    sn_rdns_opts_t o = {.servers = servers,
+                        .n_servers = 1,
+                        .timeout_ms = 30,
+                        .tries = 1,
+                        .max_inflight = 1,
+                        .breaker_timeouts = 3,
+                        .on_trip = count_trip,
                         .trip_ud = &trips};
     sn_rdns_t *r = NULL;
     sn_error_t err = {{0}};

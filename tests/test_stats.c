@@ -338,10 +338,9 @@ static void test_incomplete_targets_are_counted_apart_and_in_no_denominator(void
     spec_t nodes[10];
     memcpy(nodes, reach_nodes, sizeof reach_nodes);
     nodes[7] = (spec_t){.ip = "198.51.100.7", .port = 1000, .udp = "alive", .tcp = "incomplete"};
-    nodes[8] = (spec_t){.ip = "198.51.100.8", .port = 1000, .udp = "incomplete",
-                        .tcp = "filtered"};
-    nodes[9] = (spec_t){.ip = "198.51.100.9", .port = 1000, .udp = "incomplete",
-                        .tcp = "alive", .tcp_port = 443};
+    nodes[8] = (spec_t){.ip = "198.51.100.8", .port = 1000, .udp = "incomplete", .tcp = "filtered"};
+    nodes[9] = (spec_t){
+        .ip = "198.51.100.9", .port = 1000, .udp = "incomplete", .tcp = "alive", .tcp_port = 443};
     sn_stats_t *st = feed(nodes, 10);
     assert_val(st, "targets", 10);
     assert_val(st, "incomplete", 3);
