@@ -27,6 +27,7 @@
 #include "lab/demo.h"
 #include "reports/history_cmd.h"
 #include "reports/history_rec.h"
+#include "reports/sinks.h"
 #include "scanner/scan.h"
 #include "lab/swarm.h"
 #include "reports/report.h"
@@ -220,11 +221,8 @@ static int run_scan(const sn_cli_t *cli)
         .n_allow = cli->allow.n,
         .exclude_files = cli->exclude_files.v,
         .n_exclude_files = cli->exclude_files.n,
-        .output = boot && strcmp(cli->output, "-") == 0 ? NULL : cli->output,
         .dry_run = cli->dry_run,
         .annotate = cli->command == SN_CMD_ANNOTATE,
-        .html = cli->html,
-        .summary = cli->summary,
         .command_text = command_text,
         .progress = !cli->quiet && (cli->progress || isatty(STDERR_FILENO)),
         .quiet = cli->quiet,
@@ -244,7 +242,10 @@ static int run_scan(const sn_cli_t *cli)
                      cli->input_format);
         return usage(&err);
     }
-    if (sn_output_format_parse(cli->output_format, &sc.output_format) != SN_OK) {
+    /* Bootstrap prints its table, and writes results only to a file it is given. */
+    const char *results = boot && strcmp(cli->output, "-") == 0 ? NULL : cli->output;
+    sn_output_format_t ofmt;
+    if (sn_output_format_parse(cli->output_format, &ofmt) != SN_OK) {
         sn_error_set(&err, SN_EINVAL, "--output-format: '%s' is not csv or ndjson",
                      cli->output_format);
         return usage(&err);
@@ -285,6 +286,8 @@ static int run_scan(const sn_cli_t *cli)
         sn_error_set(&err, SN_EINVAL, "--history records what a scan measured: not with --dry-run");
         return usage(&err);
     }
+    sn_sink_t sinks[3];
+    size_t n_sinks = 0;
     if (cli->history != NULL) {
         char plan[512];
         snprintf(plan, sizeof plan, "probes=%s fallback-ports=%s timeout=%g retries=%g",
@@ -299,27 +302,39 @@ static int run_scan(const sn_cli_t *cli)
                             .inputs = sc.inputs,
                             .n_inputs = sc.n_inputs,
                             .quiet = cli->quiet};
-        sn_status_t hs = sn_hrec_open(&sc.history, &hc, &err);
+        sn_status_t hs =
+            sn_sink_create("history", &(sn_sink_cfg_t){.history = &hc}, &sinks[n_sinks], &err);
         if (hs != SN_OK) {
             fprintf(stderr, "snprobe: %s\n", err.msg);
             return hs == SN_EBUSY ? SN_EXIT_BUSY : SN_EXIT_FAIL;
         }
+        n_sinks++;
     }
+    /* The sinks, in the order they get each result (and closed in reverse, so
+     * the history hears of any other's failure): history, statistics, results. */
+    sn_status_t st = SN_OK;
+    if (cli->html != NULL || cli->summary != NULL)
+        st = sn_sink_create("report", &(sn_sink_cfg_t){.path = cli->html, .summary = cli->summary},
+                            &sinks[n_sinks++], &err);
+    if (st == SN_OK && results != NULL)
+        st = sn_sink_create(ofmt == SN_OUTPUT_NDJSON ? "ndjson" : "csv",
+                            &(sn_sink_cfg_t){.path = results}, &sinks[n_sinks++], &err);
+    if (st != SN_OK) {
+        sn_sinks_close(sinks, n_sinks, &(sn_sink_end_t){.failed = true}, &st, &err);
+        return fail_st(st, &err);
+    }
+    sc.sinks = sinks;
+    sc.n_sinks = n_sinks;
     sn_scan_summary_t sum;
-    sn_status_t st = sn_scan_run(&sc, &sum, &err);
+    st = sn_scan_run(&sc, &sum, &err);
     if (boot && st == SN_OK && !cli->quiet)
         boot_print(&table);
     int boot_rc = boot_status(&table);
     free(table.rows);
-    sn_error_t herr = {{0}};
-    sn_status_t hst =
-        sn_hrec_close(sc.history, sum.interrupted || st != SN_OK, sum.distinct, &herr);
     if (st != SN_OK) {
         int rc = fail_st(st, &err);
         return boot ? 2 : rc; /* a check that could not run is critical */
     }
-    if (hst != SN_OK)
-        return fail_st(hst, &herr);
     if (sum.distinct == 0) {
         fprintf(stderr,
                 "snprobe: no target in the inputs (%llu bad entries skipped); nothing "
@@ -328,7 +343,7 @@ static int run_scan(const sn_cli_t *cli)
         return boot ? 2 : SN_EXIT_NO_TARGETS;
     }
     if (!cli->quiet)
-        sn_scan_print_summary(stderr, &sum, sc.output);
+        sn_scan_print_summary(stderr, &sum, results);
     if (boot && !cli->dry_run)
         return boot_rc;
     return sum.interrupted ? SN_EXIT_INTERRUPTED : SN_EXIT_OK;
