@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "lib/addr.h"
+#include "lib/field.h"
 #include "data/classify.h"
 #include "data/geo.h"
 #include "data/targets.h"
@@ -20,13 +21,14 @@ typedef struct sn_probe sn_probe_t;
 
 /* What one probe of the plan found on one target, over all its attempts. */
 typedef struct sn_probe_result {
-    const sn_probe_t *probe; /* NULL: this transport was not in the plan */
-    uint8_t outcome;         /* sn_outcome_t of the port that decided */
-    uint8_t attempts;        /* sends made, over all ports tried */
-    uint16_t port;           /* port that answered, else the target's own port */
-    uint32_t rtt_us;         /* round-trip time of the answering attempt; 0 if none */
-    sn_addr_t observed;      /* our address as the node saw it (family 0: not said) */
-    sn_addr_t reply_from;    /* set only when the reply came from another IP or port */
+    const sn_probe_t *probe;  /* NULL: this transport was not in the plan */
+    uint8_t outcome;          /* sn_outcome_t of the port that decided */
+    uint8_t attempts;         /* sends made, over all ports tried */
+    uint16_t port;            /* port that answered, else the target's own port */
+    uint32_t rtt_us;          /* round-trip time of the answering attempt; 0 if none */
+    sn_addr_t observed;       /* our address as the node saw it (family 0: not said) */
+    sn_addr_t reply_from;     /* set only when the reply came from another IP or port */
+    sn_field_values_t values; /* the probe's declared fields (probe->fields), "": not said */
 } sn_probe_result_t;
 
 #define SN_PTR_TEXT_MAX 1024

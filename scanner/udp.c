@@ -545,7 +545,8 @@ static void handle_reply(udp_t *e, const uint8_t *buf, size_t len, const struct 
                             .outcome = SN_OUTCOME_ALIVE,
                             .rtt_us =
                                 rx_ns > uj->sent_ns ? (uint32_t)((rx_ns - uj->sent_ns) / 1000) : 0,
-                            .observed = rep.observed};
+                            .observed = rep.observed,
+                            .values = &rep.values};
     if (other)
         end.from = from;
     e->env.done(e->env.engine, &end);
