@@ -111,7 +111,7 @@ static void boot_print_bundled(unsigned mask)
 
 int sn_cmd_bootstrap(const sn_config_t *cfg)
 {
-    static char boot_text[1024];
+    char boot_text[1024];
     if (cfg->list == NULL) {
         if (cfg->dry_run) { /* nothing is sent: the bundled lists as the sources give them */
             if (!cfg->quiet)

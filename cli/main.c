@@ -41,7 +41,7 @@ static int dispatch(const sn_config_t *cfg, const char *argv0)
 
 int main(int argc, char **argv)
 {
-    static sn_config_t cfg; /* static only for its size (the command text); main's alone */
+    sn_config_t cfg;
     sn_error_t err = {{0}};
     if (sn_cli_parse(argc, argv, &cfg, &err) != SN_OK) {
         sn_cli_free(&cfg);
