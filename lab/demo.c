@@ -576,7 +576,6 @@ static sn_status_t start_history(const sn_demo_cfg_t *cfg, const char *path, uns
                                  const char *const *inputs, size_t n_inputs, sn_sink_t *sink,
                                  sn_error_t *err)
 {
-    (void)cfg;
     if (night == 1) {
         static const char *const tails[] = {"", "-wal", "-shm"};
         for (size_t i = 0; i < 3; i++) {
@@ -591,7 +590,7 @@ static sn_status_t start_history(const sn_demo_cfg_t *cfg, const char *path, uns
                         .command = command,
                         .site = "demo",
                         .vantage = "",
-                        .plan = "probes=skype,tcp fallback-ports=443,80 timeout=1000 retries=1",
+                        .plan = cfg->plan,
                         .inputs = inputs,
                         .n_inputs = n_inputs,
                         .quiet = true};
@@ -783,24 +782,25 @@ sn_status_t sn_demo_run(const sn_demo_cfg_t *cfg, sn_error_t *err)
         .where = "the demo: an emulated population on loopback, drawn from the studies' "
                  "figures; where it matches them, that is by construction, not a measurement",
         .enrich_on = true,
+        /* The demo's own pace, not the polite default: everything is on loopback. */
         .enrich = {.rdns = dnsmasq > 0 ? SN_RDNS_ALIVE : SN_RDNS_NONE,
                    .dns_servers = dns_servers,
                    .n_dns_servers = 1,
-                   .dns_timeout_ms = 2000,
+                   .dns_timeout_ms = cfg->dns_timeout_ms,
                    .dns_tries = 2,
-                   .dns_inflight = 200,
+                   .dns_inflight = cfg->dns_inflight,
                    .geo_files = geo_files,
                    .n_geo_files = 2,
                    .max_parked = 1000},
         .engine = {.rate = 50000,
                    .max_inflight = 20000,
-                   .timeout_ms = 1000,
-                   .retries = 1,
-                   .fallback_ports = {443, 80},
-                   .n_fallback = 2,
+                   .timeout_ms = cfg->timeout_ms,
+                   .retries = cfg->retries,
                    .seed = gen.seed},
     };
-    st = sn_scan_parse_plan("skype,tcp", &sc.engine, err);
+    st = sn_scan_parse_plan(cfg->probes, &sc.engine, err);
+    if (st == SN_OK)
+        st = sn_scan_parse_ports(cfg->fallback_ports, &sc.engine, err);
     char history[4096];
     snprintf(history, sizeof history, "%s/history.db", cfg->out_dir);
     sn_sink_t sinks[3];

@@ -24,6 +24,12 @@ typedef struct sn_demo_cfg {
     unsigned nights; /* nights scanned into out_dir/history.db (at least 1) */
     uint64_t seed;
     bool progress, quiet;
+    /* The scan's settings, the command line's defaults (cli/cmd_demo.c fills them from
+       the option table, so that the demo scans as `snprobe scan` would): */
+    const char *probes;         /* probe plan, "skype,tcp" */
+    const char *fallback_ports; /* "443,80" */
+    const char *plan;           /* the plan as the history records it */
+    unsigned timeout_ms, retries, dns_timeout_ms, dns_inflight;
 } sn_demo_cfg_t;
 
 sn_status_t sn_demo_run(const sn_demo_cfg_t *cfg, sn_error_t *err);

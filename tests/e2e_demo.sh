@@ -10,23 +10,10 @@ source "${SN_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}/tests/lib/e2
 e2e_init e2e_demo "${1:-}"
 e2e_lock_swarms
 
-# As root the demo puts nodes on 443 and 80; if another program holds them,
-# its swarm cannot start, whatever the seed.
-if [ "$(id -u)" -eq 0 ] && ! python3 "$LIB/pop.py" port-free 443 80; then
-    log "another program holds port 443 or 80, which the demo's swarm needs: skipped"
-    exit 77
-fi
-
 COUNT=1500
 OUT=$TMP/demo
-# The demo generates its population from --seed; skip seeds whose closed
-# nodes would land on a port someone holds (see tests/lib/e2e.sh).
-seed=606
-for ((try = 0; try < 5; try++)); do
-    "$SNPROBE" population --count $COUNT --seed $seed -o "$TMP/probe.csv" >/dev/null 2>&1 &&
-        python3 "$LIB/pop.py" ports-free "$TMP/probe.csv" && break
-    seed=$((seed + 1))
-done
+demo_seed $COUNT 606
+seed=$SEED
 
 for ((try = 0; try < 3; try++)); do
     rm -rf "$OUT"

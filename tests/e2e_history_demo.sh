@@ -14,19 +14,10 @@ source "${SN_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}/tests/lib/e2
 e2e_init e2e_history_demo "${1:-}"
 e2e_lock_swarms
 
-if [ "$(id -u)" -eq 0 ] && ! python3 "$LIB/pop.py" port-free 443 80; then
-    log "another program holds port 443 or 80, which the demo's swarm needs: skipped"
-    exit 77
-fi
-
 COUNT=1500
 OUT=$TMP/demo
-seed=707
-for ((try = 0; try < 5; try++)); do
-    "$SNPROBE" population --count $COUNT --seed $seed -o "$TMP/probe.csv" >/dev/null 2>&1 &&
-        python3 "$LIB/pop.py" ports-free "$TMP/probe.csv" && break
-    seed=$((seed + 1))
-done
+demo_seed $COUNT 707
+seed=$SEED
 limit 300 "$SNPROBE" demo --out-dir "$OUT" --count $COUNT --seed $seed --nights 4 \
     >"$TMP/demo.out" 2>"$TMP/demo.err"
 rc=$?

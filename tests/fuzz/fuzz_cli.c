@@ -30,7 +30,7 @@ static void parse_argv(char *text, size_t len)
     for (int round = 0; round < 2; round++) {
         char *copy[66];
         memcpy(copy, argv, sizeof copy); /* getopt permutes argv */
-        sn_cli_t cli;
+        sn_config_t cli;
         sn_error_t err;
         err.msg[0] = '\0';
         sn_status_t st = sn_cli_parse(argc, copy, &cli, &err);

@@ -210,3 +210,21 @@ pop_swarm() {
     done
     return 1
 }
+
+# demo_seed COUNT SEED: the set-up of the demo tests. As root the demo puts nodes on
+# 443 and 80: when another program holds them its swarm cannot start, whatever the seed,
+# so the test skips (77). Otherwise sets SEED to the first seed from SEED (up to 5 tries) whose
+# population of COUNT nodes puts no closed node on a port someone holds.
+demo_seed() {
+    local count=$1 seed=$2 try
+    if is_root && ! python3 "$LIB/pop.py" port-free 443 80; then
+        log "another program holds port 443 or 80, which the demo's swarm needs: skipped"
+        exit 77
+    fi
+    for ((try = 0; try < 5; try++)); do
+        "$SNPROBE" population --count "$count" --seed "$seed" -o "$TMP/probe.csv" >/dev/null 2>&1 &&
+            python3 "$LIB/pop.py" ports-free "$TMP/probe.csv" && break
+        seed=$((seed + 1))
+    done
+    SEED=$seed
+}
