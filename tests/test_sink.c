@@ -308,6 +308,78 @@ static void test_sink_interrupted_scan_closes_once_with_every_measured_row(void 
     fixture_free(&f);
 }
 
+/* The export and report kinds through their ops, as the scan calls them. */
+static void test_sink_export_and_report_write_at_close_and_never_unbegun(void **state)
+{
+    (void)state;
+    fixture_t f;
+    fixture_make(&f, 1, 20300);
+    char set[160], summary[160], html[160];
+    snprintf(set, sizeof set, "%s/set.txt", f.dir);
+    snprintf(summary, sizeof summary, "%s/summary.csv", f.dir);
+    snprintf(html, sizeof html, "%s/report.html", f.dir);
+    sn_export_opts_t xo = {.format = SN_EXPORT_PLAIN};
+    sn_sink_t ex, rep, unbegun;
+    sn_error_t err = {{0}};
+    assert_int_equal(
+        sn_sink_create("export", &(sn_sink_cfg_t){.path = set, .export_opts = &xo}, &ex, &err),
+        SN_OK);
+    assert_int_equal(
+        sn_sink_create("report", &(sn_sink_cfg_t){.path = html, .summary = summary}, &rep, &err),
+        SN_OK);
+    assert_int_equal(sn_sink_create("export", &(sn_sink_cfg_t){.path = html, .export_opts = &xo},
+                                    &unbegun, &err),
+                     SN_OK);
+
+    sn_targets_t *ts = sn_targets_new();
+    sn_addr_t a[2];
+    assert_int_equal(sn_addr_parse_endpoint("198.51.100.7:4000", 17, &a[0], NULL), SN_OK);
+    assert_int_equal(sn_addr_parse_endpoint("198.51.100.8:4001", 17, &a[1], NULL), SN_OK);
+    assert_true(sn_targets_begin_input(ts, "list.txt") >= 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(sn_targets_add(ts, &a[i], NULL), SN_OK);
+    sn_result_t r[2] = {{.target = sn_targets_find(ts, &a[0])},
+                        {.target = sn_targets_find(ts, &a[1])}};
+    r[0].udp = (sn_probe_result_t){
+        .probe = sn_probe_find("skype"), .outcome = SN_OUTCOME_ALIVE, .attempts = 1};
+    r[1].udp = (sn_probe_result_t){
+        .probe = sn_probe_find("skype"), .outcome = SN_OUTCOME_FILTERED, .attempts = 2};
+    sn_sink_scan_t scan = {.targets = ts, .command = "test", .started_at = 1};
+    const sn_sink_t *both[2] = {&ex, &rep};
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(both[k]->ops->check(both[k]->state, &err), SN_OK);
+        assert_int_equal(both[k]->ops->begin(both[k]->state, &scan, &err), SN_OK);
+        for (int i = 0; i < 2; i++)
+            assert_int_equal(both[k]->ops->add(both[k]->state, &r[i], &err), SN_OK);
+    }
+    sn_status_t st = SN_OK;
+    sn_sinks_close(&unbegun, 1, &(sn_sink_end_t){.begun = false}, &st, &err);
+    struct stat sb;
+    assert_int_equal(stat(html, &sb), -1); /* never begun: it wrote nothing */
+    sn_sink_t v[2] = {ex, rep};
+    sn_sinks_close(v, 2, &(sn_sink_end_t){.begun = true, .started_at = 1, .ended_at = 2}, &st,
+                   &err);
+    assert_int_equal(st, SN_OK);
+    assert_null(v[0].ops);
+
+    FILE *fp = fopen(set, "r");
+    assert_non_null(fp);
+    char line[128] = "";
+    assert_non_null(fgets(line, sizeof line, fp));
+    assert_string_equal(line, "198.51.100.7:4000\n"); /* the alive node only */
+    assert_null(fgets(line, sizeof line, fp));
+    fclose(fp);
+    assert_int_equal(stat(summary, &sb), 0);
+    assert_true(sb.st_size > 0);
+    assert_int_equal(stat(html, &sb), 0);
+    assert_true(sb.st_size > 0);
+    unlink(set);
+    unlink(summary);
+    unlink(html);
+    sn_targets_free(ts);
+    fixture_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -316,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_sink_refused_at_check_is_closed_unbegun_and_nothing_written),
         cmocka_unit_test(test_sink_failing_add_gets_no_more_and_others_keep_their_rows),
         cmocka_unit_test(test_sink_interrupted_scan_closes_once_with_every_measured_row),
+        cmocka_unit_test(test_sink_export_and_report_write_at_close_and_never_unbegun),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
