@@ -21,14 +21,13 @@ typedef struct sn_probe sn_probe_t;
 
 /* What one probe of the plan found on one target, over all its attempts. */
 typedef struct sn_probe_result {
-    const sn_probe_t *probe;  /* NULL: this transport was not in the plan */
-    uint8_t outcome;          /* sn_outcome_t of the port that decided */
-    uint8_t attempts;         /* sends made, over all ports tried */
-    uint16_t port;            /* port that answered, else the target's own port */
-    uint32_t rtt_us;          /* round-trip time of the answering attempt; 0 if none */
-    sn_addr_t observed;       /* our address as the node saw it (family 0: not said) */
-    sn_addr_t reply_from;     /* set only when the reply came from another IP or port */
-    sn_field_values_t values; /* the probe's declared fields (probe->fields), "": not said */
+    const sn_probe_t *probe; /* NULL: this transport was not in the plan */
+    uint8_t outcome;         /* sn_outcome_t of the port that decided */
+    uint8_t attempts;        /* sends made, over all ports tried */
+    uint16_t port;           /* port that answered, else the target's own port */
+    uint32_t rtt_us;         /* round-trip time of the answering attempt; 0 if none */
+    sn_addr_t observed;      /* our address as the node saw it (family 0: not said) */
+    sn_addr_t reply_from;    /* set only when the reply came from another IP or port */
 } sn_probe_result_t;
 
 #define SN_PTR_TEXT_MAX 1024
@@ -50,6 +49,10 @@ typedef struct sn_result {
     sn_probe_result_t udp;
     sn_probe_result_t tcp;
     const sn_enrichment_t *enrich; /* NULL: no enrichment ran */
+    /* The values of the fields each probe declares (udp.probe->fields, slot i for
+     * fields[i]; "": not said). Last, so that the engine's hot fields above stay in
+     * the first cache lines of its job slots. */
+    sn_field_values_t udp_values, tcp_values;
 } sn_result_t;
 
 /*

@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "lib/addr.h"
 #include "lib/field.h"   /* sn_field_decl_t, sn_field_values_t */
@@ -43,12 +44,22 @@ typedef struct sn_probe_req {
     uint64_t token;   /* engine-chosen; embed the low token_bits bits */
 } sn_probe_req_t;
 
-/* What parse found in a reply. Zeroed by the caller before parse. */
+/* What parse found in a reply. Cleared by the caller (sn_probe_reply_clear) before parse. */
 typedef struct sn_probe_reply {
     uint64_t token;           /* token bits carried by the reply */
     sn_addr_t observed;       /* our address as the node saw it (family 0: not said) */
     sn_field_values_t values; /* the probe's declared fields ("": not said) */
 } sn_probe_reply_t;
+
+/* Clears a reply for parse: no token, no address, every value empty. Cheaper than
+ * zeroing the value slots whole, on a path that runs once per packet. */
+static inline void sn_probe_reply_clear(sn_probe_reply_t *r)
+{
+    r->token = 0;
+    memset(&r->observed, 0, sizeof r->observed);
+    for (size_t i = 0; i < SN_FIELD_VALUES_MAX; i++)
+        r->values.v[i][0] = '\0';
+}
 
 /* What answer gets to know when the swarm plays a node. */
 typedef struct sn_answer_ctx {

@@ -558,29 +558,31 @@ static const sn_field_t core[SN_COL_CORE] = {
 
 /* ---- the fields probes declare ---- */
 
+/* The table as built (output.h reads it inline), and the sn_probe_count it is for. */
+sn_field_t sn_fields_built[SN_FIELDS_MAX];
+size_t sn_fields_built_n;
+size_t sn_fields_built_for = (size_t)-1; /* no table yet */
+
 /*
  * The value of probe column k: the slot of the probe that ran (UDP first, as
  * for the observed address) and declares the column's name. A formatter has no
  * argument saying which column it writes, so each probe column gets its own
  * small formatter, pf_k, calling this with its k.
  */
-static sn_field_t table[SN_FIELDS_MAX];
-static size_t table_n;
-static size_t table_probes = (size_t)-1; /* sn_probe_count the table was built for */
-
 static void probe_column(size_t k, const sn_result_t *r, char *buf, size_t cap)
 {
     put_str(buf, cap, "");
-    const char *name = table[SN_COL_CORE + k].name;
+    const char *name = sn_fields_built[SN_COL_CORE + k].name;
     const sn_probe_result_t *ps[2] = {&r->udp, &r->tcp};
+    const sn_field_values_t *vs[2] = {&r->udp_values, &r->tcp_values};
     for (size_t i = 0; i < 2; i++) {
         if (!probe_ran(ps[i]))
             continue;
         int j = sn_probe_field_index(ps[i]->probe, name);
-        if (j >= 0 && ps[i]->values.v[j][0] != '\0') {
+        if (j >= 0 && vs[i]->v[j][0] != '\0') {
             /* A value is NUL-terminated in its slot whatever parse wrote. */
             char v[SN_FIELD_VALUE_CAP];
-            memcpy(v, ps[i]->values.v[j], sizeof v);
+            memcpy(v, vs[i]->v[j], sizeof v);
             v[sizeof v - 1] = '\0';
             put_str(buf, cap, v);
             return;
@@ -608,53 +610,39 @@ static void (*const pf[SN_PROBE_COLUMNS_MAX])(const sn_field_ctx_t *, const sn_r
 
 static bool table_has(const char *name)
 {
-    for (size_t i = 0; i < table_n; i++)
-        if (strcmp(table[i].name, name) == 0)
+    for (size_t i = 0; i < sn_fields_built_n; i++)
+        if (strcmp(sn_fields_built[i].name, name) == 0)
             return true;
     return false;
 }
 
 /* The common columns, then each registered probe's declared fields, once per name. */
-static void build(void)
+void sn_fields_build(void)
 {
-    if (table_probes == sn_probe_count)
-        return;
-    memcpy(table, core, sizeof core);
-    table_n = SN_COL_CORE;
+    memcpy(sn_fields_built, core, sizeof core);
+    sn_fields_built_n = SN_COL_CORE;
     for (size_t i = 0; i < sn_probe_count; i++) {
         const sn_probe_t *p = sn_probes[i];
         for (size_t j = 0; j < p->n_fields && j < SN_FIELD_VALUES_MAX; j++) {
             const sn_field_decl_t *d = &p->fields[j];
-            if (table_n == SN_FIELDS_MAX || table_has(d->name))
+            if (sn_fields_built_n == SN_FIELDS_MAX || table_has(d->name))
                 continue;
-            table[table_n] = (sn_field_t){.name = d->name,
-                                          .type = d->type,
-                                          .help = d->help,
-                                          .format = pf[table_n - SN_COL_CORE],
-                                          .decl = d};
-            table_n++;
+            sn_fields_built[sn_fields_built_n] =
+                (sn_field_t){.name = d->name,
+                             .type = d->type,
+                             .help = d->help,
+                             .format = pf[sn_fields_built_n - SN_COL_CORE],
+                             .decl = d};
+            sn_fields_built_n++;
         }
     }
-    table_probes = sn_probe_count;
-}
-
-const sn_field_t *sn_fields_table(void)
-{
-    build();
-    return table;
-}
-
-size_t sn_fields_count(void)
-{
-    build();
-    return table_n;
+    sn_fields_built_for = sn_probe_count;
 }
 
 int sn_field_find(const char *name)
 {
-    build();
-    for (size_t i = 0; name != NULL && i < table_n; i++)
-        if (strcmp(table[i].name, name) == 0)
+    for (size_t i = 0; name != NULL && i < sn_field_count; i++)
+        if (strcmp(sn_fields[i].name, name) == 0)
             return (int)i;
     return -1;
 }

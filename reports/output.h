@@ -93,8 +93,25 @@ typedef struct sn_field {
  * registered since; the pointer is valid until then. Not thread-safe against
  * sn_probe_register.
  */
-const sn_field_t *sn_fields_table(void);
-size_t sn_fields_count(void);
+void sn_fields_build(void);
+/* The built table, its length, and the sn_probe_count it was built for (fields.c). */
+extern sn_field_t sn_fields_built[SN_FIELDS_MAX];
+extern size_t sn_fields_built_n, sn_fields_built_for;
+
+/* Inline: the writers read the table once per cell, so this is a load and a compare. */
+static inline const sn_field_t *sn_fields_table(void)
+{
+    if (sn_fields_built_for != sn_probe_count)
+        sn_fields_build();
+    return sn_fields_built;
+}
+
+static inline size_t sn_fields_count(void)
+{
+    if (sn_fields_built_for != sn_probe_count)
+        sn_fields_build();
+    return sn_fields_built_n;
+}
 
 /* The table read as an array: sn_fields[i], i < sn_field_count. */
 #define sn_fields (sn_fields_table())

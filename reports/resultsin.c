@@ -337,8 +337,9 @@ static sn_status_t build_enrichment(reader_t *r, sn_resultsin_row_t *row)
  * writer looks; a value on a row whose probes do not declare it is an error,
  * as an observed address on a row with no probe is.
  */
-static sn_status_t build_probe_fields(reader_t *r, sn_probe_result_t *u, sn_probe_result_t *t)
+static sn_status_t build_probe_fields(reader_t *r, sn_result_t *res)
 {
+    const sn_probe_result_t *u = &res->udp, *t = &res->tcp;
     for (size_t col = SN_COL_CORE; col < sn_field_count; col++) {
         const sn_field_t *f = &sn_fields[col];
         const char *v = cell(r, (int)col);
@@ -355,16 +356,16 @@ static sn_status_t build_probe_fields(reader_t *r, sn_probe_result_t *u, sn_prob
             snprintf(why, sizeof why, "longer than %d bytes", SN_FIELD_VALUE_CAP - 1);
             return bad_cell(r, (int)col, why, v);
         }
-        sn_probe_result_t *owner = NULL;
+        sn_field_values_t *owner = NULL;
         int slot = -1;
         if (u->outcome != SN_OUTCOME_NONE && (slot = sn_probe_field_index(u->probe, f->name)) >= 0)
-            owner = u;
+            owner = &res->udp_values;
         else if (t->outcome != SN_OUTCOME_NONE &&
                  (slot = sn_probe_field_index(t->probe, f->name)) >= 0)
-            owner = t;
+            owner = &res->tcp_values;
         if (owner == NULL)
             return bad_cell(r, (int)col, "a value on a row whose probes do not declare it", v);
-        memcpy(owner->values.v[slot], v, strlen(v) + 1);
+        memcpy(owner->v[slot], v, strlen(v) + 1);
     }
     return SN_OK;
 }
@@ -447,7 +448,7 @@ static sn_status_t build_row(reader_t *r)
         owner->observed = observed;
         owner->reply_from = reply;
     }
-    if (build_probe_fields(r, u, t) != SN_OK)
+    if (build_probe_fields(r, &row.result) != SN_OK)
         return r->status;
 
     if (text_cell(r, SN_COL_SOURCES, CELL_MAX, &row.sources) ||
