@@ -161,9 +161,9 @@ static bool csv_needs_quotes(const char *v, size_t n, sn_field_type_t type)
     return strpbrk(v, ",\"\r\n") != NULL;
 }
 
-static sn_status_t csv_cell(sn_output_t *o, const char *v, sn_field_type_t type)
+/* One cell of n bytes (strlen(v): the caller has it already, once per cell). */
+static sn_status_t csv_cell(sn_output_t *o, const char *v, size_t n, sn_field_type_t type)
 {
-    size_t n = strlen(v);
     if (!csv_needs_quotes(v, n, type)) {
         if (reserve(o, n) != SN_OK)
             return SN_ENOMEM;
@@ -190,7 +190,7 @@ static sn_status_t csv_header(sn_output_t *o)
 {
     for (size_t i = 0; i < sn_field_count; i++) {
         if ((i > 0 && csv_char(o, ',') != SN_OK) ||
-            csv_cell(o, sn_fields[i].name, SN_FIELD_STR) != SN_OK)
+            csv_cell(o, sn_fields[i].name, strlen(sn_fields[i].name), SN_FIELD_STR) != SN_OK)
             return SN_ENOMEM;
     }
     return csv_char(o, '\n');
@@ -212,16 +212,18 @@ static sn_status_t csv_row(sn_output_t *o, const sn_result_t *r, const char *con
 {
     for (size_t i = 0; i < sn_field_count; i++) {
         const char *v = cell_of(o, r, cells, i);
-        if (sn_fields[i].type == SN_FIELD_STR && sn_csv_formula_like(v, strlen(v))) {
+        size_t n = strlen(v);
+        if (sn_fields[i].type == SN_FIELD_STR && sn_csv_formula_like(v, n)) {
             bool ptr = strcmp(sn_fields[i].name, "ptr") == 0;
-            if (!ptr || sn_ptr_formula_like(v, strlen(v))) {
+            if (!ptr || sn_ptr_formula_like(v, n)) {
                 if (v != o->field + 1) /* a stored cell: copied behind the prefix */
                     snprintf(o->field + 1, sizeof o->field - 1, "%s", v);
                 o->field[0] = ptr ? '\\' : '\'';
                 v = o->field;
+                n = strlen(v);
             }
         }
-        if ((i > 0 && csv_char(o, ',') != SN_OK) || csv_cell(o, v, sn_fields[i].type) != SN_OK)
+        if ((i > 0 && csv_char(o, ',') != SN_OK) || csv_cell(o, v, n, sn_fields[i].type) != SN_OK)
             return SN_ENOMEM;
     }
     return csv_char(o, '\n');
