@@ -14,6 +14,7 @@
 #include "scanner/engine_int.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -489,7 +490,12 @@ static bool start_target(sn_engine_t *e)
     e->free_job = job->next_free;
 
     uint32_t gen = job->gen;
-    memset(job, 0, sizeof *job);
+    /* Cleared up to the probe field values, whose slots only need to read "": the
+     * values are 256 bytes that a probe without fields never touches, and the
+     * result's copy downstream skips them too (sn_result_copy). */
+    memset(job, 0, offsetof(job_t, res) + offsetof(sn_result_t, udp_values));
+    for (int k = 0; k < SN_FIELD_VALUES_MAX; k++)
+        job->res.udp_values.v[k][0] = job->res.tcp_values.v[k][0] = '\0';
     job->gen = gen;
     job->active = 1;
     job->res.target = sn_targets_at(e->ts, ti);
