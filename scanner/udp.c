@@ -38,6 +38,7 @@ typedef struct udp_sock {
     int poll_events;
     unsigned nbatch; /* datagrams built and not yet sent */
     bool flushing;   /* a send is under way: a result callback inside it must not send again */
+    int broken;      /* a libuv error: the loop cannot watch the socket, nothing more goes out */
     uint32_t job[UDP_BATCH];
     uint32_t job_gen[UDP_BATCH]; /* the job's generation when its datagram was built */
     struct mmsghdr msg[UDP_BATCH];
@@ -204,8 +205,10 @@ static udp_sock_t *open_sock(udp_t *e, int family, sn_error_t *err)
     s->poll.data = s;
     s->poll_events = UV_READABLE;
     e->handles++;
-    if ((rc = uv_poll_start(&s->poll, UV_READABLE, on_udp_io)) != 0)
+    if ((rc = uv_poll_start(&s->poll, UV_READABLE, on_udp_io)) != 0) {
+        s->broken = rc; /* IPv6 is optional: its sends then end as errors */
         sn_error_set(err, SN_ESYS, "cannot watch a UDP socket: %s", uv_strerror(rc));
+    }
     return s;
 }
 
@@ -306,6 +309,40 @@ static bool udp_ready(const void *state, const sn_addr_t *dst)
 static void flush_sock(udp_t *e, udp_sock_t *s);
 static void handle_icmp(udp_t *e, udp_sock_t *s);
 
+/*
+ * The loop cannot watch s any more (uv_poll_start failed): a datagram
+ * waiting for the socket to drain would wait for ever, and a reply would
+ * never be read. Every datagram batched on it ends as an error, and so does
+ * every later send and every attempt in flight on it at its deadline (never
+ * `filtered`: the silence would be ours), so that the scan ends.
+ */
+static void sock_broken(udp_t *e, udp_sock_t *s, int rc, unsigned off)
+{
+    uint32_t job[UDP_BATCH], gen[UDP_BATCH];
+    unsigned n = s->nbatch - off; /* those before off have left */
+    s->broken = rc;
+    memcpy(job, s->job + off, n * sizeof *job);
+    memcpy(gen, s->job_gen + off, n * sizeof *gen);
+    s->nbatch = 0;
+    for (unsigned k = 0; k < n; k++) {
+        const ujob_t *uj = &e->jobs[job[k]];
+        if (uj->live && uj->gen == gen[k])
+            udp_end(e, job[k], SN_OUTCOME_ERROR);
+    }
+}
+
+/* Watches s for events; false (and s broken, the batch from off ended) when libuv cannot. */
+static bool sock_watch(udp_t *e, udp_sock_t *s, int events, unsigned off)
+{
+    int rc = uv_poll_start(&s->poll, events, on_udp_io);
+    if (rc == 0) {
+        s->poll_events = events;
+        return true;
+    }
+    sock_broken(e, s, rc, off);
+    return false;
+}
+
 /* Pure decoder of one error-queue message (scanner/udp.h); fuzzed by tests/fuzz/fuzz_icmp.c. */
 bool sn_udp_icmp_decode(const struct msghdr *m, sn_outcome_t *o, sn_addr_t *to)
 {
@@ -350,7 +387,7 @@ static int udp_send(void *state, const sn_attempt_t *a)
 {
     udp_t *e = state;
     udp_sock_t *s = sock_for(e, &a->dst);
-    if (s == NULL)
+    if (s == NULL || s->broken)
         return SN_SEND_FAILED;
     if (s->nbatch == UDP_BATCH)
         flush_sock(e, s); /* a full batch leaves now, and the pump goes on */
@@ -409,9 +446,10 @@ static void flush_sock(udp_t *e, udp_sock_t *s)
         }
         if (errno == EAGAIN || errno == ENOBUFS) {
             e->env.st->backpressure++;
-            if (!(s->poll_events & UV_WRITABLE)) {
-                s->poll_events |= UV_WRITABLE;
-                uv_poll_start(&s->poll, s->poll_events, on_udp_io);
+            if (!(s->poll_events & UV_WRITABLE) &&
+                !sock_watch(e, s, s->poll_events | UV_WRITABLE, off)) {
+                s->flushing = false; /* the rest of the batch ended as errors */
+                return;
             }
             break;
         }
@@ -489,7 +527,11 @@ static void udp_expire(void *state, uint64_t now)
          * deadline still ahead (the scan stops at once: now is far ahead) was
          * cut short, and what it would have said is unknown. The engine decides
          * on a retry. */
-        udp_end(e, d.id, d.at_ns > real_now ? SN_OUTCOME_INCOMPLETE : SN_OUTCOME_FILTERED);
+        const udp_sock_t *s = sock_for(e, &uj->key);
+        udp_end(e, d.id,
+                s != NULL && s->broken ? SN_OUTCOME_ERROR /* no reply could be read */
+                : d.at_ns > real_now   ? SN_OUTCOME_INCOMPLETE
+                                       : SN_OUTCOME_FILTERED);
     }
 }
 
@@ -649,15 +691,12 @@ static void on_udp_io(uv_poll_t *h, int status, int events)
         /* libuv stops a poll handle on POLLERR; for us that is an ICMP error
          * waiting in the error queue, so drain it and watch again. */
         handle_icmp(e, s);
-        uv_poll_start(&s->poll, s->poll_events, on_udp_io);
-        events = UV_READABLE;
+        events = sock_watch(e, s, s->poll_events, 0) ? UV_READABLE : 0;
     }
-    if (events & UV_WRITABLE) {
+    if ((events & UV_WRITABLE) && !s->broken) {
         flush_sock(e, s);
-        if (s->nbatch == 0) {
-            s->poll_events = UV_READABLE;
-            uv_poll_start(&s->poll, UV_READABLE, on_udp_io);
-        }
+        if (s->nbatch == 0 && !s->broken)
+            sock_watch(e, s, UV_READABLE, 0);
     }
     if (events & UV_READABLE) {
         handle_icmp(e, s);

@@ -76,6 +76,11 @@ typedef struct fake {
     size_t n_att;
     unsigned cancels;
     int fail_sends; /* this many sends fail at once (SN_SEND_FAILED) */
+    /* This many accepted sends get no deadline (out of memory in sn_dlq_push)
+     * and are reported as errors at the next flush, as udp.c does. */
+    int lose_deadlines;
+    sn_attempt_t lost[MAX_ATTEMPTS];
+    size_t n_lost;
 } fake_t;
 
 static fake_t fakes[2]; /* [0] UDP, [1] TCP */
@@ -134,6 +139,12 @@ static int fake_send(void *state, const sn_attempt_t *a)
     t->sent_ns = fake_now;
     t->timeout_at = fake_now + f->env.timeout_ns;
     t->reply_at = UINT64_MAX;
+    if (f->lose_deadlines > 0) {
+        f->lose_deadlines--;
+        t->timeout_at = UINT64_MAX; /* nothing would ever end this attempt but the flush */
+        f->lost[f->n_lost++] = *a;
+        return 0;
+    }
     const rule_t *r = rule_for(f, a->dst.port, a->seq);
     if (r != NULL && r->beh != B_SILENT) {
         t->beh = r->beh;
@@ -229,6 +240,17 @@ static void fake_cancel(void *state, uint32_t job)
     }
 }
 
+static void fake_flush(void *state)
+{
+    fake_t *f = state;
+    while (f->n_lost > 0) {
+        const sn_attempt_t *a = &f->lost[--f->n_lost];
+        sn_attempt_end_t end = {
+            .job = a->job, .gen = a->gen, .transport = f->kind, .outcome = SN_OUTCOME_ERROR};
+        f->env.done(f->env.engine, &end);
+    }
+}
+
 static void fake_close(void *state)
 {
     (void)state;
@@ -239,7 +261,7 @@ static const sn_transport_ops_t fake_udp = {.name = "fake-udp",
                                             .init = fake_init_udp,
                                             .send = fake_send,
                                             .ready = NULL,
-                                            .flush = NULL,
+                                            .flush = fake_flush,
                                             .expire = fake_expire,
                                             .next_deadline = fake_next_deadline,
                                             .cancel = fake_cancel,
@@ -250,7 +272,7 @@ static const sn_transport_ops_t fake_tcp = {.name = "fake-tcp",
                                             .init = fake_init_tcp,
                                             .send = fake_send,
                                             .ready = NULL,
-                                            .flush = NULL,
+                                            .flush = fake_flush,
                                             .expire = fake_expire,
                                             .next_deadline = fake_next_deadline,
                                             .cancel = fake_cancel,
@@ -581,6 +603,33 @@ static void test_engine_send_failure_is_an_error_without_an_attempt(void **state
     run_free(&s);
 }
 
+/* A send taken without a deadline (out of memory) must end its target, never hang the scan. */
+static void test_engine_attempt_without_a_deadline_ends_as_an_error(void **state)
+{
+    (void)state;
+    run_t s;
+    run_init(&s);
+    s.cfg.retries = 2;
+    add_target(&s, "127.0.0.2", 33033);
+    add_target(&s, "127.0.0.3", 33033);
+    fake_of(SN_TRANSPORT_UDP)->lose_deadlines = 1;
+    fake_of(SN_TRANSPORT_TCP)->lose_deadlines = 1;
+    run_scan(&s);
+    assert_int_equal(s.done_calls, 1);
+    assert_int_equal(s.n_results, 2);
+    assert_int_equal(s.calls[0], 1);
+    assert_int_equal(s.calls[1], 1);
+    /* The first target's attempts were made (counted) and not retried: an
+     * error is not silence. The second target is unaffected. */
+    assert_int_equal(s.res[0].udp.outcome, SN_OUTCOME_ERROR);
+    assert_int_equal(s.res[0].udp.attempts, 1);
+    assert_int_equal(s.res[0].tcp.outcome, SN_OUTCOME_ERROR);
+    assert_int_equal(s.res[0].tcp.attempts, 1);
+    assert_int_not_equal(s.res[1].udp.outcome, SN_OUTCOME_ERROR);
+    assert_int_not_equal(s.res[1].tcp.outcome, SN_OUTCOME_ERROR);
+    run_free(&s);
+}
+
 static void test_engine_every_target_once_under_a_small_pool(void **state)
 {
     (void)state;
@@ -741,6 +790,7 @@ int main(void)
         cmocka_unit_test(test_engine_tcp_keeps_the_own_port_outcome_when_fallbacks_fail),
         cmocka_unit_test(test_engine_tcp_fallback_skips_the_own_port),
         cmocka_unit_test(test_engine_send_failure_is_an_error_without_an_attempt),
+        cmocka_unit_test(test_engine_attempt_without_a_deadline_ends_as_an_error),
         cmocka_unit_test(test_engine_every_target_once_under_a_small_pool),
         cmocka_unit_test(test_engine_paces_sends_on_the_injected_clock),
         cmocka_unit_test(test_engine_stop_sends_nothing_more),
