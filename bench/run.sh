@@ -22,6 +22,11 @@
 #   enrich    reverse lookups against a local dnsmasq (sn_rdns alone, and
 #             snprobe annotate end to end) and geo + AS lookups in memory
 #   scale     --scale-count targets, ip:port: wall time vs linear, memory
+#   million   --million-count ip:port targets with snprobe's defaults (only
+#             --rate 0 --retries 0, as floor makes one attempt): floor UDP and
+#             TCP, snprobe skype, tcp, the default plan and skype with
+#             --history; a perf profile of the skype row next to the table
+#   sweep     skype at each size of --sweep: wall time and peak RSS vs size
 # The probing rows run floor and snprobe with one fixed --timeout-ms, and
 # snprobe with --no-geo --no-rdns (enrichment has rows of its own).
 # Results: bench/results/bench-<timestamp>.{md,csv} and -raw.csv; the table
@@ -35,11 +40,12 @@ SMALL=0 REPS=3 COUNT=65536 SCALE_COUNT=1000000 NMAP_DEFAULT_CAP=4096 USE_NMAP=1
 BUILD=$ROOT/build-bench SNPROBE="" FLOOR="" ENRICH_BENCH="" OUT="" PORT=33033 SEED=1
 DELAY_MS=50 KEEP=0 TIMEOUT_MS=250 NETNS=auto ROW_LIMIT=900 FLOOR_INFLIGHT=auto
 SNPROBE_RATE=0 RTT_RATE=10000 SOMAXCONN=65535 DNS_PORT=53535 RDNS_INFLIGHT=100
-GEO_COUNT=2000000 GEO_RANGES=200000 CASES=ipport,oneport,subset,rtt,enrich,scale
+GEO_COUNT=2000000 GEO_RANGES=200000 CASES=ipport,oneport,subset,rtt,enrich,scale,million,sweep
+MILLION_COUNT=1000000 MILLION_REPS=2 SWEEP=65536,262144,1000000 PROFILE=1
 ARGS=("$@")
 
 usage() {
-    sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,33p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     cat <<'EOF'
 Options:
   --small              CI mode: 4,096 targets, 1 repetition, no scale and no
@@ -49,7 +55,13 @@ Options:
   --count N            targets in the main populations (default 65536)
   --scale-count N      targets in the scale case (default 1000000; 0 skips it)
   --cases LIST         only these cases, comma-separated, of ipport, oneport,
-                       subset, rtt, enrich, scale (default: all)
+                       subset, rtt, enrich, scale, million, sweep (default: all)
+  --million-count N    targets in the million case (default 1000000; 0 skips it)
+  --million-reps N     repetitions of the million case's rows (default 2)
+  --sweep LIST         sizes of the sweep, comma-separated (default
+                       65536,262144,1000000; add 4000000 for the 127.0.0.0/8
+                       point; none skips it)
+  --no-profile         no perf profile of the million case's skype row
   --nmap-default-cap N targets for default-timing nmap (default 4096)
   --no-nmap            skip the nmap rows
   --port P             the one port of the peers' case (default 33033)
@@ -91,6 +103,10 @@ while [ $# -gt 0 ]; do
     --count) COUNT=$2; SET_COUNT=1; shift ;;
     --scale-count) SCALE_COUNT=$2; shift ;;
     --cases) CASES=$2; shift ;;
+    --million-count) MILLION_COUNT=$2; shift ;;
+    --million-reps) MILLION_REPS=$2; shift ;;
+    --sweep) SWEEP=$2; shift ;;
+    --no-profile) PROFILE=0 ;;
     --nmap-default-cap) NMAP_DEFAULT_CAP=$2; shift ;;
     --no-nmap) USE_NMAP=0 ;;
     --port) PORT=$2; shift ;;
@@ -119,14 +135,14 @@ while [ $# -gt 0 ]; do
     shift
 done
 for v in REPS COUNT SCALE_COUNT NMAP_DEFAULT_CAP PORT SEED DELAY_MS SNPROBE_RATE RTT_RATE \
-    TIMEOUT_MS SOMAXCONN DNS_PORT RDNS_INFLIGHT GEO_COUNT GEO_RANGES; do
+    TIMEOUT_MS SOMAXCONN DNS_PORT RDNS_INFLIGHT GEO_COUNT GEO_RANGES MILLION_COUNT MILLION_REPS; do
     opt=${v,,}
     [[ ${!v} =~ ^[0-9]+$ ]] || { echo "run.sh: --${opt//_/-} needs a number" >&2; exit 2; }
 done
 [[ $FLOOR_INFLIGHT =~ ^([0-9]+|auto)$ ]] ||
     { echo "run.sh: --floor-inflight needs a number or auto" >&2; exit 2; }
 for c in ${CASES//,/ }; do
-    [[ $c =~ ^(ipport|oneport|subset|rtt|enrich|scale)$ ]] ||
+    [[ $c =~ ^(ipport|oneport|subset|rtt|enrich|scale|million|sweep)$ ]] ||
         { echo "run.sh: --cases: unknown case '$c'" >&2; exit 2; }
 done
 if [ "$SMALL" = 1 ]; then
@@ -134,13 +150,14 @@ if [ "$SMALL" = 1 ]; then
     [ -n "${SET_COUNT:-}" ] || COUNT=4096
     [ -n "${SET_GEO_COUNT:-}" ] || GEO_COUNT=200000
     [ -n "${SET_GEO_RANGES:-}" ] || GEO_RANGES=20000
-    SCALE_COUNT=0 NMAP_DEFAULT_CAP=0 ROW_LIMIT=120
+    SCALE_COUNT=0 NMAP_DEFAULT_CAP=0 ROW_LIMIT=120 MILLION_COUNT=0 SWEEP=none
 fi
 if [ "$REPS" -lt 1 ] || [ "$COUNT" -lt 16 ] || [ "$TIMEOUT_MS" -lt 1 ] || [ "$RDNS_INFLIGHT" -lt 1 ] ||
     [ "$GEO_COUNT" -lt 1 ] || [ "$GEO_RANGES" -lt 2 ]; then
     echo "run.sh: need --reps, --timeout-ms, --rdns-inflight, --geo-count >= 1, --geo-ranges >= 2 and --count >= 16" >&2
     exit 2
 fi
+[[ $SWEEP =~ ^(none|[0-9]+(,[0-9]+)*)$ ]] || { echo "run.sh: --sweep needs sizes, comma-separated, or none" >&2; exit 2; }
 want() { [[ ,$CASES, == *,$1,* ]]; }
 
 log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
@@ -391,6 +408,17 @@ import zlib
 p = b"snprobe"
 print((bytes([0x12, 0x34, 0x02, 0xa1, 0xb2, 0xc3, 0xd4]) + zlib.crc32(p).to_bytes(4, "big") + p).hex())')
 
+# million_scan PROBES OUT LIST [options...]: the scan of the million and sweep
+# cases into SCAN: snprobe's defaults but for --rate 0 and --retries 0 (floor
+# makes one attempt), no enrichment; PROBES "" = the default plan.
+million_scan() {
+    local probes=$1 out=$2 list=$3
+    shift 3
+    SCAN=("$SNPROBE" scan --allow 127.0.0.0/8)
+    [ -z "$probes" ] || SCAN+=(--probes "$probes")
+    SCAN+=(--rate 0 --retries 0 --no-geo --no-rdns "$@" -o "$out" "$list")
+}
+
 # snprobe_row ROWNAME PROBES CHECK CASE POP LIST TAG: one snprobe scan row.
 snprobe_row() {
     local name=$1 probes=$2 check=$3 c=$4 pop=$5 list=$6 out=$W/$7.csv
@@ -571,6 +599,63 @@ if want scale && [ "$SCALE_COUNT" -gt 0 ]; then
     serve scale "$SCALE_COUNT"
     snprobe_row snprobe-default "" both scale "$W/scale.pop.csv" "$W/scale.list.txt" scale-sd
 fi
+# The sweep first: its last size, when it is the million case's, keeps its
+# swarm for the million case.
+SERVED=""
+if want sweep && [ "$SWEEP" != none ]; then
+    for n in ${SWEEP//,/ }; do
+        serve "sweep$n" "$n"
+        SERVED=$n
+        REPS=1 million_scan skype "$W/sweep$n.csv" "$W/sweep$n.list.txt"
+        REPS=1 row sweep "snprobe-skype-$n" udp csv "$W/sweep$n.pop.csv" "$W/sweep$n.list.txt" \
+            "$W/sweep$n.csv" -- "${SCAN[@]}"
+    done
+fi
+
+if want million && [ "$MILLION_COUNT" -gt 0 ]; then
+    if [ "$SERVED" = "$MILLION_COUNT" ]; then
+        M=sweep$MILLION_COUNT
+    else
+        M=million
+        serve million "$MILLION_COUNT"
+    fi
+    MP=$W/$M.pop.csv ML=$W/$M.list.txt
+    # snprobe's own default timeout, for floor too (the rows compare like with like).
+    DEF_TIMEOUT=$("$SNPROBE" scan --help | sed -n 's/.*--timeout MS.*\[default: \([0-9]*\)\].*/\1/p')
+    DEF_TIMEOUT=${DEF_TIMEOUT:-1000}
+    REPS=$MILLION_REPS row million floor-udp udp csv "$MP" "$ML" "$W/m-fu.csv" -- \
+        "$FLOOR" --udp --rate 0 --timeout-ms "$DEF_TIMEOUT" -o "$W/m-fu.csv" "$ML"
+    million_scan skype "$W/m-ss.csv" "$ML"
+    REPS=$MILLION_REPS row million snprobe-skype udp csv "$MP" "$ML" "$W/m-ss.csv" -- "${SCAN[@]}"
+    REPS=$MILLION_REPS row million floor-tcp tcp csv "$MP" "$ML" "$W/m-ft.csv" -- \
+        "$FLOOR" --tcp --rate 0 --timeout-ms "$DEF_TIMEOUT" --inflight "$FLOOR_INFLIGHT" -o "$W/m-ft.csv" "$ML"
+    million_scan tcp "$W/m-st.csv" "$ML" --fallback-ports none # floor tries one port
+    REPS=$MILLION_REPS row million snprobe-tcp tcp csv "$MP" "$ML" "$W/m-st.csv" -- "${SCAN[@]}"
+    million_scan "" "$W/m-sd.csv" "$ML"
+    REPS=$MILLION_REPS row million snprobe-default both csv "$MP" "$ML" "$W/m-sd.csv" -- "${SCAN[@]}"
+    million_scan skype "$W/m-sh.csv" "$ML" --history "$W/m-history.sqlite"
+    AFTER="rm -f $W/m-history.sqlite*" REPS=$MILLION_REPS row million snprobe-skype-history udp csv \
+        "$MP" "$ML" "$W/m-sh.csv" -- "${SCAN[@]}"
+    if [ "$PROFILE" = 1 ] && command -v perf >/dev/null; then
+        log "million: perf profile of snprobe skype"
+        million_scan skype "$W/m-prof.csv" "$ML"
+        if perf record -F 999 -g -o "$W/perf.data" -- "${SCAN[@]}" >"$W/perf.log" 2>&1; then
+            {
+                echo "# perf profile: snprobe scan, skype, $MILLION_COUNT targets, defaults (--rate 0 --retries 0)"
+                echo "# command: ${SCAN[*]//$W/\$W}"
+                echo "## by binary (kernel = the sends' and receives' system calls, incl. loopback delivery)"
+                perf report -i "$W/perf.data" --no-children --sort dso -g none 2>/dev/null | grep '%' | head -8 || true
+                echo "## by function, self (top 40)"
+                perf report -i "$W/perf.data" --no-children --sort dso,sym -g none 2>/dev/null | grep '%' | head -40 || true
+                echo "## by function, with callees (top 40 of snprobe's own)"
+                perf report -i "$W/perf.data" --children --sort sym -g none 2>/dev/null | grep '%' |
+                    grep '\[\.\]' | grep -v ' 0x0' | head -40 || true
+            } >"$W/profile.txt" # (|| true: head closes the pipe early, pipefail is on)
+        else
+            log "perf record failed: $(tail -1 "$W/perf.log")"
+        fi
+    fi
+fi
 swarm_stop
 
 # --- the table -----------------------------------------------------------------
@@ -589,6 +674,13 @@ python3 "$BENCH/table.py" render "$RAW" --md "$DEST.md" --csv "$DEST.csv" \
     --meta "probing=floor and snprobe wait ${TIMEOUT_MS} ms for a silent target; snprobe --no-geo --no-rdns; floor TCP in flight $FLOOR_INFLIGHT (open-file limit $(ulimit -n))" \
     --meta "network=$NS_NOTE" \
     --meta "total time=$(($(date +%s) - T_START)) s" "${FAIL[@]}" || status=$?
+if [ -s "$W/profile.txt" ]; then
+    cp "$W/profile.txt" "$DEST-profile.txt"
+    printf '\n## Profile\n\nperf profile of the million case'"'"'s skype row: %s\n\n```\n' \
+        "$(basename "$DEST")-profile.txt" >>"$DEST.md"
+    head -60 "$W/profile.txt" >>"$DEST.md"
+    printf '```\n' >>"$DEST.md"
+fi
 cat "$DEST.md"
 [ -n "$OUT" ] && log "results: $DEST.md, $DEST.csv, $DEST-raw.csv"
 exit $status

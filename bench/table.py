@@ -24,7 +24,7 @@ import os
 import statistics
 import sys
 
-RAW_FIELDS = ["case", "row", "check", "rep", "targets", "wall_s", "cpu_s", "rss_kb", "exit",
+RAW_FIELDS = ["case", "row", "check", "rep", "targets", "wall_s", "cpu_s", "user_s", "rss_kb", "exit",
               "udp_live_found", "udp_live_expected", "tcp_live_found", "tcp_live_expected",
               "dead_alive", "dead_total", "wrong", "missing", "listen_drops", "udp_drops",
               "extra"]
@@ -58,7 +58,7 @@ def cmd_add(a):
     try:
         with open(a.time_file) as f:  # GNU time: "U S M", after a status line on failure
             u, s, m = f.read().split("\n")[-2].split()
-        r.update(cpu_s=f"{float(u) + float(s):.2f}", rss_kb=m)
+        r.update(cpu_s=f"{float(u) + float(s):.2f}", user_s=f"{float(u):.2f}", rss_kb=m)
     except (OSError, ValueError, IndexError):
         pass
     try:
@@ -109,6 +109,7 @@ def summarise(raw):
         s = {"case": case, "row": row, "check": reps[0]["check"], "targets": int(reps[0]["targets"]),
              "reps": len(reps), "wall_s": med(num(r["wall_s"]) for r in reps),
              "cpu_s": med(num(r["cpu_s"]) for r in reps),
+             "user_s": med(num(r.get("user_s")) for r in reps),
              "rss_kb": med(num(r["rss_kb"]) for r in reps),
              "exit": max(int(r["exit"]) for r in reps)}
         for f in ("udp_live_found", "tcp_live_found"):
@@ -240,6 +241,65 @@ def targets_block(rows, a):
     else:
         add("Scale: peak RSS", "not run", "<= 200 MB", None)
     right([("scale", "snprobe-default")], "Scale: every target right")
+
+    # Issue 15: 1,000,000 targets with snprobe's defaults (only --rate 0), against
+    # the floors in the same run, a size sweep, and the history store's cost.
+    def mrow(name):
+        return by.get(("million", name))
+
+    fu, ft = mrow("floor-udp"), mrow("floor-tcp")
+    lbl = f"{fu['targets']:,}" if fu else "1,000,000"
+    for plan, label, floor_rows in (("skype", "UDP (skype)", [fu]), ("tcp", "TCP", [ft])):
+        r = mrow(f"snprobe-{plan}")
+        ok = r and all(f and f["wall_s"] for f in floor_rows) and r["wall_s"]
+        if ok:
+            x = floor_rows[0]["wall_s"] / r["wall_s"]
+            add(f"{lbl} {label}, defaults: floor wall / snprobe wall",
+                f"{floor_rows[0]['wall_s']:.2f} / {r['wall_s']:.2f} s = {x:.2f}x", ">= 0.90x", x >= 0.9)
+        else:
+            add(f"{lbl} {label}, defaults: floor wall / snprobe wall", "not run", ">= 0.90x", None)
+    r = mrow("snprobe-skype")
+    if r and fu and r["user_s"] and fu["user_s"]:
+        x = r["user_s"] / fu["user_s"]
+        add(f"{lbl} UDP: user CPU per target, snprobe / floor",
+            f"{r['user_s'] * 1e6 / r['targets']:.2f} / {fu['user_s'] * 1e6 / fu['targets']:.2f} us "
+            f"= {x:.2f}x", "<= 2.00x", x <= 2.0)
+    else:
+        add(f"{lbl} UDP: user CPU per target, snprobe / floor", "not run", "<= 2.00x", None)
+    r = mrow("snprobe-default")
+    if r and fu and ft and r["wall_s"] and fu["wall_s"] and ft["wall_s"]:
+        x = r["wall_s"] / (fu["wall_s"] + ft["wall_s"])
+        add(f"{lbl} default plan wall / (floor UDP + TCP wall)",
+            f"{r['wall_s']:.2f} / {fu['wall_s'] + ft['wall_s']:.2f} s = {x:.2f}x", "<= 1.20x", x <= 1.2)
+    else:
+        add(f"{lbl} default plan wall / (floor UDP + TCP wall)", "not run", "<= 1.20x", None)
+    r, h = mrow("snprobe-skype"), mrow("snprobe-skype-history")
+    if r and h and r["wall_s"] and h["wall_s"]:
+        x = h["wall_s"] / r["wall_s"] - 1
+        add(f"{lbl} history store's cost (--history, SQLite)",
+            f"{h['wall_s']:.2f} / {r['wall_s']:.2f} s = +{100 * x:.0f}%", "<= +10%", x <= 0.1)
+    else:
+        add(f"{lbl} history store's cost (--history, SQLite)", "not run", "<= +10%", None)
+    right([("million", n) for n in ("snprobe-skype", "snprobe-tcp", "snprobe-default",
+                                    "snprobe-skype-history")], f"{lbl}: every target right")
+    sweep = sorted((r for r in rows if r["case"] == "sweep" and r["wall_s"]), key=lambda r: r["targets"])
+    if len(sweep) >= 2:
+        lo = sweep[0]
+        worst = max(r["wall_s"] / (lo["wall_s"] * r["targets"] / lo["targets"]) for r in sweep[1:])
+        # Linear against the smallest size's rate: a larger scan may be faster
+        # per target (the final timeout is shared), never more than 1.1x slower.
+        add("Sweep: wall / linear from the smallest size (worst)",
+            " ".join(f"{r['targets']:,}: {r['wall_s']:.1f} s" for r in sweep) + f"; {worst:.2f}x",
+            "<= 1.10x", worst <= 1.1)
+        top = sweep[-1]
+        if top["rss_kb"] and lo["rss_kb"]:
+            per = (top["rss_kb"] - lo["rss_kb"]) * 1024 / (top["targets"] - lo["targets"])
+            add(f"Sweep: RSS per distinct target, {lo['targets']:,} -> {top['targets']:,}",
+                " ".join(f"{r['targets']:,}: {r['rss_kb'] / 1024:.0f} MiB" for r in sweep)
+                + f"; {per:.0f} B per target", "<= 100 B", per <= 100)
+        right([("sweep", r["row"]) for r in sweep], "Sweep: every target right")
+    else:
+        add("Sweep: wall / linear from the smallest size (worst)", "not run", "<= 1.10x", None)
 
     for sfx, label in (("", f"paced at {a.rtt_rate:,}/s"), ("-full", "full rate")):
         r = by.get(("rtt", f"snprobe-skype-{a.delay_ms}ms{sfx}"))
