@@ -132,9 +132,6 @@ void sn_fields_print(FILE *f);
 
 typedef enum sn_output_format { SN_OUTPUT_CSV = 0, SN_OUTPUT_NDJSON } sn_output_format_t;
 
-/* Parses "csv" / "ndjson". */
-sn_status_t sn_output_format_parse(const char *s, sn_output_format_t *out);
-
 typedef struct sn_output sn_output_t;
 
 /*
