@@ -27,11 +27,11 @@
 
  */
 #include "reports/stats.h"
+#include "lib/ifaddr.h"
 #include "lib/sha256.h"
 #include "lib/text.h"
 
 #include <errno.h>
-#include <ifaddrs.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -2623,33 +2623,6 @@ static sn_status_t build_inputs(sn_stats_t *s)
     return SN_OK;
 }
 
-/*
- * Whether ip is one of this machine's addresses: loopback (all of 127/8 and
- * ::1, where the swarm plays its nodes) or an interface's. 1, 0, or -1 when
- * the interfaces cannot be listed.
- */
-static int ip_is_local(const sn_addr_t *ip)
-{
-    static const uint8_t v6_loopback[16] = {[15] = 1};
-    if (ip->family == AF_INET && ip->ip[0] == 127)
-        return 1;
-    if (ip->family == AF_INET6 && memcmp(ip->ip, v6_loopback, 16) == 0)
-        return 1;
-    struct ifaddrs *list = NULL;
-    if (getifaddrs(&list) != 0)
-        return -1;
-    int found = 0;
-    for (const struct ifaddrs *i = list; i != NULL && !found; i = i->ifa_next) {
-        sn_addr_t a;
-        if (i->ifa_addr != NULL &&
-            (i->ifa_addr->sa_family == AF_INET || i->ifa_addr->sa_family == AF_INET6) &&
-            sn_addr_from_sockaddr(i->ifa_addr, &a) == SN_OK && sn_addr_same_ip(&a, ip))
-            found = 1;
-    }
-    freeifaddrs(list);
-    return found;
-}
-
 static int addrcount_cmp(const void *a, const void *b)
 {
     return addr_cmp(&((const addrcount_t *)a)->a, &((const addrcount_t *)b)->a);
@@ -2695,7 +2668,7 @@ static sn_status_t build_observed(sn_stats_t *s)
         sn_addr_format(&top, s->obs_top, sizeof s->obs_top, false);
         /* read back, the machine reading may not be the one that scanned */
         if (!s->obs_read_back)
-            s->obs_local = ip_is_local(&top);
+            s->obs_local = sn_ifaddr_is_local(&top);
     }
     if (s->obs_with_port >= 2)
         s->obs_mapping = s->obs_distinct_ip_port == 1 ? "endpoint-independent" : "varies";
