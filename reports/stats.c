@@ -27,6 +27,7 @@
 
  */
 #include "reports/stats.h"
+#include "lib/hashmap.h"
 #include "lib/ifaddr.h"
 #include "lib/sha256.h"
 #include "lib/text.h"
@@ -47,172 +48,12 @@
 #define ORG_KEEP 127               /* bytes of an AS organisation kept */
 #define MAX_ORDERED_LABELS 4096    /* beyond this, labels keep their first-appearance order */
 
-/* ---- small containers --------------------------------------------------- */
+/* ---- small helpers ------------------------------------------------------ */
 
-static uint64_t mix64(uint64_t x)
+/* The next probe of a string hash that collided: never a fixed point at 0. */
+static uint64_t rehash(uint64_t h)
 {
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-
-/* Open addressing from uint64 to uint64; UINT64_MAX is the empty key. */
-typedef struct u64map {
-    uint64_t *k, *v;
-    size_t cap, n;
-} u64map_t;
-
-static void map_free(u64map_t *m)
-{
-    free(m->k);
-    free(m->v);
-    memset(m, 0, sizeof *m);
-}
-
-static bool map_grow(u64map_t *m)
-{
-    size_t nc = m->cap ? m->cap * 2 : 64;
-    uint64_t *nk = malloc(nc * sizeof *nk), *nv = calloc(nc, sizeof *nv);
-    if (nk == NULL || nv == NULL) {
-        free(nk);
-        free(nv);
-        return false;
-    }
-    memset(nk, 0xff, nc * sizeof *nk);
-    for (size_t i = 0; i < m->cap; i++) {
-        if (m->k[i] == UINT64_MAX)
-            continue;
-        size_t j = mix64(m->k[i]) & (nc - 1);
-        while (nk[j] != UINT64_MAX)
-            j = (j + 1) & (nc - 1);
-        nk[j] = m->k[i];
-        nv[j] = m->v[i];
-    }
-    free(m->k);
-    free(m->v);
-    m->k = nk;
-    m->v = nv;
-    m->cap = nc;
-    return true;
-}
-
-/* The value slot of key, inserted as 0 when absent (insert) or NULL. */
-static uint64_t *map_get(u64map_t *m, uint64_t key, bool insert)
-{
-    if (key == UINT64_MAX)
-        return NULL;
-    if (insert && (m->n + 1) * 4 > m->cap * 3 && !map_grow(m))
-        return NULL;
-    if (m->cap == 0)
-        return NULL;
-    size_t j = mix64(key) & (m->cap - 1);
-    while (m->k[j] != UINT64_MAX) {
-        if (m->k[j] == key)
-            return &m->v[j];
-        j = (j + 1) & (m->cap - 1);
-    }
-    if (!insert)
-        return NULL;
-    m->k[j] = key;
-    m->v[j] = 0;
-    m->n++;
-    return &m->v[j];
-}
-
-/* A set of IP addresses (port ignored); family 0 marks an empty slot. */
-typedef struct addrset {
-    sn_addr_t *v;
-    size_t cap, n;
-} addrset_t;
-
-static bool addrset_put(addrset_t *a, const sn_addr_t *in)
-{
-    sn_addr_t key = *in;
-    key.port = 0;
-    key.pad_ = 0;
-    if (key.family == 0)
-        return true;
-    if ((a->n + 1) * 4 > a->cap * 3) {
-        size_t nc = a->cap ? a->cap * 2 : 256;
-        sn_addr_t *nv = calloc(nc, sizeof *nv);
-        if (nv == NULL)
-            return false;
-        for (size_t i = 0; i < a->cap; i++) {
-            if (a->v[i].family == 0)
-                continue;
-            size_t j = sn_addr_hash(&a->v[i], 0) & (nc - 1);
-            while (nv[j].family != 0)
-                j = (j + 1) & (nc - 1);
-            nv[j] = a->v[i];
-        }
-        free(a->v);
-        a->v = nv;
-        a->cap = nc;
-    }
-    size_t j = sn_addr_hash(&key, 0) & (a->cap - 1);
-    while (a->v[j].family != 0) {
-        if (memcmp(&a->v[j], &key, sizeof key) == 0)
-            return true;
-        j = (j + 1) & (a->cap - 1);
-    }
-    a->v[j] = key;
-    a->n++;
-    return true;
-}
-
-/*
- * Counts per endpoint (IP and port; port 0 is "no port said"), open
- * addressing, family 0 marks an empty slot. It holds our address as the
- * nodes saw it: behind one NAT that is one key, behind an address-dependent
- * one a key per node at worst, so it grows with distinct keys only.
- */
-typedef struct addrcount {
-    sn_addr_t a;
-    uint64_t n;
-} addrcount_t;
-
-typedef struct addrcounts {
-    addrcount_t *v;
-    size_t cap, n;
-} addrcounts_t;
-
-static bool addrcounts_add(addrcounts_t *m, const sn_addr_t *in)
-{
-    sn_addr_t key;
-    memset(&key, 0, sizeof key);
-    key.family = in->family;
-    key.port = in->port;
-    memcpy(key.ip, in->ip, in->family == AF_INET ? 4 : 16);
-    if ((m->n + 1) * 4 > m->cap * 3) {
-        size_t nc = m->cap ? m->cap * 2 : 16;
-        addrcount_t *nv = calloc(nc, sizeof *nv);
-        if (nv == NULL)
-            return false;
-        for (size_t i = 0; i < m->cap; i++) {
-            if (m->v[i].a.family == 0)
-                continue;
-            size_t j = sn_addr_hash(&m->v[i].a, 0) & (nc - 1);
-            while (nv[j].a.family != 0)
-                j = (j + 1) & (nc - 1);
-            nv[j] = m->v[i];
-        }
-        free(m->v);
-        m->v = nv;
-        m->cap = nc;
-    }
-    size_t j = sn_addr_hash(&key, 0) & (m->cap - 1);
-    while (m->v[j].a.family != 0) {
-        if (memcmp(&m->v[j].a, &key, sizeof key) == 0) {
-            m->v[j].n++;
-            return true;
-        }
-        j = (j + 1) & (m->cap - 1);
-    }
-    m->v[j].a = key;
-    m->v[j].n = 1;
-    m->n++;
-    return true;
+    return sn_mix64(h + UINT64_C(0x9e3779b97f4a7c15));
 }
 
 static char *dup_n(const char *s, size_t max)
@@ -326,15 +167,15 @@ typedef struct who {
     uint64_t country_unknown;
     uint64_t continent[SN_STATS_CONTINENTS];
     uint64_t class_known, edu, edu_ptr, edu_org;
-    uint64_t dyn[3];   /* sn_dyn_t */
-    u64map_t as_index; /* asn -> index into as[] */
+    uint64_t dyn[3];      /* sn_dyn_t */
+    sn_u64map_t as_index; /* asn -> index into as[] */
     as_entry_t *as;
     size_t n_as, cap_as;
     uint64_t asn_known, asn_unknown;
     uint32_t *ports; /* 65536 counts, allocated at the first node */
     /* academic institutions: registrable domain of the PTR name, else the AS organisation */
-    u64map_t inst_index; /* hash of the name -> index into inst[] */
-    as_entry_t *inst;    /* .org is the name, .count its academic nodes */
+    sn_u64map_t inst_index; /* hash of the name -> index into inst[] */
+    as_entry_t *inst;       /* .org is the name, .count its academic nodes */
     size_t n_inst, cap_inst;
     uint64_t inst_nodes; /* academic nodes with an institution name */
 } who_t;
@@ -362,8 +203,8 @@ struct sn_stats {
     bool from_targets; /* sn_stats_set_targets was called */
     uint64_t listings, targets, bad;
     bool bad_known;
-    addrset_t addrs;
-    u64map_t seen; /* seen_count -> targets */
+    sn_addrmap_t addrs; /* distinct IPs (port 0), a set */
+    sn_u64map_t seen;   /* seen_count -> targets */
     /* result-level counters */
     uint64_t incomplete; /* cut short by a stop: in no denominator */
     uint64_t rows, blocked, probed, alive, alive_udp, alive_tcp, alive_tcp_own, alive_tcp_443,
@@ -375,7 +216,7 @@ struct sn_stats {
     bool enriched;
     /* NAT signals: replies from elsewhere, our address as the nodes saw it */
     uint64_t udp_reply_other;
-    addrcounts_t obs; /* observed endpoint (port 0: not said) -> alive nodes */
+    sn_addrmap_t obs; /* observed endpoint (port 0: not said) -> alive nodes */
     uint64_t obs_n, obs_with_port;
     bool obs_read_back; /* an observation came from a results file */
     /* ... and what finish derives from them */
@@ -389,7 +230,7 @@ struct sn_stats {
     bool labels_declared;  /* scan mode: labels are the inputs, in order */
     uint32_t *label_slots; /* interning: index + 1, 0 empty */
     size_t label_slot_cap;
-    u64map_t edges; /* (a << 32 | b): label a came before b in some row */
+    sn_u64map_t edges; /* (a << 32 | b): label a came before b in some row */
     /* most-listed nodes */
     sn_stats_node_t top[SN_STATS_TOP_NODES];
     size_t n_top;
@@ -470,12 +311,12 @@ sn_stats_t *sn_stats_new(void)
 
 static void who_free(who_t *w)
 {
-    map_free(&w->as_index);
+    sn_u64map_free(&w->as_index);
     for (size_t i = 0; i < w->n_as; i++)
         free(w->as[i].org);
     free(w->as);
     free(w->ports);
-    map_free(&w->inst_index);
+    sn_u64map_free(&w->inst_index);
     for (size_t i = 0; i < w->n_inst; i++)
         free(w->inst[i].org);
     free(w->inst);
@@ -500,9 +341,9 @@ void sn_stats_free(sn_stats_t *s)
 {
     if (s == NULL)
         return;
-    free(s->addrs.v);
-    free(s->obs.v);
-    map_free(&s->seen);
+    sn_addrmap_free(&s->addrs);
+    sn_addrmap_free(&s->obs);
+    sn_u64map_free(&s->seen);
     free(s->reach);
     who_free(&s->all);
     who_free(&s->live);
@@ -514,7 +355,7 @@ void sn_stats_free(sn_stats_t *s)
         free(s->labels[i].name);
     free(s->labels);
     free(s->label_slots);
-    map_free(&s->edges);
+    sn_u64map_free(&s->edges);
     for (size_t i = 0; i < SN_STATS_TEXT_COUNT; i++)
         free(s->text[i]);
     for (size_t i = 0; i < s->n_sources; i++)
@@ -536,7 +377,7 @@ static uint64_t str_hash(const char *s, size_t n)
     uint64_t h = 1469598103934665603ull;
     for (size_t i = 0; i < n; i++)
         h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return mix64(h);
+    return rehash(h);
 }
 
 static uint32_t label_append(sn_stats_t *s, const char *name, size_t n)
@@ -615,11 +456,13 @@ static sn_status_t add_target_facts(sn_stats_t *s, const sn_addr_t *addr, uint32
 {
     s->targets++;
     s->listings += seen;
-    uint64_t *c = map_get(&s->seen, seen, true);
+    uint64_t *c = sn_u64map_get(&s->seen, seen, true);
     if (c == NULL)
         return SN_ENOMEM;
     (*c)++;
-    if (!addrset_put(&s->addrs, addr))
+    sn_addr_t ip = *addr;
+    ip.port = 0; /* distinct addresses: IPs, whatever the port */
+    if (!sn_addrmap_put(&s->addrs, &ip))
         return SN_ENOMEM;
     if (label != NO_LABEL && label < s->n_labels)
         s->labels[label].first++;
@@ -671,8 +514,8 @@ static sn_status_t inst_add(who_t *w, const char *name)
 {
     /* Names are told apart by their hash and then by their text: on a hash
      * collision with another name the next hash in the chain is tried. */
-    for (uint64_t h = str_hash(name, strlen(name));; h = mix64(h)) {
-        uint64_t *idx = map_get(&w->inst_index, h, false);
+    for (uint64_t h = str_hash(name, strlen(name));; h = rehash(h)) {
+        uint64_t *idx = sn_u64map_get(&w->inst_index, h, false);
         if (idx != NULL) {
             if (strcmp(w->inst[*idx].org, name) != 0)
                 continue;
@@ -689,7 +532,7 @@ static sn_status_t inst_add(who_t *w, const char *name)
             w->cap_inst = nc;
         }
         char *copy = dup_n(name, ORG_KEEP);
-        if (copy == NULL || (idx = map_get(&w->inst_index, h, true)) == NULL) {
+        if (copy == NULL || (idx = sn_u64map_get(&w->inst_index, h, true)) == NULL) {
             free(copy);
             return SN_ENOMEM;
         }
@@ -757,7 +600,7 @@ static sn_status_t who_add(sn_stats_t *s, who_t *w, const sn_result_t *r)
     w->dyn[dyn]++;
     if (e != NULL && e->geo.asn != 0) {
         w->asn_known++;
-        uint64_t *idx = map_get(&w->as_index, e->geo.asn, false);
+        uint64_t *idx = sn_u64map_get(&w->as_index, e->geo.asn, false);
         if (idx == NULL) {
             if (w->n_as == w->cap_as) {
                 size_t nc = w->cap_as ? w->cap_as * 2 : 64;
@@ -767,7 +610,7 @@ static sn_status_t who_add(sn_stats_t *s, who_t *w, const sn_result_t *r)
                 w->as = na;
                 w->cap_as = nc;
             }
-            if ((idx = map_get(&w->as_index, e->geo.asn, true)) == NULL)
+            if ((idx = sn_u64map_get(&w->as_index, e->geo.asn, true)) == NULL)
                 return SN_ENOMEM;
             *idx = w->n_as;
             w->as[w->n_as++] = (as_entry_t){.asn = e->geo.asn};
@@ -922,9 +765,11 @@ static sn_status_t add_result(sn_stats_t *s, const sn_result_t *r, uint32_t labe
         s->udp_reply_other++;
     const sn_addr_t *obs = alive ? observed_of(r) : NULL;
     if (obs != NULL) {
-        if (!addrcounts_add(&s->obs, obs)) {
+        uint64_t *c = sn_addrmap_get(&s->obs, obs, true);
+        if (c == NULL) {
             st = SN_ENOMEM;
         } else {
+            (*c)++;
             s->obs_n++;
             s->obs_with_port += obs->port != 0;
             if (!from_scan)
@@ -996,7 +841,7 @@ sn_status_t sn_stats_add_row(sn_stats_t *s, const sn_result_t *r, const char *so
             if (first == NO_LABEL)
                 first = id;
             if (prev != NO_LABEL && prev != id &&
-                map_get(&s->edges, ((uint64_t)prev << 32) | id, true) == NULL)
+                sn_u64map_get(&s->edges, ((uint64_t)prev << 32) | id, true) == NULL)
                 st = SN_ENOMEM;
             prev = id;
         }
@@ -1117,10 +962,9 @@ static seen_bin_t *seen_bins(const sn_stats_t *s, size_t *n)
     seen_bin_t *v = malloc((s->seen.n ? s->seen.n : 1) * sizeof *v);
     if (v == NULL)
         return NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < s->seen.cap; i++)
-        if (s->seen.k[i] != UINT64_MAX)
-            v[k++] = (seen_bin_t){s->seen.k[i], s->seen.v[i]};
+    size_t k = 0, pos = 0;
+    while (sn_u64map_next(&s->seen, &pos, &v[k].value, &v[k].count))
+        k++;
     qsort(v, k, sizeof *v, seen_cmp);
     *n = k;
     return v;
@@ -1191,19 +1035,14 @@ static uint32_t *label_order(const sn_stats_t *s)
         order = NULL;
         goto out;
     }
-    for (size_t i = 0; i < s->edges.cap; i++) {
-        uint64_t k = s->edges.k[i];
-        if (k == UINT64_MAX)
-            continue;
+    uint64_t k;
+    for (size_t pos = 0; sn_u64map_next(&s->edges, &pos, &k, NULL);) {
         start[(k >> 32) + 1]++;
         indeg[k & 0xffffffffu]++;
     }
     for (size_t i = 0; i < n; i++)
         start[i + 1] += start[i];
-    for (size_t i = 0; i < s->edges.cap; i++) {
-        uint64_t k = s->edges.k[i];
-        if (k == UINT64_MAX)
-            continue;
+    for (size_t pos = 0; sn_u64map_next(&s->edges, &pos, &k, NULL);) {
         uint32_t a = (uint32_t)(k >> 32);
         adj[start[a] + fill[a]++] = (uint32_t)(k & 0xffffffffu);
     }
@@ -2623,6 +2462,12 @@ static sn_status_t build_inputs(sn_stats_t *s)
     return SN_OK;
 }
 
+/* An observed endpoint and the alive nodes that saw us there. */
+typedef struct addrcount {
+    sn_addr_t a;
+    uint64_t n;
+} addrcount_t;
+
 static int addrcount_cmp(const void *a, const void *b)
 {
     return addr_cmp(&((const addrcount_t *)a)->a, &((const addrcount_t *)b)->a);
@@ -2643,9 +2488,8 @@ static sn_status_t build_observed(sn_stats_t *s)
     if (v == NULL)
         return SN_ENOMEM;
     size_t n = 0;
-    for (size_t i = 0; i < s->obs.cap; i++)
-        if (s->obs.v[i].a.family != 0)
-            v[n++] = s->obs.v[i];
+    for (size_t pos = 0; sn_addrmap_next(&s->obs, &pos, &v[n].a, &v[n].n);)
+        n++;
     qsort(v, n, sizeof *v, addrcount_cmp);
     sn_addr_t top;
     memset(&top, 0, sizeof top);
