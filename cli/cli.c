@@ -385,7 +385,24 @@ static const sn_opt_t options[] = {
      .def = "",
      .commands = SN_CMD_SCAN,
      .offset = F(site),
-     .help = "the name of this vantage, recorded with the run in the history"},
+     .help = "the name of this vantage, recorded with the run in the history and shown as the "
+             "report's Where; several sites write one history at once"},
+    {.name = "shard",
+     .type = SN_OPT_STRING,
+     .arg = "K/N",
+     .commands = SN_CMD_SCAN,
+     .offset = F(shard),
+     .help = "probe only shard K of N of the de-duplicated targets (a keyed hash of address, port "
+             "and --seed: N scanners with the same inputs and seed probe every target once; "
+             "recorded with the run)"},
+    {.name = "night",
+     .type = SN_OPT_STRING,
+     .arg = "LABEL",
+     .def = "",
+     .commands = SN_CMD_SCAN,
+     .offset = F(night),
+     .help = "with --history: the night the run belongs to (default: the UTC date it starts); "
+             "the shards of one night and site read as one result set"},
     {.name = "run",
      .type = SN_OPT_NUMBER,
      .arg = "N",

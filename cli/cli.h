@@ -73,7 +73,7 @@ typedef struct sn_config {
     sn_export_format_t export_format;
     bool eligible_only, addr_only;
     /* the history store */
-    const char *history, *site;
+    const char *history, *site, *shard, *night;
     bool resume;
     double revisit, run, nights, alive_within;
     /* swarm, population, demo */

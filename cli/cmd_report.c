@@ -37,14 +37,18 @@ int sn_cmd_report(const sn_config_t *cfg)
     }
     sn_history_section_t *sec = NULL;
     sn_status_t rst = SN_OK;
-    if (hist != NULL && cfg->html != NULL)
+    char where[512] = "";
+    if (hist != NULL)
+        rst = sn_history_where(cfg->history, 0, where, sizeof where, &err);
+    if (rst == SN_OK && hist != NULL && cfg->html != NULL)
         rst = sn_history_section_new(&sec, cfg->history, &err);
     if (rst == SN_OK)
-        rst = hist != NULL ? sn_report_run_buf(cfg->history, hist, hist_len, cfg->html,
-                                               cfg->summary, cfg->command_text,
-                                               sec ? sn_history_section_write : NULL, sec, &err)
-                           : sn_report_run(cfg->inputs, cfg->n_inputs, cfg->html, cfg->summary,
-                                           cfg->command_text, &err);
+        rst = hist != NULL
+                  ? sn_report_run_buf(cfg->history, hist, hist_len, cfg->html, cfg->summary,
+                                      cfg->command_text, where[0] ? where : NULL,
+                                      sec ? sn_history_section_write : NULL, sec, &err)
+                  : sn_report_run(cfg->inputs, cfg->n_inputs, cfg->html, cfg->summary,
+                                  cfg->command_text, &err);
     sn_history_section_free(sec);
     free(hist);
     return rst != SN_OK ? sn_cli_fail_st(rst, &err) : SN_EXIT_OK;

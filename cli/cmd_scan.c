@@ -69,6 +69,20 @@ int sn_cli_run_scan(const sn_config_t *cfg, const sn_cli_scan_run_t *run)
         sn_scan_parse_ports(cfg->fallback_ports, &sc.engine, &err) != SN_OK)
         return sn_cli_usage(&err);
     enrich_config(cfg, &sc);
+    /* The shard's key is --seed as given (0 too), never the clock's: every scanner of the
+     * split must compute the same one. */
+    sc.shard.key = (uint64_t)cfg->seed;
+    if (cfg->shard != NULL && sn_shard_parse(cfg->shard, &sc.shard, &err) != SN_OK)
+        return sn_cli_usage(&err);
+    char where[512] = "";
+    if (cfg->site != NULL && cfg->site[0] != '\0') {
+        snprintf(where, sizeof where, "site %s%s%s", cfg->site, cfg->shard ? ", shard " : "",
+                 cfg->shard ? cfg->shard : "");
+        sc.where = where;
+    } else if (cfg->shard != NULL) {
+        snprintf(where, sizeof where, "shard %s", cfg->shard);
+        sc.where = where;
+    }
     if (cfg->history == NULL && (cfg->resume || cfg->revisit > 0)) {
         sn_error_set(&err, SN_EINVAL, "--resume and --revisit need --history FILE");
         return sn_cli_usage(&err);
@@ -105,6 +119,8 @@ int sn_cli_run_scan(const sn_config_t *cfg, const sn_cli_scan_run_t *run)
                             .revisit_days = cfg->revisit,
                             .command = cfg->command_text,
                             .site = cfg->site,
+                            .shard = cfg->shard ? cfg->shard : "",
+                            .night = cfg->night,
                             .vantage = sc.vantage ? sc.vantage : "",
                             .plan = plan,
                             .inputs = sc.inputs,
@@ -119,8 +135,8 @@ int sn_cli_run_scan(const sn_config_t *cfg, const sn_cli_scan_run_t *run)
     if (st == SN_OK && run->after_scan != NULL)
         run->after_scan(run->ud);
     sn_error_t herr = {{0}};
-    sn_status_t hst =
-        sn_hrec_close(sc.history, sum.interrupted || st != SN_OK, sum.distinct, &herr);
+    sn_status_t hst = sn_hrec_close(sc.history, sum.interrupted || st != SN_OK,
+                                    sum.distinct - sum.other_shards, &herr);
     if (st != SN_OK) {
         int rc = sn_cli_fail_st(st, &err);
         return run->nagios ? 2 : rc; /* a check that could not run is critical */

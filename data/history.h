@@ -35,6 +35,8 @@ typedef struct sn_history_run {
     const char *status;             /* "running", "complete", "interrupted" */
     const char *command;            /* the command line */
     const char *site;               /* the vantage's name, or "" */
+    const char *shard;              /* "K/N" for a run of shard K of N, or "" */
+    const char *night;              /* the night it belongs to (begin: "" = UTC date started) */
     const char *vantage;            /* compact vantage, or "" */
     const char *inputs;             /* one "SHA256  PATH" line per input file */
     const char *plan;               /* probe plan, e.g. "udp=skype tcp=tcp fallback=443,80" */
@@ -68,8 +70,12 @@ typedef struct sn_history_ops {
     void (*close)(void *be);
     int (*schema_version)(void *be);
     sn_status_t (*begin_run)(void *be, const sn_history_run_t *run, int64_t *id, sn_error_t *err);
-    /* The newest run with the given status, 0 when there is none. */
-    sn_status_t (*newest_run)(void *be, const char *status, int64_t *id, sn_error_t *err);
+    /* The newest run with the given status (NULL: any), of site and shard unless they are
+     * NULL; 0 when there is none. */
+    sn_status_t (*newest_run)(void *be, const char *status, const char *site, const char *shard,
+                              int64_t *id, sn_error_t *err);
+    /* Marks the runs of site and shard still "running" interrupted (their writer is gone). */
+    sn_status_t (*interrupt_stale)(void *be, const char *site, const char *shard, sn_error_t *err);
     sn_status_t (*reopen_run)(void *be, int64_t id, sn_error_t *err);
     /* One transaction; an observation of a target the run already has replaces it. */
     sn_status_t (*add_observations)(void *be, int64_t run, const sn_history_obs_t *obs, size_t n,
@@ -87,16 +93,26 @@ extern const sn_history_ops_t sn_history_sqlite;
 typedef struct sn_history sn_history_t;
 
 /*
- * Opens the store at path. A writer first takes the lock (flock on
- * PATH.lock, which holds the writer's pid): when another process holds it,
- * returns SN_EBUSY at once with its pid in the message. Readers take no lock
- * and, with the write-ahead log, never block the writer nor wait for it.
- * columns (copied) name the observation cells; a reader may pass none.
- * A writer marks every run still "running" as interrupted: holding the
- * lock, it knows that run's writer is gone (killed, crashed, rebooted).
+ * Opens the store at path. A writer first takes the lock of its (site,
+ * shard) (lib/lockfile.h on PATH.lock, or PATH.lock.SITE.K-N for a named
+ * site or a shard; the file holds the writer's pid): when another process
+ * holds it, returns SN_EBUSY at once with its pid in the message. Different
+ * sites and shards write the same store at once; one site and shard never
+ * runs twice. Readers take no lock and, with the write-ahead log, never block
+ * the writer nor wait for it. columns (copied) name the observation cells; a
+ * reader may pass none. A writer marks every run of its site and shard still
+ * "running" as interrupted: holding that lock, it knows that run's writer is
+ * gone (killed, crashed, rebooted). sn_history_open is the writer of site ""
+ * and no shard.
  */
 sn_status_t sn_history_open(sn_history_t **h, const char *path, bool writer,
                             const char *const *columns, size_t n_columns, sn_error_t *err);
+sn_status_t sn_history_open_writer(sn_history_t **h, const char *path, const char *site,
+                                   const char *shard, const char *const *columns, size_t n_columns,
+                                   sn_error_t *err);
+
+/* The lock file's path of a writer of (site, shard) on path (malloc'd; NULL: out of memory). */
+char *sn_history_lock_path(const char *path, const char *site, const char *shard);
 
 /* Flushes what is buffered, closes, releases the lock. Accepts NULL. */
 void sn_history_close(sn_history_t *h);
@@ -137,5 +153,14 @@ sn_status_t sn_history_each_observation(sn_history_t *h, int64_t run, bool cells
 
 /* The newest run of a status ("complete", ...) or of any status (NULL); 0 if none. */
 sn_status_t sn_history_newest(sn_history_t *h, const char *status, int64_t *id, sn_error_t *err);
+
+/*
+ * The runs that make up run's night as one result set (malloc'd ids in
+ * ascending order): run itself when it is not a shard; for a run of shard
+ * K/N, the newest run of every shard of N of the same night and site.
+ * SN_ENOTFOUND when the store has no such run.
+ */
+sn_status_t sn_history_night_runs(sn_history_t *h, int64_t run, int64_t **ids, size_t *n,
+                                  sn_error_t *err);
 
 #endif

@@ -246,8 +246,12 @@ static void print_run(void *ud, const sn_history_run_t *r)
     put_time(f, r->finished);
     fprintf(f, ",%s,", r->status);
     put_cell(f, r->site);
-    fprintf(f, ",%lld,%lld,%lld\n", (long long)r->targets, (long long)r->probed,
+    fprintf(f, ",%lld,%lld,%lld,", (long long)r->targets, (long long)r->probed,
             (long long)r->alive);
+    put_cell(f, r->shard);
+    fputc(',', f);
+    put_cell(f, r->night);
+    fputc('\n', f);
 }
 
 static void write_nodes(FILE *f, const load_t *l)
@@ -375,10 +379,19 @@ static sn_status_t write_results(const sn_history_cmd_t *cmd, sn_history_t *h, s
         return st;
     if (run == 0)
         return sn_error_set(err, SN_ENOTFOUND, "history %s holds no run", cmd->path);
-    results_t r = {0};
-    if ((st = sn_output_open(&r.out, SN_OUTPUT_CSV, cmd->output, NULL, err)) != SN_OK)
+    /* A shard's run stands for its night: the union of every shard's run. */
+    int64_t *ids = NULL;
+    size_t n_ids = 0;
+    if ((st = sn_history_night_runs(h, run, &ids, &n_ids, err)) != SN_OK)
         return st;
-    st = sn_history_each_observation(h, run, true, write_result, &r, err);
+    results_t r = {0};
+    if ((st = sn_output_open(&r.out, SN_OUTPUT_CSV, cmd->output, NULL, err)) != SN_OK) {
+        free(ids);
+        return st;
+    }
+    for (size_t i = 0; i < n_ids && st == SN_OK && r.st == SN_OK; i++)
+        st = sn_history_each_observation(h, ids[i], true, write_result, &r, err);
+    free(ids);
     if (st == SN_OK && r.st != SN_OK) {
         st = r.st;
         *err = r.err;
@@ -496,7 +509,13 @@ sn_status_t sn_history_results_text(const char *path, int64_t run, double alive_
         for (size_t i = 0; i < sn_field_count; i++)
             fprintf(t.f, "%s%s", i ? "," : "", sn_fields[i].name);
         fputc('\n', t.f);
-        st = sn_history_each_observation(h, t.since ? 0 : run, true, text_row, &t, err);
+        int64_t *ids = NULL, all = 0;
+        size_t n_ids = 1;
+        if (t.since == 0)
+            st = sn_history_night_runs(h, run, &ids, &n_ids, err);
+        for (size_t i = 0; st == SN_OK && i < n_ids; i++)
+            st = sn_history_each_observation(h, ids ? ids[i] : all, true, text_row, &t, err);
+        free(ids);
         for (size_t id = 0; id < t.cap; id++)
             if (t.rows[id] != NULL) {
                 if (st == SN_OK)
@@ -514,6 +533,56 @@ sn_status_t sn_history_results_text(const char *path, int64_t run, double alive_
         *data = NULL;
         *len = 0;
     }
+    return st;
+}
+
+typedef struct where {
+    const int64_t *ids;
+    size_t n;
+    char *buf;
+    size_t cap, len;
+    bool first;
+} where_t;
+
+static void where_run(void *ud, const sn_history_run_t *r)
+{
+    where_t *w = ud;
+    bool mine = false;
+    for (size_t i = 0; i < w->n; i++)
+        mine |= w->ids[i] == r->id;
+    if (!mine || w->len >= w->cap)
+        return;
+    if (w->first) {
+        w->first = false;
+        if (r->site[0] != '\0')
+            w->len += (size_t)snprintf(w->buf + w->len, w->cap - w->len, "site %s", r->site);
+        if (r->shard[0] != '\0' && w->len < w->cap)
+            w->len += (size_t)snprintf(w->buf + w->len, w->cap - w->len, "%snight %s, shards %s",
+                                       w->len ? "; " : "", r->night, r->shard);
+        return;
+    }
+    if (r->shard[0] != '\0')
+        w->len += (size_t)snprintf(w->buf + w->len, w->cap - w->len, " %s", r->shard);
+}
+
+sn_status_t sn_history_where(const char *path, int64_t run, char *buf, size_t cap, sn_error_t *err)
+{
+    buf[0] = '\0';
+    sn_history_t *h = NULL;
+    sn_status_t st = sn_history_open(&h, path, false, NULL, 0, err);
+    if (st == SN_OK && run == 0)
+        st = sn_history_newest(h, NULL, &run, err);
+    int64_t *ids = NULL;
+    size_t n = 0;
+    if (st == SN_OK && run > 0)
+        st = sn_history_night_runs(h, run, &ids, &n, err);
+    where_t w = {.ids = ids, .n = n, .buf = buf, .cap = cap, .first = true};
+    if (st == SN_OK && n > 0)
+        st = sn_history_each_run(h, where_run, &w, err);
+    free(ids);
+    sn_history_close(h);
+    if (w.len >= cap && cap > 0)
+        buf[cap - 1] = '\0';
     return st;
 }
 
@@ -567,7 +636,7 @@ sn_status_t sn_history_cmd_run(const sn_history_cmd_t *cmd, sn_error_t *err)
     }
     load_t l = {0};
     if (w == 0) {
-        fprintf(f, "run_id,started,finished,status,site,targets,probed,alive\n");
+        fprintf(f, "run_id,started,finished,status,site,targets,probed,alive,shard,night\n");
         st = sn_history_each_run(h, print_run, f, err);
     } else if ((st = load(h, w == 5, &l, err)) == SN_OK) {
         switch (w) {

@@ -34,6 +34,13 @@ sn_status_t sn_history_cmd_run(const sn_history_cmd_t *cmd, sn_error_t *err);
 sn_status_t sn_history_results_text(const char *path, int64_t run, double alive_within_days,
                                     char **data, size_t *len, sn_error_t *err);
 
+/*
+ * Where run (0: the newest) was measured from, for the report's "Where":
+ * "site NAME" and, for a sharded night, "night LABEL, shards K/N, ..." of
+ * the runs read as one with it; "" when the run has no site nor shard.
+ */
+sn_status_t sn_history_where(const char *path, int64_t run, char *buf, size_t cap, sn_error_t *err);
+
 /* The history section of the HTML report: the longitudinal tables as charts. */
 typedef struct sn_history_section sn_history_section_t;
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "reports/output.h"
+#include "data/shard.h"
 #include "scanner/engine.h"
 #include "scanner/enrich.h"
 #include "lib/status.h"
@@ -43,6 +44,7 @@ typedef struct sn_scan_cfg {
     const char *where;        /* free text for the report's "Where" (the demo says it is
                                * emulated); NULL: none */
     struct sn_hrec *history;  /* record the run into the history store, or NULL */
+    sn_shard_t shard;         /* --shard K/N: only the targets of shard K (n 0: all) */
     /* Called for every result besides the sink (bootstrap's table); may be NULL. */
     void (*on_result)(void *ud, const sn_result_t *r);
     void *ud;
@@ -57,7 +59,8 @@ typedef struct sn_scan_summary {
     uint64_t input_errors; /* inputs refused (unreadable, not text, malformed) without --strict */
     double seconds;
     bool interrupted;
-    uint64_t incomplete; /* targets a stop cut short (reach_class incomplete) */
+    uint64_t incomplete;   /* targets a stop cut short (reach_class incomplete) */
+    uint64_t other_shards; /* distinct targets left to the other shards (--shard) */
 } sn_scan_summary_t;
 
 /*
