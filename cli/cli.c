@@ -7,6 +7,8 @@
  */
 #include "cli/cli.h"
 
+#include "data/history.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -594,9 +596,13 @@ sn_status_t sn_cli_parse(int argc, char **argv, sn_config_t *cfg, sn_error_t *er
 {
     memset(cfg, 0, sizeof *cfg);
     size_t len = 0;
-    for (int i = 0; i < argc && len < sizeof cfg->command_text - 1; i++)
+    /* Recorded in reports and the history: a URI's password never is. */
+    for (int i = 0; i < argc && len < sizeof cfg->command_text - 1; i++) {
+        char *red = strstr(argv[i], "://") ? sn_history_pg_redact(argv[i]) : NULL;
         len += (size_t)snprintf(cfg->command_text + len, sizeof cfg->command_text - len, "%s%s",
-                                i ? " " : "", argv[i]);
+                                i ? " " : "", red ? red : argv[i]);
+        free(red);
+    }
 
     /* The command is the first argument that does not start with '-'. */
     int first = 1;

@@ -112,6 +112,13 @@ int sn_cli_run_scan(const sn_config_t *cfg, const sn_cli_scan_run_t *run)
     }
 
     if (cfg->history != NULL) {
+        /* A server's writer spools next to the results file (or in the working directory). */
+        char spool[4096];
+        if (run->output != NULL && strcmp(run->output, "-") != 0 &&
+            strncmp(run->output, "/dev/", 5) != 0)
+            snprintf(spool, sizeof spool, "%s.history-spool", run->output);
+        else
+            snprintf(spool, sizeof spool, "snprobe-%ld.history-spool", (long)getpid());
         char plan[512];
         sn_cli_plan_text(cfg, plan, sizeof plan);
         sn_hrec_cfg_t hc = {.path = cfg->history,
@@ -121,6 +128,7 @@ int sn_cli_run_scan(const sn_config_t *cfg, const sn_cli_scan_run_t *run)
                             .site = cfg->site,
                             .shard = cfg->shard ? cfg->shard : "",
                             .night = cfg->night,
+                            .spool = spool,
                             .vantage = sc.vantage ? sc.vantage : "",
                             .plan = plan,
                             .inputs = sc.inputs,

@@ -34,6 +34,8 @@ static const struct {
     const char *prefix;
     const sn_history_ops_t *ops;
 } backends[] = {
+    {"postgresql:", &sn_history_pg},
+    {"postgres:", &sn_history_pg},
     {"", &sn_history_sqlite},
 };
 
@@ -290,6 +292,20 @@ static sn_status_t open_store(sn_history_t **out, const char *path, bool writer,
     *out = NULL;
     if (path == NULL || *path == '\0')
         return sn_error_set(err, SN_EINVAL, "no history path given");
+    if (sn_history_is_server(path)) {
+        char *red = sn_history_pg_redact(path);
+        bool secret = red != NULL && strcmp(red, path) != 0;
+        sn_status_t st = red == NULL ? sn_error_set(err, SN_ENOMEM, "out of memory")
+                         : secret    ? sn_error_set(err, SN_EINVAL,
+                                                    "history %s: no password in the URI (it "
+                                                       "would show in ps and the shell's history): "
+                                                       "use ~/.pgpass, PGPASSFILE or PGPASSWORD",
+                                                    red)
+                                     : SN_OK;
+        free(red);
+        if (st != SN_OK)
+            return st;
+    }
     sn_history_t *h = calloc(1, sizeof *h);
     if (h == NULL)
         return sn_error_set(err, SN_ENOMEM, "out of memory");
@@ -306,10 +322,12 @@ static sn_status_t open_store(sn_history_t **out, const char *path, bool writer,
     sn_status_t st = SN_OK;
     if (h->site == NULL || h->shard == NULL)
         st = sn_error_set(err, SN_ENOMEM, "out of memory");
-    if (st == SN_OK && writer)
+    if (st == SN_OK && writer && h->ops->take_lock == NULL)
         st = take_lock(h, path, h->site, h->shard, err);
     if (st == SN_OK)
         st = h->ops->open(path, writer, columns, n_columns, &h->be, err);
+    if (st == SN_OK && writer && h->ops->take_lock != NULL)
+        st = h->ops->take_lock(h->be, h->site, h->shard, err);
     /* Holding the lock of its site and shard, the writer knows that a run of theirs still
      * "running" lost its writer (kill -9, a crash, a reboot). */
     if (st == SN_OK && writer)
@@ -341,6 +359,20 @@ sn_status_t sn_history_open_writer(sn_history_t **out, const char *path, const c
                                    sn_error_t *err)
 {
     return open_store(out, path, true, site, shard, columns, n_columns, err);
+}
+
+bool sn_history_is_server(const char *where)
+{
+    return where != NULL &&
+           (strncmp(where, "postgresql:", 11) == 0 || strncmp(where, "postgres:", 9) == 0);
+}
+
+sn_status_t sn_history_set_spool(sn_history_t *h, const char *path, sn_error_t *err)
+{
+    if (h == NULL || h->ops->set_spool == NULL)
+        return SN_OK;
+    wait_idle(h, NULL);
+    return h->ops->set_spool(h->be, path, err);
 }
 
 void sn_history_close(sn_history_t *h)

@@ -28,6 +28,11 @@
 /* Rows buffered before they are committed in one transaction. */
 #define SN_HISTORY_BATCH 1000
 
+/* Bytes a PostgreSQL writer spools on disk while its server is unreachable (about 1.5 million
+ * rows of the scan's columns); beyond, the scan stops with an error (the results file has every
+ * row). */
+#define SN_HISTORY_SPOOL_MAX (1024ull * 1024 * 1024)
+
 /* One run (a night's scan of one site). Strings are owned by the callee's caller. */
 typedef struct sn_history_run {
     int64_t id;
@@ -69,6 +74,11 @@ typedef struct sn_history_ops {
                         size_t n_columns, void **be, sn_error_t *err);
     void (*close)(void *be);
     int (*schema_version)(void *be);
+    /* A writer's lock of (site, shard) held by the backend itself (a server's lock); NULL: the
+     * front end takes a lock file next to the store. */
+    sn_status_t (*take_lock)(void *be, const char *site, const char *shard, sn_error_t *err);
+    /* Where a writer spools what it cannot write now (a server away); NULL: never spools. */
+    sn_status_t (*set_spool)(void *be, const char *path, sn_error_t *err);
     sn_status_t (*begin_run)(void *be, const sn_history_run_t *run, int64_t *id, sn_error_t *err);
     /* The newest run with the given status (NULL: any), of site and shard unless they are
      * NULL; 0 when there is none. */
@@ -89,6 +99,13 @@ typedef struct sn_history_ops {
 } sn_history_ops_t;
 
 extern const sn_history_ops_t sn_history_sqlite;
+extern const sn_history_ops_t sn_history_pg; /* "postgresql://..." or "postgres://..." */
+
+/* A store's name fit for messages: a URI's password replaced by "***" (malloc'd; NULL: OOM). */
+char *sn_history_pg_redact(const char *uri);
+
+/* Whether a store's name is a PostgreSQL one (no lock file, no local path). */
+bool sn_history_is_server(const char *where);
 
 typedef struct sn_history sn_history_t;
 
@@ -110,6 +127,13 @@ sn_status_t sn_history_open(sn_history_t **h, const char *path, bool writer,
 sn_status_t sn_history_open_writer(sn_history_t **h, const char *path, const char *site,
                                    const char *shard, const char *const *columns, size_t n_columns,
                                    sn_error_t *err);
+
+/*
+ * Sets where a server's writer spools the batches it cannot write while its
+ * server is away (the scan passes a file next to its output); a no-op for
+ * SQLite.
+ */
+sn_status_t sn_history_set_spool(sn_history_t *h, const char *path, sn_error_t *err);
 
 /* The lock file's path of a writer of (site, shard) on path (malloc'd; NULL: out of memory). */
 char *sn_history_lock_path(const char *path, const char *site, const char *shard);

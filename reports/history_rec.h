@@ -26,6 +26,7 @@ typedef struct sn_hrec_cfg {
     const char *site;  /* the vantage's name (--site), or "" */
     const char *shard; /* "K/N" (--shard), or "" */
     const char *night; /* --night, or "" for the UTC date the run starts */
+    const char *spool; /* a server's writer spools here while the server is away */
     const char *vantage;
     const char *plan;
     const char *const *inputs;

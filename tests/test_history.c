@@ -21,9 +21,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "data/history.h"
 
-static char dir[64], db[128];
+static char dir[64], db[512];
+
+/* SN_TEST_PG_URI set (tests/lib/with_pg.sh): every test runs against that PostgreSQL server,
+ * on an empty schema each; the few about SQLite files themselves are skipped. */
+static const char *pg_uri;
 
 static int setup(void **state)
 {
@@ -31,8 +37,25 @@ static int setup(void **state)
     snprintf(dir, sizeof dir, "/tmp/sn_history_XXXXXX");
     assert_non_null(mkdtemp(dir));
     snprintf(db, sizeof db, "%s/h.db", dir);
+    if (pg_uri != NULL) {
+        snprintf(db, sizeof db, "%s", pg_uri);
+        PGconn *c = PQconnectdb(pg_uri);
+        assert_int_equal(PQstatus(c), CONNECTION_OK);
+        PGresult *r = PQexec(c, "SET client_min_messages = warning;"
+                                "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+        assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+        PQclear(r);
+        PQfinish(c);
+    }
     return 0;
 }
+
+/* A test of SQLite's files (their schema as older releases wrote it, the lock file). */
+#define SQLITE_ONLY()                                                                              \
+    do {                                                                                           \
+        if (pg_uri != NULL)                                                                        \
+            skip();                                                                                \
+    } while (0)
 
 static int teardown(void **state)
 {
@@ -213,6 +236,7 @@ static void test_history_second_writer_refused_with_pid(void **state)
 static void test_history_first_schema_version_opens_and_migrates(void **state)
 {
     (void)state;
+    SQLITE_ONLY();
     /* The schema exactly as version 1 wrote it, with one run and one observation. */
     sqlite3 *d;
     assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
@@ -316,6 +340,16 @@ static void test_history_reader_of_missing_file_fails(void **state)
     (void)state;
     sn_history_t *h;
     sn_error_t err;
+    if (pg_uri != NULL) { /* a database that does not exist */
+        char *q = strstr(db, "/snprobe?");
+        assert_non_null(q);
+        char missing[600];
+        snprintf(missing, sizeof missing, "%.*s/nosuchdb%s", (int)(q - db), db, q + 8);
+        assert_int_not_equal(sn_history_open(&h, missing, false, NULL, 0, &err), SN_OK);
+        assert_null(h);
+        assert_null(strstr(err.msg, "password"));
+        return;
+    }
     assert_int_not_equal(sn_history_open(&h, db, false, NULL, 0, &err), SN_OK);
     assert_null(h);
     assert_int_equal(access(db, F_OK), -1); /* a reader creates nothing */
@@ -326,6 +360,7 @@ static void test_history_reader_of_missing_file_fails(void **state)
 static void test_history_version_2_file_gets_nights(void **state)
 {
     (void)state;
+    SQLITE_ONLY();
     sqlite3 *d;
     assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
     const char *v2 =
@@ -462,6 +497,8 @@ static void test_history_lock_per_site_and_shard(void **state)
     assert_string_equal(rs.r[0].shard, "1/2");
     assert_int_equal(sn_history_end(h, false, 0, &err), SN_OK);
     sn_history_close(h);
+    if (pg_uri != NULL)
+        return; /* a server's lock is no file */
     /* Released: no lock file is left behind. */
     char *lp = sn_history_lock_path(db, "zurich", "1/2");
     assert_non_null(lp);
@@ -474,6 +511,9 @@ static void test_history_lock_per_site_and_shard(void **state)
 
 int main(void)
 {
+    pg_uri = getenv("SN_TEST_PG_URI");
+    if (pg_uri != NULL && *pg_uri == '\0')
+        pg_uri = NULL;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_history_run_in_batches_reads_back_whole, setup,
                                         teardown),
