@@ -45,6 +45,7 @@ typedef struct be {
     PGconn *db;
     char *conninfo, *name; /* name: redacted, for messages */
     bool writer, locked;
+    bool broken;        /* a statement failed for want of a connection: reconnect first */
     char *site, *shard; /* the writer's lock */
     size_t n_columns;
     char **columns;
@@ -109,8 +110,20 @@ char *sn_history_pg_redact(const char *uri)
     return out;
 }
 
+/* Whether a failure means the connection is gone (reconnect and retry) rather than the
+ * statement being refused: no SQLSTATE (libpq's own error), class 08 (connection exception)
+ * or 57P (the server shutting down), or libpq already knows the connection bad. */
+static bool connection_lost(be_t *b, const PGresult *r)
+{
+    if (PQstatus(b->db) != CONNECTION_OK)
+        return true;
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    return state == NULL || strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0;
+}
+
 static sn_status_t pg_fail(be_t *b, sn_error_t *err, const char *what, const PGresult *r)
 {
+    b->broken |= connection_lost(b, r);
     const char *m = r ? PQresultErrorMessage(r) : NULL;
     if (m == NULL || *m == '\0')
         m = PQerrorMessage(b->db);
@@ -609,6 +622,7 @@ static sn_status_t make_params(be_t *b, int64_t run, const sn_history_obs_t *obs
 static sn_status_t write_params(be_t *b, const params_t *p, bool *lost, sn_error_t *err)
 {
     *lost = false;
+    b->broken = false;
     const char **vals = calloc(p->n, sizeof *vals);
     if (vals == NULL)
         return sn_error_set(err, SN_ENOMEM, "out of memory");
@@ -636,7 +650,7 @@ static sn_status_t write_params(be_t *b, const params_t *p, bool *lost, sn_error
     if (st == SN_OK)
         st = exec(b, "COMMIT", err);
     if (st != SN_OK) {
-        *lost = PQstatus(b->db) != CONNECTION_OK;
+        *lost = b->broken;
         if (!*lost)
             exec(b, "ROLLBACK", NULL);
     }
@@ -683,14 +697,15 @@ static sn_status_t spool_batch(be_t *b, const params_t *p, size_t rows, sn_error
 /* Reconnects (at most every 2 s), retakes the lock, writes the spool in order. */
 static sn_status_t drain(be_t *b, bool force, sn_error_t *err)
 {
-    if (PQstatus(b->db) != CONNECTION_OK || b->spooled_batches > 0) {
+    if (b->broken || PQstatus(b->db) != CONNECTION_OK || b->spooled_batches > 0) {
         int64_t now = (int64_t)time(NULL);
-        if (PQstatus(b->db) != CONNECTION_OK) {
+        if (b->broken || PQstatus(b->db) != CONNECTION_OK) {
             if (!force && now - b->last_try < 2)
                 return SN_EAGAIN_PG;
             b->last_try = now;
             if (connect_db(b, err) != SN_OK)
                 return SN_EAGAIN_PG;
+            b->broken = false;
             b->locked = false;
             if (b->site != NULL && lock_writer(b, err) != SN_OK)
                 return SN_EBUSY;
