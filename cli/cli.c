@@ -389,6 +389,12 @@ static const sn_opt_t options[] = {
      .offset = F(site),
      .help = "the name of this vantage, recorded with the run in the history and shown as the "
              "report's Where; several sites write one history at once"},
+    {.name = "by-site",
+     .type = SN_OPT_FLAG,
+     .commands = SN_CMD_REPORT,
+     .offset = F(by_site),
+     .help = "report --history: compare the sites that scanned the newest night (alive sets, "
+             "Jaccard index, reachability classes, RTT by continent, vantage verdicts)"},
     {.name = "shard",
      .type = SN_OPT_STRING,
      .arg = "K/N",

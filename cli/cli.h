@@ -74,7 +74,7 @@ typedef struct sn_config {
     bool eligible_only, addr_only;
     /* the history store */
     const char *history, *site, *shard, *night;
-    bool resume;
+    bool resume, by_site;
     double revisit, run, nights, alive_within;
     /* swarm, population, demo */
     const char *population, *mix, *out_dir;
