@@ -478,7 +478,8 @@ static const sn_cmd_desc_t commands[] = {
      .help = "classify this machine's NAT and firewall against a STUN server (RFC 5780)"},
     {.name = "history",
      .bit = SN_CMD_HISTORY,
-     .args = "runs|results|nodes|churn|staleness|survival|population|definitions --history FILE",
+     .args = "runs|results|nodes|churn|staleness|survival|population|definitions --history FILE; "
+             "import FILE.db --history postgresql://...",
      .help = "longitudinal statistics from the history store, as CSV (-o FILE, default stdout)"},
     {.name = "demo",
      .bit = SN_CMD_DEMO,

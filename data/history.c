@@ -544,6 +544,12 @@ uint64_t sn_history_rows(const sn_history_t *h)
 
 sn_status_t sn_history_end(sn_history_t *h, bool interrupted, int64_t targets, sn_error_t *err)
 {
+    return sn_history_end_at(h, interrupted, targets, (int64_t)time(NULL), err);
+}
+
+sn_status_t sn_history_end_at(sn_history_t *h, bool interrupted, int64_t targets, int64_t finished,
+                              sn_error_t *err)
+{
     if (h == NULL || h->run == 0)
         return SN_OK;
     sn_status_t st = sn_history_flush(h, err);
@@ -551,7 +557,7 @@ sn_status_t sn_history_end(sn_history_t *h, bool interrupted, int64_t targets, s
         st = wait_idle(h, err);
     sn_error_t e2;
     sn_status_t st2 = h->ops->end_run(h->be, h->run, interrupted ? "interrupted" : "complete",
-                                      (int64_t)time(NULL), targets, st == SN_OK ? err : &e2);
+                                      finished, targets, st == SN_OK ? err : &e2);
     return st != SN_OK ? st : st2;
 }
 

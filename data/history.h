@@ -171,6 +171,10 @@ uint64_t sn_history_rows(const sn_history_t *h);
 /* Flushes and marks the run complete or interrupted, with its count of listed targets. */
 sn_status_t sn_history_end(sn_history_t *h, bool interrupted, int64_t targets, sn_error_t *err);
 
+/* The same with the time it finished given (history import keeps the original's). */
+sn_status_t sn_history_end_at(sn_history_t *h, bool interrupted, int64_t targets, int64_t finished,
+                              sn_error_t *err);
+
 sn_status_t sn_history_each_run(sn_history_t *h, sn_history_run_fn fn, void *ud, sn_error_t *err);
 sn_status_t sn_history_each_observation(sn_history_t *h, int64_t run, bool cells,
                                         sn_history_obs_fn fn, void *ud, sn_error_t *err);

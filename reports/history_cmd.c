@@ -22,7 +22,7 @@
 #include "reports/output.h"
 
 const char sn_history_cmd_names[] =
-    "runs, results, nodes, churn, staleness, survival, population, definitions";
+    "runs, results, nodes, churn, staleness, survival, population, definitions; import FILE.db";
 
 #define MAX_KINDS 32
 
@@ -583,6 +583,113 @@ sn_status_t sn_history_where(const char *path, int64_t run, char *buf, size_t ca
     sn_history_close(h);
     if (w.len >= cap && cap > 0)
         buf[cap - 1] = '\0';
+    return st;
+}
+
+typedef struct import_runs {
+    sn_history_run_t *v;
+    char **strings; /* owned copies, 9 per run */
+    size_t n, cap;
+    bool oom;
+} import_runs_t;
+
+static void keep_import_run(void *ud, const sn_history_run_t *r)
+{
+    import_runs_t *ir = ud;
+    if (ir->oom || strcmp(r->status, "running") == 0)
+        return;
+    if (ir->n == ir->cap) {
+        size_t nc = ir->cap ? 2 * ir->cap : 16;
+        sn_history_run_t *nv = realloc(ir->v, nc * sizeof *nv);
+        char **ns = realloc(ir->strings, nc * 9 * sizeof *ns);
+        if (nv)
+            ir->v = nv;
+        if (ns)
+            ir->strings = ns;
+        if (!nv || !ns) {
+            ir->oom = true;
+            return;
+        }
+        ir->cap = nc;
+    }
+    sn_history_run_t *c = &ir->v[ir->n];
+    *c = *r;
+    const char *src[9] = {r->status, r->command, r->site,  r->vantage, r->inputs,
+                          r->plan,   r->shard,   r->night, ""};
+    const char **dst[9] = {&c->status, &c->command, &c->site,  &c->vantage, &c->inputs,
+                           &c->plan,   &c->shard,   &c->night, NULL};
+    for (int i = 0; i < 9; i++) {
+        char *d = strdup(src[i] ? src[i] : "");
+        ir->strings[ir->n * 9 + (size_t)i] = d;
+        ir->oom |= d == NULL;
+        if (dst[i] != NULL)
+            *dst[i] = d;
+    }
+    ir->n++;
+}
+
+typedef struct import_obs {
+    sn_history_t *to;
+    sn_status_t st;
+    sn_error_t err;
+    uint64_t rows;
+} import_obs_t;
+
+static void copy_obs(void *ud, const sn_history_obs_t *o)
+{
+    import_obs_t *io = ud;
+    if (io->st == SN_OK && (io->st = sn_history_add(io->to, o, &io->err)) == SN_OK)
+        io->rows++;
+}
+
+sn_status_t sn_history_import(const char *from, const char *to, sn_error_t *err)
+{
+    if (sn_history_is_server(from))
+        return sn_error_set(err, SN_EINVAL, "history import: FILE is a SQLite history, not %s",
+                            "a server");
+    const char **names = calloc(sn_field_count, sizeof *names);
+    if (names == NULL)
+        return sn_error_set(err, SN_ENOMEM, "out of memory");
+    for (size_t i = 0; i < sn_field_count; i++)
+        names[i] = sn_fields[i].name;
+    sn_history_t *src = NULL;
+    import_runs_t ir = {0};
+    sn_status_t st = sn_history_open(&src, from, false, names, sn_field_count, err);
+    if (st == SN_OK)
+        st = sn_history_each_run(src, keep_import_run, &ir, err);
+    if (st == SN_OK && ir.oom)
+        st = sn_error_set(err, SN_ENOMEM, "out of memory");
+    uint64_t rows = 0;
+    for (size_t i = 0; st == SN_OK && i < ir.n; i++) {
+        const sn_history_run_t *r = &ir.v[i];
+        sn_history_t *dst = NULL;
+        st = sn_history_open_writer(&dst, to, r->site, r->shard, names, sn_field_count, err);
+        int64_t id;
+        bool resumed;
+        if (st == SN_OK)
+            st = sn_history_begin(dst, r, false, &id, &resumed, err);
+        import_obs_t io = {.to = dst};
+        if (st == SN_OK)
+            st = sn_history_each_observation(src, r->id, true, copy_obs, &io, err);
+        if (st == SN_OK && io.st != SN_OK) {
+            st = io.st;
+            *err = io.err;
+        }
+        if (st == SN_OK)
+            st = sn_history_end_at(dst, strcmp(r->status, "complete") != 0, r->targets, r->finished,
+                                   err);
+        sn_history_close(dst);
+        rows += io.rows;
+    }
+    if (st == SN_OK)
+        fprintf(stderr, "snprobe: imported %zu runs and %llu observations from %s\n", ir.n,
+                (unsigned long long)rows, from);
+    for (size_t i = 0; i < ir.n * 9; i++)
+        free(ir.strings[i]);
+    free(ir.strings);
+    free(ir.v);
+    free(names);
+    sn_history_close(src);
     return st;
 }
 

@@ -22,6 +22,14 @@ typedef struct sn_history_cmd {
 
 extern const char sn_history_cmd_names[];
 
+/*
+ * `history import FILE.db --history DEST`: copies every finished run of the
+ * SQLite history FILE.db (with its site, shard, night, times, command,
+ * vantage, inputs, plan and every observation) into DEST as new runs, in
+ * order. Runs still running are skipped. Prints what it copied to stderr.
+ */
+sn_status_t sn_history_import(const char *from, const char *to, sn_error_t *err);
+
 /* Returns SN_EINVAL for an unknown subcommand (a usage error), other errors in err. */
 sn_status_t sn_history_cmd_run(const sn_history_cmd_t *cmd, sn_error_t *err);
 
