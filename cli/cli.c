@@ -7,6 +7,8 @@
  */
 #include "cli/cli.h"
 
+#include "data/history.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -385,7 +387,30 @@ static const sn_opt_t options[] = {
      .def = "",
      .commands = SN_CMD_SCAN,
      .offset = F(site),
-     .help = "the name of this vantage, recorded with the run in the history"},
+     .help = "the name of this vantage, recorded with the run in the history and shown as the "
+             "report's Where; several sites write one history at once"},
+    {.name = "by-site",
+     .type = SN_OPT_FLAG,
+     .commands = SN_CMD_REPORT,
+     .offset = F(by_site),
+     .help = "report --history: compare the sites that scanned the newest night (alive sets, "
+             "Jaccard index, reachability classes, RTT by continent, vantage verdicts)"},
+    {.name = "shard",
+     .type = SN_OPT_STRING,
+     .arg = "K/N",
+     .commands = SN_CMD_SCAN,
+     .offset = F(shard),
+     .help = "probe only shard K of N of the de-duplicated targets (a keyed hash of address, port "
+             "and --seed: N scanners with the same inputs and seed probe every target once; "
+             "recorded with the run)"},
+    {.name = "night",
+     .type = SN_OPT_STRING,
+     .arg = "LABEL",
+     .def = "",
+     .commands = SN_CMD_SCAN,
+     .offset = F(night),
+     .help = "with --history: the night the run belongs to (default: the UTC date it starts); "
+             "the shards of one night and site read as one result set"},
     {.name = "run",
      .type = SN_OPT_NUMBER,
      .arg = "N",
@@ -453,7 +478,8 @@ static const sn_cmd_desc_t commands[] = {
      .help = "classify this machine's NAT and firewall against a STUN server (RFC 5780)"},
     {.name = "history",
      .bit = SN_CMD_HISTORY,
-     .args = "runs|results|nodes|churn|staleness|survival|population|definitions --history FILE",
+     .args = "runs|results|nodes|churn|staleness|survival|population|definitions --history FILE; "
+             "import FILE.db --history postgresql://...",
      .help = "longitudinal statistics from the history store, as CSV (-o FILE, default stdout)"},
     {.name = "demo",
      .bit = SN_CMD_DEMO,
@@ -577,9 +603,13 @@ sn_status_t sn_cli_parse(int argc, char **argv, sn_config_t *cfg, sn_error_t *er
 {
     memset(cfg, 0, sizeof *cfg);
     size_t len = 0;
-    for (int i = 0; i < argc && len < sizeof cfg->command_text - 1; i++)
+    /* Recorded in reports and the history: a URI's password never is. */
+    for (int i = 0; i < argc && len < sizeof cfg->command_text - 1; i++) {
+        char *red = strstr(argv[i], "://") ? sn_history_pg_redact(argv[i]) : NULL;
         len += (size_t)snprintf(cfg->command_text + len, sizeof cfg->command_text - len, "%s%s",
-                                i ? " " : "", argv[i]);
+                                i ? " " : "", red ? red : argv[i]);
+        free(red);
+    }
 
     /* The command is the first argument that does not start with '-'. */
     int first = 1;

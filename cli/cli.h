@@ -73,8 +73,8 @@ typedef struct sn_config {
     sn_export_format_t export_format;
     bool eligible_only, addr_only;
     /* the history store */
-    const char *history, *site;
-    bool resume;
+    const char *history, *site, *shard, *night;
+    bool resume, by_site;
     double revisit, run, nights, alive_within;
     /* swarm, population, demo */
     const char *population, *mix, *out_dir;

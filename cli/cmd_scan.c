@@ -68,6 +68,20 @@ int sn_cli_run_scan(const sn_config_t *cfg, const sn_cli_scan_run_t *run)
         sn_scan_parse_ports(cfg->fallback_ports, &sc.engine, &err) != SN_OK)
         return sn_cli_usage(&err);
     enrich_config(cfg, &sc);
+    /* The shard's key is --seed as given (0 too), never the clock's: every scanner of the
+     * split must compute the same one. */
+    sc.shard.key = (uint64_t)cfg->seed;
+    if (cfg->shard != NULL && sn_shard_parse(cfg->shard, &sc.shard, &err) != SN_OK)
+        return sn_cli_usage(&err);
+    char where[512] = "";
+    if (cfg->site != NULL && cfg->site[0] != '\0') {
+        snprintf(where, sizeof where, "site %s%s%s", cfg->site, cfg->shard ? ", shard " : "",
+                 cfg->shard ? cfg->shard : "");
+        sc.where = where;
+    } else if (cfg->shard != NULL) {
+        snprintf(where, sizeof where, "shard %s", cfg->shard);
+        sc.where = where;
+    }
     if (cfg->history == NULL && (cfg->resume || cfg->revisit > 0)) {
         sn_error_set(&err, SN_EINVAL, "--resume and --revisit need --history FILE");
         return sn_cli_usage(&err);
@@ -99,6 +113,13 @@ int sn_cli_run_scan(const sn_config_t *cfg, const sn_cli_scan_run_t *run)
     sn_sink_t sinks[3];
     size_t n_sinks = 0;
     if (cfg->history != NULL) {
+        /* A server's writer spools next to the results file (or in the working directory). */
+        char spool[4096];
+        if (run->output != NULL && strcmp(run->output, "-") != 0 &&
+            strncmp(run->output, "/dev/", 5) != 0)
+            snprintf(spool, sizeof spool, "%s.history-spool", run->output);
+        else
+            snprintf(spool, sizeof spool, "snprobe-%ld.history-spool", (long)getpid());
         char plan[512];
         sn_cli_plan_text(cfg, plan, sizeof plan);
         sn_hrec_cfg_t hc = {.path = cfg->history,
@@ -106,6 +127,9 @@ int sn_cli_run_scan(const sn_config_t *cfg, const sn_cli_scan_run_t *run)
                             .revisit_days = cfg->revisit,
                             .command = cfg->command_text,
                             .site = cfg->site,
+                            .shard = cfg->shard ? cfg->shard : "",
+                            .night = cfg->night,
+                            .spool = spool,
                             .vantage = sc.vantage ? sc.vantage : "",
                             .plan = plan,
                             .inputs = sc.inputs,

@@ -3,11 +3,12 @@
  * the writer's lock, batches observations, and remembers which targets a
  * resumed run already has.
  *
- * The lock is an flock(2) on PATH.lock rather than on the database itself,
- * since SQLite takes its own POSIX locks on the database and a second kind on
- * the same file would be released by SQLite's closes. The lock file holds
- * the holder's pid as text, so the refusal can name it; the kernel drops the
- * lock when the holder dies, even by kill -9, so a stale file never blocks.
+ * The lock is lib/lockfile.h's (the output files' too) on a file next to
+ * the database rather than on the database itself, since SQLite takes its
+ * own POSIX locks on the database and a second kind on the same file would be
+ * released by SQLite's closes. There is one lock per (site, shard): the
+ * shards of a night and the sites scanning one list write the store at once
+ * (SQLite serialises their commits), while one site's shard never runs twice.
  *
  * Batching: rows are copied into one arena and committed in one transaction
  * every SN_HISTORY_BATCH rows and on every sn_history_flush (once a second),
@@ -20,21 +21,21 @@
  */
 #include "data/history.h"
 
-#include <errno.h>
-#include <fcntl.h>
+#include "lib/lockfile.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <time.h>
-#include <unistd.h>
 
 /* Backends by the prefix of the store's name; the last entry is the default. */
 static const struct {
     const char *prefix;
     const sn_history_ops_t *ops;
 } backends[] = {
+    {"postgresql:", &sn_history_pg},
+    {"postgres:", &sn_history_pg},
     {"", &sn_history_sqlite},
 };
 
@@ -61,7 +62,8 @@ typedef struct batch {
 struct sn_history {
     const sn_history_ops_t *ops;
     void *be;
-    int lock_fd;
+    sn_lockfile_t *lock;
+    char *site, *shard; /* the writer's */
     size_t n_columns;
     int64_t run;
     batch_t fill, write; /* the caller fills one while the writer commits the other */
@@ -139,50 +141,67 @@ static void keyset_free(keyset_t *k)
     *k = (keyset_t){0};
 }
 
-/* Takes the writer's lock, or says who holds it. */
-static sn_status_t take_lock(sn_history_t *h, const char *path, sn_error_t *err)
+/* A site name as a lock file's name part: [A-Za-z0-9_-] kept, every other byte as %XX. */
+static void name_part(char *out, const char *s)
 {
-    size_t n = strlen(path);
-    char *lp = malloc(n + sizeof ".lock");
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '_' || c == '-') {
+            *out++ = (char)c;
+        } else if (c == '/') {
+            *out++ = '-'; /* the shard's K/N */
+        } else {
+            *out++ = '%';
+            *out++ = hex[c >> 4];
+            *out++ = hex[c & 15];
+        }
+    }
+    *out = '\0';
+}
+
+char *sn_history_lock_path(const char *path, const char *site, const char *shard)
+{
+    site = site ? site : "";
+    shard = shard ? shard : "";
+    size_t cap = strlen(path) + 3 * (strlen(site) + strlen(shard)) + 16;
+    char *lp = malloc(cap);
     if (lp == NULL)
+        return NULL;
+    if (*site == '\0' && *shard == '\0') {
+        snprintf(lp, cap, "%s.lock", path);
+        return lp;
+    }
+    size_t n = (size_t)snprintf(lp, cap, "%s.lock.", path);
+    name_part(lp + n, site);
+    n = strlen(lp);
+    lp[n++] = '.';
+    name_part(lp + n, *shard ? shard : "all");
+    return lp;
+}
+
+/* Takes the lock of the writer of (site, shard), or says who holds it. */
+static sn_status_t take_lock(sn_history_t *h, const char *path, const char *site, const char *shard,
+                             sn_error_t *err)
+{
+    char *lp = sn_history_lock_path(path, site, shard);
+    size_t wcap = strlen(path) + strlen(site) + strlen(shard) + 32;
+    char *what = malloc(wcap);
+    if (lp == NULL || what == NULL) {
+        free(lp);
+        free(what);
         return sn_error_set(err, SN_ENOMEM, "out of memory");
-    memcpy(lp, path, n);
-    memcpy(lp + n, ".lock", sizeof ".lock");
-    int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0) {
-        sn_status_t st =
-            sn_error_set(err, SN_EIO, "cannot open the history lock %s: %s", lp, strerror(errno));
-        free(lp);
-        return st;
     }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        int saved = errno;
-        char pid[32] = "";
-        ssize_t k = pread(fd, pid, sizeof pid - 1, 0);
-        pid[k > 0 ? k : 0] = '\0';
-        pid[strcspn(pid, "\n")] = '\0';
-        close(fd);
-        sn_status_t st =
-            saved == EWOULDBLOCK
-                ? sn_error_set(err, SN_EBUSY,
-                               "history %s is being written by another snprobe (pid %s, lock %s)",
-                               path, pid[0] ? pid : "unknown", lp)
-                : sn_error_set(err, SN_EIO, "cannot lock %s: %s", lp, strerror(saved));
-        free(lp);
-        return st;
-    }
-    char pid[32];
-    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
-        sn_status_t st =
-            sn_error_set(err, SN_EIO, "cannot write the history lock %s: %s", lp, strerror(errno));
-        close(fd);
-        free(lp);
-        return st;
-    }
+    if (*site || *shard)
+        snprintf(what, wcap, "history %s (site '%s', shard %s)", path, site,
+                 *shard ? shard : "none");
+    else
+        snprintf(what, wcap, "history %s", path);
+    sn_status_t st = sn_lockfile_take(lp, what, "", &h->lock, err);
     free(lp);
-    h->lock_fd = fd;
-    return SN_OK;
+    free(what);
+    return st;
 }
 
 static sn_status_t batch_init(batch_t *b, size_t n_columns)
@@ -266,17 +285,33 @@ static sn_status_t wait_idle(sn_history_t *h, sn_error_t *err)
     return st;
 }
 
-sn_status_t sn_history_open(sn_history_t **out, const char *path, bool writer,
-                            const char *const *columns, size_t n_columns, sn_error_t *err)
+static sn_status_t open_store(sn_history_t **out, const char *path, bool writer, const char *site,
+                              const char *shard, const char *const *columns, size_t n_columns,
+                              sn_error_t *err)
 {
     *out = NULL;
     if (path == NULL || *path == '\0')
         return sn_error_set(err, SN_EINVAL, "no history path given");
+    if (sn_history_is_server(path)) {
+        char *red = sn_history_pg_redact(path);
+        bool secret = red != NULL && strcmp(red, path) != 0;
+        sn_status_t st = red == NULL ? sn_error_set(err, SN_ENOMEM, "out of memory")
+                         : secret    ? sn_error_set(err, SN_EINVAL,
+                                                    "history %s: no password in the URI (it "
+                                                       "would show in ps and the shell's history): "
+                                                       "use ~/.pgpass, PGPASSFILE or PGPASSWORD",
+                                                    red)
+                                     : SN_OK;
+        free(red);
+        if (st != SN_OK)
+            return st;
+    }
     sn_history_t *h = calloc(1, sizeof *h);
     if (h == NULL)
         return sn_error_set(err, SN_ENOMEM, "out of memory");
-    h->lock_fd = -1;
     h->n_columns = n_columns;
+    h->site = strdup(site ? site : "");
+    h->shard = strdup(shard ? shard : "");
     pthread_mutex_init(&h->mu, NULL);
     pthread_cond_init(&h->cv, NULL);
     for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
@@ -285,10 +320,18 @@ sn_status_t sn_history_open(sn_history_t **out, const char *path, bool writer,
             break;
         }
     sn_status_t st = SN_OK;
-    if (writer)
-        st = take_lock(h, path, err);
+    if (h->site == NULL || h->shard == NULL)
+        st = sn_error_set(err, SN_ENOMEM, "out of memory");
+    if (st == SN_OK && writer && h->ops->take_lock == NULL)
+        st = take_lock(h, path, h->site, h->shard, err);
     if (st == SN_OK)
         st = h->ops->open(path, writer, columns, n_columns, &h->be, err);
+    if (st == SN_OK && writer && h->ops->take_lock != NULL)
+        st = h->ops->take_lock(h->be, h->site, h->shard, err);
+    /* Holding the lock of its site and shard, the writer knows that a run of theirs still
+     * "running" lost its writer (kill -9, a crash, a reboot). */
+    if (st == SN_OK && writer)
+        st = h->ops->interrupt_stale(h->be, h->site, h->shard, err);
     if (st == SN_OK && writer) {
         if (batch_init(&h->fill, n_columns) != SN_OK || batch_init(&h->write, n_columns) != SN_OK)
             st = sn_error_set(err, SN_ENOMEM, "out of memory");
@@ -303,6 +346,33 @@ sn_status_t sn_history_open(sn_history_t **out, const char *path, bool writer,
     }
     *out = h;
     return SN_OK;
+}
+
+sn_status_t sn_history_open(sn_history_t **out, const char *path, bool writer,
+                            const char *const *columns, size_t n_columns, sn_error_t *err)
+{
+    return open_store(out, path, writer, "", "", columns, n_columns, err);
+}
+
+sn_status_t sn_history_open_writer(sn_history_t **out, const char *path, const char *site,
+                                   const char *shard, const char *const *columns, size_t n_columns,
+                                   sn_error_t *err)
+{
+    return open_store(out, path, true, site, shard, columns, n_columns, err);
+}
+
+bool sn_history_is_server(const char *where)
+{
+    return where != NULL &&
+           (strncmp(where, "postgresql:", 11) == 0 || strncmp(where, "postgres:", 9) == 0);
+}
+
+sn_status_t sn_history_set_spool(sn_history_t *h, const char *path, sn_error_t *err)
+{
+    if (h == NULL || h->ops->set_spool == NULL)
+        return SN_OK;
+    wait_idle(h, NULL);
+    return h->ops->set_spool(h->be, path, err);
 }
 
 void sn_history_close(sn_history_t *h)
@@ -320,8 +390,9 @@ void sn_history_close(sn_history_t *h)
     }
     if (h->be != NULL)
         h->ops->close(h->be);
-    if (h->lock_fd >= 0)
-        close(h->lock_fd); /* releases the flock; the file stays for the next holder */
+    sn_lockfile_release(h->lock);
+    free(h->site);
+    free(h->shard);
     keyset_free(&h->kept);
     batch_free(&h->fill);
     batch_free(&h->write);
@@ -357,9 +428,9 @@ sn_status_t sn_history_begin(sn_history_t *h, const sn_history_run_t *run, bool 
         return wst;
     if (resume) {
         int64_t old = 0, newest = 0;
-        sn_status_t st = h->ops->newest_run(h->be, "interrupted", &old, err);
+        sn_status_t st = h->ops->newest_run(h->be, "interrupted", h->site, h->shard, &old, err);
         if (st == SN_OK)
-            st = h->ops->newest_run(h->be, NULL, &newest, err);
+            st = h->ops->newest_run(h->be, NULL, h->site, h->shard, &newest, err);
         if (st != SN_OK)
             return st;
         /* Only the last run is continued: an older interrupted run stays as it was, since
@@ -373,7 +444,19 @@ sn_status_t sn_history_begin(sn_history_t *h, const sn_history_run_t *run, bool 
             return SN_OK;
         }
     }
-    sn_status_t st = h->ops->begin_run(h->be, run, &h->run, err);
+    sn_history_run_t r = *run;
+    char night[16];
+    if (r.night == NULL || r.night[0] == '\0') {
+        time_t t = (time_t)r.started;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(night, sizeof night, "%Y-%m-%d", &tm);
+        r.night = night;
+    }
+    /* The run is the writer's: its site and shard are the lock's. */
+    r.site = h->site;
+    r.shard = h->shard;
+    sn_status_t st = h->ops->begin_run(h->be, &r, &h->run, err);
     *id = h->run;
     return st;
 }
@@ -461,6 +544,12 @@ uint64_t sn_history_rows(const sn_history_t *h)
 
 sn_status_t sn_history_end(sn_history_t *h, bool interrupted, int64_t targets, sn_error_t *err)
 {
+    return sn_history_end_at(h, interrupted, targets, (int64_t)time(NULL), err);
+}
+
+sn_status_t sn_history_end_at(sn_history_t *h, bool interrupted, int64_t targets, int64_t finished,
+                              sn_error_t *err)
+{
     if (h == NULL || h->run == 0)
         return SN_OK;
     sn_status_t st = sn_history_flush(h, err);
@@ -468,7 +557,7 @@ sn_status_t sn_history_end(sn_history_t *h, bool interrupted, int64_t targets, s
         st = wait_idle(h, err);
     sn_error_t e2;
     sn_status_t st2 = h->ops->end_run(h->be, h->run, interrupted ? "interrupted" : "complete",
-                                      (int64_t)time(NULL), targets, st == SN_OK ? err : &e2);
+                                      finished, targets, st == SN_OK ? err : &e2);
     return st != SN_OK ? st : st2;
 }
 
@@ -488,5 +577,93 @@ sn_status_t sn_history_each_observation(sn_history_t *h, int64_t run, bool cells
 sn_status_t sn_history_newest(sn_history_t *h, const char *status, int64_t *id, sn_error_t *err)
 {
     wait_idle(h, NULL);
-    return h->ops->newest_run(h->be, status, id, err);
+    return h->ops->newest_run(h->be, status, NULL, NULL, id, err);
+}
+
+typedef struct night {
+    int64_t run;
+    bool found;
+    char *night, *site, *shard; /* of run */
+    unsigned n;                 /* its shard's N; 0 when not a shard */
+    int64_t *newest;            /* [K - 1]: newest run of shard K/N of that night and site */
+    bool oom;
+} night_t;
+
+/* "K/N" into k and n; false when s is not one. */
+static bool shard_parts(const char *s, unsigned *k, unsigned *n)
+{
+    char tail;
+    return s != NULL && sscanf(s, "%u/%u%c", k, n, &tail) == 2 && *k >= 1 && *k <= *n;
+}
+
+static void find_run(void *ud, const sn_history_run_t *r)
+{
+    night_t *nt = ud;
+    if (r->id != nt->run || nt->oom)
+        return;
+    nt->found = true;
+    nt->night = strdup(r->night ? r->night : "");
+    nt->site = strdup(r->site ? r->site : "");
+    nt->shard = strdup(r->shard ? r->shard : "");
+    nt->oom = nt->night == NULL || nt->site == NULL || nt->shard == NULL;
+}
+
+static void match_run(void *ud, const sn_history_run_t *r)
+{
+    night_t *nt = ud;
+    unsigned k, n;
+    if (!shard_parts(r->shard, &k, &n) || n != nt->n ||
+        strcmp(r->night ? r->night : "", nt->night) || strcmp(r->site ? r->site : "", nt->site))
+        return;
+    if (r->id > nt->newest[k - 1])
+        nt->newest[k - 1] = r->id;
+}
+
+sn_status_t sn_history_night_runs(sn_history_t *h, int64_t run, int64_t **ids, size_t *n,
+                                  sn_error_t *err)
+{
+    *ids = NULL;
+    *n = 0;
+    wait_idle(h, NULL);
+    night_t nt = {.run = run};
+    sn_status_t st = h->ops->each_run(h->be, find_run, &nt, err);
+    unsigned k = 0;
+    if (st == SN_OK && nt.oom)
+        st = sn_error_set(err, SN_ENOMEM, "out of memory");
+    if (st == SN_OK && !nt.found)
+        st = sn_error_set(err, SN_ENOTFOUND, "the history holds no run %lld", (long long)run);
+    if (st == SN_OK && shard_parts(nt.shard, &k, &nt.n)) {
+        if ((nt.newest = calloc(nt.n, sizeof *nt.newest)) == NULL)
+            st = sn_error_set(err, SN_ENOMEM, "out of memory");
+        else
+            st = h->ops->each_run(h->be, match_run, &nt, err);
+    }
+    if (st == SN_OK) {
+        size_t cap = nt.n ? nt.n : 1;
+        if ((*ids = malloc(cap * sizeof **ids)) == NULL)
+            st = sn_error_set(err, SN_ENOMEM, "out of memory");
+        else if (nt.n == 0)
+            (*ids)[(*n)++] = run;
+        else
+            for (unsigned i = 0; i < nt.n; i++)
+                if (nt.newest[i] > 0)
+                    (*ids)[(*n)++] = nt.newest[i];
+    }
+    /* Ascending, so that the union reads in the order the runs were written. */
+    for (size_t i = 1; st == SN_OK && i < *n; i++)
+        for (size_t j = i; j > 0 && (*ids)[j - 1] > (*ids)[j]; j--) {
+            int64_t t = (*ids)[j];
+            (*ids)[j] = (*ids)[j - 1];
+            (*ids)[j - 1] = t;
+        }
+    free(nt.night);
+    free(nt.site);
+    free(nt.shard);
+    free(nt.newest);
+    if (st != SN_OK) {
+        free(*ids);
+        *ids = NULL;
+        *n = 0;
+    }
+    return st;
 }

@@ -28,6 +28,11 @@
 /* Rows buffered before they are committed in one transaction. */
 #define SN_HISTORY_BATCH 1000
 
+/* Bytes a PostgreSQL writer spools on disk while its server is unreachable (about 1.5 million
+ * rows of the scan's columns); beyond, the scan stops with an error (the results file has every
+ * row). */
+#define SN_HISTORY_SPOOL_MAX (1024ull * 1024 * 1024)
+
 /* One run (a night's scan of one site). Strings are owned by the callee's caller. */
 typedef struct sn_history_run {
     int64_t id;
@@ -35,6 +40,8 @@ typedef struct sn_history_run {
     const char *status;             /* "running", "complete", "interrupted" */
     const char *command;            /* the command line */
     const char *site;               /* the vantage's name, or "" */
+    const char *shard;              /* "K/N" for a run of shard K of N, or "" */
+    const char *night;              /* the night it belongs to (begin: "" = UTC date started) */
     const char *vantage;            /* compact vantage, or "" */
     const char *inputs;             /* one "SHA256  PATH" line per input file */
     const char *plan;               /* probe plan, e.g. "udp=skype tcp=tcp fallback=443,80" */
@@ -67,9 +74,18 @@ typedef struct sn_history_ops {
                         size_t n_columns, void **be, sn_error_t *err);
     void (*close)(void *be);
     int (*schema_version)(void *be);
+    /* A writer's lock of (site, shard) held by the backend itself (a server's lock); NULL: the
+     * front end takes a lock file next to the store. */
+    sn_status_t (*take_lock)(void *be, const char *site, const char *shard, sn_error_t *err);
+    /* Where a writer spools what it cannot write now (a server away); NULL: never spools. */
+    sn_status_t (*set_spool)(void *be, const char *path, sn_error_t *err);
     sn_status_t (*begin_run)(void *be, const sn_history_run_t *run, int64_t *id, sn_error_t *err);
-    /* The newest run with the given status, 0 when there is none. */
-    sn_status_t (*newest_run)(void *be, const char *status, int64_t *id, sn_error_t *err);
+    /* The newest run with the given status (NULL: any), of site and shard unless they are
+     * NULL; 0 when there is none. */
+    sn_status_t (*newest_run)(void *be, const char *status, const char *site, const char *shard,
+                              int64_t *id, sn_error_t *err);
+    /* Marks the runs of site and shard still "running" interrupted (their writer is gone). */
+    sn_status_t (*interrupt_stale)(void *be, const char *site, const char *shard, sn_error_t *err);
     sn_status_t (*reopen_run)(void *be, int64_t id, sn_error_t *err);
     /* One transaction; an observation of a target the run already has replaces it. */
     sn_status_t (*add_observations)(void *be, int64_t run, const sn_history_obs_t *obs, size_t n,
@@ -83,20 +99,44 @@ typedef struct sn_history_ops {
 } sn_history_ops_t;
 
 extern const sn_history_ops_t sn_history_sqlite;
+extern const sn_history_ops_t sn_history_pg; /* "postgresql://..." or "postgres://..." */
+
+/* A store's name fit for messages: a URI's password replaced by "***" (malloc'd; NULL: OOM). */
+char *sn_history_pg_redact(const char *uri);
+
+/* Whether a store's name is a PostgreSQL one (no lock file, no local path). */
+bool sn_history_is_server(const char *where);
 
 typedef struct sn_history sn_history_t;
 
 /*
- * Opens the store at path. A writer first takes the lock (flock on
- * PATH.lock, which holds the writer's pid): when another process holds it,
- * returns SN_EBUSY at once with its pid in the message. Readers take no lock
- * and, with the write-ahead log, never block the writer nor wait for it.
- * columns (copied) name the observation cells; a reader may pass none.
- * A writer marks every run still "running" as interrupted: holding the
- * lock, it knows that run's writer is gone (killed, crashed, rebooted).
+ * Opens the store at path. A writer first takes the lock of its (site,
+ * shard) (lib/lockfile.h on PATH.lock, or PATH.lock.SITE.K-N for a named
+ * site or a shard; the file holds the writer's pid): when another process
+ * holds it, returns SN_EBUSY at once with its pid in the message. Different
+ * sites and shards write the same store at once; one site and shard never
+ * runs twice. Readers take no lock and, with the write-ahead log, never block
+ * the writer nor wait for it. columns (copied) name the observation cells; a
+ * reader may pass none. A writer marks every run of its site and shard still
+ * "running" as interrupted: holding that lock, it knows that run's writer is
+ * gone (killed, crashed, rebooted). sn_history_open is the writer of site ""
+ * and no shard.
  */
 sn_status_t sn_history_open(sn_history_t **h, const char *path, bool writer,
                             const char *const *columns, size_t n_columns, sn_error_t *err);
+sn_status_t sn_history_open_writer(sn_history_t **h, const char *path, const char *site,
+                                   const char *shard, const char *const *columns, size_t n_columns,
+                                   sn_error_t *err);
+
+/*
+ * Sets where a server's writer spools the batches it cannot write while its
+ * server is away (the scan passes a file next to its output); a no-op for
+ * SQLite.
+ */
+sn_status_t sn_history_set_spool(sn_history_t *h, const char *path, sn_error_t *err);
+
+/* The lock file's path of a writer of (site, shard) on path (malloc'd; NULL: out of memory). */
+char *sn_history_lock_path(const char *path, const char *site, const char *shard);
 
 /* Flushes what is buffered, closes, releases the lock. Accepts NULL. */
 void sn_history_close(sn_history_t *h);
@@ -131,11 +171,24 @@ uint64_t sn_history_rows(const sn_history_t *h);
 /* Flushes and marks the run complete or interrupted, with its count of listed targets. */
 sn_status_t sn_history_end(sn_history_t *h, bool interrupted, int64_t targets, sn_error_t *err);
 
+/* The same with the time it finished given (history import keeps the original's). */
+sn_status_t sn_history_end_at(sn_history_t *h, bool interrupted, int64_t targets, int64_t finished,
+                              sn_error_t *err);
+
 sn_status_t sn_history_each_run(sn_history_t *h, sn_history_run_fn fn, void *ud, sn_error_t *err);
 sn_status_t sn_history_each_observation(sn_history_t *h, int64_t run, bool cells,
                                         sn_history_obs_fn fn, void *ud, sn_error_t *err);
 
 /* The newest run of a status ("complete", ...) or of any status (NULL); 0 if none. */
 sn_status_t sn_history_newest(sn_history_t *h, const char *status, int64_t *id, sn_error_t *err);
+
+/*
+ * The runs that make up run's night as one result set (malloc'd ids in
+ * ascending order): run itself when it is not a shard; for a run of shard
+ * K/N, the newest run of every shard of N of the same night and site.
+ * SN_ENOTFOUND when the store has no such run.
+ */
+sn_status_t sn_history_night_runs(sn_history_t *h, int64_t run, int64_t **ids, size_t *n,
+                                  sn_error_t *err);
 
 #endif

@@ -46,6 +46,10 @@ static const char *const migrations[] = {
     /* 1 -> 2: the shard of a run (for --shard K/N). No index on observations(target_id):
      * it would cost the writer a fifth B-tree per row, and every query reads whole runs. */
     "ALTER TABLE runs ADD COLUMN shard TEXT;",
+    /* 2 -> 3: the night a run belongs to, so that the shards of one night read as one result
+     * set; the runs before it get the UTC date they started. */
+    "ALTER TABLE runs ADD COLUMN night TEXT;"
+    "UPDATE runs SET night = strftime('%Y-%m-%d', started, 'unixepoch');",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -109,7 +113,7 @@ static sn_status_t migrate(be_t *b, sn_error_t *err)
 }
 
 /* Adds the caller's columns the file lacks (writer), or notes which exist (reader). */
-static sn_status_t sync_columns(be_t *b, sn_error_t *err)
+static sn_status_t read_and_add_columns(be_t *b, sn_error_t *err)
 {
     sqlite3_stmt *q = NULL;
     if (sqlite3_prepare_v2(b->db, "SELECT name FROM pragma_table_info('observations')", -1, &q,
@@ -133,6 +137,21 @@ static sn_status_t sync_columns(be_t *b, sn_error_t *err)
         b->present[i] = 1;
     }
     return SN_OK;
+}
+
+/* A writer reads and adds under the database's write lock: several writers (sites, shards)
+ * open one new file at once, and each would otherwise add the same column. */
+static sn_status_t sync_columns(be_t *b, sn_error_t *err)
+{
+    if (!b->writer)
+        return read_and_add_columns(b, err);
+    if (exec(b, "BEGIN IMMEDIATE", err) != SN_OK)
+        return SN_EIO;
+    if (read_and_add_columns(b, err) != SN_OK) {
+        exec(b, "ROLLBACK", NULL);
+        return SN_EIO;
+    }
+    return exec(b, "COMMIT", err);
 }
 
 static sn_status_t prepare_writer(be_t *b, sn_error_t *err)
@@ -231,23 +250,35 @@ static sn_status_t sq_open(const char *where, bool writer, const char *const *co
         st = sync_columns(b, err);
     if (st == SN_OK && writer)
         st = prepare_writer(b, err);
-    /* The caller holds the writer's lock: a run still "running" lost its writer (kill -9,
-     * a crash, a reboot). It is interrupted, with what it committed counted. */
-    if (st == SN_OK && writer)
-        st = exec(b,
-                  "UPDATE runs SET status = 'interrupted',"
-                  " probed = (SELECT count(*) FROM observations o WHERE o.run_id = runs.id"
-                  " AND o.probed),"
-                  " alive = (SELECT count(*) FROM observations o WHERE o.run_id = runs.id"
-                  " AND o.alive)"
-                  " WHERE status = 'running'",
-                  err);
     if (st != SN_OK) {
         sq_close(b);
         return st;
     }
     *out = b;
     return SN_OK;
+}
+
+/* Holding the lock of (site, shard): their runs still "running" lost their writer. */
+static sn_status_t sq_interrupt_stale(void *vb, const char *site, const char *shard,
+                                      sn_error_t *err)
+{
+    be_t *b = vb;
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(b->db,
+                           "UPDATE runs SET status = 'interrupted',"
+                           " probed = (SELECT count(*) FROM observations o WHERE o.run_id = runs.id"
+                           " AND o.probed),"
+                           " alive = (SELECT count(*) FROM observations o WHERE o.run_id = runs.id"
+                           " AND o.alive)"
+                           " WHERE status = 'running' AND coalesce(site, '') = ?1"
+                           " AND coalesce(shard, '') = ?2",
+                           -1, &q, NULL) != SQLITE_OK)
+        return db_fail(b, err, "marking stale runs");
+    sqlite3_bind_text(q, 1, site ? site : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, shard ? shard : "", -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? SN_OK : db_fail(b, err, "marking stale runs");
 }
 
 static int sq_schema_version(void *vb)
@@ -266,8 +297,8 @@ static sn_status_t sq_begin_run(void *vb, const sn_history_run_t *r, int64_t *id
     sqlite3_stmt *q = NULL;
     if (sqlite3_prepare_v2(b->db,
                            "INSERT INTO runs(started, finished, status, command, site, vantage,"
-                           " inputs, plan, targets, probed, alive)"
-                           " VALUES(?, 0, 'running', ?, ?, ?, ?, ?, ?, 0, 0)",
+                           " inputs, plan, targets, probed, alive, shard, night)"
+                           " VALUES(?, 0, 'running', ?, ?, ?, ?, ?, ?, 0, 0, ?, ?)",
                            -1, &q, NULL) != SQLITE_OK)
         return db_fail(b, err, "starting a run");
     sqlite3_bind_int64(q, 1, r->started);
@@ -277,6 +308,8 @@ static sn_status_t sq_begin_run(void *vb, const sn_history_run_t *r, int64_t *id
     bind_text(q, 5, r->inputs);
     bind_text(q, 6, r->plan);
     sqlite3_bind_int64(q, 7, r->targets);
+    bind_text(q, 8, r->shard);
+    bind_text(q, 9, r->night);
     int rc = sqlite3_step(q);
     sqlite3_finalize(q);
     if (rc != SQLITE_DONE)
@@ -285,18 +318,22 @@ static sn_status_t sq_begin_run(void *vb, const sn_history_run_t *r, int64_t *id
     return SN_OK;
 }
 
-static sn_status_t sq_newest_run(void *vb, const char *status, int64_t *id, sn_error_t *err)
+static sn_status_t sq_newest_run(void *vb, const char *status, const char *site, const char *shard,
+                                 int64_t *id, sn_error_t *err)
 {
     be_t *b = vb;
     sqlite3_stmt *q = NULL;
     *id = 0;
     if (sqlite3_prepare_v2(b->db,
-                           status ? "SELECT max(id) FROM runs WHERE status = ?"
-                                  : "SELECT max(id) FROM runs",
+                           "SELECT max(id) FROM runs WHERE (?1 IS NULL OR status = ?1)"
+                           " AND (?2 IS NULL OR coalesce(site, '') = ?2)"
+                           " AND (?3 IS NULL OR coalesce(shard, '') = ?3)",
                            -1, &q, NULL) != SQLITE_OK)
         return db_fail(b, err, "finding a run");
-    if (status)
-        bind_text(q, 1, status);
+    const char *v[3] = {status, site, shard};
+    for (int i = 0; i < 3; i++)
+        if (v[i] != NULL)
+            bind_text(q, i + 1, v[i]);
     if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
         *id = sqlite3_column_int64(q, 0);
     sqlite3_finalize(q);
@@ -392,7 +429,7 @@ static sn_status_t sq_each_run(void *vb, sn_history_run_fn fn, void *ud, sn_erro
     if (sqlite3_prepare_v2(b->db,
                            "SELECT id, started, coalesce(finished, 0), status, command, site,"
                            " vantage, inputs, plan, coalesce(targets, 0), coalesce(probed, 0),"
-                           " coalesce(alive, 0) FROM runs ORDER BY id",
+                           " coalesce(alive, 0), shard, night FROM runs ORDER BY id",
                            -1, &q, NULL) != SQLITE_OK)
         return db_fail(b, err, "reading runs");
     int rc;
@@ -408,7 +445,9 @@ static sn_status_t sq_each_run(void *vb, sn_history_run_fn fn, void *ud, sn_erro
                               .plan = col_text(q, 8),
                               .targets = sqlite3_column_int64(q, 9),
                               .probed = sqlite3_column_int64(q, 10),
-                              .alive = sqlite3_column_int64(q, 11)};
+                              .alive = sqlite3_column_int64(q, 11),
+                              .shard = col_text(q, 12),
+                              .night = col_text(q, 13)};
         fn(ud, &r);
     }
     sqlite3_finalize(q);
@@ -472,6 +511,7 @@ const sn_history_ops_t sn_history_sqlite = {
     .schema_version = sq_schema_version,
     .begin_run = sq_begin_run,
     .newest_run = sq_newest_run,
+    .interrupt_stale = sq_interrupt_stale,
     .reopen_run = sq_reopen_run,
     .add_observations = sq_add,
     .end_run = sq_end_run,

@@ -682,7 +682,7 @@ static sn_status_t later_nights(const sn_demo_cfg_t *cfg, const sn_population_t 
     if (st == SN_OK)
         st = sn_history_section_new(&sec, history, err);
     if (st == SN_OK)
-        st = sn_report_run_buf(history, text, len, hreport, NULL, "snprobe demo",
+        st = sn_report_run_buf(history, text, len, hreport, NULL, "snprobe demo", NULL,
                                sn_history_section_write, sec, err);
     sn_history_section_free(sec);
     free(text);

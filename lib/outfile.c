@@ -9,6 +9,8 @@
  */
 #include "lib/outfile.h"
 
+#include "lib/lockfile.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -24,12 +26,12 @@ typedef enum kind { K_STDOUT, K_DIRECT, K_TEMP } kind_t;
 struct sn_outfile {
     kind_t kind;
     int fd;
-    int lock_fd;     /* -1 when no lock is held */
-    char *name;      /* the path as given, for messages */
-    char *target;    /* the file renamed over (a symlink resolved); K_TEMP only */
-    char *temp;      /* the temporary file; K_TEMP only */
-    char *lock_path; /* target + ".lock" */
-    off_t size;      /* end of the last whole write */
+    sn_lockfile_t *lock; /* NULL when no lock is held */
+    char *name;          /* the path as given, for messages */
+    char *target;        /* the file renamed over (a symlink resolved); K_TEMP only */
+    char *temp;          /* the temporary file; K_TEMP only */
+    char *lock_path;     /* target + ".lock" */
+    off_t size;          /* end of the last whole write */
     FILE *stream;
 };
 
@@ -117,54 +119,16 @@ sn_status_t sn_outfile_check(const char *path, sn_error_t *err)
     return rc;
 }
 
-/* Takes the exclusive lock on f->lock_path, retrying when the file it locked
- * was removed meanwhile by a writer that finished. */
+/* The lock (lib/lockfile.h) on f->lock_path. */
 static sn_status_t take_lock(sn_outfile_t *f, sn_error_t *err)
 {
-    for (int round = 0; round < 8; round++) {
-        int fd = open(f->lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd < 0)
-            return sn_error_set(err, SN_EIO, "cannot create the lock file %s: %s", f->lock_path,
-                                strerror(errno));
-        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-            int e = errno;
-            char pid[32] = "";
-            ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
-            close(fd);
-            if (e != EWOULDBLOCK)
-                return sn_error_set(err, SN_EIO, "cannot lock %s: %s", f->lock_path, strerror(e));
-            pid[n > 0 ? n : 0] = '\0';
-            pid[strcspn(pid, "\n")] = '\0';
-            return sn_error_set(err, SN_EBUSY,
-                                "%s is being written by another snprobe (pid %s, lock %s); "
-                                "not writing it twice",
-                                f->name, pid[0] ? pid : "unknown", f->lock_path);
-        }
-        /* Still the file at that name? A finishing writer unlinks it while it
-         * holds the lock; one who locked the unlinked inode tries again. */
-        struct stat a, b;
-        if (fstat(fd, &a) == 0 && lstat(f->lock_path, &b) == 0 && a.st_ino == b.st_ino &&
-            a.st_dev == b.st_dev) {
-            char pid[32];
-            int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-            if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
-                /* The pid is only for the message; the lock holds without it. */
-            }
-            f->lock_fd = fd;
-            return SN_OK;
-        }
-        close(fd);
-    }
-    return sn_error_set(err, SN_EBUSY, "cannot lock %s: it keeps changing", f->lock_path);
+    return sn_lockfile_take(f->lock_path, f->name, "; not writing it twice", &f->lock, err);
 }
 
 static void release_lock(sn_outfile_t *f)
 {
-    if (f->lock_fd < 0)
-        return;
-    unlink(f->lock_path); /* while still held: see take_lock */
-    close(f->lock_fd);
-    f->lock_fd = -1;
+    sn_lockfile_release(f->lock);
+    f->lock = NULL;
 }
 
 static void discard(sn_outfile_t *f)
@@ -214,7 +178,7 @@ sn_status_t sn_outfile_open(const char *path, sn_outfile_t **out, sn_error_t *er
     sn_outfile_t *f = calloc(1, sizeof *f);
     if (f == NULL)
         return sn_error_set(err, SN_ENOMEM, "out of memory opening %s", path);
-    f->fd = f->lock_fd = -1;
+    f->fd = -1;
     f->name = strdup(strcmp(path, "-") == 0 ? "standard output" : path);
     if (f->name == NULL) {
         discard(f);

@@ -22,7 +22,7 @@
 #include "reports/output.h"
 
 const char sn_history_cmd_names[] =
-    "runs, results, nodes, churn, staleness, survival, population, definitions";
+    "runs, results, nodes, churn, staleness, survival, population, definitions; import FILE.db";
 
 #define MAX_KINDS 32
 
@@ -246,8 +246,12 @@ static void print_run(void *ud, const sn_history_run_t *r)
     put_time(f, r->finished);
     fprintf(f, ",%s,", r->status);
     put_cell(f, r->site);
-    fprintf(f, ",%lld,%lld,%lld\n", (long long)r->targets, (long long)r->probed,
+    fprintf(f, ",%lld,%lld,%lld,", (long long)r->targets, (long long)r->probed,
             (long long)r->alive);
+    put_cell(f, r->shard);
+    fputc(',', f);
+    put_cell(f, r->night);
+    fputc('\n', f);
 }
 
 static void write_nodes(FILE *f, const load_t *l)
@@ -375,10 +379,19 @@ static sn_status_t write_results(const sn_history_cmd_t *cmd, sn_history_t *h, s
         return st;
     if (run == 0)
         return sn_error_set(err, SN_ENOTFOUND, "history %s holds no run", cmd->path);
-    results_t r = {0};
-    if ((st = sn_output_open(&r.out, SN_OUTPUT_CSV, cmd->output, NULL, err)) != SN_OK)
+    /* A shard's run stands for its night: the union of every shard's run. */
+    int64_t *ids = NULL;
+    size_t n_ids = 0;
+    if ((st = sn_history_night_runs(h, run, &ids, &n_ids, err)) != SN_OK)
         return st;
-    st = sn_history_each_observation(h, run, true, write_result, &r, err);
+    results_t r = {0};
+    if ((st = sn_output_open(&r.out, SN_OUTPUT_CSV, cmd->output, NULL, err)) != SN_OK) {
+        free(ids);
+        return st;
+    }
+    for (size_t i = 0; i < n_ids && st == SN_OK && r.st == SN_OK; i++)
+        st = sn_history_each_observation(h, ids[i], true, write_result, &r, err);
+    free(ids);
     if (st == SN_OK && r.st != SN_OK) {
         st = r.st;
         *err = r.err;
@@ -496,7 +509,13 @@ sn_status_t sn_history_results_text(const char *path, int64_t run, double alive_
         for (size_t i = 0; i < sn_field_count; i++)
             fprintf(t.f, "%s%s", i ? "," : "", sn_fields[i].name);
         fputc('\n', t.f);
-        st = sn_history_each_observation(h, t.since ? 0 : run, true, text_row, &t, err);
+        int64_t *ids = NULL, all = 0;
+        size_t n_ids = 1;
+        if (t.since == 0)
+            st = sn_history_night_runs(h, run, &ids, &n_ids, err);
+        for (size_t i = 0; st == SN_OK && i < n_ids; i++)
+            st = sn_history_each_observation(h, ids ? ids[i] : all, true, text_row, &t, err);
+        free(ids);
         for (size_t id = 0; id < t.cap; id++)
             if (t.rows[id] != NULL) {
                 if (st == SN_OK)
@@ -514,6 +533,163 @@ sn_status_t sn_history_results_text(const char *path, int64_t run, double alive_
         *data = NULL;
         *len = 0;
     }
+    return st;
+}
+
+typedef struct where {
+    const int64_t *ids;
+    size_t n;
+    char *buf;
+    size_t cap, len;
+    bool first;
+} where_t;
+
+static void where_run(void *ud, const sn_history_run_t *r)
+{
+    where_t *w = ud;
+    bool mine = false;
+    for (size_t i = 0; i < w->n; i++)
+        mine |= w->ids[i] == r->id;
+    if (!mine || w->len >= w->cap)
+        return;
+    if (w->first) {
+        w->first = false;
+        if (r->site[0] != '\0')
+            w->len += (size_t)snprintf(w->buf + w->len, w->cap - w->len, "site %s", r->site);
+        if (r->shard[0] != '\0' && w->len < w->cap)
+            w->len += (size_t)snprintf(w->buf + w->len, w->cap - w->len, "%snight %s, shards %s",
+                                       w->len ? "; " : "", r->night, r->shard);
+        return;
+    }
+    if (r->shard[0] != '\0')
+        w->len += (size_t)snprintf(w->buf + w->len, w->cap - w->len, " %s", r->shard);
+}
+
+sn_status_t sn_history_where(const char *path, int64_t run, char *buf, size_t cap, sn_error_t *err)
+{
+    buf[0] = '\0';
+    sn_history_t *h = NULL;
+    sn_status_t st = sn_history_open(&h, path, false, NULL, 0, err);
+    if (st == SN_OK && run == 0)
+        st = sn_history_newest(h, NULL, &run, err);
+    int64_t *ids = NULL;
+    size_t n = 0;
+    if (st == SN_OK && run > 0)
+        st = sn_history_night_runs(h, run, &ids, &n, err);
+    where_t w = {.ids = ids, .n = n, .buf = buf, .cap = cap, .first = true};
+    if (st == SN_OK && n > 0)
+        st = sn_history_each_run(h, where_run, &w, err);
+    free(ids);
+    sn_history_close(h);
+    if (w.len >= cap && cap > 0)
+        buf[cap - 1] = '\0';
+    return st;
+}
+
+typedef struct import_runs {
+    sn_history_run_t *v;
+    char **strings; /* owned copies, 9 per run */
+    size_t n, cap;
+    bool oom;
+} import_runs_t;
+
+static void keep_import_run(void *ud, const sn_history_run_t *r)
+{
+    import_runs_t *ir = ud;
+    if (ir->oom || strcmp(r->status, "running") == 0)
+        return;
+    if (ir->n == ir->cap) {
+        size_t nc = ir->cap ? 2 * ir->cap : 16;
+        sn_history_run_t *nv = realloc(ir->v, nc * sizeof *nv);
+        char **ns = realloc(ir->strings, nc * 9 * sizeof *ns);
+        if (nv)
+            ir->v = nv;
+        if (ns)
+            ir->strings = ns;
+        if (!nv || !ns) {
+            ir->oom = true;
+            return;
+        }
+        ir->cap = nc;
+    }
+    sn_history_run_t *c = &ir->v[ir->n];
+    *c = *r;
+    const char *src[9] = {r->status, r->command, r->site,  r->vantage, r->inputs,
+                          r->plan,   r->shard,   r->night, ""};
+    const char **dst[9] = {&c->status, &c->command, &c->site,  &c->vantage, &c->inputs,
+                           &c->plan,   &c->shard,   &c->night, NULL};
+    for (int i = 0; i < 9; i++) {
+        char *d = strdup(src[i] ? src[i] : "");
+        ir->strings[ir->n * 9 + (size_t)i] = d;
+        ir->oom |= d == NULL;
+        if (dst[i] != NULL)
+            *dst[i] = d;
+    }
+    ir->n++;
+}
+
+typedef struct import_obs {
+    sn_history_t *to;
+    sn_status_t st;
+    sn_error_t err;
+    uint64_t rows;
+} import_obs_t;
+
+static void copy_obs(void *ud, const sn_history_obs_t *o)
+{
+    import_obs_t *io = ud;
+    if (io->st == SN_OK && (io->st = sn_history_add(io->to, o, &io->err)) == SN_OK)
+        io->rows++;
+}
+
+sn_status_t sn_history_import(const char *from, const char *to, sn_error_t *err)
+{
+    if (sn_history_is_server(from))
+        return sn_error_set(err, SN_EINVAL, "history import: FILE is a SQLite history, not %s",
+                            "a server");
+    const char **names = calloc(sn_field_count, sizeof *names);
+    if (names == NULL)
+        return sn_error_set(err, SN_ENOMEM, "out of memory");
+    for (size_t i = 0; i < sn_field_count; i++)
+        names[i] = sn_fields[i].name;
+    sn_history_t *src = NULL;
+    import_runs_t ir = {0};
+    sn_status_t st = sn_history_open(&src, from, false, names, sn_field_count, err);
+    if (st == SN_OK)
+        st = sn_history_each_run(src, keep_import_run, &ir, err);
+    if (st == SN_OK && ir.oom)
+        st = sn_error_set(err, SN_ENOMEM, "out of memory");
+    uint64_t rows = 0;
+    for (size_t i = 0; st == SN_OK && i < ir.n; i++) {
+        const sn_history_run_t *r = &ir.v[i];
+        sn_history_t *dst = NULL;
+        st = sn_history_open_writer(&dst, to, r->site, r->shard, names, sn_field_count, err);
+        int64_t id;
+        bool resumed;
+        if (st == SN_OK)
+            st = sn_history_begin(dst, r, false, &id, &resumed, err);
+        import_obs_t io = {.to = dst};
+        if (st == SN_OK)
+            st = sn_history_each_observation(src, r->id, true, copy_obs, &io, err);
+        if (st == SN_OK && io.st != SN_OK) {
+            st = io.st;
+            *err = io.err;
+        }
+        if (st == SN_OK)
+            st = sn_history_end_at(dst, strcmp(r->status, "complete") != 0, r->targets, r->finished,
+                                   err);
+        sn_history_close(dst);
+        rows += io.rows;
+    }
+    if (st == SN_OK)
+        fprintf(stderr, "snprobe: imported %zu runs and %llu observations from %s\n", ir.n,
+                (unsigned long long)rows, from);
+    for (size_t i = 0; i < ir.n * 9; i++)
+        free(ir.strings[i]);
+    free(ir.strings);
+    free(ir.v);
+    free(names);
+    sn_history_close(src);
     return st;
 }
 
@@ -567,7 +743,7 @@ sn_status_t sn_history_cmd_run(const sn_history_cmd_t *cmd, sn_error_t *err)
     }
     load_t l = {0};
     if (w == 0) {
-        fprintf(f, "run_id,started,finished,status,site,targets,probed,alive\n");
+        fprintf(f, "run_id,started,finished,status,site,targets,probed,alive,shard,night\n");
         st = sn_history_each_run(h, print_run, f, err);
     } else if ((st = load(h, w == 5, &l, err)) == SN_OK) {
         switch (w) {

@@ -22,6 +22,14 @@ typedef struct sn_history_cmd {
 
 extern const char sn_history_cmd_names[];
 
+/*
+ * `history import FILE.db --history DEST`: copies every finished run of the
+ * SQLite history FILE.db (with its site, shard, night, times, command,
+ * vantage, inputs, plan and every observation) into DEST as new runs, in
+ * order. Runs still running are skipped. Prints what it copied to stderr.
+ */
+sn_status_t sn_history_import(const char *from, const char *to, sn_error_t *err);
+
 /* Returns SN_EINVAL for an unknown subcommand (a usage error), other errors in err. */
 sn_status_t sn_history_cmd_run(const sn_history_cmd_t *cmd, sn_error_t *err);
 
@@ -33,6 +41,13 @@ sn_status_t sn_history_cmd_run(const sn_history_cmd_t *cmd, sn_error_t *err);
  */
 sn_status_t sn_history_results_text(const char *path, int64_t run, double alive_within_days,
                                     char **data, size_t *len, sn_error_t *err);
+
+/*
+ * Where run (0: the newest) was measured from, for the report's "Where":
+ * "site NAME" and, for a sharded night, "night LABEL, shards K/N, ..." of
+ * the runs read as one with it; "" when the run has no site nor shard.
+ */
+sn_status_t sn_history_where(const char *path, int64_t run, char *buf, size_t cap, sn_error_t *err);
 
 /* The history section of the HTML report: the longitudinal tables as charts. */
 typedef struct sn_history_section sn_history_section_t;

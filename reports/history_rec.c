@@ -94,8 +94,11 @@ sn_status_t sn_hrec_open(sn_hrec_t **out, const sn_hrec_cfg_t *cfg, sn_error_t *
         rec_free(rec);
         return sn_error_set(err, SN_ENOMEM, "out of memory");
     }
-    sn_status_t st = sn_history_open(&rec->h, cfg->path, true, names, sn_field_count, err);
+    sn_status_t st = sn_history_open_writer(&rec->h, cfg->path, cfg->site, cfg->shard, names,
+                                            sn_field_count, err);
     free(names);
+    if (st == SN_OK && cfg->spool != NULL)
+        st = sn_history_set_spool(rec->h, cfg->spool, err);
     char *digests = st == SN_OK ? input_digests(cfg) : NULL;
     if (st == SN_OK && digests == NULL)
         st = sn_error_set(err, SN_ENOMEM, "out of memory");
@@ -103,6 +106,8 @@ sn_status_t sn_hrec_open(sn_hrec_t **out, const sn_hrec_cfg_t *cfg, sn_error_t *
         sn_history_run_t run = {.started = (int64_t)time(NULL),
                                 .command = cfg->command,
                                 .site = cfg->site,
+                                .shard = cfg->shard,
+                                .night = cfg->night,
                                 .vantage = cfg->vantage,
                                 .inputs = digests,
                                 .plan = cfg->plan};

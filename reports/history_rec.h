@@ -23,7 +23,10 @@ typedef struct sn_hrec_cfg {
     bool resume;         /* continue the newest interrupted run */
     double revisit_days; /* > 0: also probe targets alive in the last DAYS days */
     const char *command;
-    const char *site;
+    const char *site;  /* the vantage's name (--site), or "" */
+    const char *shard; /* "K/N" (--shard), or "" */
+    const char *night; /* --night, or "" for the UTC date the run starts */
+    const char *spool; /* a server's writer spools here while the server is away */
     const char *vantage;
     const char *plan;
     const char *const *inputs;

@@ -88,13 +88,15 @@ sn_status_t sn_export_run(const char *const *paths, size_t n, const sn_export_op
 }
 
 sn_status_t sn_report_run_buf(const char *name, const char *data, size_t len, const char *html,
-                              const char *summary, const char *command,
+                              const char *summary, const char *command, const char *where,
                               void (*section)(FILE *f, void *ud), void *ud, sn_error_t *err)
 {
     sn_stats_t *st = sn_stats_new();
     if (st == NULL)
         return sn_error_set(err, SN_ENOMEM, "out of memory");
     sn_status_t rc = sn_stats_set_text(st, SN_STATS_COMMAND, command);
+    if (rc == SN_OK && where != NULL)
+        rc = sn_stats_set_text(st, SN_STATS_WHERE, where);
     if (rc == SN_OK)
         rc = sn_stats_set_text(st, SN_STATS_VERSION, SN_VERSION);
     uint64_t rows = 0;

@@ -27,10 +27,11 @@ sn_status_t sn_export_run(const char *const *paths, size_t n, const sn_export_op
 
 /*
  * The same two from results held in memory (name labels them in messages);
- * the report gets one more section from section(f, ud) when it is not NULL.
+ * the report gets one more section from section(f, ud) when it is not NULL,
+ * and where (NULL: not recorded) as its "Where".
  */
 sn_status_t sn_report_run_buf(const char *name, const char *data, size_t len, const char *html,
-                              const char *summary, const char *command,
+                              const char *summary, const char *command, const char *where,
                               void (*section)(FILE *f, void *ud), void *ud, sn_error_t *err);
 sn_status_t sn_export_run_buf(const char *name, const char *data, size_t len,
                               const sn_export_opts_t *opts, const char *out, size_t *written,

@@ -476,7 +476,7 @@ static sn_status_t check_geo_files(const sn_enrich_cfg_t *ecfg, sn_error_t *err)
     return st;
 }
 
-/* Splits the targets into blocked ones (written at once) and an order to probe. */
+/* Splits this shard's targets into blocked ones (written at once) and an order to probe. */
 static sn_status_t plan_targets(scan_t *s, uint32_t **order, size_t *n_order, sn_error_t *err)
 {
     size_t n = sn_targets_count(s->ts), k = 0;
@@ -486,6 +486,10 @@ static sn_status_t plan_targets(scan_t *s, uint32_t **order, size_t *n_order, sn
     for (size_t i = 0; i < n; i++) {
         const sn_target_t *t = sn_targets_at(s->ts, i);
         const char *why = NULL;
+        if (!sn_shard_has(&s->cfg->shard, &t->addr)) {
+            s->sum->other_shards++; /* another scanner's: neither probed nor written */
+            continue;
+        }
         if (sink_skips(s, t))
             continue; /* --resume: measured before the interruption */
         if (!s->cfg->annotate && sn_blocklist_blocked(s->bl, &t->addr, &why)) {
@@ -640,7 +644,7 @@ out:
     /* Every sink ends, once, in reverse order: the files are committed (an
      * interrupted scan's too: its report says so), the history's run is ended. */
     sn_sink_end_t end = {.interrupted = sum->interrupted,
-                         .targets = sum->distinct,
+                         .targets = sum->distinct - sum->other_shards,
                          .started_at = s.started_at,
                          .ended_at = (int64_t)time(NULL)};
     sn_sinks_close(cfg->sinks + s.n_begun, cfg->n_sinks - s.n_begun, &end, &st, err);
@@ -660,6 +664,10 @@ void sn_scan_print_summary(FILE *f, const sn_scan_summary_t *s, const char *outp
     if (s->input_errors > 0)
         snprintf(refused, sizeof refused, " Inputs refused: %llu (see above).",
                  (unsigned long long)s->input_errors);
+    char shard[96] = "";
+    if (s->other_shards > 0)
+        snprintf(shard, sizeof shard, " Left to the other shards: %llu of the distinct targets.",
+                 (unsigned long long)s->other_shards);
     char incomplete[96];
     snprintf(incomplete, sizeof incomplete,
              "; %llu cut short are written incomplete (exit status 3).",
@@ -671,7 +679,7 @@ void sn_scan_print_summary(FILE *f, const sn_scan_summary_t *s, const char *outp
         "%llu probes sent). "
         "Alive: UDP %llu, TCP %llu (%llu on their own port, %llu on a fallback port); "
         "super-node eligible %llu; UDP replies from another address or port %llu; "
-        "PTR names for %llu, country for %llu.%s%s%s%s%s\n",
+        "PTR names for %llu, country for %llu.%s%s%s%s%s%s\n",
         (unsigned long long)s->distinct, (unsigned long long)s->inputs, s->inputs == 1 ? "" : "s",
         (unsigned long long)s->entries, (unsigned long long)s->listings, (unsigned long long)s->bad,
         (unsigned long long)s->blocked, (unsigned long long)s->probed, s->seconds, tps,
@@ -679,7 +687,7 @@ void sn_scan_print_summary(FILE *f, const sn_scan_summary_t *s, const char *outp
         (unsigned long long)s->tcp_alive, (unsigned long long)s->tcp_alive_own,
         (unsigned long long)s->tcp_alive_fallback, (unsigned long long)s->eligible,
         (unsigned long long)s->reply_other, (unsigned long long)s->rdns_ok,
-        (unsigned long long)s->geo_known, refused,
+        (unsigned long long)s->geo_known, shard, refused,
         s->interrupted ? " Interrupted: targets not yet started are not in the results" : "",
         s->interrupted ? incomplete : "", output && strcmp(output, "-") != 0 ? " Results: " : "",
         output && strcmp(output, "-") != 0 ? output : "");

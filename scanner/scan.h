@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "data/shard.h"
 #include "data/sink.h"
 #include "scanner/engine.h"
 #include "scanner/enrich.h"
@@ -44,6 +45,7 @@ typedef struct sn_scan_cfg {
     const char *command_text; /* the command line, for the sinks (report metadata) */
     const char *where;        /* free text for the report's "Where" (the demo says it is
                                * emulated); NULL: none */
+    sn_shard_t shard;         /* --shard K/N: only the targets of shard K (n 0: all) */
     /* Called for every result besides the sinks (bootstrap's table); may be NULL. */
     void (*on_result)(void *ud, const sn_result_t *r);
     void *ud;
@@ -58,7 +60,8 @@ typedef struct sn_scan_summary {
     uint64_t input_errors; /* inputs refused (unreadable, not text, malformed) without --strict */
     double seconds;
     bool interrupted;
-    uint64_t incomplete; /* targets a stop cut short (reach_class incomplete) */
+    uint64_t incomplete;   /* targets a stop cut short (reach_class incomplete) */
+    uint64_t other_shards; /* distinct targets left to the other shards (--shard) */
 } sn_scan_summary_t;
 
 /*

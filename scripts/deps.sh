@@ -7,10 +7,11 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libuv1-dev libc-ares-dev libmaxminddb-dev
-  libcsv-dev libexpat1-dev libsqlite3-dev libcmocka-dev libpsl-dev publicsuffix)
+  libcsv-dev libexpat1-dev libsqlite3-dev libpq-dev libcmocka-dev libpsl-dev publicsuffix)
 demo_pkgs=(dnsmasq)
 test_pkgs=(dnsmasq unbound coturn nmap iptables nftables ipset iproute2 libmaxmind-db-writer-perl
   python3 time procps chromium util-linux systemd
+  postgresql # the PostgreSQL history backend's tests (tests/lib/pg.sh)
   clang libclang-rt-14-dev # clang + libFuzzer's runtime for scripts/fuzz.sh
   clang-format)            # tests/check_format.sh
 

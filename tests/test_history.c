@@ -3,7 +3,9 @@
  * in batches reads back whole; a resumed run keeps what it had and replaces
  * incomplete observations; a second writer is refused with the holder's pid;
  * a file written by the schema's first version opens and is migrated; a
- * column added to the result table appears in an existing file.
+ * column added to the result table appears in an existing file; writers of
+ * different sites and shards hold their own locks and write at once, and the
+ * runs of one sharded night read back as one set.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,9 +21,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "data/history.h"
 
-static char dir[64], db[128];
+static char dir[64], db[512];
+
+/* SN_TEST_PG_URI set (tests/lib/with_pg.sh): every test runs against that PostgreSQL server,
+ * on an empty schema each; the few about SQLite files themselves are skipped. */
+static const char *pg_uri;
 
 static int setup(void **state)
 {
@@ -29,8 +37,25 @@ static int setup(void **state)
     snprintf(dir, sizeof dir, "/tmp/sn_history_XXXXXX");
     assert_non_null(mkdtemp(dir));
     snprintf(db, sizeof db, "%s/h.db", dir);
+    if (pg_uri != NULL) {
+        snprintf(db, sizeof db, "%s", pg_uri);
+        PGconn *c = PQconnectdb(pg_uri);
+        assert_int_equal(PQstatus(c), CONNECTION_OK);
+        PGresult *r = PQexec(c, "SET client_min_messages = warning;"
+                                "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+        assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+        PQclear(r);
+        PQfinish(c);
+    }
     return 0;
 }
+
+/* A test of SQLite's files (their schema as older releases wrote it, the lock file). */
+#define SQLITE_ONLY()                                                                              \
+    do {                                                                                           \
+        if (pg_uri != NULL)                                                                        \
+            skip();                                                                                \
+    } while (0)
 
 static int teardown(void **state)
 {
@@ -73,6 +98,25 @@ static void count_obs(void *ud, const sn_history_obs_t *o)
     s->run = o->run_id;
     if (o->cells)
         snprintf(s->last_outcome, sizeof s->last_outcome, "%s", o->cells[2]);
+}
+
+typedef struct runs {
+    int n;
+    struct {
+        char status[16], site[32], shard[16], night[16];
+    } r[16];
+} runs_t;
+
+static void keep_run(void *ud, const sn_history_run_t *r)
+{
+    runs_t *rs = ud;
+    if (rs->n == 16)
+        return;
+    snprintf(rs->r[rs->n].status, sizeof rs->r[0].status, "%s", r->status);
+    snprintf(rs->r[rs->n].site, sizeof rs->r[0].site, "%s", r->site);
+    snprintf(rs->r[rs->n].shard, sizeof rs->r[0].shard, "%s", r->shard);
+    snprintf(rs->r[rs->n].night, sizeof rs->r[0].night, "%s", r->night);
+    rs->n++;
 }
 
 static void add_n(sn_history_t *h, int from, int to, bool incomplete_odd)
@@ -192,6 +236,7 @@ static void test_history_second_writer_refused_with_pid(void **state)
 static void test_history_first_schema_version_opens_and_migrates(void **state)
 {
     (void)state;
+    SQLITE_ONLY();
     /* The schema exactly as version 1 wrote it, with one run and one observation. */
     sqlite3 *d;
     assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
@@ -295,13 +340,180 @@ static void test_history_reader_of_missing_file_fails(void **state)
     (void)state;
     sn_history_t *h;
     sn_error_t err;
+    if (pg_uri != NULL) { /* a database that does not exist */
+        char *q = strstr(db, "/snprobe?");
+        assert_non_null(q);
+        char missing[600];
+        snprintf(missing, sizeof missing, "%.*s/nosuchdb%s", (int)(q - db), db, q + 8);
+        assert_int_not_equal(sn_history_open(&h, missing, false, NULL, 0, &err), SN_OK);
+        assert_null(h);
+        assert_null(strstr(err.msg, "password"));
+        return;
+    }
     assert_int_not_equal(sn_history_open(&h, db, false, NULL, 0, &err), SN_OK);
     assert_null(h);
     assert_int_equal(access(db, F_OK), -1); /* a reader creates nothing */
 }
 
+/* A file as schema version 2 (today's release) wrote it opens at version 3, its run's night
+ * the UTC date it started. */
+static void test_history_version_2_file_gets_nights(void **state)
+{
+    (void)state;
+    SQLITE_ONLY();
+    sqlite3 *d;
+    assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
+    const char *v2 =
+        "CREATE TABLE schema_version(version INTEGER NOT NULL);"
+        "INSERT INTO schema_version VALUES(2);"
+        "CREATE TABLE runs(id INTEGER PRIMARY KEY, started INTEGER NOT NULL, finished INTEGER,"
+        " status TEXT NOT NULL, command TEXT, site TEXT, vantage TEXT, inputs TEXT, plan TEXT,"
+        " targets INTEGER, probed INTEGER, alive INTEGER, shard TEXT);"
+        "CREATE TABLE targets(id INTEGER PRIMARY KEY, address TEXT NOT NULL, port INTEGER NOT "
+        "NULL, first_listed INTEGER NOT NULL, UNIQUE(address, port));"
+        "CREATE TABLE observations(run_id INTEGER NOT NULL REFERENCES runs(id),"
+        " target_id INTEGER NOT NULL REFERENCES targets(id), observed_at INTEGER NOT NULL,"
+        " probed INTEGER NOT NULL, alive INTEGER NOT NULL, incomplete INTEGER NOT NULL,"
+        " c_address TEXT, c_port TEXT, c_udp_outcome TEXT, PRIMARY KEY(run_id, target_id));"
+        "INSERT INTO runs VALUES(1, 1700000000, 1700000100, 'complete', 'c', 'zurich', '', '',"
+        " '', 1, 1, 1, NULL);";
+    assert_int_equal(sqlite3_exec(d, v2, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(d);
+    sn_history_t *h;
+    sn_error_t err;
+    assert_int_equal(sn_history_open(&h, db, false, cols, 3, &err), SN_OK);
+    assert_int_equal(sn_history_schema_version(h), 3);
+    runs_t rs = {0};
+    assert_int_equal(sn_history_each_run(h, keep_run, &rs, &err), SN_OK);
+    assert_int_equal(rs.n, 1);
+    assert_string_equal(rs.r[0].night, "2023-11-14"); /* 1700000000 is 2023-11-14 22:13 UTC */
+    assert_string_equal(rs.r[0].site, "zurich");
+    assert_string_equal(rs.r[0].shard, "");
+    sn_history_close(h);
+}
+
+/* Starts a run of (site, shard, night) with targets 10.1.0.from .. to-1 and ends it. */
+static int64_t shard_run(const char *site, const char *shard, const char *night, int from, int to)
+{
+    sn_history_t *h;
+    sn_error_t err;
+    assert_int_equal(sn_history_open_writer(&h, db, site, shard, cols, 3, &err), SN_OK);
+    sn_history_run_t run = {.started = 1000, .night = night};
+    int64_t id;
+    bool resumed;
+    assert_int_equal(sn_history_begin(h, &run, false, &id, &resumed, &err), SN_OK);
+    for (int i = from; i < to; i++) {
+        char ip[32], pb[8];
+        const char *cells[3];
+        snprintf(ip, sizeof ip, "10.1.0.%d", i);
+        sn_history_obs_t o = obs_of(ip, 4000, true, false, cells, pb);
+        assert_int_equal(sn_history_add(h, &o, &err), SN_OK);
+    }
+    assert_int_equal(sn_history_end(h, false, to - from, &err), SN_OK);
+    sn_history_close(h);
+    return id;
+}
+
+static void test_history_night_of_shards_reads_as_one(void **state)
+{
+    (void)state;
+    int64_t s1 = shard_run("a", "1/3", "n1", 0, 10);
+    int64_t s2old = shard_run("a", "2/3", "n1", 10, 15);
+    int64_t s3 = shard_run("a", "3/3", "n1", 20, 30);
+    int64_t s2 = shard_run("a", "2/3", "n1", 10, 20); /* shard 2 again: the newer run counts */
+    int64_t other_site = shard_run("b", "1/3", "n1", 0, 10);
+    int64_t other_night = shard_run("a", "1/3", "n2", 0, 10);
+    int64_t other_split = shard_run("a", "1/2", "n1", 0, 10);
+    int64_t plain = shard_run("a", "", "n1", 0, 30);
+    sn_history_t *h;
+    sn_error_t err;
+    assert_int_equal(sn_history_open(&h, db, false, cols, 3, &err), SN_OK);
+    int64_t *ids;
+    size_t n;
+    assert_int_equal(sn_history_night_runs(h, s3, &ids, &n, &err), SN_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(ids[0], s1);
+    assert_int_equal(ids[1], s3);
+    assert_int_equal(ids[2], s2);
+    seen_t s = {0};
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(sn_history_each_observation(h, ids[i], false, count_obs, &s, &err), SN_OK);
+    assert_int_equal(s.n, 30); /* every target of the night once */
+    free(ids);
+    assert_int_not_equal(s2old, s2);
+    assert_int_equal(sn_history_night_runs(h, plain, &ids, &n, &err), SN_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(ids[0], plain);
+    free(ids);
+    assert_int_equal(sn_history_night_runs(h, other_site, &ids, &n, &err), SN_OK);
+    assert_int_equal(n, 1);
+    free(ids);
+    assert_int_equal(sn_history_night_runs(h, other_night, &ids, &n, &err), SN_OK);
+    assert_int_equal(n, 1);
+    free(ids);
+    assert_int_equal(sn_history_night_runs(h, other_split, &ids, &n, &err), SN_OK);
+    assert_int_equal(n, 1);
+    free(ids);
+    assert_int_equal(sn_history_night_runs(h, 999, &ids, &n, &err), SN_ENOTFOUND);
+    sn_history_close(h);
+}
+
+/* One lock per (site, shard): other sites and shards write alongside, the same one is refused,
+ * and a new writer marks only its own (site, shard)'s stale runs interrupted. */
+static void test_history_lock_per_site_and_shard(void **state)
+{
+    (void)state;
+    sn_history_t *h;
+    sn_error_t err;
+    assert_int_equal(sn_history_open_writer(&h, db, "zurich", "1/2", cols, 3, &err), SN_OK);
+    sn_history_run_t run = {.started = 1000};
+    int64_t id;
+    bool resumed;
+    assert_int_equal(sn_history_begin(h, &run, false, &id, &resumed, &err), SN_OK);
+    pid_t pid = fork();
+    if (pid == 0) {
+        sn_history_t *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+        sn_error_t e;
+        int bad = 0;
+        bad |= sn_history_open_writer(&a, db, "zurich", "1/2", cols, 3, &e) != SN_EBUSY;
+        bad |= strstr(e.msg, "zurich") == NULL;
+        bad |= sn_history_open_writer(&b, db, "zurich", "2/2", cols, 3, &e) != SN_OK;
+        bad |= sn_history_open_writer(&c, db, "tel aviv", "1/2", cols, 3, &e) != SN_OK;
+        bad |= sn_history_open(&d, db, true, cols, 3, &e) != SN_OK;
+        sn_history_close(b);
+        sn_history_close(c);
+        sn_history_close(d);
+        _exit(bad);
+    }
+    int ws;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    assert_true(WIFEXITED(ws));
+    assert_int_equal(WEXITSTATUS(ws), 0);
+    runs_t rs = {0};
+    assert_int_equal(sn_history_each_run(h, keep_run, &rs, &err), SN_OK);
+    assert_int_equal(rs.n, 1);
+    assert_string_equal(rs.r[0].status, "running"); /* the other writers left it alone */
+    assert_string_equal(rs.r[0].site, "zurich");
+    assert_string_equal(rs.r[0].shard, "1/2");
+    assert_int_equal(sn_history_end(h, false, 0, &err), SN_OK);
+    sn_history_close(h);
+    if (pg_uri != NULL)
+        return; /* a server's lock is no file */
+    /* Released: no lock file is left behind. */
+    char *lp = sn_history_lock_path(db, "zurich", "1/2");
+    assert_non_null(lp);
+    assert_int_equal(access(lp, F_OK), -1);
+    free(lp);
+    lp = sn_history_lock_path(db, "tel aviv", "1/2");
+    assert_non_null(strstr(lp, "tel%20aviv.1-2"));
+    free(lp);
+}
+
 int main(void)
 {
+    pg_uri = getenv("SN_TEST_PG_URI");
+    if (pg_uri != NULL && *pg_uri == '\0')
+        pg_uri = NULL;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_history_run_in_batches_reads_back_whole, setup,
                                         teardown),
@@ -316,6 +528,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_history_resume_leaves_an_older_interrupted_run, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_history_reader_of_missing_file_fails, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_version_2_file_gets_nights, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_night_of_shards_reads_as_one, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_lock_per_site_and_shard, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
