@@ -109,7 +109,13 @@ rc=$?
 check "a reader runs alongside the writer (got $(rc_text $rc))" [ "$rc" -eq 0 ]
 grep -q ",running," lock-runs.csv || { fail "the reader sees the run running"; show lock-runs.csv; }
 
-# 4. SIGTERM on that scan
+# 4. SIGTERM on that scan, once it is probing (its handlers are in place by then: a slow
+# sanitizer build may still be reading its inputs when the lock and the run row appear)
+for ((i = 0; i < 200; i++)); do
+    "$SNPROBE" history results --history lock.db -o lock-probe.csv 2>/dev/null &&
+        [ "$(wc -l <lock-probe.csv)" -gt 1 ] && break
+    sleep 0.05
+done
 kill -TERM "$pid"
 wait "$pid"
 rc=$?

@@ -45,11 +45,14 @@ ok "swarm ready: $(cat "$TMP/pop.out")"
 SCAN=(--no-rdns --allow 127.0.0.0/8 --rate 20000 --timeout 500 --retries 1)
 
 # --- CSV ---
+# A delayed node's RTT must include its whole delay (the lower bound is exact); the upper
+# slack of 100 ms allows for a loaded CI machine, where the swarm and the scanner share two
+# cores with other tests. How close the RTT comes is the benchmark's rtt rows' question.
 limit 120 "$SNPROBE" scan "${SCAN[@]}" -o "$TMP/res.csv" "$LIST" >"$TMP/scan.out" 2>"$TMP/scan.err"
 rc=$?
 check "scan exits 0 (got $(rc_text $rc))" [ "$rc" -eq 0 ]
 [ "$rc" -eq 0 ] || show "$TMP/scan.err"
-if python3 "$LIB/check_results.py" "$POP" "$TMP/res.csv" --retries 1 --rtt-tolerance-ms 50 \
+if python3 "$LIB/check_results.py" "$POP" "$TMP/res.csv" --retries 1 --rtt-tolerance-ms 100 \
     >"$TMP/check.csv.txt"; then
     ok "every CSV row matches the population: $(tail -1 "$TMP/check.csv.txt")"
 else
@@ -68,7 +71,7 @@ limit 120 "$SNPROBE" scan -q "${SCAN[@]}" --output-format ndjson -o "$TMP/res.nd
 rc=$?
 check "NDJSON scan exits 0 (got $(rc_text $rc))" [ "$rc" -eq 0 ]
 if python3 "$LIB/check_results.py" "$POP" "$TMP/res.ndjson" --format ndjson --retries 1 \
-    --rtt-tolerance-ms 50 >"$TMP/check.ndjson.txt"; then
+    --rtt-tolerance-ms 100 >"$TMP/check.ndjson.txt"; then
     ok "every NDJSON line parses and matches the population: $(tail -1 "$TMP/check.ndjson.txt")"
 else
     fail "NDJSON results match the population"
