@@ -826,7 +826,7 @@ static void top_add(sn_stats_t *s, const sn_result_t *r)
     nd->addr = t->addr;
     nd->seen_count = t->seen_count;
     snprintf(nd->reach, sizeof nd->reach, "%s",
-             r->blocked != NULL ? "blocked" : sn_result_reach_class(r));
+             r->blocked != NULL ? "blocked" : sn_result_reach_class(r, &(sn_reach_buf_t){0}));
     const sn_enrichment_t *e = r->enrich;
     if (e != NULL) {
         copy_utf8(nd->ptr, sizeof nd->ptr, e->ptr);
@@ -884,7 +884,8 @@ static sn_status_t add_result(sn_stats_t *s, const sn_result_t *r, uint32_t labe
     sn_status_t st = SN_OK;
     s->rows++;
     bool blocked = r->blocked != NULL;
-    const char *cls = sn_result_reach_class(r);
+    sn_reach_buf_t cls_buf;
+    const char *cls = sn_result_reach_class(r, &cls_buf);
     bool udp = !blocked && ran_alive(&r->udp);
     bool tcp = !blocked && ran_alive(&r->tcp);
     bool alive = udp || tcp;
