@@ -37,6 +37,7 @@
 #include "lib/status.h"
 #include "reports/output.h"
 #include "lib/outfile.h"
+#include "lib/sha256.h" /* the file digests (sn_sha256_*), part of this API */
 
 typedef struct sn_stats sn_stats_t;
 
@@ -281,19 +282,5 @@ const char *sn_stats_continent_name(const char *code);
  */
 sn_status_t sn_stats_write_summary(sn_stats_t *st, const char *path, sn_output_format_t fmt,
                                    sn_error_t *err);
-
-/* SHA-256 (FIPS 180-4). */
-typedef struct sn_sha256 {
-    uint32_t h[8];
-    uint64_t len;
-    uint8_t buf[64];
-    size_t n;
-} sn_sha256_t;
-
-void sn_sha256_init(sn_sha256_t *c);
-void sn_sha256_update(sn_sha256_t *c, const void *data, size_t len);
-void sn_sha256_final(sn_sha256_t *c, uint8_t out[32]);
-/* Lower-case hex of the digest of data; hex gets 65 bytes. */
-void sn_sha256_hex(const void *data, size_t len, char hex[65]);
 
 #endif
