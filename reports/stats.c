@@ -28,6 +28,8 @@
  * The digests of the files a scan read come from lib/sha256.
  */
 #include "reports/stats.h"
+#include "lib/addr.h"
+#include "lib/fnv.h"
 #include "lib/sha256.h"
 #include "lib/text.h"
 
@@ -50,12 +52,11 @@
 
 /* ---- small containers --------------------------------------------------- */
 
+/* The splitmix64 step: the golden-ratio increment, then the one finaliser
+ * (lib/addr.h). The same values as before, so every table's order is kept. */
 static uint64_t mix64(uint64_t x)
 {
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
+    return sn_mix64(x + UINT64_C(0x9e3779b97f4a7c15));
 }
 
 /* Open addressing from uint64 to uint64; UINT64_MAX is the empty key. */
@@ -534,10 +535,9 @@ void sn_stats_free(sn_stats_t *s)
 
 static uint64_t str_hash(const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return mix64(h);
+    /* FNV-1a from this file's historical basis (not the standard one): kept so
+     * that the label tables hash, and so list, exactly as before. */
+    return mix64(sn_fnv1a64(UINT64_C(1469598103934665603), s, n));
 }
 
 static uint32_t label_append(sn_stats_t *s, const char *name, size_t n)
