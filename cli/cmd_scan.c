@@ -1,7 +1,9 @@
 /*
  * `snprobe scan INPUT...`, and the scan run that annotate and bootstrap share:
  * the validated command line becomes the scan's, the engine's, the
- * enrichment's and the history recorder's configuration here, in one place.
+ * enrichment's and the history recorder's configuration here, in one place,
+ * and the sinks the run wants are created here from the registry
+ * (reports/sinks.h) and handed down to the scan, which names none of them.
  * Every check of the options comes before the first packet (the vantage
  * discovery), so that a usage error costs no round trip.
  */
@@ -11,6 +13,7 @@
 
 #include "cli/commands.h"
 #include "reports/history_rec.h"
+#include "reports/sinks.h"
 #include "scanner/scan.h"
 #include "scanner/vantage.h"
 
@@ -48,12 +51,8 @@ int sn_cli_run_scan(const sn_config_t *cfg, const sn_cli_scan_run_t *run)
         .n_allow = cfg->allow.n,
         .exclude_files = cfg->exclude_files.v,
         .n_exclude_files = cfg->exclude_files.n,
-        .output = run->output,
-        .output_format = cfg->output_format,
         .dry_run = cfg->dry_run,
         .annotate = cfg->command == SN_CMD_ANNOTATE,
-        .html = cfg->html,
-        .summary = cfg->summary,
         .command_text = cfg->command_text,
         .progress = !cfg->quiet && (cfg->progress || isatty(STDERR_FILENO)),
         .quiet = cfg->quiet,
@@ -97,6 +96,8 @@ int sn_cli_run_scan(const sn_config_t *cfg, const sn_cli_scan_run_t *run)
         sc.vantage = vtext;
     }
 
+    sn_sink_t sinks[3];
+    size_t n_sinks = 0;
     if (cfg->history != NULL) {
         char plan[512];
         sn_cli_plan_text(cfg, plan, sizeof plan);
@@ -110,23 +111,37 @@ int sn_cli_run_scan(const sn_config_t *cfg, const sn_cli_scan_run_t *run)
                             .inputs = sc.inputs,
                             .n_inputs = sc.n_inputs,
                             .quiet = cfg->quiet};
-        sn_status_t hs = sn_hrec_open(&sc.history, &hc, &err);
+        /* Opened now, as the store's one writer: SN_EBUSY before any probe. */
+        sn_status_t hs =
+            sn_sink_create("history", &(sn_sink_cfg_t){.history = &hc}, &sinks[n_sinks], &err);
         if (hs != SN_OK)
             return sn_cli_fail_st(hs, &err);
+        n_sinks++;
     }
+    /* The sinks in the order they get each result; the scan closes them in
+     * reverse, so the history hears of any other's failure: history, statistics
+     * (the summary and the HTML report), results. */
+    sn_status_t st = SN_OK;
+    if (cfg->html != NULL || cfg->summary != NULL)
+        st = sn_sink_create("report", &(sn_sink_cfg_t){.path = cfg->html, .summary = cfg->summary},
+                            &sinks[n_sinks++], &err);
+    if (st == SN_OK && run->output != NULL)
+        st = sn_sink_create(cfg->output_format == SN_OUTPUT_NDJSON ? "ndjson" : "csv",
+                            &(sn_sink_cfg_t){.path = run->output}, &sinks[n_sinks++], &err);
+    if (st != SN_OK) {
+        sn_sinks_close(sinks, n_sinks, &(sn_sink_end_t){.failed = true}, &st, &err);
+        return sn_cli_fail_st(st, &err);
+    }
+    sc.sinks = sinks;
+    sc.n_sinks = n_sinks;
     sn_scan_summary_t sum;
-    sn_status_t st = sn_scan_run(&sc, &sum, &err);
+    st = sn_scan_run(&sc, &sum, &err); /* closes every sink, the history's run ends */
     if (st == SN_OK && run->after_scan != NULL)
         run->after_scan(run->ud);
-    sn_error_t herr = {{0}};
-    sn_status_t hst =
-        sn_hrec_close(sc.history, sum.interrupted || st != SN_OK, sum.distinct, &herr);
     if (st != SN_OK) {
         int rc = sn_cli_fail_st(st, &err);
         return run->nagios ? 2 : rc; /* a check that could not run is critical */
     }
-    if (hst != SN_OK)
-        return sn_cli_fail_st(hst, &herr);
     if (sum.distinct == 0) {
         fprintf(stderr,
                 "snprobe: no target in the inputs (%llu bad entries skipped); nothing "
@@ -135,7 +150,7 @@ int sn_cli_run_scan(const sn_config_t *cfg, const sn_cli_scan_run_t *run)
         return run->nagios ? 2 : SN_EXIT_NO_TARGETS;
     }
     if (!cfg->quiet)
-        sn_scan_print_summary(stderr, &sum, sc.output);
+        sn_scan_print_summary(stderr, &sum, run->output);
     if (run->exit_code != NULL)
         return run->exit_code(run->ud, &sum);
     return sum.interrupted ? SN_EXIT_INTERRUPTED : SN_EXIT_OK;

@@ -77,22 +77,6 @@ const sn_bootstrap_node_t *sn_bootstrap_nodes(size_t *n)
     return NODES;
 }
 
-sn_status_t sn_bootstrap_parse_set(const char *word, unsigned *mask, sn_error_t *err)
-{
-    if (word != NULL && strcmp(word, "all") == 0) {
-        *mask = SN_BOOT_ALL;
-        return SN_OK;
-    }
-    for (size_t i = 0; word != NULL && i < N_SETS; i++) {
-        if (strcmp(word, SETS[i].name) == 0) {
-            *mask = SETS[i].bit;
-            return SN_OK;
-        }
-    }
-    return sn_error_set(err, SN_EINVAL, "--set: '%s' is not 2004, 1.4 or all",
-                        word != NULL ? word : "");
-}
-
 size_t sn_bootstrap_list_text(unsigned mask, char *buf, size_t cap)
 {
     size_t len = 0;

@@ -38,9 +38,6 @@ const sn_bootstrap_set_t *sn_bootstrap_sets(size_t *n);
 /* Every distinct bundled node (*n of them), each once, in list order. */
 const sn_bootstrap_node_t *sn_bootstrap_nodes(size_t *n);
 
-/* "2004", "1.4" or "all" into a mask. Returns SN_EINVAL naming the word. */
-sn_status_t sn_bootstrap_parse_set(const char *word, unsigned *mask, sn_error_t *err);
-
 /*
  * The nodes of the lists in mask, de-duplicated, as a plain ip:port list
  * (comment lines first), into buf. Returns the length, or 0 when it does not

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "lib/addr.h"
+#include "lib/field.h"
 #include "data/classify.h"
 #include "data/geo.h"
 #include "data/targets.h"
@@ -48,6 +49,10 @@ typedef struct sn_result {
     sn_probe_result_t udp;
     sn_probe_result_t tcp;
     const sn_enrichment_t *enrich; /* NULL: no enrichment ran */
+    /* The values of the fields each probe declares (udp.probe->fields, slot i for
+     * fields[i]; "": not said). Last, so that the engine's hot fields above stay in
+     * the first cache lines of its job slots. */
+    sn_field_values_t udp_values, tcp_values;
 } sn_result_t;
 
 /* Room for a reachability class spelt out with a port number ("udp+tcp-8443"). */

@@ -28,6 +28,7 @@
 #include "reports/history_cmd.h"
 #include "reports/history_rec.h"
 #include "reports/report.h"
+#include "reports/sinks.h"
 #include "scanner/scan.h"
 
 extern char **environ;
@@ -570,9 +571,9 @@ static bool can_bind_low_ports(void)
 
 /* ---- nights: the history ---- */
 
-/* Opens the demo's history for night n (a fresh file on night 1). */
+/* Opens the demo's history for night n (a fresh file on night 1) as the scan's sink. */
 static sn_status_t start_history(const sn_demo_cfg_t *cfg, const char *path, unsigned night,
-                                 const char *const *inputs, size_t n_inputs, sn_hrec_t **rec,
+                                 const char *const *inputs, size_t n_inputs, sn_sink_t *sink,
                                  sn_error_t *err)
 {
     if (night == 1) {
@@ -593,7 +594,7 @@ static sn_status_t start_history(const sn_demo_cfg_t *cfg, const char *path, uns
                         .inputs = inputs,
                         .n_inputs = n_inputs,
                         .quiet = true};
-    return sn_hrec_open(rec, &hc, err);
+    return sn_sink_create("history", &(sn_sink_cfg_t){.history = &hc}, sink, err);
 }
 
 /* Writes night d's population and list (the harvest), then scans it into the history. */
@@ -626,19 +627,21 @@ static sn_status_t scan_night(const sn_demo_cfg_t *cfg, const sn_schedule_t *sch
                         .n_inputs = 1,
                         .allow = first->allow,
                         .n_allow = first->n_allow,
-                        .output = results,
-                        .output_format = SN_OUTPUT_CSV,
                         .quiet = true,
                         .command_text = "snprobe demo",
                         .engine = first->engine};
-    st = start_history(cfg, history, (unsigned)d + 1, inputs, 1, &sc.history, err);
+    sn_sink_t sinks[2];
+    size_t n_sinks = 0;
+    st = start_history(cfg, history, (unsigned)d + 1, inputs, 1, &sinks[n_sinks++], err);
+    if (st == SN_OK)
+        st = sn_sink_create("csv", &(sn_sink_cfg_t){.path = results}, &sinks[n_sinks++], err);
     sn_scan_summary_t sum = {0};
+    sc.sinks = sinks;
+    sc.n_sinks = n_sinks;
     if (st == SN_OK)
-        st = sn_scan_run(&sc, &sum, err);
-    sn_status_t hst = sn_hrec_close(sc.history, st != SN_OK || sum.interrupted, sum.distinct,
-                                    st == SN_OK ? err : NULL);
-    if (st == SN_OK)
-        st = hst;
+        st = sn_scan_run(&sc, &sum, err); /* closes the sinks (the history's run ends) */
+    else
+        sn_sinks_close(sinks, n_sinks, &(sn_sink_end_t){.failed = true}, &st, err);
     stop_child(swarm);
     if (st == SN_OK && !cfg->quiet)
         fprintf(stderr,
@@ -773,12 +776,8 @@ sn_status_t sn_demo_run(const sn_demo_cfg_t *cfg, sn_error_t *err)
         .n_inputs = 3,
         .allow = allow,
         .n_allow = 1,
-        .output = results,
-        .output_format = SN_OUTPUT_CSV,
         .progress = cfg->progress,
         .quiet = cfg->quiet,
-        .html = html,
-        .summary = summary,
         .command_text = "snprobe demo",
         .where = "the demo: an emulated population on loopback, drawn from the studies' "
                  "figures; where it matches them, that is by construction, not a measurement",
@@ -804,15 +803,22 @@ sn_status_t sn_demo_run(const sn_demo_cfg_t *cfg, sn_error_t *err)
         st = sn_scan_parse_ports(cfg->fallback_ports, &sc.engine, err);
     char history[4096];
     snprintf(history, sizeof history, "%s/history.db", cfg->out_dir);
+    sn_sink_t sinks[3];
+    size_t n_sinks = 0;
     if (st == SN_OK)
-        st = start_history(cfg, history, 1, inputs, 3, &sc.history, err);
-    sn_scan_summary_t sum;
+        st = start_history(cfg, history, 1, inputs, 3, &sinks[n_sinks++], err);
     if (st == SN_OK)
-        st = sn_scan_run(&sc, &sum, err);
-    sn_status_t hst = sn_hrec_close(sc.history, st != SN_OK || sum.interrupted, sum.distinct,
-                                    st == SN_OK ? err : NULL);
+        st = sn_sink_create("report", &(sn_sink_cfg_t){.path = html, .summary = summary},
+                            &sinks[n_sinks++], err);
     if (st == SN_OK)
-        st = hst;
+        st = sn_sink_create("csv", &(sn_sink_cfg_t){.path = results}, &sinks[n_sinks++], err);
+    sc.sinks = sinks;
+    sc.n_sinks = n_sinks;
+    sn_scan_summary_t sum = {0};
+    if (st == SN_OK)
+        st = sn_scan_run(&sc, &sum, err); /* closes the sinks (the history's run ends) */
+    else
+        sn_sinks_close(sinks, n_sinks, &(sn_sink_end_t){.failed = true}, &st, err);
     stop_child(swarm);
     stop_child(dnsmasq);
     if (st == SN_OK) {

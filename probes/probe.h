@@ -6,7 +6,15 @@
  * replies (the swarm emulator uses it). None of them touches a socket, a loop
  * or a clock, so every module is testable with byte arrays alone. The engine
  * knows probes only through this struct and the registry; adding a probe is
- * one new file plus one line in registry.c.
+ * one new file plus one line in registry.c (or, for a module built outside
+ * the product such as a test's, one call of sn_probe_register).
+ *
+ * Fields: a probe that finds more than the engine records for every probe
+ * (outcome, RTT, attempts, the observed address) declares those fields in
+ * `fields` (name, type, help) and its parse fills their values, slot i for
+ * fields[i]. The column table (reports/fields.c) makes each declared field a
+ * column after the common ones, so the CSV and NDJSON writers, --list-fields,
+ * the results reader and the history carry it without knowing the probe.
  *
  * Matching: the engine gives every probe a 64-bit token and keeps it across
  * retries. A module embeds the low `token_bits` bits in its request, and its
@@ -21,9 +29,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "lib/addr.h"
+#include "lib/field.h"   /* sn_field_decl_t, sn_field_values_t */
 #include "lib/outcome.h" /* sn_outcome_t, sn_outcome_name */
+#include "lib/status.h"
 
 typedef enum sn_transport { SN_TRANSPORT_UDP = 1, SN_TRANSPORT_TCP = 2 } sn_transport_t;
 
@@ -33,12 +44,22 @@ typedef struct sn_probe_req {
     uint64_t token;   /* engine-chosen; embed the low token_bits bits */
 } sn_probe_req_t;
 
-/* What parse found in a reply. Zeroed by the caller before parse. */
+/* What parse found in a reply. Cleared by the caller (sn_probe_reply_clear) before parse. */
 typedef struct sn_probe_reply {
-    uint64_t token;      /* token bits carried by the reply */
-    sn_addr_t observed;  /* our address as the node saw it (family 0: not said) */
-    sn_addr_t node_addr; /* the node's own address as it says (family 0: not said) */
+    uint64_t token;           /* token bits carried by the reply */
+    sn_addr_t observed;       /* our address as the node saw it (family 0: not said) */
+    sn_field_values_t values; /* the probe's declared fields ("": not said) */
 } sn_probe_reply_t;
+
+/* Clears a reply for parse: no token, no address, every value empty. Cheaper than
+ * zeroing the value slots whole, on a path that runs once per packet. */
+static inline void sn_probe_reply_clear(sn_probe_reply_t *r)
+{
+    r->token = 0;
+    memset(&r->observed, 0, sizeof r->observed);
+    for (size_t i = 0; i < SN_FIELD_VALUES_MAX; i++)
+        r->values.v[i][0] = '\0';
+}
 
 /* What answer gets to know when the swarm plays a node. */
 typedef struct sn_answer_ctx {
@@ -52,6 +73,9 @@ typedef struct sn_probe {
     sn_transport_t transport;
     uint16_t default_port; /* 0: the target's own port */
     unsigned token_bits;   /* request bits that come back in the reply (0..64) */
+    /* The result fields this probe adds (at most SN_FIELD_VALUES_MAX); NULL, 0: none. */
+    const sn_field_decl_t *fields;
+    size_t n_fields;
 
     /*
      * Writes the request for req into buf (cap bytes). Returns its length
@@ -75,9 +99,26 @@ typedef struct sn_probe {
                   size_t cap);
 } sn_probe_t;
 
-/* The registry (probes/registry.c): every module, in a stable order. */
-extern const sn_probe_t *const sn_probes[];
-extern const size_t sn_probe_count;
+/*
+ * The registry (probes/registry.c): every module, in a stable order: the
+ * product's, then those registered at run time. The count only grows, so a
+ * table derived from the registry (the columns) is current while its count is.
+ */
+#define SN_PROBES_MAX 16
+extern const sn_probe_t *sn_probes[SN_PROBES_MAX];
+extern size_t sn_probe_count;
+
+/*
+ * Adds a module after the product's (a test's probe, a plug-in), before any
+ * scan or table of columns is made. Returns SN_EINVAL for a module without a
+ * name, with a name taken, or with a field declaration that is not valid
+ * (more than SN_FIELD_VALUES_MAX, a name outside [a-z0-9_]); SN_ELIMIT when
+ * SN_PROBES_MAX modules are registered. Not thread-safe.
+ */
+sn_status_t sn_probe_register(const sn_probe_t *p);
+
+/* Index of the field named name among p's declared fields, or -1. */
+int sn_probe_field_index(const sn_probe_t *p, const char *name);
 
 /* Finds a probe by name; NULL if there is none. */
 const sn_probe_t *sn_probe_find(const char *name);

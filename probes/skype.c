@@ -78,7 +78,7 @@ static int skype_parse(const uint8_t *buf, size_t len, sn_probe_reply_t *out)
         return 0;
     out->token = (uint64_t)buf[0] << 8 | buf[1];
     get_v4(buf + 3, &out->observed);
-    get_v4(buf + 7, &out->node_addr);
+    /* Bytes 7..10 are the node's own address as it says; nothing uses it. */
     return 1;
 }
 

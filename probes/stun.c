@@ -539,7 +539,6 @@ static int stun_parse(const uint8_t *buf, size_t len, sn_probe_reply_t *out)
     out->token = token;
     if (m.cls == SN_STUN_SUCCESS) {
         out->observed = m.xor_mapped.family != 0 ? m.xor_mapped : m.mapped;
-        out->node_addr = m.response_origin;
     }
     return 1;
 }

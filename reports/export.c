@@ -26,21 +26,6 @@ struct sn_export {
     size_t n, cap;
 };
 
-sn_status_t sn_export_format_parse(const char *s, sn_export_format_t *out)
-{
-    if (s == NULL || out == NULL)
-        return SN_EINVAL;
-    if (strcmp(s, "nft") == 0)
-        *out = SN_EXPORT_NFT;
-    else if (strcmp(s, "ipset") == 0)
-        *out = SN_EXPORT_IPSET;
-    else if (strcmp(s, "plain") == 0)
-        *out = SN_EXPORT_PLAIN;
-    else
-        return SN_EINVAL;
-    return SN_OK;
-}
-
 static bool name_ok(const char *s)
 {
     size_t n = strlen(s);

@@ -32,9 +32,6 @@ typedef enum sn_export_format {
     SN_EXPORT_PLAIN
 } sn_export_format_t;
 
-/* Parses "nft", "ipset", "plain". Returns SN_EINVAL otherwise. */
-sn_status_t sn_export_format_parse(const char *s, sn_export_format_t *out);
-
 typedef struct sn_export_opts {
     sn_export_format_t format;
     bool eligible_only; /* only super-node eligible nodes (else every alive node) */

@@ -2,8 +2,8 @@
  * The scan's side of the history store: opens the store as its one writer,
  * starts (or resumes) the run with its inputs' digests and plan, turns each
  * result into an observation with every result column, and ends the run
- * complete or interrupted. scan.c calls it at four places and knows nothing
- * else of the store.
+ * complete or interrupted. sink_history.c makes it one of the scan's sinks
+ * (data/sink.h), so the scan knows nothing of the store.
  */
 #ifndef SN_HISTORY_REC_H
 #define SN_HISTORY_REC_H

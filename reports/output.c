@@ -74,19 +74,6 @@ void sn_output_set_vantage(sn_output_t *o, const char *vantage)
     o->ctx.vantage = o->vantage;
 }
 
-sn_status_t sn_output_format_parse(const char *s, sn_output_format_t *out)
-{
-    if (s == NULL || out == NULL)
-        return SN_EINVAL;
-    if (strcmp(s, "csv") == 0)
-        *out = SN_OUTPUT_CSV;
-    else if (strcmp(s, "ndjson") == 0)
-        *out = SN_OUTPUT_NDJSON;
-    else
-        return SN_EINVAL;
-    return SN_OK;
-}
-
 /*
  * Makes room for extra more bytes in the row buffer. Grows only when a single
  * row is larger than the slack left above FLUSH_AT, which is rare.

@@ -1,7 +1,10 @@
 /*
  * Result sinks. Every writer (CSV via libcsv, NDJSON) walks the same field
  * table (reports/fields.c), so the columns are declared once, in one place,
- * and `--list-fields` and the README's column table come from it.
+ * and `--list-fields`, the results reader (resultsin.c), the history and the
+ * README's column table come from it. The table is the common columns
+ * (sn_col_t) followed by the fields the registered probes declare
+ * (probes/probe.h), in registry order.
  *
  * A sink writes through an sn_outfile (lib/outfile.h): a unique temporary
  * renamed over PATH when closed, a device or FIFO written in place, one writer
@@ -19,14 +22,52 @@
 
 #include "data/targets.h"
 #include "data/result.h"
-#include "probes/probe.h" /* the probes a result points at */
+#include "lib/field.h" /* sn_field_type_t */
 #include "lib/status.h"
+#include "probes/probe.h" /* the probes a result points at, and the fields they declare */
 
-typedef enum sn_field_type {
-    SN_FIELD_STR = 0, /* JSON string; "" is written as null in NDJSON */
-    SN_FIELD_INT,     /* JSON number; "" is null */
-    SN_FIELD_BOOL     /* "1"/"0" in CSV, true/false in JSON */
-} sn_field_type_t;
+/* The common columns, in table order (append only: a column's place is its place
+ * in every file). The fields probes declare follow from SN_COL_CORE on. */
+typedef enum sn_col {
+    SN_COL_ADDRESS,
+    SN_COL_PORT,
+    SN_COL_SEEN,
+    SN_COL_SOURCES,
+    SN_COL_FIRST,
+    SN_COL_LAST,
+    SN_COL_FLAGS,
+    SN_COL_BLOCKED,
+    SN_COL_UDP_PROBE,
+    SN_COL_UDP_OUTCOME,
+    SN_COL_UDP_RTT,
+    SN_COL_UDP_ATTEMPTS,
+    SN_COL_OBSERVED,
+    SN_COL_REPLY_FROM,
+    SN_COL_TCP_OUTCOME,
+    SN_COL_TCP_RTT,
+    SN_COL_TCP_PORT,
+    SN_COL_TCP_ATTEMPTS,
+    SN_COL_REACH,
+    SN_COL_ELIGIBLE,
+    SN_COL_VANTAGE,
+    SN_COL_RDNS,
+    SN_COL_PTR,
+    SN_COL_PTR_VALID,
+    SN_COL_COUNTRY,
+    SN_COL_CONTINENT,
+    SN_COL_ASN,
+    SN_COL_AS_ORG,
+    SN_COL_EDU,
+    SN_COL_EDU_SOURCE,
+    SN_COL_ADDR_KIND,
+    SN_COL_DYN_RULE,
+    SN_COL_GEO_SOURCE,
+    SN_COL_CORE /* the number of common columns; probes' fields come after */
+} sn_col_t;
+
+/* Probe-declared columns the table holds at most (beyond that they are left out). */
+#define SN_PROBE_COLUMNS_MAX 16
+#define SN_FIELDS_MAX (SN_COL_CORE + SN_PROBE_COLUMNS_MAX)
 
 /* Context a field formatter may need beyond the result. */
 typedef struct sn_field_ctx {
@@ -40,10 +81,44 @@ typedef struct sn_field {
     const char *help;
     /* Writes the value as text into buf (cap bytes, NUL-terminated; may truncate). */
     void (*format)(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap);
+    /* For a probe-declared column: the declaration (its value is in the slot of
+     * the probe that ran and declares this name); NULL for a common column. */
+    const sn_field_decl_t *decl;
 } sn_field_t;
 
-extern const sn_field_t sn_fields[];
-extern const size_t sn_field_count;
+/*
+ * The column table: the common columns, then every field the registered
+ * probes declare (one column per name, in registry order; a name a common
+ * column has is left out). Built on first use and again when a probe has been
+ * registered since; the pointer is valid until then. Not thread-safe against
+ * sn_probe_register.
+ */
+void sn_fields_build(void);
+/* The built table, its length, and the sn_probe_count it was built for (fields.c). */
+extern sn_field_t sn_fields_built[SN_FIELDS_MAX];
+extern size_t sn_fields_built_n, sn_fields_built_for;
+
+/* Inline: the writers read the table once per cell, so this is a load and a compare. */
+static inline const sn_field_t *sn_fields_table(void)
+{
+    if (sn_fields_built_for != sn_probe_count)
+        sn_fields_build();
+    return sn_fields_built;
+}
+
+static inline size_t sn_fields_count(void)
+{
+    if (sn_fields_built_for != sn_probe_count)
+        sn_fields_build();
+    return sn_fields_built_n;
+}
+
+/* The table read as an array: sn_fields[i], i < sn_field_count. */
+#define sn_fields (sn_fields_table())
+#define sn_field_count (sn_fields_count())
+
+/* Index of the column named name, or -1. */
+int sn_field_find(const char *name);
 
 /* "str", "int" or "bool". */
 const char *sn_field_type_name(sn_field_type_t t);
@@ -56,9 +131,6 @@ const char *sn_field_type_name(sn_field_type_t t);
 void sn_fields_print(FILE *f);
 
 typedef enum sn_output_format { SN_OUTPUT_CSV = 0, SN_OUTPUT_NDJSON } sn_output_format_t;
-
-/* Parses "csv" / "ndjson". */
-sn_status_t sn_output_format_parse(const char *s, sn_output_format_t *out);
 
 typedef struct sn_output sn_output_t;
 

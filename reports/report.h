@@ -1,7 +1,8 @@
 /*
  * `snprobe report` and `snprobe export`: statistics, the HTML report and
  * firewall sets from saved results, without probing; and the one helper the
- * scan shares with them to write the summary and the HTML at its end.
+ * scan's report sink (sink_report.c) shares with them to write the summary and
+ * the HTML at its end.
  */
 #ifndef SN_REPORT_H
 #define SN_REPORT_H

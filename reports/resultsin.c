@@ -28,81 +28,13 @@
 #define RECORD_MAX_BYTES (1u << 20)
 #define CELL_MAX (64u * 1024u)
 
-enum col {
-    C_ADDRESS,
-    C_PORT,
-    C_SEEN,
-    C_SOURCES,
-    C_FIRST,
-    C_LAST,
-    C_FLAGS,
-    C_BLOCKED,
-    C_UDP_PROBE,
-    C_UDP_OUTCOME,
-    C_UDP_RTT,
-    C_UDP_ATTEMPTS,
-    C_OBSERVED,
-    C_REPLY_FROM,
-    C_TCP_OUTCOME,
-    C_TCP_RTT,
-    C_TCP_PORT,
-    C_TCP_ATTEMPTS,
-    C_REACH,
-    C_ELIGIBLE,
-    C_VANTAGE,
-    C_RDNS,
-    C_PTR,
-    C_PTR_VALID,
-    C_COUNTRY,
-    C_CONTINENT,
-    C_ASN,
-    C_AS_ORG,
-    C_EDU,
-    C_EDU_SOURCE,
-    C_ADDR_KIND,
-    C_DYN_RULE,
-    C_GEO_SOURCE,
-    NCOLS
-};
-
-static const struct {
-    const char *name;
-    sn_field_type_t type;
-} COLS[NCOLS] = {
-    [C_ADDRESS] = {"address", SN_FIELD_STR},
-    [C_PORT] = {"port", SN_FIELD_INT},
-    [C_SEEN] = {"seen_count", SN_FIELD_INT},
-    [C_SOURCES] = {"sources", SN_FIELD_STR},
-    [C_FIRST] = {"first_seen", SN_FIELD_INT},
-    [C_LAST] = {"last_seen", SN_FIELD_INT},
-    [C_FLAGS] = {"flags", SN_FIELD_STR},
-    [C_BLOCKED] = {"blocked", SN_FIELD_STR},
-    [C_UDP_PROBE] = {"udp_probe", SN_FIELD_STR},
-    [C_UDP_OUTCOME] = {"udp_outcome", SN_FIELD_STR},
-    [C_UDP_RTT] = {"udp_rtt_us", SN_FIELD_INT},
-    [C_UDP_ATTEMPTS] = {"udp_attempts", SN_FIELD_INT},
-    [C_OBSERVED] = {"observed_addr", SN_FIELD_STR},
-    [C_REPLY_FROM] = {"reply_from", SN_FIELD_STR},
-    [C_TCP_OUTCOME] = {"tcp_outcome", SN_FIELD_STR},
-    [C_TCP_RTT] = {"tcp_rtt_us", SN_FIELD_INT},
-    [C_TCP_PORT] = {"tcp_port", SN_FIELD_INT},
-    [C_TCP_ATTEMPTS] = {"tcp_attempts", SN_FIELD_INT},
-    [C_REACH] = {"reach_class", SN_FIELD_STR},
-    [C_ELIGIBLE] = {"sn_eligible", SN_FIELD_BOOL},
-    [C_VANTAGE] = {"vantage", SN_FIELD_STR},
-    [C_RDNS] = {"rdns_status", SN_FIELD_STR},
-    [C_PTR] = {"ptr", SN_FIELD_STR},
-    [C_PTR_VALID] = {"ptr_valid", SN_FIELD_BOOL},
-    [C_COUNTRY] = {"country", SN_FIELD_STR},
-    [C_CONTINENT] = {"continent", SN_FIELD_STR},
-    [C_ASN] = {"asn", SN_FIELD_INT},
-    [C_AS_ORG] = {"as_org", SN_FIELD_STR},
-    [C_EDU] = {"edu", SN_FIELD_BOOL},
-    [C_EDU_SOURCE] = {"edu_source", SN_FIELD_STR},
-    [C_ADDR_KIND] = {"addr_kind", SN_FIELD_STR},
-    [C_DYN_RULE] = {"dyn_rule", SN_FIELD_STR},
-    [C_GEO_SOURCE] = {"geo_source", SN_FIELD_STR},
-};
+/*
+ * The columns are the one table's (reports/fields.c): a header or a key is
+ * looked up there, and a cell is stored at its column's index in the table,
+ * SN_COL_* for the common ones and from SN_COL_CORE on for the fields probes
+ * declare. The names and types are declared there only.
+ */
+#define NCOLS SN_FIELDS_MAX
 
 /* A probe named in a file that this build does not have: the row still counts. */
 static const sn_probe_t other_udp = {.name = "other", .transport = SN_TRANSPORT_UDP};
@@ -110,10 +42,10 @@ static const sn_probe_t other_tcp = {.name = "other", .transport = SN_TRANSPORT_
 
 bool sn_resultsin_knows(const char *name, int *type)
 {
-    for (size_t i = 0; i < NCOLS; i++) {
-        if (name != NULL && strcmp(COLS[i].name, name) == 0) {
+    for (size_t i = 0; i < sn_field_count; i++) {
+        if (name != NULL && strcmp(sn_fields[i].name, name) == 0) {
             if (type != NULL)
-                *type = (int)COLS[i].type;
+                *type = (int)sn_fields[i].type;
             return true;
         }
     }
@@ -122,10 +54,11 @@ bool sn_resultsin_knows(const char *name, int *type)
 
 static int col_by_name(const char *s, size_t n, bool icase)
 {
-    for (size_t i = 0; i < NCOLS; i++) {
-        if (strlen(COLS[i].name) != n)
+    for (size_t i = 0; i < sn_field_count; i++) {
+        if (strlen(sn_fields[i].name) != n)
             continue;
-        if (icase ? strncasecmp(COLS[i].name, s, n) == 0 : memcmp(COLS[i].name, s, n) == 0)
+        if (icase ? strncasecmp(sn_fields[i].name, s, n) == 0
+                  : memcmp(sn_fields[i].name, s, n) == 0)
             return (int)i;
     }
     return -1;
@@ -177,7 +110,7 @@ static sn_status_t bad_cell(reader_t *r, int col, const char *why, const char *v
 {
     char q[4 * SN_QUOTE_MAX + 16];
     sn_text_quote(q, sizeof q, value, strlen(value));
-    return fail(r, SN_EPARSE, "column %s: %s (\"%s\")", COLS[col].name, why, q);
+    return fail(r, SN_EPARSE, "column %s: %s (\"%s\")", sn_fields[col].name, why, q);
 }
 
 static void row_reset(reader_t *r)
@@ -191,12 +124,12 @@ static void row_reset(reader_t *r)
 static sn_status_t put_cell(reader_t *r, int col, const char *s, size_t n)
 {
     if (n > CELL_MAX)
-        return fail(r, SN_ELIMIT, "column %s: value longer than %u bytes", COLS[col].name,
+        return fail(r, SN_ELIMIT, "column %s: value longer than %u bytes", sn_fields[col].name,
                     CELL_MAX);
     if (memchr(s, '\0', n) != NULL)
-        return fail(r, SN_EPARSE, "column %s: a NUL byte in the value", COLS[col].name);
+        return fail(r, SN_EPARSE, "column %s: a NUL byte in the value", sn_fields[col].name);
     if (r->cell[col] >= 0)
-        return fail(r, SN_EPARSE, "column %s appears twice", COLS[col].name);
+        return fail(r, SN_EPARSE, "column %s appears twice", sn_fields[col].name);
     if (r->cap - r->len < n + 1) {
         size_t nc = r->cap ? r->cap : 1024;
         while (nc - r->len < n + 1)
@@ -332,34 +265,36 @@ static sn_status_t build_enrichment(reader_t *r, sn_resultsin_row_t *row)
 {
     sn_enrichment_t *e = &row->enrich;
     bool any = false;
-    for (int c = C_RDNS; c <= C_GEO_SOURCE; c++)
+    for (int c = SN_COL_RDNS; c <= SN_COL_GEO_SOURCE; c++)
         any = any || cell(r, c)[0] != '\0';
 
     /* Initialised for the optimiser's sake: every path below sets them first. */
     const char *rdns = "", *ptr = "", *org = "", *rule = "", *src = "";
     int ptr_valid = -1, edu = -1;
     uint64_t asn = 0;
-    if (text_cell(r, C_RDNS, 31, &rdns) || text_cell(r, C_PTR, SN_PTR_TEXT_MAX - 1, &ptr) ||
-        bool_cell(r, C_PTR_VALID, &ptr_valid) || num_cell(r, C_ASN, UINT32_MAX, 0, &asn) ||
-        text_cell(r, C_AS_ORG, SN_GEO_ORG_MAX - 1, &org) || bool_cell(r, C_EDU, &edu) ||
-        text_cell(r, C_DYN_RULE, 255, &rule) || text_cell(r, C_GEO_SOURCE, 1024, &src))
+    if (text_cell(r, SN_COL_RDNS, 31, &rdns) ||
+        text_cell(r, SN_COL_PTR, SN_PTR_TEXT_MAX - 1, &ptr) ||
+        bool_cell(r, SN_COL_PTR_VALID, &ptr_valid) ||
+        num_cell(r, SN_COL_ASN, UINT32_MAX, 0, &asn) ||
+        text_cell(r, SN_COL_AS_ORG, SN_GEO_ORG_MAX - 1, &org) || bool_cell(r, SN_COL_EDU, &edu) ||
+        text_cell(r, SN_COL_DYN_RULE, 255, &rule) || text_cell(r, SN_COL_GEO_SOURCE, 1024, &src))
         return r->status;
-    const char *country = cell(r, C_COUNTRY), *continent = cell(r, C_CONTINENT);
+    const char *country = cell(r, SN_COL_COUNTRY), *continent = cell(r, SN_COL_CONTINENT);
     if (country[0] != '\0' && !is_upper2(country))
-        return bad_cell(r, C_COUNTRY, "not a two-letter upper-case country code", country);
+        return bad_cell(r, SN_COL_COUNTRY, "not a two-letter upper-case country code", country);
     if (continent[0] != '\0' && !is_continent(continent))
-        return bad_cell(r, C_CONTINENT, "not one of AF AN AS EU NA OC SA", continent);
-    const char *edu_src = cell(r, C_EDU_SOURCE);
+        return bad_cell(r, SN_COL_CONTINENT, "not one of AF AN AS EU NA OC SA", continent);
+    const char *edu_src = cell(r, SN_COL_EDU_SOURCE);
     if (edu_src[0] != '\0' && strcmp(edu_src, "ptr") != 0 && strcmp(edu_src, "as_org") != 0)
-        return bad_cell(r, C_EDU_SOURCE, "not ptr or as_org", edu_src);
-    const char *kind = cell(r, C_ADDR_KIND);
+        return bad_cell(r, SN_COL_EDU_SOURCE, "not ptr or as_org", edu_src);
+    const char *kind = cell(r, SN_COL_ADDR_KIND);
     sn_dyn_t dyn = SN_DYN_UNKNOWN;
     if (strcmp(kind, "dynamic") == 0)
         dyn = SN_DYN_DYNAMIC;
     else if (strcmp(kind, "static") == 0)
         dyn = SN_DYN_STATIC;
     else if (kind[0] != '\0' && strcmp(kind, "unknown") != 0)
-        return bad_cell(r, C_ADDR_KIND, "not dynamic, static or unknown", kind);
+        return bad_cell(r, SN_COL_ADDR_KIND, "not dynamic, static or unknown", kind);
     if (!any)
         return SN_OK;
 
@@ -384,6 +319,45 @@ static sn_status_t build_enrichment(reader_t *r, sn_resultsin_row_t *row)
     return SN_OK;
 }
 
+/*
+ * The fields probes declare (columns from SN_COL_CORE on): each value goes to
+ * the slot of the row's probe that declares the column, UDP first as the
+ * writer looks; a value on a row whose probes do not declare it is an error,
+ * as an observed address on a row with no probe is.
+ */
+static sn_status_t build_probe_fields(reader_t *r, sn_result_t *res)
+{
+    const sn_probe_result_t *u = &res->udp, *t = &res->tcp;
+    for (size_t col = SN_COL_CORE; col < sn_field_count; col++) {
+        const sn_field_t *f = &sn_fields[col];
+        const char *v = cell(r, (int)col);
+        if (v[0] == '\0')
+            continue;
+        int64_t num;
+        int flag;
+        if (f->type == SN_FIELD_INT && !parse_i64(v, &num))
+            return bad_cell(r, (int)col, "not a decimal integer", v);
+        if (f->type == SN_FIELD_BOOL && bool_cell(r, (int)col, &flag) != SN_OK)
+            return r->status;
+        if (strlen(v) >= SN_FIELD_VALUE_CAP) {
+            char why[64];
+            snprintf(why, sizeof why, "longer than %d bytes", SN_FIELD_VALUE_CAP - 1);
+            return bad_cell(r, (int)col, why, v);
+        }
+        sn_field_values_t *owner = NULL;
+        int slot = -1;
+        if (u->outcome != SN_OUTCOME_NONE && (slot = sn_probe_field_index(u->probe, f->name)) >= 0)
+            owner = &res->udp_values;
+        else if (t->outcome != SN_OUTCOME_NONE &&
+                 (slot = sn_probe_field_index(t->probe, f->name)) >= 0)
+            owner = &res->tcp_values;
+        if (owner == NULL)
+            return bad_cell(r, (int)col, "a value on a row whose probes do not declare it", v);
+        memcpy(owner->v[slot], v, strlen(v) + 1);
+    }
+    return SN_OK;
+}
+
 static sn_status_t build_row(reader_t *r)
 {
     sn_resultsin_row_t row;
@@ -391,30 +365,32 @@ static sn_status_t build_row(reader_t *r)
     row.path = r->name;
     row.line = r->rec_line;
 
-    const char *a = cell(r, C_ADDRESS), *p = cell(r, C_PORT);
+    const char *a = cell(r, SN_COL_ADDRESS), *p = cell(r, SN_COL_PORT);
     if (a[0] == '\0')
         return fail(r, SN_EPARSE, "column address: missing or empty");
     if (sn_addr_parse_ip(a, strlen(a), &row.target.addr) != SN_OK)
-        return bad_cell(r, C_ADDRESS, "not an IP address", a);
+        return bad_cell(r, SN_COL_ADDRESS, "not an IP address", a);
     const char *why = NULL;
     if (p[0] == '\0')
         return fail(r, SN_EPARSE, "column port: missing or empty");
     if (sn_addr_parse_port(p, strlen(p), &row.target.addr.port, &why) != SN_OK)
-        return bad_cell(r, C_PORT, why != NULL ? why : "not a port", p);
+        return bad_cell(r, SN_COL_PORT, why != NULL ? why : "not a port", p);
 
     uint64_t seen, urtt, uatt, trtt, tatt, tport;
     int64_t first = 0, last = 0;
-    if (num_cell(r, C_SEEN, UINT32_MAX, 1, &seen) || num_cell(r, C_UDP_RTT, UINT32_MAX, 0, &urtt) ||
-        num_cell(r, C_UDP_ATTEMPTS, 255, 0, &uatt) ||
-        num_cell(r, C_TCP_RTT, UINT32_MAX, 0, &trtt) ||
-        num_cell(r, C_TCP_ATTEMPTS, 255, 0, &tatt) || num_cell(r, C_TCP_PORT, 65535, 0, &tport))
+    if (num_cell(r, SN_COL_SEEN, UINT32_MAX, 1, &seen) ||
+        num_cell(r, SN_COL_UDP_RTT, UINT32_MAX, 0, &urtt) ||
+        num_cell(r, SN_COL_UDP_ATTEMPTS, 255, 0, &uatt) ||
+        num_cell(r, SN_COL_TCP_RTT, UINT32_MAX, 0, &trtt) ||
+        num_cell(r, SN_COL_TCP_ATTEMPTS, 255, 0, &tatt) ||
+        num_cell(r, SN_COL_TCP_PORT, 65535, 0, &tport))
         return r->status;
-    if (cell(r, C_TCP_PORT)[0] != '\0' && tport == 0)
-        return bad_cell(r, C_TCP_PORT, "port 0", cell(r, C_TCP_PORT));
-    if (cell(r, C_FIRST)[0] != '\0' && !parse_i64(cell(r, C_FIRST), &first))
-        return bad_cell(r, C_FIRST, "not a decimal number of seconds", cell(r, C_FIRST));
-    if (cell(r, C_LAST)[0] != '\0' && !parse_i64(cell(r, C_LAST), &last))
-        return bad_cell(r, C_LAST, "not a decimal number of seconds", cell(r, C_LAST));
+    if (cell(r, SN_COL_TCP_PORT)[0] != '\0' && tport == 0)
+        return bad_cell(r, SN_COL_TCP_PORT, "port 0", cell(r, SN_COL_TCP_PORT));
+    if (cell(r, SN_COL_FIRST)[0] != '\0' && !parse_i64(cell(r, SN_COL_FIRST), &first))
+        return bad_cell(r, SN_COL_FIRST, "not a decimal number of seconds", cell(r, SN_COL_FIRST));
+    if (cell(r, SN_COL_LAST)[0] != '\0' && !parse_i64(cell(r, SN_COL_LAST), &last))
+        return bad_cell(r, SN_COL_LAST, "not a decimal number of seconds", cell(r, SN_COL_LAST));
     row.target.seen_count = (uint32_t)seen;
     row.target.first_seen = first;
     row.target.last_seen = last;
@@ -422,14 +398,15 @@ static sn_status_t build_row(reader_t *r)
     row.target.flags = SN_NO_INDEX;
     row.result.target = &row.target;
 
-    const char *blocked = cell(r, C_BLOCKED);
+    const char *blocked = cell(r, SN_COL_BLOCKED);
     if (blocked[0] != '\0')
         row.result.blocked = blocked;
 
     sn_probe_result_t *u = &row.result.udp, *t = &row.result.tcp;
-    if (outcome_cell(r, C_UDP_OUTCOME, &u->outcome) || outcome_cell(r, C_TCP_OUTCOME, &t->outcome))
+    if (outcome_cell(r, SN_COL_UDP_OUTCOME, &u->outcome) ||
+        outcome_cell(r, SN_COL_TCP_OUTCOME, &t->outcome))
         return r->status;
-    const char *uname = cell(r, C_UDP_PROBE);
+    const char *uname = cell(r, SN_COL_UDP_PROBE);
     if (u->outcome != SN_OUTCOME_NONE) {
         const sn_probe_t *pr = uname[0] != '\0' ? sn_probe_find(uname) : NULL;
         u->probe = pr != NULL && pr->transport == SN_TRANSPORT_UDP ? pr : &other_udp;
@@ -437,7 +414,7 @@ static sn_status_t build_row(reader_t *r)
         u->attempts = (uint8_t)uatt;
         u->port = row.target.addr.port;
     } else if (uname[0] != '\0') {
-        return bad_cell(r, C_UDP_PROBE, "a UDP probe without a udp_outcome", uname);
+        return bad_cell(r, SN_COL_UDP_PROBE, "a UDP probe without a udp_outcome", uname);
     }
     if (t->outcome != SN_OUTCOME_NONE) {
         const sn_probe_t *pr = sn_probe_find("tcp");
@@ -449,7 +426,8 @@ static sn_status_t build_row(reader_t *r)
 
     /* The writer reports the UDP probe's addresses first, then TCP's. */
     sn_addr_t observed, reply;
-    if (addr_cell(r, C_OBSERVED, false, &observed) || addr_cell(r, C_REPLY_FROM, true, &reply))
+    if (addr_cell(r, SN_COL_OBSERVED, false, &observed) ||
+        addr_cell(r, SN_COL_REPLY_FROM, true, &reply))
         return r->status;
     sn_probe_result_t *owner = u->outcome != SN_OUTCOME_NONE ? u : t;
     if (observed.family != 0 || reply.family != 0) {
@@ -458,10 +436,12 @@ static sn_status_t build_row(reader_t *r)
         owner->observed = observed;
         owner->reply_from = reply;
     }
+    if (build_probe_fields(r, &row.result) != SN_OK)
+        return r->status;
 
-    if (text_cell(r, C_SOURCES, CELL_MAX, &row.sources) ||
-        text_cell(r, C_FLAGS, CELL_MAX, &row.flags) ||
-        text_cell(r, C_VANTAGE, 1024, &row.vantage) || build_enrichment(r, &row) != SN_OK)
+    if (text_cell(r, SN_COL_SOURCES, CELL_MAX, &row.sources) ||
+        text_cell(r, SN_COL_FLAGS, CELL_MAX, &row.flags) ||
+        text_cell(r, SN_COL_VANTAGE, 1024, &row.vantage) || build_enrichment(r, &row) != SN_OK)
         return r->status;
 
     r->rows++;
@@ -572,7 +552,7 @@ static void csv_on_field(void *s, size_t n, void *ud)
         int col = col_by_name(s, n, true);
         for (size_t k = 0; k < r->n_hdr && col >= 0; k++)
             if (r->hdr[k] == col)
-                fail(r, SN_EPARSE, "column %s appears twice in the header", COLS[col].name);
+                fail(r, SN_EPARSE, "column %s appears twice in the header", sn_fields[col].name);
         r->hdr[r->n_hdr++] = col;
         return;
     }
@@ -585,8 +565,8 @@ static void csv_on_field(void *s, size_t n, void *ud)
     /* Undo the writer's formula neutralising (output.c): text cells only, CSV only. */
     int col = r->hdr[i];
     const char *v = s != NULL ? s : "";
-    if (COLS[col].type == SN_FIELD_STR) {
-        size_t k = col == C_PTR ? sn_ptr_formula_prefix(v, n) : sn_csv_formula_prefix(v, n);
+    if (sn_fields[col].type == SN_FIELD_STR) {
+        size_t k = col == SN_COL_PTR ? sn_ptr_formula_prefix(v, n) : sn_csv_formula_prefix(v, n);
         v += k;
         n -= k;
     }
@@ -608,8 +588,8 @@ static void csv_on_record(int c, void *ud)
         r->have_header = true;
         bool addr = false, port = false;
         for (size_t k = 0; k < r->n_hdr; k++) {
-            addr = addr || r->hdr[k] == C_ADDRESS;
-            port = port || r->hdr[k] == C_PORT;
+            addr = addr || r->hdr[k] == SN_COL_ADDRESS;
+            port = port || r->hdr[k] == SN_COL_PORT;
         }
         if (!addr || !port)
             fail(r, SN_EPARSE, "the header has no %s column (is this a results file?)",
@@ -844,8 +824,8 @@ static sn_status_t read_json_line(reader_t *r, const char *s, size_t n, char *sc
         jws(&c);
         if (c.p >= c.end)
             return fail(r, SN_EPARSE, "a key without a value");
-        const char *key = col >= 0 ? COLS[col].name : "an unknown key";
-        sn_field_type_t type = col >= 0 ? COLS[col].type : SN_FIELD_STR;
+        const char *key = col >= 0 ? sn_fields[col].name : "an unknown key";
+        sn_field_type_t type = col >= 0 ? sn_fields[col].type : SN_FIELD_STR;
         const char *vstart = c.p;
         bool integer;
         long vl = -1;

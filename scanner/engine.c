@@ -399,6 +399,8 @@ static void attempt_done(void *engine, const sn_attempt_end_t *end)
     }
     r->outcome = SN_OUTCOME_ALIVE;
     r->rtt_us = end->rtt_us;
+    if (end->values != NULL)
+        *(t == T_UDP ? &job->res.udp_values : &job->res.tcp_values) = *end->values;
     if (t == T_UDP) {
         r->observed = end->observed;
         if (end->from.family != 0)

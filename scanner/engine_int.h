@@ -17,7 +17,6 @@ enum { T_UDP = 0, T_TCP = 1, T_COUNT = 2 };
 
 /* One target being probed. Slots live in a pool allocated once. */
 typedef struct job {
-    sn_result_t res;
     uint64_t token; /* this target's probe token, kept across retries */
     uint32_t gen;   /* bumped whenever the slot is freed, to spot stale upcalls */
     uint32_t next_free;
@@ -29,6 +28,7 @@ typedef struct job {
     uint8_t tcp_port_idx; /* 0: own port; i: fallback_ports[i-1] */
     uint8_t tcp_tries;    /* attempts on the current TCP port */
     uint8_t tcp_first;    /* outcome on the own port, kept when fallbacks fail too */
+    sn_result_t res;      /* last: its probe field values trail, away from the hot fields */
 } job_t;
 
 /*

@@ -22,10 +22,6 @@
 #include "data/blocklist.h"
 #include "data/geo.h"
 #include "data/input.h"
-#include "lib/outfile.h"
-#include "reports/history_rec.h"
-#include "reports/report.h"
-#include "lib/version.h"
 
 #define BAD_ENTRY_LINES 50 /* printed before the rest are only counted */
 #define DNS_GRACE_MS 2000  /* after a first signal, lookups get this long to finish */
@@ -35,10 +31,10 @@ typedef struct scan {
     sn_scan_summary_t *sum;
     sn_targets_t *ts;
     sn_blocklist_t *bl;
-    sn_output_t *out;
     sn_engine_t *engine;
     sn_enricher_t *enricher;
-    sn_stats_t *stats; /* NULL unless a summary or an HTML report is wanted */
+    bool *sink_failed; /* per sink of cfg: its add or flush failed, it gets no more */
+    size_t n_begun;    /* sinks [0, n_begun) were begun: they get results */
     uv_loop_t loop;
     uv_signal_t sigint, sigterm, sighup;
     uv_timer_t grace;  /* after the first signal: then DNS is cancelled */
@@ -144,6 +140,53 @@ static void count_result(sn_scan_summary_t *sum, const sn_result_t *r)
 static void check_finish(scan_t *s);
 static void on_feed(uv_idle_t *h);
 
+/* Whether a sink holds t back (a resumed history run measured it). */
+static bool sink_skips(const scan_t *s, const sn_target_t *t)
+{
+    for (size_t i = 0; i < s->cfg->n_sinks; i++) {
+        const sn_sink_t *k = &s->cfg->sinks[i];
+        if (k->ops->skip != NULL && k->ops->skip(k->state, t))
+            return true;
+    }
+    return false;
+}
+
+/* The sinks' checks (before any file exists), then their additions to the target set. */
+static sn_status_t check_sinks(const scan_t *s, sn_error_t *err)
+{
+    for (size_t i = 0; i < s->cfg->n_sinks; i++) {
+        const sn_sink_t *k = &s->cfg->sinks[i];
+        sn_status_t st = k->ops->check != NULL ? k->ops->check(k->state, err) : SN_OK;
+        if (st != SN_OK)
+            return st;
+    }
+    return SN_OK;
+}
+
+static sn_status_t extend_targets(scan_t *s, sn_error_t *err)
+{
+    for (size_t i = 0; i < s->cfg->n_sinks; i++) {
+        const sn_sink_t *k = &s->cfg->sinks[i];
+        sn_status_t st = k->ops->extend != NULL ? k->ops->extend(k->state, s->ts, err) : SN_OK;
+        if (st != SN_OK)
+            return st;
+    }
+    return SN_OK;
+}
+
+/* A sink cannot take results: it gets no more, and with nowhere to put them the
+ * scan stops probing. The first error is the scan's. */
+static void sink_failed(scan_t *s, size_t i, sn_status_t st, const sn_error_t *e)
+{
+    s->sink_failed[i] = true;
+    if (s->write_status == SN_OK) {
+        s->write_status = st;
+        s->write_err = *e;
+    }
+    sn_engine_stop(s->engine);
+    s->feeding = false;
+}
+
 /* A result leaves the pipeline: counted, shown to the caller, written. */
 static void emit_final(void *ud, const sn_result_t *r)
 {
@@ -155,21 +198,14 @@ static void emit_final(void *ud, const sn_result_t *r)
     }
     if (s->cfg->on_result != NULL)
         s->cfg->on_result(s->cfg->ud, r);
-    if (s->stats != NULL)
-        sn_stats_add(s->stats, r);
-    if (s->cfg->history != NULL && s->write_status == SN_OK) {
-        s->write_status = sn_hrec_add(s->cfg->history, s->ts, s->cfg->vantage, r, &s->write_err);
-        if (s->write_status != SN_OK) { /* the history cannot take results: stop probing */
-            sn_engine_stop(s->engine);
-            s->feeding = false;
-        }
-    }
-    if (s->out != NULL && s->write_status == SN_OK) {
-        s->write_status = sn_output_write(s->out, r, &s->write_err);
-        if (s->write_status != SN_OK) { /* nowhere to put results: stop probing */
-            sn_engine_stop(s->engine);
-            s->feeding = false;
-        }
+    for (size_t i = 0; i < s->cfg->n_sinks; i++) {
+        const sn_sink_t *k = &s->cfg->sinks[i];
+        if (i >= s->n_begun || s->sink_failed[i])
+            continue;
+        sn_error_t e;
+        sn_status_t st = k->ops->add(k->state, r, &e);
+        if (st != SN_OK)
+            sink_failed(s, i, st, &e);
     }
     /* Back-pressure from DNS: resume once half the parked results are out. */
     size_t parked = sn_enricher_parked(s->enricher);
@@ -236,10 +272,15 @@ static void print_progress(scan_t *s, bool final)
 static void on_tick(uv_timer_t *t)
 {
     scan_t *s = t->data;
-    if (s->out != NULL && s->write_status == SN_OK)
-        s->write_status = sn_output_flush(s->out, &s->write_err);
-    if (s->cfg->history != NULL && s->write_status == SN_OK)
-        s->write_status = sn_hrec_flush(s->cfg->history, &s->write_err);
+    for (size_t i = 0; i < s->cfg->n_sinks && s->write_status == SN_OK; i++) {
+        const sn_sink_t *k = &s->cfg->sinks[i];
+        if (i >= s->n_begun || s->sink_failed[i] || k->ops->flush == NULL)
+            continue;
+        sn_error_t e;
+        sn_status_t st = k->ops->flush(k->state, &e);
+        if (st != SN_OK)
+            sink_failed(s, i, st, &e);
+    }
     if (s->cfg->progress && !s->cfg->quiet && s->engine != NULL)
         print_progress(s, false);
 }
@@ -445,7 +486,7 @@ static sn_status_t plan_targets(scan_t *s, uint32_t **order, size_t *n_order, sn
     for (size_t i = 0; i < n; i++) {
         const sn_target_t *t = sn_targets_at(s->ts, i);
         const char *why = NULL;
-        if (sn_hrec_skip(s->cfg->history, t))
+        if (sink_skips(s, t))
             continue; /* --resume: measured before the interruption */
         if (!s->cfg->annotate && sn_blocklist_blocked(s->bl, &t->addr, &why)) {
             sn_result_t r = {.target = t, .blocked = why ? why : "blocked"};
@@ -460,31 +501,30 @@ static sn_status_t plan_targets(scan_t *s, uint32_t **order, size_t *n_order, sn
     return SN_OK;
 }
 
-/* Statistics for the summary and the HTML report: what was read, and how. */
-static sn_status_t start_stats(scan_t *s, sn_error_t *err)
+/* The target set is final: every sink opens what it writes, in order. */
+static sn_status_t begin_sinks(scan_t *s, sn_error_t *err)
 {
     const sn_scan_cfg_t *cfg = s->cfg;
-    s->stats = sn_stats_new();
-    if (s->stats == NULL)
-        return sn_error_set(err, SN_ENOMEM, "out of memory");
-    sn_status_t st = sn_stats_set_targets(s->stats, s->ts, s->sum->bad, err);
-    if (st == SN_OK)
-        st = sn_stats_set_text(s->stats, SN_STATS_VERSION, SN_VERSION);
-    for (size_t i = 0; i < cfg->n_inputs && st == SN_OK; i++)
-        st = sn_stats_add_file(s->stats, "input", cfg->inputs[i], err);
-    if (st == SN_OK && cfg->command_text != NULL)
-        st = sn_stats_set_text(s->stats, SN_STATS_COMMAND, cfg->command_text);
-    if (st == SN_OK && cfg->vantage != NULL)
-        st = sn_stats_set_text(s->stats, SN_STATS_VANTAGE, cfg->vantage);
-    if (st == SN_OK && cfg->where != NULL)
-        st = sn_stats_set_text(s->stats, SN_STATS_WHERE, cfg->where);
-    if (st == SN_OK && s->enricher != NULL) {
-        const char *src[16];
-        size_t n = sn_enricher_sources(s->enricher, src, 16);
-        for (size_t i = 0; i < n && i < 16 && st == SN_OK; i++)
-            st = sn_stats_add_data_source(s->stats, src[i]);
+    const char *src[16];
+    size_t n_src = s->enricher != NULL ? sn_enricher_sources(s->enricher, src, 16) : 0;
+    sn_sink_scan_t scan = {.targets = s->ts,
+                           .bad = s->sum->bad,
+                           .inputs = cfg->inputs,
+                           .n_inputs = cfg->n_inputs,
+                           .vantage = cfg->vantage,
+                           .command = cfg->command_text,
+                           .where = cfg->where,
+                           .data_sources = src,
+                           .n_data_sources = n_src < 16 ? n_src : 16,
+                           .started_at = s->started_at};
+    for (size_t i = 0; i < cfg->n_sinks; i++) {
+        const sn_sink_t *k = &cfg->sinks[i];
+        sn_status_t st = k->ops->begin != NULL ? k->ops->begin(k->state, &scan, err) : SN_OK;
+        if (st != SN_OK)
+            return st;
+        s->n_begun = i + 1;
     }
-    return st;
+    return SN_OK;
 }
 
 static sn_status_t start_engine(scan_t *s, uint64_t seed, sn_error_t *err)
@@ -519,12 +559,12 @@ sn_status_t sn_scan_run(const sn_scan_cfg_t *cfg, sn_scan_summary_t *sum, sn_err
     s.tick.data = s.finish.data = s.feeder.data = &s;
 
     s.ts = sn_targets_new();
-    if (s.ts == NULL) {
+    s.sink_failed = calloc(cfg->n_sinks + 1, sizeof *s.sink_failed);
+    if (s.ts == NULL || s.sink_failed == NULL) {
         st = sn_error_set(err, SN_ENOMEM, "out of memory");
         goto out;
     }
-    if ((st = read_inputs(&s, err)) != SN_OK ||
-        (st = sn_hrec_add_revisits(cfg->history, s.ts, err)) != SN_OK ||
+    if ((st = read_inputs(&s, err)) != SN_OK || (st = extend_targets(&s, err)) != SN_OK ||
         (st = make_blocklist(&s, err)) != SN_OK)
         goto out;
     if (sum->distinct == 0)
@@ -532,9 +572,7 @@ sn_status_t sn_scan_run(const sn_scan_cfg_t *cfg, sn_scan_summary_t *sum, sn_err
     /* Everything that can be refused is, before any file exists. */
     if ((cfg->enrich_on && cfg->dry_run && (st = check_geo_files(&cfg->enrich, err)) != SN_OK) ||
         (!cfg->dry_run && !cfg->annotate && (st = sn_engine_check_fds(err)) != SN_OK) ||
-        (st = sn_outfile_check(cfg->output, err)) != SN_OK ||
-        (st = sn_outfile_check(cfg->html, err)) != SN_OK ||
-        (st = sn_outfile_check(cfg->summary, err)) != SN_OK)
+        (st = check_sinks(&s, err)) != SN_OK)
         goto out;
     if (cfg->enrich_on && !cfg->dry_run) {
         if ((st = sn_enricher_new(&s.loop, &cfg->enrich, emit_final, &s, &s.enricher, err)) !=
@@ -542,12 +580,7 @@ sn_status_t sn_scan_run(const sn_scan_cfg_t *cfg, sn_scan_summary_t *sum, sn_err
             goto out;
         sn_enricher_on_idle(s.enricher, on_enricher_idle, &s);
     }
-    if (cfg->output != NULL) {
-        if ((st = sn_output_open(&s.out, cfg->output_format, cfg->output, s.ts, err)) != SN_OK)
-            goto out;
-        sn_output_set_vantage(s.out, cfg->vantage);
-    }
-    if ((cfg->html != NULL || cfg->summary != NULL) && (st = start_stats(&s, err)) != SN_OK)
+    if ((st = begin_sinks(&s, err)) != SN_OK)
         goto out;
 
     if ((st = plan_targets(&s, &order, &s.n_order, err)) != SN_OK)
@@ -590,15 +623,6 @@ sn_status_t sn_scan_run(const sn_scan_cfg_t *cfg, sn_scan_summary_t *sum, sn_err
         st = s.write_status;
         *err = s.write_err;
     }
-    if (s.stats != NULL) {
-        /* Written even after an interruption: the report says so. */
-        sn_stats_set_time(s.stats, s.started_at, (int64_t)time(NULL));
-        sn_stats_set_interrupted(s.stats, sum->interrupted);
-        sn_status_t rst =
-            sn_report_write(s.stats, cfg->html, cfg->summary, st == SN_OK ? err : &s.write_err);
-        if (st == SN_OK)
-            st = rst;
-    }
 
 out:
     /* Whatever failed, the loop's handles close and what was measured is written. */
@@ -613,16 +637,17 @@ out:
     uv_close((uv_handle_t *)&s.feeder, NULL);
     uv_run(&s.loop, UV_RUN_DEFAULT);
     uv_loop_close(&s.loop);
-    if (s.out != NULL) {
-        sn_error_t cerr;
-        sn_status_t cst = sn_output_close(s.out, &cerr);
-        if (st == SN_OK && cst != SN_OK) {
-            st = cst;
-            *err = cerr;
-        }
-    }
+    /* Every sink ends, once, in reverse order: the files are committed (an
+     * interrupted scan's too: its report says so), the history's run is ended. */
+    sn_sink_end_t end = {.interrupted = sum->interrupted,
+                         .targets = sum->distinct,
+                         .started_at = s.started_at,
+                         .ended_at = (int64_t)time(NULL)};
+    sn_sinks_close(cfg->sinks + s.n_begun, cfg->n_sinks - s.n_begun, &end, &st, err);
+    end.begun = true;
+    sn_sinks_close(cfg->sinks, s.n_begun, &end, &st, err);
+    free(s.sink_failed);
     free(order);
-    sn_stats_free(s.stats);
     sn_blocklist_free(s.bl);
     sn_targets_free(s.ts);
     return st;

@@ -1,8 +1,10 @@
 /*
  * The scan job: read the inputs into a target set, hold back what the
  * blocklist forbids, probe the rest with the engine, stream every result to
- * the sink, and summarise. `snprobe scan`, `snprobe bootstrap` and
- * `snprobe demo` all run through sn_scan_run.
+ * the sinks, and summarise. `snprobe scan`, `snprobe bootstrap` and
+ * `snprobe demo` all run through sn_scan_run. The sinks (data/sink.h) are
+ * created by the caller (through the registry in reports/sinks.h) and handed
+ * down; the scan iterates them and knows none by name.
  */
 #ifndef SN_SCAN_H
 #define SN_SCAN_H
@@ -11,7 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "reports/output.h"
+#include "data/sink.h"
 #include "scanner/engine.h"
 #include "scanner/enrich.h"
 #include "lib/status.h"
@@ -27,8 +29,10 @@ typedef struct sn_scan_cfg {
     size_t n_allow;
     const char *const *exclude_files;
     size_t n_exclude_files;
-    const char *output; /* path or "-"; NULL: no results file */
-    sn_output_format_t output_format;
+    /* Where results go, in this order; closed in reverse order by sn_scan_run,
+     * exactly once each, whatever happens (the scan owns them from the call). */
+    sn_sink_t *sinks;
+    size_t n_sinks;
     bool dry_run;           /* write the targets, probe and enrich nothing */
     bool annotate;          /* probe nothing; enrich and write every target */
     bool progress;          /* progress line on stderr */
@@ -37,13 +41,10 @@ typedef struct sn_scan_cfg {
     bool enrich_on;         /* run the enrichment stage */
     sn_enrich_cfg_t enrich;
     const char *vantage;      /* compact vantage recorded in every row, or NULL */
-    const char *html;         /* write the HTML report here at the end, or NULL */
-    const char *summary;      /* write the summary statistics here at the end, or NULL */
-    const char *command_text; /* the command line, for the report's metadata */
+    const char *command_text; /* the command line, for the sinks (report metadata) */
     const char *where;        /* free text for the report's "Where" (the demo says it is
                                * emulated); NULL: none */
-    struct sn_hrec *history;  /* record the run into the history store, or NULL */
-    /* Called for every result besides the sink (bootstrap's table); may be NULL. */
+    /* Called for every result besides the sinks (bootstrap's table); may be NULL. */
     void (*on_result)(void *ud, const sn_result_t *r);
     void *ud;
 } sn_scan_cfg_t;
@@ -64,7 +65,8 @@ typedef struct sn_scan_summary {
  * Runs one scan on a fresh loop. Returns SN_OK when every target is done (or
  * the scan was interrupted and what was measured is written), or an error in
  * err: an input that cannot be read, a bad entry under strict, an output that
- * cannot be written. Results already written stay written.
+ * cannot be written. Results already written stay written. Every sink of cfg
+ * is closed before it returns (a sink whose add fails stops the probing).
  */
 sn_status_t sn_scan_run(const sn_scan_cfg_t *cfg, sn_scan_summary_t *sum, sn_error_t *err);
 

@@ -39,11 +39,12 @@ typedef struct sn_attempt {
 typedef struct sn_attempt_end {
     uint32_t job, gen; /* as in the attempt */
     sn_transport_t transport;
-    sn_outcome_t outcome; /* ALIVE, CLOSED, UNREACHABLE, FILTERED (timed out), ERROR */
-    uint32_t rtt_us;      /* ALIVE: the round-trip time */
-    uint16_t port;        /* ALIVE over TCP: the port that answered */
-    sn_addr_t from;       /* set only when the reply came from another IP or port */
-    sn_addr_t observed;   /* our address as the node saw it (family 0: not said) */
+    sn_outcome_t outcome;            /* ALIVE, CLOSED, UNREACHABLE, FILTERED (timed out), ERROR */
+    uint32_t rtt_us;                 /* ALIVE: the round-trip time */
+    uint16_t port;                   /* ALIVE over TCP: the port that answered */
+    sn_addr_t from;                  /* set only when the reply came from another IP or port */
+    sn_addr_t observed;              /* our address as the node saw it (family 0: not said) */
+    const sn_field_values_t *values; /* ALIVE: the probe's declared fields, or NULL */
 } sn_attempt_end_t;
 
 /*

@@ -505,7 +505,7 @@ static void handle_reply(udp_t *e, const uint8_t *buf, size_t len, const struct 
                          uint64_t rx_ns)
 {
     sn_probe_reply_t rep;
-    memset(&rep, 0, sizeof rep);
+    sn_probe_reply_clear(&rep); /* not the whole value slots: this runs once per packet */
     sn_addr_t from;
     if (sn_addr_from_sockaddr(src, &from) != SN_OK || e->env.probe->parse(buf, len, &rep) != 1) {
         e->env.st->late++;
@@ -545,7 +545,8 @@ static void handle_reply(udp_t *e, const uint8_t *buf, size_t len, const struct 
                             .outcome = SN_OUTCOME_ALIVE,
                             .rtt_us =
                                 rx_ns > uj->sent_ns ? (uint32_t)((rx_ns - uj->sent_ns) / 1000) : 0,
-                            .observed = rep.observed};
+                            .observed = rep.observed,
+                            .values = e->env.probe->n_fields > 0 ? &rep.values : NULL};
     if (other)
         end.from = from;
     e->env.done(e->env.engine, &end);

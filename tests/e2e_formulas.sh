@@ -14,13 +14,7 @@ set -uo pipefail
 source "${SN_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}/tests/lib/e2e.sh"
 e2e_init e2e_formulas "${1:-}"
 
-# dnsmasq listens on loopback: in a network namespace of this test's own.
-if [ -z "${SN_FORMULAS_NETNS:-}" ]; then
-    is_root || { log "needs root for a private network namespace: skipped"; exit 77; }
-    unshare -n true 2>/dev/null || { log "unshare -n is not available: skipped"; exit 77; }
-    export SN_FORMULAS_NETNS=1
-    exec unshare -n bash -c 'ip link set lo up && exec bash "$0" "$@"' "${BASH_SOURCE[0]}" "$SNPROBE"
-fi
+# dnsmasq listens on loopback: e2e_init has put this test in a network namespace of its own.
 DNSMASQ=$(command -v dnsmasq || echo /usr/sbin/dnsmasq)
 [ -x "$DNSMASQ" ] || { log "dnsmasq is not installed (scripts/deps.sh --test): skipped"; exit 77; }
 cd "$TMP" || exit 1
@@ -33,7 +27,7 @@ EOF
     --bind-interfaces --no-resolv --no-hosts --keep-in-foreground --user=root \
     --pid-file= 2>dnsmasq.err &
 DNS_PID=$!
-trap 'kill $DNS_PID 2>/dev/null' EXIT
+trap 'kill $DNS_PID 2>/dev/null; e2e_cleanup' EXIT
 # Ready when it answers a PTR query (50 tries, 0.1 s apart).
 for _ in $(seq 50); do
     python3 - <<'EOF' && break

@@ -99,32 +99,12 @@ static void test_bootstrap_nodes_say_which_lists_hold_them(void **state)
         assert_true(all[i].sets != 0 && all[i].port == 33033);
 }
 
-static void test_bootstrap_set_names_are_parsed_strictly(void **state)
-{
-    (void)state;
-    unsigned m = 0;
-    sn_error_t err;
-    assert_int_equal(sn_bootstrap_parse_set("2004", &m, &err), SN_OK);
-    assert_int_equal(m, SN_BOOT_2004);
-    assert_int_equal(sn_bootstrap_parse_set("1.4", &m, &err), SN_OK);
-    assert_int_equal(m, SN_BOOT_14);
-    assert_int_equal(sn_bootstrap_parse_set("all", &m, &err), SN_OK);
-    assert_int_equal(m, SN_BOOT_ALL);
-    static const char *const bad[] = {"", "14", "1.40", "ALL", "2004 ", "2004,1.4"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        assert_int_equal(sn_bootstrap_parse_set(bad[i], &m, &err), SN_EINVAL);
-        assert_non_null(strstr(err.msg, "--set"));
-    }
-    assert_int_equal(sn_bootstrap_parse_set(NULL, &m, &err), SN_EINVAL);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bootstrap_each_list_has_its_seven_nodes),
         cmocka_unit_test(test_bootstrap_all_is_the_union_once_each),
         cmocka_unit_test(test_bootstrap_nodes_say_which_lists_hold_them),
-        cmocka_unit_test(test_bootstrap_set_names_are_parsed_strictly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

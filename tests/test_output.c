@@ -1027,23 +1027,6 @@ static void test_unwritable_directory_error_names_the_path(void **state)
     tmpdir_remove(&d, NULL);
 }
 
-static void test_output_format_parse_accepts_only_known_names(void **state)
-{
-    (void)state;
-    sn_output_format_t f = SN_OUTPUT_NDJSON;
-    assert_int_equal(sn_output_format_parse("csv", &f), SN_OK);
-    assert_int_equal(f, SN_OUTPUT_CSV);
-    assert_int_equal(sn_output_format_parse("ndjson", &f), SN_OK);
-    assert_int_equal(f, SN_OUTPUT_NDJSON);
-    assert_int_equal(sn_output_format_parse("json", &f), SN_EINVAL);
-    assert_int_equal(sn_output_format_parse("CSV ", &f), SN_EINVAL);
-    assert_int_equal(sn_output_format_parse("", &f), SN_EINVAL);
-    assert_int_equal(sn_output_format_parse(NULL, &f), SN_EINVAL);
-    assert_int_equal(sn_output_close(NULL, NULL), SN_OK);
-    assert_int_equal(sn_output_flush(NULL, NULL), SN_OK);
-    assert_int_equal(sn_output_rows(NULL), 0);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1065,7 +1048,6 @@ int main(void)
         cmocka_unit_test(test_dash_writes_to_stdout),
         cmocka_unit_test(test_write_error_on_full_device_is_reported_and_sticky),
         cmocka_unit_test(test_unwritable_directory_error_names_the_path),
-        cmocka_unit_test(test_output_format_parse_accepts_only_known_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
