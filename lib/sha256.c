@@ -1,9 +1,8 @@
 /*
- * SHA-256 (FIPS 180-4, section 6.2): the digest recorded for every file a scan
- * reads (stats' file.N.sha256, the history record), so that a summary says
- * exactly which input produced it. A compact implementation rather than a
- * crypto library: the digest identifies files, it guards no secret, and the
- * base room depends on nothing.
+ * SHA-256 (FIPS 180-4), compact and streaming: the digests of the files a scan
+ * or a report read (stats, history), computed while the file is read in
+ * pieces so that a large input costs one 64-byte buffer. It sits in lib/
+ * because it depends on nothing and more than one room needs it.
  */
 #include "lib/sha256.h"
 

@@ -1,6 +1,7 @@
 /*
- * SHA-256 (FIPS 180-4), streaming: init, update any number of times with
- * pieces of any size, final. Used for the digests of the files a scan reads.
+ * SHA-256 (FIPS 180-4, test vectors of FIPS 180-2 appendix B and RFC 6234):
+ * streaming init/update/final, and a one-call hex digest. No allocation; a
+ * context is a plain value that the caller owns.
  */
 #ifndef SN_SHA256_H
 #define SN_SHA256_H
@@ -8,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The running state; plain data, no allocation, copy freely. */
+/* A digest in progress; fields are private to lib/sha256.c. */
 typedef struct sn_sha256 {
     uint32_t h[8];
     uint64_t len;
@@ -16,13 +17,17 @@ typedef struct sn_sha256 {
     size_t n;
 } sn_sha256_t;
 
-/* Starts a fresh digest in *c. */
+/* Starts a digest. */
 void sn_sha256_init(sn_sha256_t *c);
-/* Feeds len bytes at data (data may be NULL when len is 0). */
+
+/* Adds len bytes at data (data may be NULL when len is 0); any split of the
+ * message into calls gives the same digest. */
 void sn_sha256_update(sn_sha256_t *c, const void *data, size_t len);
-/* Writes the 32-byte digest to out; *c must be initialised again before reuse. */
+
+/* Writes the 32-byte digest to out; c must be initialised again before reuse. */
 void sn_sha256_final(sn_sha256_t *c, uint8_t out[32]);
-/* Lower-case hex of the digest of data; hex gets 65 bytes (64 digits and a NUL). */
+
+/* Lower-case hex of the digest of data; hex gets 65 bytes (NUL-terminated). */
 void sn_sha256_hex(const void *data, size_t len, char hex[65]);
 
 #endif

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/sha256.h"
 #include "reports/output.h"
 #include "reports/stats.h"
 

@@ -37,7 +37,7 @@
 #include "lib/status.h"
 #include "reports/output.h"
 #include "lib/outfile.h"
-#include "lib/sha256.h" /* the file digests (sn_sha256_*), part of this API */
+#include "lib/sha256.h" /* sn_sha256_*: its users once found it here */
 
 typedef struct sn_stats sn_stats_t;
 

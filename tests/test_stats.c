@@ -1245,6 +1245,32 @@ static void test_summary_csv_and_ndjson_rows(void **state)
     sn_stats_free(st);
 }
 
+/* The summary's CSV cells (summary.c, through libcsv): a text cell a spreadsheet
+ * would evaluate gets the apostrophe inside its quotes, a leading blank is quoted
+ * so that no reader trims it, and a plain cell stays bare. */
+static void test_summary_csv_neutralises_and_quotes_text_cells(void **state)
+{
+    (void)state;
+    sn_stats_t *st = feed(reach_nodes, 7);
+    sn_stats_set_text(st, SN_STATS_WHERE, "=HYPERLINK(\"x\"),1");
+    sn_stats_set_text(st, SN_STATS_COMMAND, " snprobe scan");
+    sn_stats_set_text(st, SN_STATS_VERSION, "@SUM(1)");
+    char dir[] = "/tmp/sn_stats_q_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char csvp[64];
+    snprintf(csvp, sizeof csvp, "%s/s.csv", dir);
+    sn_error_t err;
+    assert_int_equal(sn_stats_write_summary(st, csvp, SN_OUTPUT_CSV, &err), SN_OK);
+    const char *c = slurp(csvp);
+    assert_non_null(strstr(c, "\nmeta.where,\"'=HYPERLINK(\"\"x\"\"),1\",\n"));
+    assert_non_null(strstr(c, "\nmeta.command,\" snprobe scan\",\n"));
+    assert_non_null(strstr(c, "\nmeta.version,\"'@SUM(1)\",\n"));
+    assert_non_null(strstr(c, "\ntargets,7,\n"));
+    unlink(csvp);
+    rmdir(dir);
+    sn_stats_free(st);
+}
+
 static void test_summary_to_unwritable_path_names_it(void **state)
 {
     (void)state;
@@ -1338,6 +1364,7 @@ int main(void)
         cmocka_unit_test(test_chao1_from_seen_counts_beside_distinct_targets),
         cmocka_unit_test(test_edu_institutions_by_registrable_domain_then_as_org),
         cmocka_unit_test(test_summary_csv_and_ndjson_rows),
+        cmocka_unit_test(test_summary_csv_neutralises_and_quotes_text_cells),
         cmocka_unit_test(test_summary_to_unwritable_path_names_it),
         cmocka_unit_test(test_definitions_list_every_metric_once),
     };
