@@ -32,6 +32,7 @@
  * Nothing here allocates after sn_classify_new, except the cluster table.
  */
 #include "data/classify.h"
+#include "lib/fnv.h"
 
 #include <libpsl.h>
 #include <netinet/in.h>
@@ -703,15 +704,6 @@ struct sn_cluster {
     size_t cap, used; /* cap a power of two */
 };
 
-static uint64_t fnv64(uint64_t h, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        h ^= (uint8_t)s[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
 sn_cluster_t *sn_cluster_new(void)
 {
     sn_cluster_t *cl = calloc(1, sizeof *cl);
@@ -765,16 +757,16 @@ bool sn_cluster_observe(sn_cluster_t *cl, const char *name)
         return false;
     /* The template: the name with each digit run replaced by '#'; the counter:
      * the digit runs of the first label, which is where pools number hosts. */
-    uint64_t key = 14695981039346656037ull, counter = 14695981039346656037ull;
+    uint64_t key = SN_FNV64_OFFSET, counter = SN_FNV64_OFFSET;
     size_t prev = 0, counter_digits = 0;
     for (size_t i = 0; i < n.ndigits; i++) {
         const span_t *d = &n.digits[i];
-        key = fnv64(key, n.s + prev, d->off - prev);
-        key = fnv64(key, "#", 1);
+        key = sn_fnv1a64(key, n.s + prev, d->off - prev);
+        key = sn_fnv1a64(key, "#", 1);
         prev = (size_t)d->off + d->len;
         if (d->label == 0) {
-            counter = fnv64(counter, n.s + d->off, d->len);
-            counter = fnv64(counter, ".", 1);
+            counter = sn_fnv1a64(counter, n.s + d->off, d->len);
+            counter = sn_fnv1a64(counter, ".", 1);
             counter_digits += d->len;
         }
     }
@@ -782,7 +774,7 @@ bool sn_cluster_observe(sn_cluster_t *cl, const char *name)
      * hosts in the hundreds and more. */
     if (counter_digits < 3)
         return false;
-    key = fnv64(key, n.s + prev, n.len - prev);
+    key = sn_fnv1a64(key, n.s + prev, n.len - prev);
     key = key ? key : 1;
     if ((cl->used + 1) * 4 > cl->cap * 3 && !cluster_grow(cl))
         return false;

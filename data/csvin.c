@@ -13,6 +13,7 @@
  * bad field is a bad entry naming the line and the column.
  */
 #include "data/input.h"
+#include "lib/decimal.h"
 #include "lib/text.h"
 
 #include "data/csvgrow.h"
@@ -77,24 +78,6 @@ static sn_status_t bad_field(csv_ctx_t *c, int which, const char *fmt, ...)
     return SN_OK;
 }
 
-/* Strict decimal: digits only (leading zeros allowed), no sign, no blanks. */
-static bool parse_decimal(const char *s, size_t len, uint64_t max, uint64_t *out)
-{
-    uint64_t v = 0;
-    if (len == 0 || len > 20)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        unsigned d = (unsigned)(s[i] - '0');
-        if (v > (max - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return true;
-}
-
 /* Reads exactly n digits at s into *out. */
 static bool digits(const char *s, size_t n, int *out)
 {
@@ -149,7 +132,7 @@ static bool parse_time(const char *s, size_t len, int64_t *out)
     return true;
 
 unix_seconds:
-    if (!parse_decimal(s, len, (uint64_t)UNIX_MAX, &v))
+    if (!sn_decimal_u64(s, len, (uint64_t)UNIX_MAX, &v))
         return false;
     *out = (int64_t)v;
     return true;
@@ -209,7 +192,7 @@ static sn_status_t row_done(csv_ctx_t *c)
         s = c->f[COL_COUNT].text;
         n = c->f[COL_COUNT].len;
         sn_text_quote(q, sizeof q, s, n);
-        if (!parse_decimal(s, n, UINT32_MAX, &v) || v == 0)
+        if (!sn_decimal_u64(s, n, UINT32_MAX, &v) || v == 0)
             return bad_field(c, COL_COUNT, "count is not a decimal number 1-4294967295 (\"%s\")",
                              q);
         l.count = (uint32_t)v;

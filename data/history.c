@@ -20,6 +20,7 @@
  * backend is only ever used by one thread at a time.
  */
 #include "data/history.h"
+#include "lib/fnv.h"
 
 #include "lib/lockfile.h"
 
@@ -80,10 +81,7 @@ struct sn_history {
 
 static uint64_t key_hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
+    return sn_fnv1a64(SN_FNV64_OFFSET, s, strlen(s));
 }
 
 static void key_fmt(char *buf, size_t cap, const char *address, uint16_t port)

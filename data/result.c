@@ -31,12 +31,10 @@ static uint16_t tcp_port_of(const sn_result_t *r)
     return r->tcp.port != 0 ? r->tcp.port : own;
 }
 
-const char *sn_result_reach_class(const sn_result_t *r)
+const char *sn_result_reach_class(const sn_result_t *r, sn_reach_buf_t *buf)
 {
     /* Ports other than the own one, 443 and 80 are not planned today; should
-     * one appear, its class is spelt out in a per-thread buffer that lives
-     * until the next call on that thread. */
-    static _Thread_local char other[32];
+     * one appear, its class is spelt out in the caller's buffer. */
 
     if (r == NULL || r->blocked != NULL || (!ran(&r->udp) && !ran(&r->tcp)))
         return "";
@@ -57,8 +55,8 @@ const char *sn_result_reach_class(const sn_result_t *r)
         return udp ? "udp+tcp-443" : "tcp-443-only";
     if (port == 80)
         return udp ? "udp+tcp-80" : "tcp-80-only";
-    snprintf(other, sizeof other, udp ? "udp+tcp-%u" : "tcp-%u-only", (unsigned)port);
-    return other;
+    snprintf(buf->s, sizeof buf->s, udp ? "udp+tcp-%u" : "tcp-%u-only", (unsigned)port);
+    return buf->s;
 }
 
 bool sn_result_sn_eligible(const sn_result_t *r)

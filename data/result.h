@@ -55,12 +55,21 @@ typedef struct sn_result {
     sn_field_values_t udp_values, tcp_values;
 } sn_result_t;
 
+/* Room for a reachability class spelt out with a port number ("udp+tcp-8443"). */
+typedef struct sn_reach_buf {
+    char s[32];
+} sn_reach_buf_t;
+
 /*
  * Reachability class from what answered: "udp+tcp", "udp+tcp-443",
  * "udp+tcp-80", "udp-only", "tcp-only", "tcp-443-only", "tcp-80-only",
- * "none"; "" for a target that was not probed.
+ * "none", "incomplete"; "" for a target that was not probed. A TCP answer on
+ * any other port is spelt out in *buf ("tcp-8443-only"), so the returned
+ * pointer is either a string constant or buf->s and lives as long as *buf;
+ * the caller owns the buffer, so two classes can be held at once and no
+ * thread shares one.
  */
-const char *sn_result_reach_class(const sn_result_t *r);
+const char *sn_result_reach_class(const sn_result_t *r, sn_reach_buf_t *buf);
 
 /*
  * Super-node eligible: answered over UDP and over TCP on its own port, both

@@ -15,6 +15,7 @@
  * target stores a 32-bit id instead of a string.
  */
 #include "data/targets.h"
+#include "lib/fnv.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -70,10 +71,7 @@ typedef struct strtab {
 
 static uint64_t str_hash(const char *s, size_t len)
 {
-    uint64_t h = UINT64_C(0xcbf29ce484222325);
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (uint8_t)s[i]) * UINT64_C(0x100000001b3);
-    return sn_mix64(h ^ len);
+    return sn_mix64(sn_fnv1a64(SN_FNV64_OFFSET, s, len) ^ len);
 }
 
 static void strtab_free(strtab_t *st)

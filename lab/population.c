@@ -35,6 +35,7 @@
  * variable on a real host nor a namespace alone makes the swarm claim them.
  */
 #include "lab/population.h"
+#include "lib/decimal.h"
 #include "lib/outfile.h"
 
 #include <dirent.h>
@@ -192,18 +193,12 @@ static int split_csv(char *line, size_t len, field_t *f, int max, const char **w
 
 static sn_status_t parse_delay(const field_t *f, uint32_t *out)
 {
-    uint32_t v = 0;
+    uint64_t v;
 
-    if (f->len == 0 || f->len > 6)
+    /* At most six bytes, as before, so that "0000001" stays refused. */
+    if (f->len > 6 || !sn_decimal_u64(f->s, f->len, SN_POP_MAX_DELAY_MS, &v))
         return SN_EPARSE;
-    for (size_t i = 0; i < f->len; i++) {
-        if (f->s[i] < '0' || f->s[i] > '9')
-            return SN_EPARSE;
-        v = v * 10 + (uint32_t)(f->s[i] - '0');
-    }
-    if (v > SN_POP_MAX_DELAY_MS)
-        return SN_EPARSE;
-    *out = v;
+    *out = (uint32_t)v;
     return SN_OK;
 }
 

@@ -282,13 +282,13 @@ static void f_tcp_attempts(const sn_field_ctx_t *ctx, const sn_result_t *r, char
 static void f_reach_class(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)ctx;
-    put_str(buf, cap, sn_result_reach_class(r));
+    put_str(buf, cap, sn_result_reach_class(r, &(sn_reach_buf_t){0}));
 }
 
 static void f_sn_eligible(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)ctx;
-    if (sn_result_reach_class(r)[0] == '\0')
+    if (sn_result_reach_class(r, &(sn_reach_buf_t){0})[0] == '\0')
         put_str(buf, cap, "");
     else
         put_str(buf, cap, sn_result_sn_eligible(r) ? "1" : "0");

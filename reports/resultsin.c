@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "reports/output.h"
+#include "lib/decimal.h"
 #include "lib/text.h"
 
 #define LINE_MAX_BYTES (1u << 20)
@@ -155,20 +156,7 @@ static const char *cell(const reader_t *r, int col)
 
 static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
-    uint64_t v = 0;
-    size_t n = strlen(s);
-    if (n == 0 || n > 20)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        unsigned d = (unsigned)(s[i] - '0');
-        if (v > (max - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return true;
+    return sn_decimal_u64(s, strlen(s), max, out);
 }
 
 static bool parse_i64(const char *s, int64_t *out)

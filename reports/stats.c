@@ -25,6 +25,7 @@
  * share is in stats_int.h.
  */
 #include "reports/stats.h"
+#include "lib/fnv.h"
 #include "reports/stats_int.h"
 #include "lib/hashmap.h"
 #include "lib/ifaddr.h"
@@ -262,10 +263,9 @@ void sn_stats_free(sn_stats_t *s)
 
 static uint64_t str_hash(const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return rehash(h);
+    /* FNV-1a from this file's historical basis (not the standard one): kept so
+     * that the label tables hash, and so list, exactly as before. */
+    return rehash(sn_fnv1a64(UINT64_C(1469598103934665603), s, n));
 }
 
 static uint32_t label_append(sn_stats_t *s, const char *name, size_t n)
@@ -556,7 +556,7 @@ static void top_add(sn_stats_t *s, const sn_result_t *r)
     nd->addr = t->addr;
     nd->seen_count = t->seen_count;
     snprintf(nd->reach, sizeof nd->reach, "%s",
-             r->blocked != NULL ? "blocked" : sn_result_reach_class(r));
+             r->blocked != NULL ? "blocked" : sn_result_reach_class(r, &(sn_reach_buf_t){0}));
     const sn_enrichment_t *e = r->enrich;
     if (e != NULL) {
         copy_utf8(nd->ptr, sizeof nd->ptr, e->ptr);
@@ -614,7 +614,8 @@ static sn_status_t add_result(sn_stats_t *s, const sn_result_t *r, uint32_t labe
     sn_status_t st = SN_OK;
     s->rows++;
     bool blocked = r->blocked != NULL;
-    const char *cls = sn_result_reach_class(r);
+    sn_reach_buf_t cls_buf;
+    const char *cls = sn_result_reach_class(r, &cls_buf);
     bool udp = !blocked && ran_alive(&r->udp);
     bool tcp = !blocked && ran_alive(&r->tcp);
     bool alive = udp || tcp;

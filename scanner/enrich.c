@@ -18,6 +18,7 @@
 typedef struct parked {
     sn_result_t r;
     sn_enrichment_t en;
+    sn_enricher_t *owner; /* who parked it: the DNS answer comes back to it */
     struct parked *next_free;
 } parked_t;
 
@@ -123,7 +124,7 @@ static void on_ptr(void *ud, const sn_addr_t *addr, sn_rdns_status_t st, const c
 {
     (void)addr;
     parked_t *p = ud;
-    sn_enricher_t *en = (sn_enricher_t *)p->r.enrich; /* parked: the owner rides here */
+    sn_enricher_t *en = p->owner;
     p->en.rdns_status = sn_rdns_status_name(st);
     size_t len = 0;
     bool valid = n_names > 0;
@@ -209,7 +210,8 @@ void sn_enricher_submit(sn_enricher_t *en, const sn_result_t *r)
     }
     result_copy(&p->r, r);
     memset(&p->en, 0, sizeof p->en);
-    p->r.enrich = (const sn_enrichment_t *)en; /* until the answer: who owns the record */
+    p->r.enrich = NULL; /* until the answer: no enrichment yet */
+    p->owner = en;
     if (sn_rdns_lookup(en->rdns, &r->target->addr, on_ptr, p) != SN_OK) {
         p->en.rdns_status = "error";
         finish(en, &p->r, &p->en);

@@ -120,7 +120,7 @@ static void count_result(sn_scan_summary_t *sum, const sn_result_t *r)
 {
     if (r->blocked != NULL)
         return;
-    sum->incomplete += strcmp(sn_result_reach_class(r), "incomplete") == 0;
+    sum->incomplete += strcmp(sn_result_reach_class(r, &(sn_reach_buf_t){0}), "incomplete") == 0;
     if (r->udp.outcome == SN_OUTCOME_ALIVE) {
         sum->udp_alive++;
         if (r->udp.reply_from.family != 0)

@@ -534,7 +534,7 @@ static void test_engine_alive_node_is_alive_over_udp_and_tcp_at_first_attempt(vo
     assert_int_equal(r->tcp.reply_from.family, 0);
     assert_null(r->blocked);
     assert_true(sn_result_sn_eligible(r));
-    assert_string_equal(sn_result_reach_class(r), "udp+tcp");
+    assert_string_equal(sn_result_reach_class(r, &(sn_reach_buf_t){0}), "udp+tcp");
     assert_int_equal(s.stats.sent, 2);
     assert_int_equal(s.stats.replies, 2);
     assert_int_equal(s.stats.late, 0);
@@ -562,7 +562,7 @@ static void test_engine_silent_node_is_filtered_after_retries(void **state)
     assert_int_equal(r->tcp.rtt_us, 0);
     assert_int_equal(r->udp.observed.family, 0);
     assert_false(sn_result_sn_eligible(r));
-    assert_string_equal(sn_result_reach_class(r), "none");
+    assert_string_equal(sn_result_reach_class(r, &(sn_reach_buf_t){0}), "none");
     assert_int_equal(s.stats.sent, 6);
     assert_int_equal(s.stats.replies, 0);
     /* Three attempts at the same node, byte-identical (same token). */
@@ -589,7 +589,7 @@ static void test_engine_closed_node_is_closed_at_first_attempt(void **state)
     const sn_result_t *r = result_of(&s, 0);
     expect_probe(&s, 0, "udp", &r->udp, SN_OUTCOME_CLOSED, 1, ports[1]);
     expect_probe(&s, 0, "tcp", &r->tcp, SN_OUTCOME_CLOSED, 1, ports[1]);
-    assert_string_equal(sn_result_reach_class(r), "none");
+    assert_string_equal(sn_result_reach_class(r, &(sn_reach_buf_t){0}), "none");
     assert_true(s.stats.icmp >= 1);
     r = result_of(&s, 1);
     expect_probe(&s, 1, "udp", &r->udp, SN_OUTCOME_ALIVE, 1, ports[0]);
@@ -673,13 +673,13 @@ static void test_engine_fallback_ports_find_tcp_443_and_80_only_nodes(void **sta
     const sn_result_t *r = result_of(&s, 0);
     expect_probe(&s, 0, "udp", &r->udp, SN_OUTCOME_FILTERED, 2, ports[0]);
     expect_probe(&s, 0, "tcp", &r->tcp, SN_OUTCOME_ALIVE, 3, 443);
-    assert_string_equal(sn_result_reach_class(r), "tcp-443-only");
+    assert_string_equal(sn_result_reach_class(r, &(sn_reach_buf_t){0}), "tcp-443-only");
     assert_false(sn_result_sn_eligible(r));
     /* Own port twice, 443 twice (silent while a 443 node exists), then 80. */
     r = result_of(&s, 1);
     expect_probe(&s, 1, "udp", &r->udp, SN_OUTCOME_FILTERED, 2, ports[0]);
     expect_probe(&s, 1, "tcp", &r->tcp, SN_OUTCOME_ALIVE, 5, 80);
-    assert_string_equal(sn_result_reach_class(r), "tcp-80-only");
+    assert_string_equal(sn_result_reach_class(r, &(sn_reach_buf_t){0}), "tcp-80-only");
     /* An answer on the own port ends the search: no fallback tried. */
     r = result_of(&s, 2);
     expect_probe(&s, 2, "tcp", &r->tcp, SN_OUTCOME_ALIVE, 1, ports[0]);
@@ -703,7 +703,7 @@ static void test_engine_silent_node_without_fallbacks_keeps_own_port_filtered(vo
     const sn_result_t *r = result_of(&s, 0);
     expect_probe(&s, 0, "udp", &r->udp, SN_OUTCOME_ALIVE, 1, ports[0]);
     expect_probe(&s, 0, "tcp", &r->tcp, SN_OUTCOME_FILTERED, 3, ports[0]);
-    assert_string_equal(sn_result_reach_class(r), "udp-only");
+    assert_string_equal(sn_result_reach_class(r, &(sn_reach_buf_t){0}), "udp-only");
     scan_free(&s);
 }
 
@@ -777,7 +777,7 @@ static void test_engine_tcp_only_plan_leaves_udp_unprobed(void **state)
     assert_int_equal(r->udp.outcome, SN_OUTCOME_NONE);
     assert_int_equal(r->udp.attempts, 0);
     expect_probe(&s, 0, "tcp", &r->tcp, SN_OUTCOME_ALIVE, 1, ports[0]);
-    assert_string_equal(sn_result_reach_class(r), "tcp-only");
+    assert_string_equal(sn_result_reach_class(r, &(sn_reach_buf_t){0}), "tcp-only");
     assert_int_equal(s.swarm_stats.udp_requests, 0);
     scan_free(&s);
 }
@@ -799,7 +799,7 @@ static void test_engine_skype_only_plan_leaves_tcp_unprobed(void **state)
     assert_int_equal(r->tcp.outcome, SN_OUTCOME_NONE);
     assert_int_equal(r->tcp.attempts, 0);
     expect_probe(&s, 0, "udp", &r->udp, SN_OUTCOME_ALIVE, 1, ports[0]);
-    assert_string_equal(sn_result_reach_class(r), "udp-only");
+    assert_string_equal(sn_result_reach_class(r, &(sn_reach_buf_t){0}), "udp-only");
     assert_int_equal(s.swarm_stats.tcp_accepted, 0);
     assert_int_equal(s.stats.tcp_cap, 0);
     scan_free(&s);
@@ -898,7 +898,7 @@ static void test_engine_stop_reports_started_targets_only(void **state)
         expect_probe(&s, i, "udp", &r->udp, SN_OUTCOME_INCOMPLETE, 1, ports[0]);
         expect_probe(&s, i, "tcp", &r->tcp, SN_OUTCOME_INCOMPLETE, r->tcp.attempts ? 1 : 0,
                      ports[0]);
-        assert_string_equal(sn_result_reach_class(r), "incomplete");
+        assert_string_equal(sn_result_reach_class(r, &(sn_reach_buf_t){0}), "incomplete");
     }
     assert_int_equal(s.swarm_stats.udp_requests, started);
     scan_free(&s);
@@ -944,7 +944,7 @@ static void test_engine_second_stop_finishes_started_targets_at_once(void **stat
         /* Cut before their timeout: what they would have said is unknown. */
         expect_probe(&s, i, "udp", &r->udp, SN_OUTCOME_INCOMPLETE, 1, ports[0]);
         expect_probe(&s, i, "tcp", &r->tcp, SN_OUTCOME_INCOMPLETE, 1, ports[0]);
-        assert_string_equal(sn_result_reach_class(r), "incomplete");
+        assert_string_equal(sn_result_reach_class(r, &(sn_reach_buf_t){0}), "incomplete");
     }
     for (size_t i = 4; i < N; i++)
         assert_int_equal(s.calls[i], 0);

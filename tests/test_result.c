@@ -99,7 +99,8 @@ static void test_reach_class_covers_every_udp_tcp_combination(void **state)
             sn_result_t r = {.target = &t};
             set_udp(&r, u);
             set_tcp(&r, c);
-            const char *got = sn_result_reach_class(&r);
+            sn_reach_buf_t buf;
+            const char *got = sn_result_reach_class(&r, &buf);
             if (strcmp(got, expected[u][c]) != 0)
                 fail_msg("udp %s, tcp %s: got \"%s\", expected \"%s\"", udp_state_name[u],
                          tcp_state_name[c], got, expected[u][c]);
@@ -112,11 +113,11 @@ static void test_reach_class_is_empty_for_blocked_target(void **state)
     (void)state;
     sn_target_t t = make_target(OWN_PORT);
     sn_result_t r = {.target = &t, .blocked = "private (RFC 1918)"};
-    assert_string_equal(sn_result_reach_class(&r), "");
+    assert_string_equal(sn_result_reach_class(&r, &(sn_reach_buf_t){0}), "");
     /* Even if some caller filled outcomes, a blocked target has no class. */
     set_udp(&r, U_ALIVE);
     set_tcp(&r, T_OWN);
-    assert_string_equal(sn_result_reach_class(&r), "");
+    assert_string_equal(sn_result_reach_class(&r, &(sn_reach_buf_t){0}), "");
     assert_false(sn_result_sn_eligible(&r));
 }
 
@@ -127,9 +128,9 @@ static void test_reach_class_tcp_on_443_is_own_port_when_target_listens_on_443(v
     sn_result_t r = {.target = &t};
     set_udp(&r, U_ALIVE);
     set_tcp(&r, T_443);
-    assert_string_equal(sn_result_reach_class(&r), "udp+tcp");
+    assert_string_equal(sn_result_reach_class(&r, &(sn_reach_buf_t){0}), "udp+tcp");
     set_udp(&r, U_FILTERED);
-    assert_string_equal(sn_result_reach_class(&r), "tcp-only");
+    assert_string_equal(sn_result_reach_class(&r, &(sn_reach_buf_t){0}), "tcp-only");
 }
 
 static void test_reach_class_reads_tcp_port_zero_as_own_port(void **state)
@@ -140,7 +141,7 @@ static void test_reach_class_reads_tcp_port_zero_as_own_port(void **state)
     set_udp(&r, U_ALIVE);
     set_tcp(&r, T_OWN);
     r.tcp.port = 0;
-    assert_string_equal(sn_result_reach_class(&r), "udp+tcp");
+    assert_string_equal(sn_result_reach_class(&r, &(sn_reach_buf_t){0}), "udp+tcp");
 }
 
 /* A probe the stop cut short leaves the class unknown, whatever the other
@@ -154,7 +155,7 @@ static void test_reach_class_is_incomplete_when_a_probe_was_cut_short(void **sta
         set_udp(&r, u);
         set_tcp(&r, T_FILTERED);
         r.tcp.outcome = SN_OUTCOME_INCOMPLETE;
-        assert_string_equal(sn_result_reach_class(&r), "incomplete");
+        assert_string_equal(sn_result_reach_class(&r, &(sn_reach_buf_t){0}), "incomplete");
         assert_false(sn_result_sn_eligible(&r));
     }
     for (int c = T_NONE; c < T_STATES; c++) {
@@ -162,20 +163,42 @@ static void test_reach_class_is_incomplete_when_a_probe_was_cut_short(void **sta
         set_udp(&r, U_FILTERED);
         r.udp.outcome = SN_OUTCOME_INCOMPLETE;
         set_tcp(&r, c);
-        assert_string_equal(sn_result_reach_class(&r), "incomplete");
+        assert_string_equal(sn_result_reach_class(&r, &(sn_reach_buf_t){0}), "incomplete");
         assert_false(sn_result_sn_eligible(&r));
     }
     /* Blocked stays blocked. */
     sn_result_t b = {.target = &t, .blocked = "private"};
     set_udp(&b, U_FILTERED);
     b.udp.outcome = SN_OUTCOME_INCOMPLETE;
-    assert_string_equal(sn_result_reach_class(&b), "");
+    assert_string_equal(sn_result_reach_class(&b, &(sn_reach_buf_t){0}), "");
+}
+
+/* A TCP answer on a port outside the plan is spelt out in the caller's buffer,
+ * so two such classes can be held at once (a thread-local buffer gave the
+ * second call's text to both). */
+static void test_reach_class_other_port_is_spelt_in_callers_buffer(void **state)
+{
+    (void)state;
+    sn_target_t t = make_target(OWN_PORT);
+    sn_result_t a = {.target = &t}, b = {.target = &t};
+    set_udp(&a, U_ALIVE);
+    set_tcp(&a, T_OWN);
+    a.tcp.port = 8443;
+    set_udp(&b, U_FILTERED);
+    set_tcp(&b, T_OWN);
+    b.tcp.port = 8080;
+    sn_reach_buf_t ba, bb;
+    const char *ca = sn_result_reach_class(&a, &ba);
+    const char *cb = sn_result_reach_class(&b, &bb);
+    assert_string_equal(ca, "udp+tcp-8443");
+    assert_string_equal(cb, "tcp-8080-only");
+    assert_ptr_equal(ca, ba.s);
 }
 
 static void test_reach_class_null_result_is_empty(void **state)
 {
     (void)state;
-    assert_string_equal(sn_result_reach_class(NULL), "");
+    assert_string_equal(sn_result_reach_class(NULL, &(sn_reach_buf_t){0}), "");
     assert_false(sn_result_sn_eligible(NULL));
 }
 
@@ -248,6 +271,7 @@ int main(void)
         cmocka_unit_test(test_reach_class_tcp_on_443_is_own_port_when_target_listens_on_443),
         cmocka_unit_test(test_reach_class_reads_tcp_port_zero_as_own_port),
         cmocka_unit_test(test_reach_class_is_incomplete_when_a_probe_was_cut_short),
+        cmocka_unit_test(test_reach_class_other_port_is_spelt_in_callers_buffer),
         cmocka_unit_test(test_reach_class_null_result_is_empty),
         cmocka_unit_test(test_sn_eligible_table),
         cmocka_unit_test(test_sn_eligible_rejects_reply_from_same_ip_other_port),

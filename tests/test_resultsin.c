@@ -72,7 +72,7 @@ static sn_status_t collect(void *ud, const sn_resultsin_row_t *row, sn_error_t *
     snprintf(g->blocked, sizeof g->blocked, "%s", r->blocked ? r->blocked : "");
     snprintf(g->sources, sizeof g->sources, "%s", row->sources);
     snprintf(g->vantage, sizeof g->vantage, "%s", row->vantage);
-    snprintf(g->reach, sizeof g->reach, "%s", sn_result_reach_class(r));
+    snprintf(g->reach, sizeof g->reach, "%s", sn_result_reach_class(r, &(sn_reach_buf_t){0}));
     g->eligible = sn_result_sn_eligible(r);
     g->uo = r->udp.outcome;
     g->to = r->tcp.outcome;
@@ -175,7 +175,7 @@ static void round_trip(sn_output_format_t fmt)
     for (int i = 0; i < 5; i++) {
         got_t *g = &s.rows[i];
         assert_true(sn_addr_equal(&g->addr, &a[i]));
-        assert_string_equal(g->reach, sn_result_reach_class(&r[i]));
+        assert_string_equal(g->reach, sn_result_reach_class(&r[i], &(sn_reach_buf_t){0}));
         assert_int_equal(g->eligible, sn_result_sn_eligible(&r[i]));
         assert_int_equal(g->uo, r[i].udp.outcome);
         assert_int_equal(g->to, r[i].tcp.outcome);
