@@ -19,6 +19,7 @@
  */
 #include "data/geo.h"
 #include "lib/datadir.h"
+#include "lib/fnv.h"
 
 #include "data/csvgrow.h"
 #include <dirent.h>
@@ -101,13 +102,9 @@ static const char *base_name(const char *path)
     return slash != NULL ? slash + 1 : path;
 }
 
-/*
- * Accepts exactly two ASCII letters and writes them upper-cased with a NUL.
- * Returns false (out untouched) for anything else.
- */
-static bool take_country(const char *s, size_t len, char out[3])
+bool sn_country_code(const char *s, size_t len, char out[3])
 {
-    if (len != 2)
+    if (s == NULL || len != 2)
         return false;
     char c[2];
     for (int i = 0; i < 2; i++) {
@@ -124,10 +121,10 @@ static bool take_country(const char *s, size_t len, char out[3])
     return true;
 }
 
-static bool take_continent(const char *s, size_t len, char out[3])
+bool sn_continent_code(const char *s, size_t len, char out[3])
 {
     static const char codes[][3] = {"AF", "AN", "AS", "EU", "NA", "OC", "SA"};
-    if (len != 2)
+    if (s == NULL || len != 2)
         return false;
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         if (s[0] == codes[i][0] && s[1] == codes[i][1]) {
@@ -327,15 +324,16 @@ static void mmdb_lookup(const geo_db_t *db, const struct sockaddr *sa, bool *nee
     size_t len;
     if (*need_country) {
         /* GeoIP2 schema, then ip-location-db's flat key, then where the block is registered. */
-        if ((mmdb_string(&r.entry, PATH_COUNTRY, &s, &len) && take_country(s, len, out->country)) ||
+        if ((mmdb_string(&r.entry, PATH_COUNTRY, &s, &len) &&
+             sn_country_code(s, len, out->country)) ||
             (mmdb_string(&r.entry, PATH_COUNTRY_CODE, &s, &len) &&
-             take_country(s, len, out->country)) ||
+             sn_country_code(s, len, out->country)) ||
             (mmdb_string(&r.entry, PATH_REG_COUNTRY, &s, &len) &&
-             take_country(s, len, out->country))) {
+             sn_country_code(s, len, out->country))) {
             *need_country = false;
             out->source = db->source;
             if (mmdb_string(&r.entry, PATH_CONTINENT, &s, &len))
-                take_continent(s, len, out->continent);
+                sn_continent_code(s, len, out->continent);
         }
     }
     if (*need_as) {
@@ -372,11 +370,7 @@ typedef struct csv_load {
 
 static uint64_t hash_bytes(const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
+    uint64_t h = sn_fnv1a64(SN_FNV64_OFFSET, s, n);
     return h ^ (h >> 29);
 }
 
@@ -604,7 +598,7 @@ static void take_row(csv_load_t *L)
     } else {
         if (L->flen[2] == 0)
             return;
-        if (!take_country(L->field[2], L->flen[2], cc)) {
+        if (!sn_country_code(L->field[2], L->flen[2], cc)) {
             load_fail(L, SN_EPARSE, "country_code is not two letters");
             return;
         }
@@ -991,7 +985,7 @@ static void csv_lookup(const geo_db_t *db, bool v4, uint32_t ip4, u128_t ip6, bo
         asn = r->asn;
         org = r->org;
     }
-    if (*need_country && (db->fields & HAS_COUNTRY) && take_country(cc, 2, out->country)) {
+    if (*need_country && (db->fields & HAS_COUNTRY) && sn_country_code(cc, 2, out->country)) {
         *need_country = false;
         out->source = db->source;
     }

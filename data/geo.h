@@ -138,4 +138,14 @@ void sn_geo_lookup(const sn_geo_t *geo, const sn_addr_t *addr, sn_geo_info_t *ou
  */
 const char *sn_continent_of(const char *cc);
 
+/*
+ * The one reading of a country code: exactly two ASCII letters (len bytes at s), written
+ * upper-cased with a NUL into out. Returns false, out untouched, for anything else. A
+ * reader that wants the canonical form only (the results CSV) compares out with s.
+ */
+bool sn_country_code(const char *s, size_t len, char out[3]);
+
+/* The same for a continent code: one of AF AN AS EU NA OC SA, upper case only. */
+bool sn_continent_code(const char *s, size_t len, char out[3]);
+
 #endif

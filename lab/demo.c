@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "data/geo.h"
+#include "lib/rng.h"
 #include "lib/outfile.h"
 #include "lab/schedule.h"
 #include "reports/history_cmd.h"
@@ -159,22 +160,9 @@ static const struct {
     {"DE", 20},  {"GB", 18}, {"FR", 12}, {"NL", 10}, {"SE", 11}, {"AU", 2}, {"BR", 1},
 };
 
-static uint64_t xs(uint64_t *x)
+static const char *draw_country(sn_rng_t *x)
 {
-    *x ^= *x << 13;
-    *x ^= *x >> 7;
-    *x ^= *x << 17;
-    return *x;
-}
-
-static double unit(uint64_t *x)
-{
-    return (double)(xs(x) >> 11) / 9007199254740992.0;
-}
-
-static const char *draw_country(uint64_t *x)
-{
-    unsigned r = (unsigned)(xs(x) % 1000), acc = 0;
+    unsigned r = (unsigned)(sn_rng_next(x) % 1000), acc = 0;
     for (size_t i = 0; i < sizeof countries / sizeof countries[0]; i++) {
         acc += countries[i].permille;
         if (r < acc)
@@ -184,14 +172,14 @@ static const char *draw_country(uint64_t *x)
 }
 
 /* A random organisation of country cc that is (or is not) academic; NULL if none. */
-static const org_t *draw_org(uint64_t *x, const char *cc, bool academic)
+static const org_t *draw_org(sn_rng_t *x, const char *cc, bool academic)
 {
     size_t n = 0;
     for (size_t i = 0; i < N_ORGS; i++)
         n += strcmp(orgs[i].cc, cc) == 0 && orgs[i].academic == academic;
     if (n == 0)
         return NULL;
-    size_t k = (size_t)(xs(x) % n);
+    size_t k = (size_t)(sn_rng_next(x) % n);
     for (size_t i = 0; i < N_ORGS; i++)
         if (strcmp(orgs[i].cc, cc) == 0 && orgs[i].academic == academic && k-- == 0)
             return &orgs[i];
@@ -207,7 +195,7 @@ typedef struct ident {
 
 /* Seen-counts: a flat head and a steep tail (top 20 about 44% of listings for a few
  * thousand nodes, as in the studies), over a random ranking of the nodes. */
-static void draw_seen_counts(ident_t *id, size_t n, uint64_t *x)
+static void draw_seen_counts(ident_t *id, size_t n, sn_rng_t *x)
 {
     uint32_t *rank = malloc((n ? n : 1) * sizeof *rank);
     if (rank == NULL) {
@@ -216,7 +204,7 @@ static void draw_seen_counts(ident_t *id, size_t n, uint64_t *x)
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        size_t j = (size_t)(xs(x) % (i + 1));
+        size_t j = (size_t)(sn_rng_next(x) % (i + 1));
         rank[i] = rank[j];
         rank[j] = (uint32_t)i;
     }
@@ -230,7 +218,7 @@ static void draw_seen_counts(ident_t *id, size_t n, uint64_t *x)
 
 static void draw_identity(const sn_population_t *pop, uint64_t seed, ident_t *id)
 {
-    uint64_t x = seed * 0x9E3779B97F4A7C15ull | 1;
+    sn_rng_t x = sn_rng_seeded(seed);
     draw_seen_counts(id, pop->count, &x);
     /* Academic share among the nodes of countries that have academic suffixes,
      * chosen so that 35% of all nodes are academic. */
@@ -238,12 +226,12 @@ static void draw_identity(const sn_population_t *pop, uint64_t seed, ident_t *id
     for (size_t i = 0; i < pop->count; i++) {
         const char *cc = draw_country(&x);
         const org_t *o = NULL;
-        if (unit(&x) < edu_share)
+        if (sn_rng_unit(&x) < edu_share)
             o = draw_org(&x, cc, true);
         if (o == NULL)
             o = draw_org(&x, cc, false);
         id[i].org = o;
-        id[i].dynamic = unit(&x) < 0.58;
+        id[i].dynamic = sn_rng_unit(&x) < 0.58;
         unsigned k = (unsigned)i + 1;
         if (o->academic)
             snprintf(id[i].ptr, sizeof id[i].ptr,

@@ -36,6 +36,7 @@
  */
 #include "lab/population.h"
 #include "lib/decimal.h"
+#include "lib/rng.h"
 #include "lib/outfile.h"
 
 #include <dirent.h>
@@ -659,19 +660,6 @@ sn_expect_t sn_population_expect(const sn_node_t *n)
 
 /* ---- generating ----------------------------------------------------------------------- */
 
-/* splitmix64: small, fast, and the same sequence on every platform. */
-static uint64_t rnd(uint64_t *s)
-{
-    *s += 0x9E3779B97F4A7C15ull;
-    return sn_mix64(*s);
-}
-
-/* Uniform in 0..n-1 (n >= 1), by multiply-shift. */
-static uint32_t below(uint64_t *s, uint32_t n)
-{
-    return (uint32_t)(((rnd(s) >> 32) * (uint64_t)n) >> 32);
-}
-
 /* Address layout order of one node: its run's random rank, the run, a tie-breaker. */
 typedef struct lay_key {
     uint64_t rank;
@@ -706,7 +694,7 @@ static bool share_ok(double s)
  * and every other node starts after a random gap. The gaps are bounded so that
  * the whole layout fits the address span.
  */
-static sn_status_t lay_out(sn_population_t *pop, uint64_t *rs, uint64_t salt, sn_error_t *err)
+static sn_status_t lay_out(sn_population_t *pop, sn_rng_t *rs, uint64_t salt, sn_error_t *err)
 {
     size_t n = pop->count;
     lay_key_t *k = malloc(n * sizeof *k);
@@ -720,15 +708,15 @@ static sn_status_t lay_out(sn_population_t *pop, uint64_t *rs, uint64_t salt, sn
         case SN_BEH_ALIVE:
         case SN_BEH_TCP_ONLY:
         case SN_BEH_NAT:
-            g = 1ull << 60 | (uint64_t)nd->addr.port << 8 | below(rs, GEN_RUNS_PER_PORT);
+            g = 1ull << 60 | (uint64_t)nd->addr.port << 8 | sn_rng_below(rs, GEN_RUNS_PER_PORT);
             break;
-        case SN_BEH_TCP_443_ONLY: g = 2ull << 60 | below(rs, GEN_RUNS_FALLBACK); break;
-        case SN_BEH_TCP_80_ONLY: g = 3ull << 60 | below(rs, GEN_RUNS_FALLBACK); break;
+        case SN_BEH_TCP_443_ONLY: g = 2ull << 60 | sn_rng_below(rs, GEN_RUNS_FALLBACK); break;
+        case SN_BEH_TCP_80_ONLY: g = 3ull << 60 | sn_rng_below(rs, GEN_RUNS_FALLBACK); break;
         default: g = GROUP_SINGLE | i; break;
         }
         k[i].group = g;
         k[i].rank = sn_mix64(g ^ salt);
-        k[i].tie = (uint32_t)rnd(rs);
+        k[i].tie = (uint32_t)sn_rng_next(rs);
         k[i].idx = (uint32_t)i;
     }
     qsort(k, n, sizeof *k, cmp_lay);
@@ -744,7 +732,7 @@ static sn_status_t lay_out(sn_population_t *pop, uint64_t *rs, uint64_t salt, sn
     for (size_t i = 0; i < n; i++) {
         cur++;
         if (i == 0 || k[i].group != k[i - 1].group || k[i].group >= GROUP_SINGLE)
-            cur += below(rs, (uint32_t)maxgap + 1);
+            cur += sn_rng_below(rs, (uint32_t)maxgap + 1);
         sn_node_t *nd = &pop->nodes[k[i].idx];
         sn_addr_set_v4(&nd->addr, cur, nd->addr.port);
     }
@@ -756,7 +744,7 @@ sn_status_t sn_population_generate(const sn_popgen_t *gen, sn_population_t *pop,
 {
     size_t cnt[SN_BEH_COUNT_] = {0};
     uint16_t *ports = NULL;
-    uint64_t rs;
+    sn_rng_t rs;
     sn_status_t st;
 
     if (gen == NULL || pop == NULL)
@@ -817,7 +805,7 @@ sn_status_t sn_population_generate(const sn_popgen_t *gen, sn_population_t *pop,
     if (pop->nodes == NULL)
         return sn_error_set(err, SN_ENOMEM, "population generator: out of memory");
     pop->count = gen->count;
-    rs = gen->seed ^ 0x736E70726F6265ull; /* "snprobe": seed 0 is a fine seed too */
+    rs = sn_rng_seeded(gen->seed ^ 0x736E70726F6265ull); /* "snprobe": seed 0 is a fine seed too */
 
     /* Behaviours by exact counts, then shuffled: the rows' order. */
     size_t at = 0;
@@ -826,7 +814,7 @@ sn_status_t sn_population_generate(const sn_popgen_t *gen, sn_population_t *pop,
             pop->nodes[at++].behaviour = (uint8_t)b;
     }
     for (size_t i = pop->count; i > 1; i--) {
-        size_t j = below(&rs, (uint32_t)i);
+        size_t j = sn_rng_below(&rs, (uint32_t)i);
         uint8_t t = pop->nodes[i - 1].behaviour;
         pop->nodes[i - 1].behaviour = pop->nodes[j].behaviour;
         pop->nodes[j].behaviour = t;
@@ -844,7 +832,7 @@ sn_status_t sn_population_generate(const sn_popgen_t *gen, sn_population_t *pop,
                 (uint16_t)(i < GEN_PORT_LOW_SPAN ? GEN_PORT_LOW_MIN + i
                                                  : GEN_PORT_HIGH_MIN + (i - GEN_PORT_LOW_SPAN));
         for (size_t i = 0; i < pool + closed; i++) {
-            size_t j = i + below(&rs, (uint32_t)(GEN_PORT_SPAN - i));
+            size_t j = i + sn_rng_below(&rs, (uint32_t)(GEN_PORT_SPAN - i));
             uint16_t t = ports[i];
             ports[i] = ports[j];
             ports[j] = t;
@@ -858,7 +846,7 @@ sn_status_t sn_population_generate(const sn_popgen_t *gen, sn_population_t *pop,
         else if (n->behaviour == SN_BEH_CLOSED)
             n->addr.port = ports[pool + next_closed++];
         else
-            n->addr.port = ports[below(&rs, (uint32_t)pool)];
+            n->addr.port = ports[sn_rng_below(&rs, (uint32_t)pool)];
         if (n->behaviour == SN_BEH_ALIVE || n->behaviour == SN_BEH_UDP_ONLY ||
             n->behaviour == SN_BEH_NAT)
             n->delay_ms = gen->delay_ms;

@@ -7,6 +7,7 @@
  */
 #include "lab/schedule.h"
 #include "lib/outfile.h"
+#include "lib/rng.h"
 
 #include <stdio.h>
 #include <sys/socket.h>
@@ -25,21 +26,8 @@ typedef struct build {
     size_t n, cap;
     uint32_t *used; /* IPv4 addresses taken, open addressing (0 = empty) */
     size_t used_cap;
-    uint64_t x;
+    sn_rng_t rng;
 } build_t;
-
-static uint64_t next(build_t *b)
-{
-    b->x ^= b->x << 13;
-    b->x ^= b->x >> 7;
-    b->x ^= b->x << 17;
-    return b->x;
-}
-
-static double unit(build_t *b)
-{
-    return (double)(next(b) >> 11) / 9007199254740992.0;
-}
 
 static uint32_t v4(const sn_addr_t *a)
 {
@@ -85,7 +73,7 @@ static void fresh_addr(build_t *b, sn_addr_t *a)
 {
     uint32_t ip;
     do {
-        uint64_t r = next(b);
+        uint64_t r = sn_rng_next(&b->rng);
         ip = 127u << 24 | (uint32_t)(1 + r % 254) << 16 | (uint32_t)((r >> 8) % 256) << 8 |
              (uint32_t)(1 + (r >> 16) % 254);
     } while (used_has(b, ip));
@@ -128,7 +116,7 @@ sn_status_t sn_schedule_make(const sn_population_t *first, const bool *dynamic, 
     size_t joiners = first->count * 3 / 100;
     /* Each night at most every dynamic node moves (one new identity each) and joiners join. */
     size_t most = first->count + (nights - 1) * (first->count + joiners);
-    build_t b = {.x = seed * 0x9E3779B97F4A7C15ull | 1};
+    build_t b = {.rng = sn_rng_seeded(seed)};
     b.used_cap = 1024;
     while (b.used_cap < 2 * most)
         b.used_cap *= 2;
@@ -154,7 +142,7 @@ sn_status_t sn_schedule_make(const sn_population_t *first, const bool *dynamic, 
             } else if (id->role == ROLE_DYNAMIC) {
                 if (!prev[i])
                     continue; /* moved away on an earlier night: retired */
-                if (unit(&b) < 0.5) {
+                if (sn_rng_unit(&b.rng) < 0.5) {
                     sn_node_t moved = id->node;
                     fresh_addr(&b, &moved.addr);
                     st = add_ident(&b, &moved, ROLE_DYNAMIC);
@@ -163,11 +151,11 @@ sn_status_t sn_schedule_make(const sn_population_t *first, const bool *dynamic, 
                     now[i] = 1;
                 }
             } else {
-                now[i] = prev[i] ? unit(&b) >= 0.3 : unit(&b) < 0.5;
+                now[i] = prev[i] ? sn_rng_unit(&b.rng) >= 0.3 : sn_rng_unit(&b.rng) < 0.5;
             }
         }
         for (size_t j = 0; j < joiners && st == SN_OK && first->count > 0; j++) {
-            const sn_node_t *like = &first->nodes[next(&b) % first->count];
+            const sn_node_t *like = &first->nodes[sn_rng_next(&b.rng) % first->count];
             if (!can_move(like))
                 continue;
             sn_node_t n = *like;

@@ -49,6 +49,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/rng.h"
 #include "probes/probe.h"
 
 #define BATCH 64
@@ -128,7 +129,7 @@ struct sn_swarm {
     delayed_t **heap;
     size_t heap_len, heap_cap;
     uint64_t armed_ns; /* 0: timerfd disarmed */
-    uint64_t rng;
+    sn_rng_t rng;
     sn_swarm_stats_t stats;
 
     struct mmsghdr rmsg[BATCH];
@@ -594,15 +595,6 @@ static int answer_any(const sn_swarm_t *s, const uint8_t *req, size_t len,
     return 0;
 }
 
-static double rand01(sn_swarm_t *s)
-{
-    /* xorshift64*: loss draws need to be cheap and repeatable, not strong. */
-    s->rng ^= s->rng >> 12;
-    s->rng ^= s->rng << 25;
-    s->rng ^= s->rng >> 27;
-    return (double)((s->rng * 0x2545F4914F6CDD1Dull) >> 11) * (1.0 / 9007199254740992.0);
-}
-
 /* Handles datagram i of the receive batch on ep. mono_off converts kernel timestamps. */
 static void handle_dgram(sn_swarm_t *s, const ep_t *ep, unsigned i, uint64_t now_ns,
                          int64_t mono_off)
@@ -647,7 +639,7 @@ static void handle_dgram(sn_swarm_t *s, const ep_t *ep, unsigned i, uint64_t now
     const slot_t *sl = lookup(s, ip, ep->port);
     if (sl == NULL || !answers_udp(sl->beh))
         goto silent;
-    if (sl->loss > 0.0f && rand01(s) < (double)sl->loss) {
+    if (sl->loss > 0.0f && sn_rng_unit(&s->rng) < (double)sl->loss) {
         s->stats.udp_lost++;
         return;
     }
@@ -1088,9 +1080,7 @@ sn_status_t sn_swarm_start(uv_loop_t *loop, const sn_population_t *pop, const sn
     s->loop = loop;
     s->nat_fd[0] = s->nat_fd[1] = -1;
     s->timer_fd = -1;
-    s->rng = (opts ? opts->seed : 0) ^ 0x9E3779B97F4A7C15ull;
-    if (s->rng == 0)
-        s->rng = 1;
+    s->rng = sn_rng_seeded(opts ? opts->seed : 0);
 
     /* The table: a power of two at least 4/3 of the node count. */
     size_t cap = 16;

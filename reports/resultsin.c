@@ -13,6 +13,7 @@
 #include "reports/resultsin.h"
 
 #include "data/csvgrow.h"
+#include "data/geo.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -245,18 +246,11 @@ static sn_status_t text_cell(reader_t *r, int col, size_t max, const char **out)
     return SN_OK;
 }
 
-static bool is_upper2(const char *v)
+/* Only the canonical form reads back: upper case, as the writer wrote it. */
+static bool is_canonical(bool (*code)(const char *, size_t, char[3]), const char *v)
 {
-    return strlen(v) == 2 && v[0] >= 'A' && v[0] <= 'Z' && v[1] >= 'A' && v[1] <= 'Z';
-}
-
-static bool is_continent(const char *v)
-{
-    static const char *const codes[] = {"AF", "AN", "AS", "EU", "NA", "OC", "SA"};
-    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
-        if (strcmp(v, codes[i]) == 0)
-            return true;
-    return false;
+    char out[3];
+    return code(v, strlen(v), out) && strcmp(out, v) == 0;
 }
 
 /* ---- cells to a row ------------------------------------------------------ */
@@ -280,9 +274,9 @@ static sn_status_t build_enrichment(reader_t *r, sn_resultsin_row_t *row)
         text_cell(r, SN_COL_DYN_RULE, 255, &rule) || text_cell(r, SN_COL_GEO_SOURCE, 1024, &src))
         return r->status;
     const char *country = cell(r, SN_COL_COUNTRY), *continent = cell(r, SN_COL_CONTINENT);
-    if (country[0] != '\0' && !is_upper2(country))
+    if (country[0] != '\0' && !is_canonical(sn_country_code, country))
         return bad_cell(r, SN_COL_COUNTRY, "not a two-letter upper-case country code", country);
-    if (continent[0] != '\0' && !is_continent(continent))
+    if (continent[0] != '\0' && !is_canonical(sn_continent_code, continent))
         return bad_cell(r, SN_COL_CONTINENT, "not one of AF AN AS EU NA OC SA", continent);
     const char *edu_src = cell(r, SN_COL_EDU_SOURCE);
     if (edu_src[0] != '\0' && strcmp(edu_src, "ptr") != 0 && strcmp(edu_src, "as_org") != 0)
