@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <math.h>
 #include <poll.h>
@@ -509,12 +510,18 @@ static pid_t start_dnsmasq(const char *conf, uint16_t *port)
     *port = 0;
     if (exe == NULL || try_bind(port) != 0)
         return 0;
-    char port_opt[32], conf_opt[4200], log_opt[4200];
+    /* Absolute paths: dnsmasq changes to / before it opens its log, so a relative
+     * --out-dir (the README's demo uses out/demo) would leave it without one and it
+     * would not start. */
+    char abs[PATH_MAX];
+    if (realpath(conf, abs) == NULL)
+        return 0;
+    char port_opt[32], conf_opt[PATH_MAX + 16], log_opt[PATH_MAX + 24];
     snprintf(port_opt, sizeof port_opt, "--port=%u", *port);
-    snprintf(conf_opt, sizeof conf_opt, "--conf-file=%s", conf);
+    snprintf(conf_opt, sizeof conf_opt, "--conf-file=%s", abs);
     /* Its log goes to a file of ours: dnsmasq hands its log file to the user
      * it drops to, so a shared path such as /dev/null must never be named. */
-    snprintf(log_opt, sizeof log_opt, "--log-facility=%s.log", conf);
+    snprintf(log_opt, sizeof log_opt, "--log-facility=%s.log", abs);
     char *argv[] = {(char *)exe,
                     port_opt,
                     conf_opt,

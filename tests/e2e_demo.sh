@@ -17,7 +17,10 @@ seed=$SEED
 
 for ((try = 0; try < 3; try++)); do
     rm -rf "$OUT"
-    limit 180 "$SNPROBE" demo --out-dir "$OUT" --count $COUNT --seed $seed >"$TMP/demo.out" 2>"$TMP/demo.err"
+    # A relative --out-dir, as the README's demo gives (out/demo): dnsmasq must still find
+    # its files after it changes to /.
+    (cd "$TMP" && limit 180 "$SNPROBE" demo --out-dir "${OUT#"$TMP"/}" --count $COUNT --seed $seed \
+        >"$TMP/demo.out" 2>"$TMP/demo.err")
     rc=$?
     # A port held by someone else makes the swarm fail to start: not the demo's fault.
     if [ "$rc" -ne 0 ] && grep -qi "in use" "$TMP/demo.err"; then
@@ -105,7 +108,14 @@ for f in identity.csv summary.csv report.html; do
 done
 ptr=--no-ptr
 grep -q "PTR names served by dnsmasq" "$TMP/demo.err" && ptr=
-[ -n "$ptr" ] && log "dnsmasq did not serve PTR names: classes not compared"
+if [ -n "$ptr" ]; then
+    if command -v dnsmasq >/dev/null || [ -x /usr/sbin/dnsmasq ]; then
+        fail "dnsmasq is installed but the demo served no PTR names"
+        show "$TMP/demo.err"
+    else
+        log "dnsmasq is not installed: classes not compared"
+    fi
+fi
 if python3 "$LIB/demo_stats.py" "$OUT/population.csv" "$OUT/identity.csv" "$OUT/summary.csv" \
     $ptr >"$TMP/stats.txt"; then
     ok "scan summary: $(tail -1 "$TMP/stats.txt")"
