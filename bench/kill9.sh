@@ -56,6 +56,7 @@ echo "|---|---|---|---|---|"
 for mode in none slow; do
     for t in $AT; do
         rm -f .res.csv.* res.csv res.csv.lock
+        : >swarm.out # before the fork: the last swarm's "ready" must not count for this one
         "$SNPROBE" swarm --population pop.csv >swarm.out 2>swarm.err &
         sw=$!
         for ((i = 0; i < 100; i++)); do grep -q ready swarm.out && break; sleep 0.1; done

@@ -275,6 +275,10 @@ serve() {
 swarm_start() {
     local pop=$1 i
     swarm_stop
+    # Emptied here, not only by the child's redirection: that happens after the fork, and
+    # until it does, the previous swarm's "ready" line would pass the check below, so the
+    # scan would start before this swarm bound its ports (replies "closed").
+    : >"$W/swarm.out"
     "$SNPROBE" swarm --population "$pop" >"$W/swarm.out" 2>"$W/swarm.err" &
     SWARM_PID=$!
     for ((i = 0; i < 3000; i++)); do # a 1,000,000-node swarm takes a while to bind

@@ -151,6 +151,9 @@ e2e_lock_swarms() {
 # "ready" line, and sets SWARM_PID. Returns 1 if it exits or stays silent.
 swarm_start() {
     local pop=$1 prefix=$2 i
+    # Emptied before the fork: the child's redirection comes later, and a previous swarm's
+    # "ready" line in the same file must not pass the check below.
+    : >"$prefix.out"
     "$SNPROBE" swarm --population "$pop" >"$prefix.out" 2>"$prefix.err" &
     SWARM_PID=$!
     E2E_SWARMS+=("$SWARM_PID")
