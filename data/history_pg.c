@@ -76,8 +76,8 @@ static const char *const migrations[] = {
     /* 1 -> 2: the shard of a run. */
     "ALTER TABLE runs ADD COLUMN shard TEXT;",
     /* 2 -> 3: the night a run belongs to. */
-    "ALTER TABLE runs ADD COLUMN night TEXT;"
-    "UPDATE runs SET night = to_char(to_timestamp(started) AT TIME ZONE 'UTC', 'YYYY-MM-DD');",
+    ("ALTER TABLE runs ADD COLUMN night TEXT;"
+     "UPDATE runs SET night = to_char(to_timestamp(started) AT TIME ZONE 'UTC', 'YYYY-MM-DD');"),
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

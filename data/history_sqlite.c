@@ -48,8 +48,8 @@ static const char *const migrations[] = {
     "ALTER TABLE runs ADD COLUMN shard TEXT;",
     /* 2 -> 3: the night a run belongs to, so that the shards of one night read as one result
      * set; the runs before it get the UTC date they started. */
-    "ALTER TABLE runs ADD COLUMN night TEXT;"
-    "UPDATE runs SET night = strftime('%Y-%m-%d', started, 'unixepoch');",
+    ("ALTER TABLE runs ADD COLUMN night TEXT;"
+     "UPDATE runs SET night = strftime('%Y-%m-%d', started, 'unixepoch');"),
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
