@@ -665,3 +665,24 @@ sn_status_t sn_history_night_runs(sn_history_t *h, int64_t run, int64_t **ids, s
     }
     return st;
 }
+
+char *sn_history_obs_select(const char *const *columns, const int *present, size_t n, bool cells,
+                            const char *where, const char *order_by)
+{
+    size_t cap = 512 + strlen(where) + strlen(order_by);
+    for (size_t i = 0; cells && i < n; i++)
+        cap += strlen(columns[i]) + 8;
+    char *sql = malloc(cap);
+    if (sql == NULL)
+        return NULL;
+    size_t len = (size_t)snprintf(sql, cap,
+                                  "SELECT o.run_id, o.target_id, t.address, t.port, "
+                                  "o.observed_at, o.probed, o.alive, o.incomplete");
+    for (size_t i = 0; cells && i < n; i++)
+        len += (size_t)snprintf(sql + len, cap - len, present[i] ? ", o.\"c_%s\"" : ", NULL",
+                                columns[i]);
+    snprintf(sql + len, cap - len,
+             " FROM observations o JOIN targets t ON t.id = o.target_id%s ORDER BY %s", where,
+             order_by);
+    return sql;
+}

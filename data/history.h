@@ -104,6 +104,15 @@ extern const sn_history_ops_t sn_history_pg; /* "postgresql://..." or "postgres:
 /* A store's name fit for messages: a URI's password replaced by "***" (malloc'd; NULL: OOM). */
 char *sn_history_pg_redact(const char *uri);
 
+/*
+ * For the backends: the one SELECT of observations, in both SQL dialects. Its columns are
+ * run_id, target_id, address, port, observed_at, probed, alive, incomplete, then (with cells)
+ * each of the n caller columns, NULL where present[i] is 0; in the order of order_by (the
+ * backend's insertion order), restricted by where ("" for every run). malloc'd; NULL: OOM.
+ */
+char *sn_history_obs_select(const char *const *columns, const int *present, size_t n, bool cells,
+                            const char *where, const char *order_by);
+
 /* Whether a store's name is a PostgreSQL one (no lock file, no local path). */
 bool sn_history_is_server(const char *where);
 

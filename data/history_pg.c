@@ -858,24 +858,15 @@ static sn_status_t pg_each_obs(void *vb, int64_t run, bool cells, sn_history_obs
                                sn_error_t *err)
 {
     be_t *b = vb;
-    size_t cap = 512 + b->n_columns * 80;
-    char *sql = malloc(cap);
+    char *sql =
+        sn_history_obs_select((const char *const *)b->columns, b->present, b->n_columns, cells,
+                              run > 0 ? " WHERE o.run_id = $1::bigint" : "", "o.run_id, o.seq");
     const char **cv = calloc(b->n_columns ? b->n_columns : 1, sizeof *cv);
     if (sql == NULL || cv == NULL) {
         free(sql);
         free(cv);
         return sn_error_set(err, SN_ENOMEM, "out of memory");
     }
-    size_t len = (size_t)snprintf(sql, cap,
-                                  "SELECT o.run_id, o.target_id, t.address, t.port, "
-                                  "o.observed_at, o.probed, o.alive, o.incomplete");
-    for (size_t i = 0; cells && i < b->n_columns; i++)
-        len += (size_t)snprintf(sql + len, cap - len, b->present[i] ? ", o.\"c_%s\"" : ", NULL",
-                                b->columns[i]);
-    snprintf(sql + len, cap - len,
-             " FROM observations o JOIN targets t ON t.id = o.target_id%s"
-             " ORDER BY o.run_id, o.seq",
-             run > 0 ? " WHERE o.run_id = $1::bigint" : "");
     char rs[32];
     snprintf(rs, sizeof rs, "%lld", (long long)run);
     const char *p[1] = {rs};
