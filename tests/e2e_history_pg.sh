@@ -34,27 +34,7 @@ COUNT=${E2E_HISTORY_PG_COUNT:-2000}
 POP=$TMP/pop.csv
 if ! pop_swarm "$POP" list.txt : 1401 -- --count "$COUNT" --mix dead=0.2,tcp-only=0.1,udp-only=0.1,closed=0.05; then
     fail "the swarm starts"
-    
-# 5. history import
-limit 300 "${SCAN[@]}" --rate 2000 --site lab --history sq.db -o sq1.csv list.txt 2>/dev/null
-for k in 1 2; do
-    limit 300 "${SCAN[@]}" --rate 2000 --site lab --shard "$k/2" --night n9 --history sq.db -o "sq-s$k.csv" list.txt 2>/dev/null
-done
-"$PG_BIN/createdb" -h "$PG_DIR/sock" -U snprobe imported
-IMP_URI="postgresql://snprobe@/imported?host=$PG_DIR/sock"
-limit 300 "$SNPROBE" history import sq.db --history "$IMP_URI" 2>import.err
-rc=$?
-check "history import exits 0 (got $(rc_text $rc)): $(cat import.err)" [ "$rc" -eq 0 ]
-limit 60 "$SNPROBE" history runs --history sq.db -o sq-runs.csv
-limit 60 "$SNPROBE" history runs --history "$IMP_URI" -o imp-runs.csv
-check "the imported runs are the SQLite ones (ids, times, sites, shards, nights, counts)" cmp -s sq-runs.csv imp-runs.csv || { show sq-runs.csv; show imp-runs.csv; }
-for run in 1 2; do
-    limit 60 "$SNPROBE" history results --history sq.db --run $run -o "sq-r$run.csv"
-    limit 60 "$SNPROBE" history results --history "$IMP_URI" --run $run -o "imp-r$run.csv"
-    check "history results --run $run: the same in both" cmp -s "sq-r$run.csv" "imp-r$run.csv"
-done
-check "the imported night of two shards is the whole list" python3 "$LIB/shards.py" same one.csv imp-r2.csv
-e2e_finish
+    e2e_finish
 fi
 ok "swarm ready: $(cat pop.out)"
 SCAN=("$SNPROBE" scan -q --no-rdns --allow 127.0.0.0/8 --timeout 400 --retries 2 --seed 5)
