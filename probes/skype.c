@@ -28,7 +28,7 @@
 #include <sys/socket.h>
 
 #include "lib/crc32.h"
-#include "lib/wire.h"
+#include "lib/bytes.h"
 
 #define REQ_LEN 18
 #define REPLY_LEN 11

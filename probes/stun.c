@@ -25,7 +25,7 @@
 #include <sys/socket.h>
 
 #include "probes/probe.h"
-#include "lib/wire.h"
+#include "lib/bytes.h"
 
 /* RFC 8489: SOFTWARE and reason phrases are at most 763 bytes of UTF-8. */
 #define TEXT_WIRE_MAX 763

@@ -1,0 +1,131 @@
+/*
+ * The one bounds-checked byte reader: every parser of outside input (the
+ * host-cache blob, DNS replies, STUN and Skype datagrams, JSON text) reads
+ * through a cursor of this kind, so that no parser indexes a buffer on its own.
+ *
+ * Every read checks what is left before it moves; a read that does not fit
+ * returns false and leaves the cursor where it was. Multi-byte integers are
+ * big-endian (network order). The writers at the end (sn_put16/32) and the
+ * unchecked loads (sn_get16/32) are for buffers whose size the caller has
+ * already checked: packet builders and fixed headers.
+ */
+#ifndef SN_LIB_BYTES_H
+#define SN_LIB_BYTES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* A cursor over len bytes at p; pos is the next byte to read (0 <= pos <= len). */
+typedef struct sn_bytes {
+    const uint8_t *p;
+    size_t len;
+    size_t pos;
+} sn_bytes_t;
+
+/* A cursor at the start of the len bytes at p (p may be NULL when len is 0). */
+static inline sn_bytes_t sn_bytes(const void *p, size_t len)
+{
+    sn_bytes_t b = {(const uint8_t *)p, len, 0};
+    return b;
+}
+
+/* How many bytes are left to read. */
+static inline size_t sn_bytes_left(const sn_bytes_t *b)
+{
+    return b->len - b->pos;
+}
+
+/* The next byte without moving, or -1 at the end. */
+static inline int sn_bytes_peek(const sn_bytes_t *b)
+{
+    return b->pos < b->len ? b->p[b->pos] : -1;
+}
+
+/* Moves to an absolute offset; false (and no move) if pos is past the end. */
+static inline bool sn_bytes_seek(sn_bytes_t *b, size_t pos)
+{
+    if (pos > b->len)
+        return false;
+    b->pos = pos;
+    return true;
+}
+
+/*
+ * Takes the next n bytes: *out (when out is not NULL) points at them inside
+ * the buffer. With out NULL this skips n bytes.
+ */
+static inline bool sn_bytes_take(sn_bytes_t *b, size_t n, const uint8_t **out)
+{
+    if (n > sn_bytes_left(b))
+        return false;
+    if (out != NULL)
+        *out = b->p + b->pos;
+    b->pos += n;
+    return true;
+}
+
+/* Copies the next n bytes to dst. */
+static inline bool sn_bytes_copy(sn_bytes_t *b, void *dst, size_t n)
+{
+    const uint8_t *s;
+    if (!sn_bytes_take(b, n, &s))
+        return false;
+    if (n > 0)
+        memcpy(dst, s, n);
+    return true;
+}
+
+static inline bool sn_bytes_u8(sn_bytes_t *b, uint8_t *v)
+{
+    if (b->pos >= b->len)
+        return false;
+    *v = b->p[b->pos++];
+    return true;
+}
+
+/* Unchecked big-endian loads and stores: the caller has checked the size. */
+static inline uint16_t sn_get16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t sn_get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void sn_put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static inline void sn_put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static inline bool sn_bytes_be16(sn_bytes_t *b, uint16_t *v)
+{
+    if (sn_bytes_left(b) < 2)
+        return false;
+    *v = sn_get16(b->p + b->pos);
+    b->pos += 2;
+    return true;
+}
+
+static inline bool sn_bytes_be32(sn_bytes_t *b, uint32_t *v)
+{
+    if (sn_bytes_left(b) < 4)
+        return false;
+    *v = sn_get32(b->p + b->pos);
+    b->pos += 4;
+    return true;
+}
+
+#endif
