@@ -686,3 +686,33 @@ char *sn_history_obs_select(const char *const *columns, const int *present, size
              order_by);
     return sql;
 }
+
+sn_status_t sn_history_migrate(void *be, sn_history_exec_fn exec, sn_history_version_fn version,
+                               const char *begin, const char *const *migrations, int n_migrations,
+                               sn_error_t *err)
+{
+    for (;;) {
+        if (exec(be, begin, err) != SN_OK)
+            return SN_EIO;
+        int v = version(be, err);
+        if (v < 0) {
+            exec(be, "ROLLBACK", NULL);
+            return SN_EIO;
+        }
+        if (v >= n_migrations) {
+            exec(be, "COMMIT", NULL);
+            if (v > n_migrations)
+                return sn_error_set(err, SN_EINVAL,
+                                    "history is at schema version %d; this snprobe knows up to %d",
+                                    v, n_migrations);
+            return SN_OK;
+        }
+        char bump[64];
+        snprintf(bump, sizeof bump, "UPDATE schema_version SET version=%d", v + 1);
+        if (exec(be, migrations[v], err) != SN_OK || exec(be, bump, err) != SN_OK ||
+            exec(be, "COMMIT", err) != SN_OK) {
+            exec(be, "ROLLBACK", NULL);
+            return SN_EIO;
+        }
+    }
+}

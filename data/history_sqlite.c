@@ -58,8 +58,9 @@ static sn_status_t db_fail(be_t *b, sn_error_t *err, const char *what)
     return sn_error_set(err, SN_EIO, "history %s: %s", what, sqlite3_errmsg(b->db));
 }
 
-static sn_status_t exec(be_t *b, const char *sql, sn_error_t *err)
+static sn_status_t exec(void *vb, const char *sql, sn_error_t *err)
 {
+    be_t *b = vb;
     char *msg = NULL;
     if (sqlite3_exec(b->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
         sn_status_t st = sn_error_set(err, SN_EIO, "history: %s (in: %.60s)",
@@ -70,8 +71,11 @@ static sn_status_t exec(be_t *b, const char *sql, sn_error_t *err)
     return SN_OK;
 }
 
-static int read_version(be_t *b)
+/* The file's schema version, 0 for a new file (it cannot fail: err is unused). */
+static int read_version(void *vb, sn_error_t *err)
 {
+    (void)err;
+    be_t *b = vb;
     sqlite3_stmt *q = NULL;
     int v = 0;
     if (sqlite3_prepare_v2(b->db, "SELECT count(*) FROM sqlite_master WHERE name='schema_version'",
@@ -90,26 +94,8 @@ static int read_version(be_t *b)
 
 static sn_status_t migrate(be_t *b, sn_error_t *err)
 {
-    for (;;) {
-        if (exec(b, "BEGIN IMMEDIATE", err) != SN_OK)
-            return SN_EIO;
-        int v = read_version(b);
-        if (v >= SCHEMA_VERSION) {
-            exec(b, "COMMIT", NULL);
-            if (v > SCHEMA_VERSION)
-                return sn_error_set(err, SN_EINVAL,
-                                    "history is at schema version %d; this snprobe knows up to %d",
-                                    v, SCHEMA_VERSION);
-            return SN_OK;
-        }
-        char bump[64];
-        snprintf(bump, sizeof bump, "UPDATE schema_version SET version=%d", v + 1);
-        if (exec(b, migrations[v], err) != SN_OK || exec(b, bump, err) != SN_OK ||
-            exec(b, "COMMIT", err) != SN_OK) {
-            exec(b, "ROLLBACK", NULL);
-            return SN_EIO;
-        }
-    }
+    return sn_history_migrate(b, exec, read_version, "BEGIN IMMEDIATE", migrations, SCHEMA_VERSION,
+                              err);
 }
 
 /* Adds the caller's columns the file lacks (writer), or notes which exist (reader). */
@@ -264,15 +250,10 @@ static sn_status_t sq_interrupt_stale(void *vb, const char *site, const char *sh
 {
     be_t *b = vb;
     sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(b->db,
-                           "UPDATE runs SET status = 'interrupted',"
-                           " probed = (SELECT count(*) FROM observations o WHERE o.run_id = runs.id"
-                           " AND o.probed),"
-                           " alive = (SELECT count(*) FROM observations o WHERE o.run_id = runs.id"
-                           " AND o.alive)"
-                           " WHERE status = 'running' AND coalesce(site, '') = ?1"
-                           " AND coalesce(shard, '') = ?2",
-                           -1, &q, NULL) != SQLITE_OK)
+    static const char sql[] = "UPDATE runs SET status = 'interrupted', " SN_HISTORY_SET_COUNTS
+                              " WHERE status = 'running' AND coalesce(site, '') = ?1"
+                              " AND coalesce(shard, '') = ?2";
+    if (sqlite3_prepare_v2(b->db, sql, -1, &q, NULL) != SQLITE_OK)
         return db_fail(b, err, "marking stale runs");
     sqlite3_bind_text(q, 1, site ? site : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, shard ? shard : "", -1, SQLITE_STATIC);
@@ -283,7 +264,7 @@ static sn_status_t sq_interrupt_stale(void *vb, const char *site, const char *sh
 
 static int sq_schema_version(void *vb)
 {
-    return read_version(vb);
+    return read_version(vb, NULL);
 }
 
 static void bind_text(sqlite3_stmt *q, int i, const char *s)
@@ -399,13 +380,10 @@ static sn_status_t sq_end_run(void *vb, int64_t run, const char *status, int64_t
 {
     be_t *b = vb;
     sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(
-            b->db,
-            "UPDATE runs SET status = ?1, finished = ?2, targets = max(coalesce(targets, 0), ?3),"
-            " probed = (SELECT count(*) FROM observations WHERE run_id = ?4 AND probed),"
-            " alive = (SELECT count(*) FROM observations WHERE run_id = ?4 AND alive)"
-            " WHERE id = ?4",
-            -1, &q, NULL) != SQLITE_OK)
+    static const char sql[] =
+        "UPDATE runs SET status = ?1, finished = ?2,"
+        " targets = max(coalesce(targets, 0), ?3), " SN_HISTORY_SET_COUNTS " WHERE id = ?4";
+    if (sqlite3_prepare_v2(b->db, sql, -1, &q, NULL) != SQLITE_OK)
         return db_fail(b, err, "ending a run");
     bind_text(q, 1, status);
     sqlite3_bind_int64(q, 2, finished);
