@@ -28,6 +28,7 @@ typedef struct be {
     int *present;   /* per caller column: 1 if the file has it */
     sqlite3_stmt *target_find, *target_insert, *obs_insert, *obs_delete; /* the writer's */
     int known;                                                           /* see target_id */
+    bool in_write; /* between begin_write and end_write */
 } be_t;
 
 /* Migration k brings the file from version k to k + 1. */
@@ -410,7 +411,8 @@ static sn_status_t sq_add(void *vb, int64_t run, const sn_history_obs_t *obs, si
     be_t *b = vb;
     if (n == 0)
         return SN_OK;
-    if (exec(b, "BEGIN IMMEDIATE", err) != SN_OK)
+    bool own = !b->in_write; /* a transaction of its own, else part of begin_write's */
+    if (own && exec(b, "BEGIN IMMEDIATE", err) != SN_OK)
         return SN_EIO;
     for (size_t k = 0; k < n; k++) {
         const sn_history_obs_t *o = &obs[k];
@@ -448,11 +450,30 @@ static sn_status_t sq_add(void *vb, int64_t run, const sn_history_obs_t *obs, si
         if (rc != SQLITE_DONE)
             goto fail;
     }
-    return exec(b, "COMMIT", err);
+    return own ? exec(b, "COMMIT", err) : SN_OK;
 fail:;
     sn_status_t st = db_fail(b, err, "writing observations");
-    exec(b, "ROLLBACK", NULL);
+    if (own)
+        exec(b, "ROLLBACK", NULL);
     return st;
+}
+
+static sn_status_t sq_begin_write(void *vb, sn_error_t *err)
+{
+    be_t *b = vb;
+    sn_status_t st = exec(b, "BEGIN IMMEDIATE", err);
+    b->in_write = st == SN_OK;
+    return st;
+}
+
+static sn_status_t sq_end_write(void *vb, bool commit, sn_error_t *err)
+{
+    be_t *b = vb;
+    b->in_write = false;
+    if (commit && exec(b, "COMMIT", err) == SN_OK)
+        return SN_OK;
+    exec(b, "ROLLBACK", NULL);
+    return commit ? SN_EIO : SN_OK;
 }
 
 static sn_status_t sq_end_run(void *vb, int64_t run, const char *status, int64_t finished,
@@ -564,6 +585,8 @@ const sn_history_ops_t sn_history_sqlite = {
     .interrupt_stale = sq_interrupt_stale,
     .reopen_run = sq_reopen_run,
     .add_observations = sq_add,
+    .begin_write = sq_begin_write,
+    .end_write = sq_end_write,
     .end_run = sq_end_run,
     .each_run = sq_each_run,
     .each_observation = sq_each_obs,
