@@ -199,6 +199,11 @@ static sn_status_t csv_row(sn_output_t *o, const sn_result_t *r, const char *con
 {
     for (size_t i = 0; i < sn_field_count; i++) {
         const char *v = cell_of(o, r, cells, i);
+        if (v[0] == '\0') { /* most cells of a row are empty: nothing to measure or quote */
+            if (i > 0 && csv_char(o, ',') != SN_OK)
+                return SN_ENOMEM;
+            continue;
+        }
         size_t n = strlen(v);
         if (sn_fields[i].type == SN_FIELD_STR && sn_csv_formula_like(v, n)) {
             bool ptr = strcmp(sn_fields[i].name, "ptr") == 0;

@@ -102,15 +102,6 @@ static bool live_tcp(const sn_engine_t *e, jentry_t en)
     return job->active && job->gen == en.gen && job->res.tcp.outcome == SN_OUTCOME_NONE;
 }
 
-/* xorshift64*: tokens need to be unpredictable to off-path spoofers, not cryptographic. */
-static uint64_t next_random(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 0x2545F4914F6CDD1Dull;
-}
-
 /* ---- lifecycle ---- */
 
 static unsigned bits_for(uint32_t n)
@@ -174,6 +165,7 @@ sn_status_t sn_engine_new(uv_loop_t *loop, const sn_engine_cfg_t *cfg, sn_engine
     e->loop = loop;
     e->cfg = *cfg;
     e->clock = cfg->clock != NULL ? cfg->clock : &sn_clock_system;
+    e->rng = sn_rng_seeded(cfg->seed);
     /* Handles first: from here on every failure path is sn_engine_free. */
     uv_timer_init(loop, &e->timer);
     uv_idle_init(loop, &e->idle);
@@ -501,7 +493,8 @@ static bool start_target(sn_engine_t *e)
     job->res.target = sn_targets_at(e->ts, ti);
     job->res.udp.probe = e->cfg.udp_probe;
     job->res.tcp.probe = e->cfg.tcp_probe;
-    job->token = ((uint64_t)j | (next_random(&e->cfg.seed) << e->idx_bits));
+    /* The token's random bits only need to be unpredictable to off-path spoofers. */
+    job->token = ((uint64_t)j | (sn_rng_next(&e->rng) << e->idx_bits));
     e->st.inflight++;
     e->st.targets_started++;
     if (e->cfg.udp_probe != NULL) {

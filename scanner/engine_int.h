@@ -10,6 +10,8 @@
 #include "scanner/pace.h"
 #include "scanner/transport.h"
 
+#include "lib/rng.h"
+
 #define PUMP_MAX 1024 /* sends per wake-up before the loop polls again */
 
 /* The two transports of a plan, as indexes into the engine's tables. */
@@ -67,6 +69,7 @@ struct sn_engine {
     int closing;
     int handles_open;
     sn_engine_stats_t st;
+    sn_rng_t rng; /* the tokens' random bits, from cfg.seed */
 
     /* jobs */
     job_t *jobs;
