@@ -574,9 +574,9 @@ static void probe_column(size_t k, const sn_result_t *r, char *buf, size_t cap)
     put_str(buf, cap, "");
     const char *name = sn_fields_built[SN_COL_CORE + k].name;
     const sn_probe_result_t *ps[2] = {&r->udp, &r->tcp};
-    const sn_field_values_t *vs[2] = {&r->udp_values, &r->tcp_values};
+    const sn_field_values_t *vs[2] = {r->udp_values, r->tcp_values};
     for (size_t i = 0; i < 2; i++) {
-        if (!probe_ran(ps[i]))
+        if (!probe_ran(ps[i]) || vs[i] == NULL)
             continue;
         int j = sn_probe_field_index(ps[i]->probe, name);
         if (j >= 0 && vs[i]->v[j][0] != '\0') {

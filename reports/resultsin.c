@@ -319,8 +319,9 @@ static sn_status_t build_enrichment(reader_t *r, sn_resultsin_row_t *row)
  * writer looks; a value on a row whose probes do not declare it is an error,
  * as an observed address on a row with no probe is.
  */
-static sn_status_t build_probe_fields(reader_t *r, sn_result_t *res)
+static sn_status_t build_probe_fields(reader_t *r, sn_resultsin_row_t *row)
 {
+    sn_result_t *res = &row->result;
     const sn_probe_result_t *u = &res->udp, *t = &res->tcp;
     for (size_t col = SN_COL_CORE; col < sn_field_count; col++) {
         const sn_field_t *f = &sn_fields[col];
@@ -341,12 +342,13 @@ static sn_status_t build_probe_fields(reader_t *r, sn_result_t *res)
         sn_field_values_t *owner = NULL;
         int slot = -1;
         if (u->outcome != SN_OUTCOME_NONE && (slot = sn_probe_field_index(u->probe, f->name)) >= 0)
-            owner = &res->udp_values;
+            owner = &row->values[0];
         else if (t->outcome != SN_OUTCOME_NONE &&
                  (slot = sn_probe_field_index(t->probe, f->name)) >= 0)
-            owner = &res->tcp_values;
+            owner = &row->values[1];
         if (owner == NULL)
             return bad_cell(r, (int)col, "a value on a row whose probes do not declare it", v);
+        *(owner == &row->values[0] ? &res->udp_values : &res->tcp_values) = owner;
         memcpy(owner->v[slot], v, strlen(v) + 1);
     }
     return SN_OK;
@@ -430,7 +432,7 @@ static sn_status_t build_row(reader_t *r)
         owner->observed = observed;
         owner->reply_from = reply;
     }
-    if (build_probe_fields(r, &row.result) != SN_OK)
+    if (build_probe_fields(r, &row) != SN_OK)
         return r->status;
 
     if (text_cell(r, SN_COL_SOURCES, CELL_MAX, &row.sources) ||

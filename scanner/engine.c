@@ -187,6 +187,15 @@ sn_status_t sn_engine_new(uv_loop_t *loop, const sn_engine_cfg_t *cfg, sn_engine
         sn_engine_free(e);
         return sn_error_set(err, SN_ENOMEM, "out of memory for %u jobs", n_jobs);
     }
+    /* The field values have a side array, only when a probe of the plan declares
+     * fields: the product's probes declare none, and 256 bytes a job would double
+     * the pool's memory. */
+    bool fields = (cfg->udp_probe != NULL && cfg->udp_probe->n_fields > 0) ||
+                  (cfg->tcp_probe != NULL && cfg->tcp_probe->n_fields > 0);
+    if (fields && (e->values = calloc(2 * (size_t)n_jobs, sizeof *e->values)) == NULL) {
+        sn_engine_free(e);
+        return sn_error_set(err, SN_ENOMEM, "out of memory for %u jobs", n_jobs);
+    }
     for (uint32_t i = 0; i < n_jobs; i++)
         e->jobs[i].next_free = i + 1 < n_jobs ? i + 1 : SN_NO_INDEX;
     e->free_job = 0;
@@ -240,6 +249,7 @@ static void engine_handle_closed(sn_engine_t *e)
     if (--e->handles_open > 0)
         return;
     free(e->jobs);
+    free(e->values);
     free(e->udp_ready.v);
     free(e->tcp_ready.v);
     free(e);
@@ -392,8 +402,11 @@ static void attempt_done(void *engine, const sn_attempt_end_t *end)
     }
     r->outcome = SN_OUTCOME_ALIVE;
     r->rtt_us = end->rtt_us;
-    if (end->values != NULL)
-        *(t == T_UDP ? &job->res.udp_values : &job->res.tcp_values) = *end->values;
+    if (end->values != NULL && e->values != NULL) {
+        sn_field_values_t *v = &e->values[2 * (size_t)end->job + (size_t)t];
+        *v = *end->values;
+        *(t == T_UDP ? &job->res.udp_values : &job->res.tcp_values) = v;
+    }
     if (t == T_UDP) {
         r->observed = end->observed;
         if (end->from.family != 0)
@@ -482,12 +495,7 @@ static bool start_target(sn_engine_t *e)
     e->free_job = job->next_free;
 
     uint32_t gen = job->gen;
-    /* Cleared up to the probe field values, whose slots only need to read "": the
-     * values are 256 bytes that a probe without fields never touches, and the
-     * result's copy downstream skips them too (sn_result_copy). */
-    memset(job, 0, offsetof(job_t, res) + offsetof(sn_result_t, udp_values));
-    for (int k = 0; k < SN_FIELD_VALUES_MAX; k++)
-        job->res.udp_values.v[k][0] = job->res.tcp_values.v[k][0] = '\0';
+    memset(job, 0, sizeof *job);
     job->gen = gen;
     job->active = 1;
     job->res.target = sn_targets_at(e->ts, ti);

@@ -30,7 +30,7 @@ typedef struct job {
     uint8_t tcp_port_idx; /* 0: own port; i: fallback_ports[i-1] */
     uint8_t tcp_tries;    /* attempts on the current TCP port */
     uint8_t tcp_first;    /* outcome on the own port, kept when fallbacks fail too */
-    sn_result_t res;      /* last: its probe field values trail, away from the hot fields */
+    sn_result_t res;      /* its field values, if any, point into the engine's side array */
 } job_t;
 
 /*
@@ -73,6 +73,7 @@ struct sn_engine {
 
     /* jobs */
     job_t *jobs;
+    sn_field_values_t *values; /* 2 a job (UDP, TCP), or NULL: no probe declares fields */
     uint32_t n_jobs, free_job, idx_bits;
     jring_t udp_ready, tcp_ready;
 
