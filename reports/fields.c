@@ -27,7 +27,7 @@ static void put_str(char *buf, size_t cap, const char *s)
 {
     if (cap == 0)
         return;
-    size_t n = s != NULL ? strlen(s) : 0;
+    size_t n = s != NULL && s[0] != '\0' ? strlen(s) : 0; /* most cells are "" */
     if (n >= cap)
         n = cap - 1;
     if (n > 0)
