@@ -32,6 +32,7 @@
 #include <uv.h>
 
 #include "lib/addr.h"
+#include "lib/decimal.h"
 #include "data/geo.h"
 #include "data/rdns.h"
 
@@ -69,12 +70,7 @@ static uint64_t parse_count(const char *opt, const char *v, uint64_t min, uint64
     uint64_t n = 0;
     if (v == NULL || *v == '\0')
         die("%s needs a number", opt);
-    for (const char *d = v; *d; d++) {
-        if (*d < '0' || *d > '9' || n > (max - (uint64_t)(*d - '0')) / 10)
-            die("%s: '%s' is not a number %" PRIu64 "..%" PRIu64, opt, v, min, max);
-        n = n * 10 + (uint64_t)(*d - '0');
-    }
-    if (n < min)
+    if (!sn_decimal_u64(v, strlen(v), max, &n) || n < min)
         die("%s: '%s' is not a number %" PRIu64 "..%" PRIu64, opt, v, min, max);
     return n;
 }

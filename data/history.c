@@ -23,6 +23,7 @@
 #include "lib/fnv.h"
 
 #include "lib/lockfile.h"
+#include "lib/text.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -145,8 +146,7 @@ static void name_part(char *out, const char *s)
     static const char hex[] = "0123456789ABCDEF";
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '_' || c == '-') {
+        if (sn_is_alnum(c) || c == '_' || c == '-') {
             *out++ = (char)c;
         } else if (c == '/') {
             *out++ = '-'; /* the shard's K/N */
@@ -685,4 +685,14 @@ char *sn_history_obs_select(const char *const *columns, const int *present, size
              " FROM observations o JOIN targets t ON t.id = o.target_id%s ORDER BY %s", where,
              order_by);
     return sql;
+}
+
+bool sn_history_plain_name(const char *s)
+{
+    if (*s == '\0' || strlen(s) > 64)
+        return false;
+    for (; *s; s++)
+        if (!(sn_is_lower(*s) || sn_is_digit(*s) || *s == '_'))
+            return false;
+    return true;
 }

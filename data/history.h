@@ -113,6 +113,13 @@ char *sn_history_pg_redact(const char *uri);
 char *sn_history_obs_select(const char *const *columns, const int *present, size_t n, bool cells,
                             const char *where, const char *order_by);
 
+/*
+ * For the backends: whether a result column's name may be written into SQL as part of a
+ * table column's name ("c_" + name, in both dialects): 1 to 64 bytes of [a-z0-9_], which
+ * needs no escaping and means the same to SQLite and PostgreSQL.
+ */
+bool sn_history_plain_name(const char *s);
+
 /* Whether a store's name is a PostgreSQL one (no lock file, no local path). */
 bool sn_history_is_server(const char *where);
 

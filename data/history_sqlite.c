@@ -195,16 +195,6 @@ static void sq_close(void *vb)
     free(b);
 }
 
-static bool plain_name(const char *s)
-{
-    if (*s == '\0' || strlen(s) > 64)
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
-            return false;
-    return true;
-}
-
 static sn_status_t sq_open(const char *where, bool writer, const char *const *columns,
                            size_t n_columns, void **out, sn_error_t *err)
 {
@@ -220,7 +210,7 @@ static sn_status_t sq_open(const char *where, bool writer, const char *const *co
         return sn_error_set(err, SN_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < n_columns; i++) {
-        if (!plain_name(columns[i])) {
+        if (!sn_history_plain_name(columns[i])) {
             sq_close(b);
             return sn_error_set(err, SN_EINVAL, "history: column name '%s' is not plain",
                                 columns[i]);

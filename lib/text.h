@@ -1,14 +1,45 @@
 /*
  * Small text helpers shared by every parser of outside input and every
- * writer: quoting an excerpt of bad input into an error message, and
- * validating UTF-8. One copy each, so that every message quotes alike and
- * every writer agrees on what valid UTF-8 is.
+ * writer: quoting an excerpt of bad input into an error message, validating
+ * UTF-8, and the ASCII character classes. One copy each, so that every
+ * message quotes alike, every writer agrees on what valid UTF-8 is, and every
+ * name check means the same by "a letter".
  */
 #ifndef SN_TEXT_H
 #define SN_TEXT_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+/*
+ * ASCII character classes, independent of the locale (<ctype.h>'s depend on
+ * it, and take only unsigned char values or EOF): c may be a char of either
+ * signedness or an unsigned char; every byte outside ASCII is in no class.
+ */
+static inline bool sn_is_digit(int c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static inline bool sn_is_lower(int c)
+{
+    return c >= 'a' && c <= 'z';
+}
+
+static inline bool sn_is_upper(int c)
+{
+    return c >= 'A' && c <= 'Z';
+}
+
+static inline bool sn_is_alpha(int c)
+{
+    return sn_is_lower(c) || sn_is_upper(c);
+}
+
+static inline bool sn_is_alnum(int c)
+{
+    return sn_is_alpha(c) || sn_is_digit(c);
+}
 
 #define SN_QUOTE_MAX                                                                               \
     24 /* bytes of input quoted at most: a line of /etc/shadow stops before its hash */

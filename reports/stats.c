@@ -50,12 +50,6 @@
 
 /* ---- small helpers ------------------------------------------------------ */
 
-/* The next probe of a string hash that collided: never a fixed point at 0. */
-static uint64_t rehash(uint64_t h)
-{
-    return sn_mix64(h + UINT64_C(0x9e3779b97f4a7c15));
-}
-
 static char *dup_n(const char *s, size_t max)
 {
     size_t n = strnlen(s, max);
@@ -261,11 +255,14 @@ void sn_stats_free(sn_stats_t *s)
 
 /* ---- labels (inputs) ---------------------------------------------------- */
 
+/*
+ * A label's or an institution's name hashed for lookup: FNV-1a, mixed once more since the
+ * label table takes the low bits. Only where a name is looked up depends on it: labels
+ * keep their first-appearance order and institutions are sorted when the view is made.
+ */
 static uint64_t str_hash(const char *s, size_t n)
 {
-    /* FNV-1a from this file's historical basis (not the standard one): kept so
-     * that the label tables hash, and so list, exactly as before. */
-    return rehash(sn_fnv1a64(UINT64_C(1469598103934665603), s, n));
+    return sn_u64map_hash(sn_fnv1a64(SN_FNV64_OFFSET, s, n));
 }
 
 static uint32_t label_append(sn_stats_t *s, const char *name, size_t n)
@@ -392,17 +389,12 @@ static bool ran_alive(const sn_probe_result_t *p)
     return p->probe != NULL && p->outcome == SN_OUTCOME_ALIVE;
 }
 
-static bool is_upper(char c)
-{
-    return c >= 'A' && c <= 'Z';
-}
-
 /* One more academic node of the institution called name (copied). */
 static sn_status_t inst_add(who_t *w, const char *name)
 {
     /* Names are told apart by their hash and then by their text: on a hash
      * collision with another name the next hash in the chain is tried. */
-    for (uint64_t h = str_hash(name, strlen(name));; h = rehash(h)) {
+    for (uint64_t h = str_hash(name, strlen(name));; h = sn_u64map_hash(h)) {
         uint64_t *idx = sn_u64map_get(&w->inst_index, h, false);
         if (idx != NULL) {
             if (strcmp(w->inst[*idx].org, name) != 0)
@@ -463,7 +455,7 @@ static sn_status_t who_add(sn_stats_t *s, who_t *w, const sn_result_t *r)
 {
     const sn_enrichment_t *e = r->enrich;
     w->n++;
-    if (e != NULL && is_upper(e->geo.country[0]) && is_upper(e->geo.country[1]) &&
+    if (e != NULL && sn_is_upper(e->geo.country[0]) && sn_is_upper(e->geo.country[1]) &&
         e->geo.country[2] == '\0')
         w->country[(e->geo.country[0] - 'A') * 26 + (e->geo.country[1] - 'A')]++;
     else

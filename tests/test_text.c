@@ -1,0 +1,69 @@
+/*
+ * Tests for the ASCII character classes of lib/text.h, which the name checks of the
+ * history (lock file names, column names), the firewall export's set name, the
+ * classifier and the address parser share: every byte value, given as an unsigned char
+ * and as a (possibly negative) char, is in exactly the classes the written-out alphabets
+ * below say, and no byte above ASCII (nor a negative value) is in any.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "lib/text.h"
+
+static const char digits[] = "0123456789";
+static const char lower[] = "abcdefghijklmnopqrstuvwxyz";
+static const char upper[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+static bool in(const char *alphabet, int c)
+{
+    return c != 0 && memchr(alphabet, c, strlen(alphabet)) != NULL;
+}
+
+static void check_byte(int b, int as_passed)
+{
+    bool d = in(digits, b), l = in(lower, b), u = in(upper, b);
+    if (sn_is_digit(as_passed) != d || sn_is_lower(as_passed) != l || sn_is_upper(as_passed) != u ||
+        sn_is_alpha(as_passed) != (l || u) || sn_is_alnum(as_passed) != (d || l || u))
+        fail_msg("byte 0x%02x (passed as %d) is in the wrong class", (unsigned)b, as_passed);
+}
+
+static void test_text_classes_of_every_byte(void **state)
+{
+    (void)state;
+    for (int b = 0; b < 256; b++) {
+        check_byte(b, b);                   /* an unsigned char */
+        check_byte(b, (int)(signed char)b); /* a char where char is signed */
+    }
+}
+
+static void test_text_classes_count(void **state)
+{
+    (void)state;
+    int nd = 0, nl = 0, nu = 0, na = 0, nn = 0;
+    for (int b = -128; b < 256; b++) {
+        nd += sn_is_digit(b);
+        nl += sn_is_lower(b);
+        nu += sn_is_upper(b);
+        na += sn_is_alpha(b);
+        nn += sn_is_alnum(b);
+    }
+    assert_int_equal(nd, 10);
+    assert_int_equal(nl, 26);
+    assert_int_equal(nu, 26);
+    assert_int_equal(na, 52);
+    assert_int_equal(nn, 62);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_text_classes_of_every_byte),
+        cmocka_unit_test(test_text_classes_count),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
