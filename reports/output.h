@@ -171,7 +171,4 @@ unsigned long long sn_output_rows(const sn_output_t *o);
  */
 sn_status_t sn_output_close(sn_output_t *o, sn_error_t *err);
 
-/* Writes s as a JSON string (with quotes), escaping as RFC 8259 requires. */
-void sn_json_write_string(FILE *f, const char *s);
-
 #endif

@@ -8,6 +8,7 @@
  * quote, a line break) or a leading blank would be trimmed by a reader; a
  * text cell that a spreadsheet would evaluate as a formula gets OWASP's
  * leading apostrophe inside the quotes (sn_csv_formula_like, lib/text.h).
+ * NDJSON strings go through the one JSON writer (lib/json.h), as the results'.
  */
 #include "reports/stats.h"
 
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/json.h"
 #include "lib/outfile.h"
 #include "lib/text.h"
 
