@@ -16,9 +16,10 @@
  *
  * Observing and judging are separate (sn_vantage_observe, sn_vantage_decide)
  * so that every verdict can be tested from injected observations. The saved
- * forms (key: value lines, or one JSON object) are read back by a strict
- * reader that names file and line, since a scan records what it reads into
- * every result row.
+ * forms (key: value lines, or one JSON object, written and read through the
+ * one JSON writer and reader of lib/json.h) are read back by a strict reader
+ * that names file and line, since a scan records what it reads into every
+ * result row.
  */
 #include "scanner/vantage.h"
 
@@ -36,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/json.h"
 #include "probes/stun.h"
 
 #define DEFAULT_STUN_PORT 3478
@@ -849,20 +851,6 @@ sn_status_t sn_vantage_discover(const sn_vantage_cfg_t *cfg, sn_vantage_t *out, 
 
 /* ---- saved forms -------------------------------------------------------------------------- */
 
-static void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
 void sn_vantage_print(FILE *f, const sn_vantage_t *v, bool json)
 {
     char local[SN_ADDR_STRLEN] = "unknown";
@@ -892,7 +880,7 @@ void sn_vantage_print(FILE *f, const sn_vantage_t *v, bool json)
         snprintf(line, sizeof line, "%s", v->evidence[i]);
         if (i > 0)
             fputc(',', f);
-        json_string(f, line);
+        sn_json_write_string(f, line);
     }
     fputs("]}\n", f);
 }
@@ -1059,224 +1047,102 @@ static sn_status_t load_text(load_state_t *ls, char *data, size_t len)
     return check_complete(ls, line > 0 ? line : 1);
 }
 
-/* A bounded reader over the JSON text; line counts newlines passed. */
+/* The JSON form, through the one JSON reader (lib/json.h), which counts the lines. */
 typedef struct jr {
-    const char *p, *end;
-    unsigned long line;
+    sn_json_t j;
     load_state_t *ls;
 } jr_t;
 
-static sn_status_t jfail(jr_t *j, const char *what)
+/* A failure of the file's shape, at the cursor. */
+static sn_status_t jfail(jr_t *r, const char *what)
 {
-    return sn_error_set(j->ls->err, SN_EPARSE, "%s:%lu: %s", j->ls->path, j->line, what);
+    return sn_error_set(r->ls->err, SN_EPARSE, "%s:%lu: %s (column %lu)", r->ls->path, r->j.line,
+                        what, sn_json_column(&r->j));
 }
 
-static void jws(jr_t *j)
+/* A string into out (cap bytes); a failure says why and where the reader stopped. */
+static sn_status_t jstring(jr_t *r, char *out, size_t cap)
 {
-    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\r' || *j->p == '\n')) {
-        if (*j->p == '\n')
-            j->line++;
-        j->p++;
-    }
-}
-
-static bool jeat(jr_t *j, char c)
-{
-    jws(j);
-    if (j->p < j->end && *j->p == c) {
-        j->p++;
-        return true;
-    }
-    return false;
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static bool read_hex4(jr_t *j, unsigned *out)
-{
-    if (j->end - j->p < 4)
-        return false;
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        int h = hexval(j->p[i]);
-        if (h < 0)
-            return false;
-        v = v << 4 | (unsigned)h;
-    }
-    j->p += 4;
-    *out = v;
-    return true;
-}
-
-/* Reads a JSON string (the opening quote is next) into out (cap bytes, UTF-8). */
-static sn_status_t jstring(jr_t *j, char *out, size_t cap)
-{
-    size_t n = 0;
-    if (!jeat(j, '"'))
-        return jfail(j, "expected a string");
-    for (;;) {
-        if (j->p >= j->end)
-            return jfail(j, "unterminated string");
-        unsigned char c = (unsigned char)*j->p++;
-        if (c == '"')
-            break;
-        if (c < 0x20)
-            return jfail(j, "control character in a string");
-        unsigned cp = c;
-        size_t bytes = 1;
-        char enc[4] = {(char)c};
-        if (c == '\\') {
-            if (j->p >= j->end)
-                return jfail(j, "unterminated string");
-            char e = *j->p++;
-            switch (e) {
-            case '"': enc[0] = '"'; break;
-            case '\\': enc[0] = '\\'; break;
-            case '/': enc[0] = '/'; break;
-            case 'b': enc[0] = '\b'; break;
-            case 'f': enc[0] = '\f'; break;
-            case 'n': enc[0] = '\n'; break;
-            case 'r': enc[0] = '\r'; break;
-            case 't': enc[0] = '\t'; break;
-            case 'u':
-                if (!read_hex4(j, &cp))
-                    return jfail(j, "bad \\u escape");
-                if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    unsigned lo;
-                    if (j->end - j->p < 2 || j->p[0] != '\\' || j->p[1] != 'u')
-                        return jfail(j, "lone surrogate in \\u escape");
-                    j->p += 2;
-                    if (!read_hex4(j, &lo) || lo < 0xDC00 || lo > 0xDFFF)
-                        return jfail(j, "lone surrogate in \\u escape");
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                    return jfail(j, "lone surrogate in \\u escape");
-                }
-                if (cp == 0)
-                    return jfail(j, "NUL in a string");
-                if (cp < 0x80) {
-                    enc[0] = (char)cp;
-                } else if (cp < 0x800) {
-                    enc[0] = (char)(0xC0 | cp >> 6);
-                    enc[1] = (char)(0x80 | (cp & 0x3F));
-                    bytes = 2;
-                } else if (cp < 0x10000) {
-                    enc[0] = (char)(0xE0 | cp >> 12);
-                    enc[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                    enc[2] = (char)(0x80 | (cp & 0x3F));
-                    bytes = 3;
-                } else {
-                    enc[0] = (char)(0xF0 | cp >> 18);
-                    enc[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-                    enc[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                    enc[3] = (char)(0x80 | (cp & 0x3F));
-                    bytes = 4;
-                }
-                break;
-            default: return jfail(j, "bad escape in a string");
-            }
-        }
-        if (n + bytes >= cap)
-            return sn_error_set(j->ls->err, SN_ELIMIT, "%s:%lu: string longer than %zu bytes",
-                                j->ls->path, j->line, cap - 1);
-        memcpy(out + n, enc, bytes);
-        n += bytes;
-    }
-    out[n] = '\0';
-    return SN_OK;
-}
-
-static bool jnull(jr_t *j)
-{
-    jws(j);
-    if (j->end - j->p >= 4 && memcmp(j->p, "null", 4) == 0) {
-        j->p += 4;
-        return true;
-    }
-    return false;
+    const sn_json_t *j = &r->j;
+    if (sn_json_string(&r->j, out, cap, NULL))
+        return SN_OK;
+    if (j->err == SN_JSON_ELONG)
+        return sn_error_set(r->ls->err, SN_ELIMIT, "%s:%lu: string longer than %zu bytes",
+                            r->ls->path, j->line, cap - 1);
+    return sn_error_set(r->ls->err, SN_EPARSE, "%s:%lu: %s (column %lu)", r->ls->path, j->line,
+                        sn_json_strerror(j->err), j->err_column);
 }
 
 /* An array of strings; each goes to evidence when keep, else is skipped. */
-static sn_status_t jstring_array(jr_t *j, bool keep)
+static sn_status_t jstring_array(jr_t *r, bool keep)
 {
     char s[VALUE_MAX];
-    if (!jeat(j, '['))
-        return jfail(j, "expected an array of strings");
-    if (jeat(j, ']'))
+    if (!sn_json_eat(&r->j, '['))
+        return jfail(r, "expected an array of strings");
+    if (sn_json_eat(&r->j, ']'))
         return SN_OK;
     for (;;) {
-        unsigned long line = j->line;
-        sn_status_t st = jstring(j, s, sizeof s);
+        unsigned long line = r->j.line;
+        sn_status_t st = jstring(r, s, sizeof s);
         if (st == SN_OK && keep)
-            st = apply_evidence(j->ls, s, line);
+            st = apply_evidence(r->ls, s, line);
         if (st != SN_OK)
             return st;
-        if (jeat(j, ']'))
+        if (sn_json_eat(&r->j, ']'))
             return SN_OK;
-        if (!jeat(j, ','))
-            return jfail(j, "expected ',' or ']' in an array");
+        if (!sn_json_eat(&r->j, ','))
+            return jfail(r, "expected ',' or ']' in an array");
     }
 }
 
 static sn_status_t load_json(load_state_t *ls, const char *data, size_t len)
 {
-    jr_t j = {.p = data, .end = data + len, .line = 1, .ls = ls};
+    jr_t r = {.j = sn_json_reader(data, len), .ls = ls};
     char key[64], val[VALUE_MAX];
     bool seen_evidence = false;
 
-    if (!jeat(&j, '{'))
-        return jfail(&j, "expected '{'");
-    if (!jeat(&j, '}')) {
+    if (!sn_json_eat(&r.j, '{'))
+        return jfail(&r, "expected '{'");
+    if (!sn_json_eat(&r.j, '}')) {
         for (;;) {
-            sn_status_t st = jstring(&j, key, sizeof key);
+            sn_status_t st = jstring(&r, key, sizeof key);
             if (st != SN_OK)
                 return st;
-            if (!jeat(&j, ':'))
-                return jfail(&j, "expected ':' after a key");
-            unsigned long line = j.line;
+            if (!sn_json_eat(&r.j, ':'))
+                return jfail(&r, "expected ':' after a key");
+            unsigned long line = r.j.line;
             int k;
             if (strcmp(key, "evidence") == 0) {
                 if (seen_evidence)
-                    return jfail(&j, "'evidence' is given twice");
+                    return jfail(&r, "'evidence' is given twice");
                 seen_evidence = true;
-                st = jstring_array(&j, true);
+                st = jstring_array(&r, true);
             } else if (name_in(key, keys, 5, &k)) {
-                if (jnull(&j)) {
+                if (sn_json_literal(&r.j, "null")) {
                     st = apply_value(ls, k, "", true, line);
                 } else {
-                    st = jstring(&j, val, sizeof val);
+                    st = jstring(&r, val, sizeof val);
                     if (st == SN_OK)
                         st = apply_value(ls, k, val, false, line);
                 }
             } else {
                 /* A key of a later version: skip a string, null or array of strings. */
-                jws(&j);
-                if (j.p < j.end && *j.p == '[')
-                    st = jstring_array(&j, false);
-                else if (!jnull(&j))
-                    st = jstring(&j, val, sizeof val);
+                if (sn_json_peek(&r.j) == '[')
+                    st = jstring_array(&r, false);
+                else if (!sn_json_literal(&r.j, "null"))
+                    st = jstring(&r, val, sizeof val);
             }
             if (st != SN_OK)
                 return st;
-            if (jeat(&j, '}'))
+            if (sn_json_eat(&r.j, '}'))
                 break;
-            if (!jeat(&j, ','))
-                return jfail(&j, "expected ',' or '}' after a value");
+            if (!sn_json_eat(&r.j, ','))
+                return jfail(&r, "expected ',' or '}' after a value");
         }
     }
-    jws(&j);
-    if (j.p != j.end)
-        return jfail(&j, "data after the JSON object");
-    return check_complete(ls, j.line);
+    if (!sn_json_end(&r.j))
+        return jfail(&r, "data after the JSON object");
+    return check_complete(ls, r.j.line);
 }
 
 sn_status_t sn_vantage_load(const char *path, sn_vantage_t *out, sn_error_t *err)
