@@ -167,17 +167,6 @@ unsigned long sn_json_column(const sn_json_t *j)
     return (unsigned long)(j->in.pos - j->line_start + 1);
 }
 
-static int hex_digit(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Four hex digits, the rest of a \u escape. */
 static bool hex4(sn_json_t *j, unsigned *out)
 {
@@ -186,7 +175,7 @@ static bool hex4(sn_json_t *j, unsigned *out)
         return false;
     unsigned v = 0;
     for (int i = 0; i < 4; i++) {
-        int d = hex_digit(h[i]);
+        int d = sn_hex_digit(h[i]);
         if (d < 0)
             return false;
         v = v << 4 | (unsigned)d;

@@ -1,9 +1,9 @@
 /*
  * Small text helpers shared by every parser of outside input and every
  * writer: quoting an excerpt of bad input into an error message, validating
- * UTF-8, and the ASCII character classes. One copy each, so that every
- * message quotes alike, every writer agrees on what valid UTF-8 is, and every
- * name check means the same by "a letter".
+ * UTF-8, the ASCII character classes and hex digits. One copy each, so that
+ * every message quotes alike, every writer agrees on what valid UTF-8 is, and
+ * every name check means the same by "a letter".
  */
 #ifndef SN_TEXT_H
 #define SN_TEXT_H
@@ -39,6 +39,18 @@ static inline bool sn_is_alpha(int c)
 static inline bool sn_is_alnum(int c)
 {
     return sn_is_alpha(c) || sn_is_digit(c);
+}
+
+/* The value of the hex digit c ('0'-'9', 'a'-'f', 'A'-'F'), or -1 for any other byte. */
+static inline int sn_hex_digit(int c)
+{
+    if (sn_is_digit(c))
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
 }
 
 #define SN_QUOTE_MAX                                                                               \

@@ -3,7 +3,8 @@
  * history (lock file names, column names), the firewall export's set name, the
  * classifier and the address parser share: every byte value, given as an unsigned char
  * and as a (possibly negative) char, is in exactly the classes the written-out alphabets
- * below say, and no byte above ASCII (nor a negative value) is in any.
+ * below say, and no byte above ASCII (nor a negative value) is in any. The same for the
+ * hex digit reader of the JSON \u escapes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -59,11 +60,25 @@ static void test_text_classes_count(void **state)
     assert_int_equal(nn, 62);
 }
 
+static void test_text_hex_digit_of_every_byte(void **state)
+{
+    (void)state;
+    static const char lo[] = "0123456789abcdef", up[] = "0123456789ABCDEF";
+    for (int b = -128; b < 256; b++) {
+        const char *l = b > 0 && b < 128 ? memchr(lo, b, 16) : NULL;
+        const char *u = b > 0 && b < 128 ? memchr(up, b, 16) : NULL;
+        int want = l != NULL ? (int)(l - lo) : u != NULL ? (int)(u - up) : -1;
+        if (sn_hex_digit(b) != want)
+            fail_msg("byte %d: hex digit %d, expected %d", b, sn_hex_digit(b), want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_text_classes_of_every_byte),
         cmocka_unit_test(test_text_classes_count),
+        cmocka_unit_test(test_text_hex_digit_of_every_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
