@@ -297,10 +297,9 @@ bool sn_json_string(sn_json_t *j, char *out, size_t cap, size_t *len)
 /* One or more digits; false (nothing taken) when no digit is next. */
 static bool digits(sn_json_t *j)
 {
-    int c = sn_bytes_peek(&j->in);
-    if (c < '0' || c > '9')
+    if (!sn_is_digit(sn_bytes_peek(&j->in)))
         return false;
-    while ((c = sn_bytes_peek(&j->in)) >= '0' && c <= '9')
+    while (sn_is_digit(sn_bytes_peek(&j->in)))
         sn_bytes_take(&j->in, 1, NULL);
     return true;
 }

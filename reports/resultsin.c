@@ -676,7 +676,7 @@ static sn_status_t read_json_line(reader_t *r, const char *s, size_t n, char *sc
                             type == SN_FIELD_INT ? "number" : "true or false");
             if (col >= 0 && put_cell(r, col, scratch, vl) != SN_OK)
                 return r->status;
-        } else if (c == '-' || (c >= '0' && c <= '9')) {
+        } else if (c == '-' || sn_is_digit(c)) {
             if (!sn_json_number(&j, &num, &vl, &integer))
                 return jfail_read(r, &j);
             if (col >= 0 && (type != SN_FIELD_INT || !integer))

@@ -121,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     out[n] != 'Z')
                     __builtin_trap();
             }
-        } else if (c == '-' || (c >= '0' && c <= '9')) {
+        } else if (c == '-' || sn_is_digit(c)) {
             const char *num;
             size_t len;
             bool integer;
