@@ -261,6 +261,15 @@ bool sn_json_string(sn_json_t *j, char *out, size_t cap, size_t *len)
             break;
         if (c < 0x20)
             return fail(j, SN_JSON_ECONTROL, at, start);
+        if (c < 0x80 && c != '\\') { /* plain ASCII, most of any string: no detour */
+            if (out != NULL) {
+                if (n + 1 >= cap)
+                    return fail(j, SN_JSON_ELONG, at, start);
+                out[n] = (char)c;
+            }
+            n++;
+            continue;
+        }
         enc[0] = c;
         if (c == '\\') {
             unsigned cp;
