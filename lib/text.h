@@ -67,6 +67,9 @@ void sn_text_quote(char *out, size_t cap, const char *s, size_t len);
 /* Length of the valid UTF-8 sequence at s (RFC 3629; n bytes available), 0 if invalid. */
 size_t sn_utf8_len(const unsigned char *s, size_t n);
 
+/* The index of s in the n names (NULL entries never match), or -1: enum names read back. */
+int sn_name_index(const char *s, const char *const *names, size_t n);
+
 /*
  * Spreadsheet formulas (OWASP "CSV injection"): a CSV cell that begins with '=', '+',
  * '-', '@', TAB or CR is evaluated by spreadsheets even when quoted. Text cells from

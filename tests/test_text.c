@@ -73,12 +73,25 @@ static void test_text_hex_digit_of_every_byte(void **state)
     }
 }
 
+static void test_text_name_index(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"zero", NULL, "two", "two"};
+    assert_int_equal(sn_name_index("zero", names, 4), 0);
+    assert_int_equal(sn_name_index("two", names, 4), 2); /* the first of equal names */
+    assert_int_equal(sn_name_index("", names, 4), -1);
+    assert_int_equal(sn_name_index("Zero", names, 4), -1); /* exact, case included */
+    assert_int_equal(sn_name_index("two", names, 2), -1);  /* only the first n */
+    assert_int_equal(sn_name_index(NULL, names, 4), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_text_classes_of_every_byte),
         cmocka_unit_test(test_text_classes_count),
         cmocka_unit_test(test_text_hex_digit_of_every_byte),
+        cmocka_unit_test(test_text_name_index),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

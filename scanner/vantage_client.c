@@ -1,6 +1,8 @@
 /*
- * Vantage discovery: RFC 5780 NAT behaviour tests against a STUN server with
- * two addresses, UDP and TCP reachability, and the verdict's saved forms.
+ * Vantage discovery, the STUN client: RFC 5780 NAT behaviour tests against a
+ * STUN server with two addresses, and UDP and TCP reachability, observed on the
+ * wire. What the observations mean is judged in vantage_verdict.c (pure), and
+ * the verdict's saved forms are vantage_file.c.
  *
  * The discovery is a handful of transactions run one after another, so it
  * uses plain non-blocking sockets and poll() rather than the scan engine: each
@@ -13,13 +15,6 @@
  * filtering tests use two different sockets: a mapping towards the alternate
  * address, opened by the mapping tests, would otherwise let the filtering
  * tests' answers through and make every NAT look endpoint-independent.
- *
- * Observing and judging are separate (sn_vantage_observe, sn_vantage_decide)
- * so that every verdict can be tested from injected observations. The saved
- * forms (key: value lines, or one JSON object, written and read through the
- * one JSON writer and reader of lib/json.h) are read back by a strict reader
- * that names file and line, since a scan records what it reads into every
- * result row.
  */
 #include "scanner/vantage.h"
 
@@ -28,7 +23,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +31,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lib/json.h"
 #include "probes/stun.h"
 
 #define DEFAULT_STUN_PORT 3478
@@ -45,38 +38,7 @@
 #define DGRAM_MAX 2048
 #define TCP_REPLY_MAX 2048
 #define RECV_ROUNDS 64 /* datagrams read per wake-up, so a flood cannot stall a test */
-#define LOAD_MAX (64 * 1024)
-#define VALUE_MAX 1024
 #define HOST_MAX 253
-
-static const char *const nat_names[] = {
-    [SN_NAT_UNKNOWN] = "unknown",
-    [SN_NAT_NONE] = "none",
-    [SN_NAT_ENDPOINT_INDEPENDENT] = "endpoint-independent",
-    [SN_NAT_ADDRESS_DEPENDENT] = "address-dependent",
-    [SN_NAT_ADDRESS_PORT_DEPENDENT] = "address-and-port-dependent",
-};
-
-static const char *const path_names[] = {
-    [SN_PATH_UNKNOWN] = "unknown",
-    [SN_PATH_OPEN] = "open",
-    [SN_PATH_443_80_ONLY] = "443-80-only",
-    [SN_PATH_BLOCKED] = "blocked",
-};
-
-const char *sn_nat_behaviour_name(sn_nat_behaviour_t b)
-{
-    if ((unsigned)b >= sizeof nat_names / sizeof nat_names[0])
-        return "unknown";
-    return nat_names[b];
-}
-
-const char *sn_path_name(sn_path_t p)
-{
-    if ((unsigned)p >= sizeof path_names / sizeof path_names[0])
-        return "unknown";
-    return path_names[p];
-}
 
 /* ---- the server's address ----------------------------------------------------------------- */
 
@@ -603,11 +565,6 @@ static void tcp_tests(sn_vantage_test_t *tests, size_t n, const sn_vantage_cfg_t
 
 /* ---- observing ---------------------------------------------------------------------------- */
 
-static bool answered_with_mapping(const sn_vantage_test_t *t)
-{
-    return t->result == SN_VTEST_ANSWERED && t->mapped.family != 0;
-}
-
 sn_status_t sn_vantage_observe(const sn_vantage_cfg_t *cfg, sn_vantage_obs_t *obs, sn_error_t *err)
 {
     if (obs == NULL)
@@ -634,12 +591,12 @@ sn_status_t sn_vantage_observe(const sn_vantage_cfg_t *cfg, sn_vantage_obs_t *ob
     udp_transact(a, &obs->server, 0, &c, &t[SN_VT_MAP1]);
     const sn_addr_t *other = &t[SN_VT_MAP1].other;
     bool rfc5780 = other->family == obs->server.family && other->port != 0;
-    if (answered_with_mapping(&t[SN_VT_MAP1]) &&
+    if (sn_vantage_test_mapped(&t[SN_VT_MAP1]) &&
         !sn_addr_equal(&t[SN_VT_MAP1].mapped, &obs->local_map) && rfc5780) {
         sn_addr_t to2 = *other;
         to2.port = obs->server.port;
         udp_transact(a, &to2, 0, &c, &t[SN_VT_MAP2]);
-        if (answered_with_mapping(&t[SN_VT_MAP2]) &&
+        if (sn_vantage_test_mapped(&t[SN_VT_MAP2]) &&
             !sn_addr_equal(&t[SN_VT_MAP2].mapped, &t[SN_VT_MAP1].mapped))
             udp_transact(a, other, 0, &c, &t[SN_VT_MAP3]);
     }
@@ -651,7 +608,7 @@ sn_status_t sn_vantage_observe(const sn_vantage_cfg_t *cfg, sn_vantage_obs_t *ob
         if (b < 0)
             return SN_ESYS;
         udp_transact(b, &obs->server, 0, &c, &t[SN_VT_FILTER1]);
-        if (answered_with_mapping(&t[SN_VT_FILTER1]) && rfc5780) {
+        if (sn_vantage_test_mapped(&t[SN_VT_FILTER1]) && rfc5780) {
             udp_transact(b, &obs->server, SN_STUN_CHANGE_IP | SN_STUN_CHANGE_PORT, &c,
                          &t[SN_VT_FILTER2]);
             if (t[SN_VT_FILTER2].result == SN_VTEST_SILENT)
@@ -671,171 +628,6 @@ sn_status_t sn_vantage_observe(const sn_vantage_cfg_t *cfg, sn_vantage_obs_t *ob
     return SN_OK;
 }
 
-/* ---- judging ------------------------------------------------------------------------------ */
-
-static void evidence_add(sn_vantage_t *v, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void evidence_add(sn_vantage_t *v, const char *fmt, ...)
-{
-    if (v->n_evidence >= SN_VANTAGE_EVIDENCE)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(v->evidence[v->n_evidence++], SN_VANTAGE_EVIDENCE_LEN, fmt, ap);
-    va_end(ap);
-}
-
-/*
- * One evidence line: "name: to[ note] -> what came back". OTHER-ADDRESS is
- * shown for map-test1 only (with_other), where it decides the later tests.
- */
-static void describe(sn_vantage_t *v, const char *name, const char *note,
-                     const sn_vantage_test_t *t, bool tcp, bool with_other)
-{
-    char to[SN_ADDR_STRLEN], a[SN_ADDR_STRLEN], b[SN_ADDR_STRLEN], what[128];
-
-    if (t->result == SN_VTEST_NOT_RUN || t->to.family == 0)
-        return;
-    sn_addr_format(&t->to, to, sizeof to, true);
-    switch (t->result) {
-    case SN_VTEST_ANSWERED:
-        if (tcp) {
-            if (t->mapped.family != 0) {
-                sn_addr_format(&t->mapped, a, sizeof a, true);
-                snprintf(what, sizeof what, "connected, mapped %s", a);
-            } else {
-                snprintf(what, sizeof what, "connected, no STUN answer");
-            }
-            break;
-        }
-        if (t->mapped.family == 0) {
-            snprintf(what, sizeof what, "answer without a mapped address");
-            break;
-        }
-        sn_addr_format(&t->mapped, a, sizeof a, true);
-        sn_addr_format(&t->from, b, sizeof b, true);
-        if (sn_addr_equal(&t->from, &t->to))
-            snprintf(what, sizeof what, "mapped %s", a);
-        else
-            snprintf(what, sizeof what, "mapped %s from %s", a, b);
-        break;
-    case SN_VTEST_SILENT: snprintf(what, sizeof what, "no answer"); break;
-    case SN_VTEST_REFUSED:
-        if (tcp || t->from.family == 0) {
-            snprintf(what, sizeof what, tcp ? "refused (RST)" : "refused");
-        } else {
-            sn_addr_format(&t->from, b, sizeof b, false);
-            snprintf(what, sizeof what, "refused by %s (ICMP port unreachable)", b);
-        }
-        break;
-    case SN_VTEST_UNREACHABLE:
-        if (tcp || t->from.family == 0) {
-            snprintf(what, sizeof what, "unreachable");
-        } else {
-            sn_addr_format(&t->from, b, sizeof b, false);
-            snprintf(what, sizeof what, "unreachable (ICMP from %s)", b);
-        }
-        break;
-    case SN_VTEST_REJECTED:
-        if (t->error_code != 0)
-            snprintf(what, sizeof what, "error %u", t->error_code);
-        else
-            snprintf(what, sizeof what, "unusable answer");
-        break;
-    default: snprintf(what, sizeof what, "?"); break;
-    }
-    if (with_other && t->other.family != 0) {
-        sn_addr_format(&t->other, b, sizeof b, true);
-        size_t l = strlen(what);
-        snprintf(what + l, sizeof what - l, ", other %s", b);
-    }
-    evidence_add(v, "%s: %s%s%s -> %s", name, to, note[0] ? " " : "", note, what);
-}
-
-void sn_vantage_decide(const sn_vantage_obs_t *obs, sn_vantage_t *out)
-{
-    if (out == NULL)
-        return;
-    memset(out, 0, sizeof *out);
-    out->known = true;
-    if (obs == NULL)
-        return;
-    const sn_vantage_test_t *t = obs->t;
-    out->local = obs->local_map;
-
-    /* UDP: an ICMP error from the server itself means the datagram got there. */
-    const sn_vantage_test_t *m1 = &t[SN_VT_MAP1];
-    switch (m1->result) {
-    case SN_VTEST_ANSWERED:
-    case SN_VTEST_REJECTED: out->udp = SN_PATH_OPEN; break;
-    case SN_VTEST_SILENT: out->udp = SN_PATH_BLOCKED; break;
-    case SN_VTEST_REFUSED:
-    case SN_VTEST_UNREACHABLE:
-        out->udp = m1->from.family != 0 && sn_addr_same_ip(&m1->from, &obs->server)
-                       ? SN_PATH_OPEN
-                       : SN_PATH_BLOCKED;
-        break;
-    default: break;
-    }
-
-    /* Mapping (RFC 5780 section 4.3). */
-    const sn_vantage_test_t *m2 = &t[SN_VT_MAP2], *m3 = &t[SN_VT_MAP3];
-    if (answered_with_mapping(m1)) {
-        if (sn_addr_equal(&m1->mapped, &obs->local_map))
-            out->mapping = SN_NAT_NONE;
-        else if (answered_with_mapping(m2) && sn_addr_equal(&m2->mapped, &m1->mapped))
-            out->mapping = SN_NAT_ENDPOINT_INDEPENDENT;
-        else if (answered_with_mapping(m2) && answered_with_mapping(m3))
-            out->mapping = sn_addr_equal(&m3->mapped, &m2->mapped) ? SN_NAT_ADDRESS_DEPENDENT
-                                                                   : SN_NAT_ADDRESS_PORT_DEPENDENT;
-    }
-
-    /*
-     * Filtering (RFC 5780 section 4.4). An answer counts only when it left
-     * from where the CHANGE-REQUEST asked: one from the primary address means
-     * the server ignored the request, which proves nothing about our path.
-     */
-    const sn_vantage_test_t *f1 = &t[SN_VT_FILTER1], *f2 = &t[SN_VT_FILTER2],
-                            *f3 = &t[SN_VT_FILTER3];
-    if (answered_with_mapping(f1)) {
-        bool nat = !sn_addr_equal(&f1->mapped, &obs->local_filter);
-        if (f2->result == SN_VTEST_ANSWERED) {
-            if (!sn_addr_same_ip(&f2->from, &obs->server) && f2->from.port != obs->server.port)
-                out->filtering = nat ? SN_NAT_ENDPOINT_INDEPENDENT : SN_NAT_NONE;
-        } else if (f2->result == SN_VTEST_SILENT) {
-            if (f3->result == SN_VTEST_ANSWERED) {
-                if (f3->from.port != obs->server.port)
-                    out->filtering = SN_NAT_ADDRESS_DEPENDENT;
-            } else if (f3->result == SN_VTEST_SILENT) {
-                out->filtering = SN_NAT_ADDRESS_PORT_DEPENDENT;
-            }
-        }
-    }
-
-    /* TCP: only a completed handshake shows that the path passes. */
-    const sn_vantage_test_t *hi = &t[SN_VT_TCP_STUN], *p443 = &t[SN_VT_TCP_443],
-                            *p80 = &t[SN_VT_TCP_80];
-    bool low = p443->result == SN_VTEST_ANSWERED || p80->result == SN_VTEST_ANSWERED;
-    if (hi->result == SN_VTEST_ANSWERED)
-        out->tcp = SN_PATH_OPEN;
-    else if (hi->result != SN_VTEST_NOT_RUN && low)
-        out->tcp = SN_PATH_443_80_ONLY;
-    else if (hi->result != SN_VTEST_NOT_RUN && p443->result != SN_VTEST_NOT_RUN &&
-             p80->result != SN_VTEST_NOT_RUN && !low)
-        out->tcp = SN_PATH_BLOCKED;
-
-    describe(out, "map-test1", "", m1, false, true);
-    describe(out, "map-test2", "", m2, false, false);
-    describe(out, "map-test3", "", m3, false, false);
-    describe(out, "filter-test1", "", f1, false, false);
-    describe(out, "filter-test2", "change ip+port", f2, false, false);
-    describe(out, "filter-test3", "change port", f3, false, false);
-    describe(out, "tcp-stun", "", hi, true, false);
-    describe(out, "tcp-443", "", p443, true, false);
-    describe(out, "tcp-80", "", p80, true, false);
-}
-
 sn_status_t sn_vantage_discover(const sn_vantage_cfg_t *cfg, sn_vantage_t *out, sn_error_t *err)
 {
     sn_vantage_obs_t obs;
@@ -847,345 +639,4 @@ sn_status_t sn_vantage_discover(const sn_vantage_cfg_t *cfg, sn_vantage_t *out, 
         return st;
     sn_vantage_decide(&obs, out);
     return SN_OK;
-}
-
-/* ---- saved forms -------------------------------------------------------------------------- */
-
-void sn_vantage_print(FILE *f, const sn_vantage_t *v, bool json)
-{
-    char local[SN_ADDR_STRLEN] = "unknown";
-    if (f == NULL || v == NULL)
-        return;
-    if (v->local.family != 0)
-        sn_addr_format(&v->local, local, sizeof local, true);
-    unsigned n = v->n_evidence < SN_VANTAGE_EVIDENCE ? v->n_evidence : SN_VANTAGE_EVIDENCE;
-    if (!json) {
-        fprintf(f, "mapping: %s\nfiltering: %s\nudp: %s\ntcp: %s\nlocal: %s\n",
-                sn_nat_behaviour_name(v->mapping), sn_nat_behaviour_name(v->filtering),
-                sn_path_name(v->udp), sn_path_name(v->tcp), local);
-        for (unsigned i = 0; i < n; i++)
-            fprintf(f, "%.*s\n", SN_VANTAGE_EVIDENCE_LEN - 1, v->evidence[i]);
-        return;
-    }
-    fprintf(f, "{\"mapping\":\"%s\",\"filtering\":\"%s\",\"udp\":\"%s\",\"tcp\":\"%s\",\"local\":",
-            sn_nat_behaviour_name(v->mapping), sn_nat_behaviour_name(v->filtering),
-            sn_path_name(v->udp), sn_path_name(v->tcp));
-    if (v->local.family != 0)
-        fprintf(f, "\"%s\"", local);
-    else
-        fputs("null", f);
-    fputs(",\"evidence\":[", f);
-    for (unsigned i = 0; i < n; i++) {
-        char line[SN_VANTAGE_EVIDENCE_LEN];
-        snprintf(line, sizeof line, "%s", v->evidence[i]);
-        if (i > 0)
-            fputc(',', f);
-        sn_json_write_string(f, line);
-    }
-    fputs("]}\n", f);
-}
-
-void sn_vantage_format(const sn_vantage_t *v, char *buf, size_t cap)
-{
-    if (buf == NULL || cap == 0)
-        return;
-    buf[0] = '\0';
-    if (v == NULL || !v->known)
-        return;
-    snprintf(buf, cap, "mapping=%s;filtering=%s;udp=%s;tcp=%s", sn_nat_behaviour_name(v->mapping),
-             sn_nat_behaviour_name(v->filtering), sn_path_name(v->udp), sn_path_name(v->tcp));
-}
-
-/* What the reader has seen so far; shared by the two forms. */
-typedef struct load_state {
-    const char *path;
-    sn_vantage_t *v;
-    bool seen[5]; /* mapping, filtering, udp, tcp, local */
-    sn_error_t *err;
-} load_state_t;
-
-static const char *const keys[5] = {"mapping", "filtering", "udp", "tcp", "local"};
-
-static bool name_in(const char *s, const char *const *names, size_t n, int *out)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (names[i] != NULL && strcmp(s, names[i]) == 0) {
-            *out = (int)i;
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Applies one known key's value (null_value: JSON null); line for messages. */
-static sn_status_t apply_value(load_state_t *ls, int k, const char *val, bool null_value,
-                               unsigned long line)
-{
-    int x;
-    if (ls->seen[k])
-        return sn_error_set(ls->err, SN_EPARSE, "%s:%lu: '%s' is given twice", ls->path, line,
-                            keys[k]);
-    ls->seen[k] = true;
-    if (null_value && k != 4)
-        return sn_error_set(ls->err, SN_EPARSE, "%s:%lu: '%s' cannot be null", ls->path, line,
-                            keys[k]);
-    switch (k) {
-    case 0:
-    case 1:
-        if (!name_in(val, nat_names, sizeof nat_names / sizeof nat_names[0], &x))
-            return sn_error_set(ls->err, SN_EPARSE,
-                                "%s:%lu: %s '%.40s' is not none, endpoint-independent, "
-                                "address-dependent, address-and-port-dependent or unknown",
-                                ls->path, line, keys[k], val);
-        if (k == 0)
-            ls->v->mapping = (sn_nat_behaviour_t)x;
-        else
-            ls->v->filtering = (sn_nat_behaviour_t)x;
-        return SN_OK;
-    case 2:
-        if (!name_in(val, path_names, sizeof path_names / sizeof path_names[0], &x) ||
-            x == SN_PATH_443_80_ONLY)
-            return sn_error_set(ls->err, SN_EPARSE,
-                                "%s:%lu: udp '%.40s' is not open, blocked or unknown", ls->path,
-                                line, val);
-        ls->v->udp = (sn_path_t)x;
-        return SN_OK;
-    case 3:
-        if (!name_in(val, path_names, sizeof path_names / sizeof path_names[0], &x))
-            return sn_error_set(ls->err, SN_EPARSE,
-                                "%s:%lu: tcp '%.40s' is not open, 443-80-only, blocked or unknown",
-                                ls->path, line, val);
-        ls->v->tcp = (sn_path_t)x;
-        return SN_OK;
-    default:
-        if (null_value || strcmp(val, "unknown") == 0) {
-            memset(&ls->v->local, 0, sizeof ls->v->local);
-            return SN_OK;
-        }
-        const char *why = NULL;
-        if (sn_addr_parse_endpoint(val, strlen(val), &ls->v->local, &why) != SN_OK)
-            return sn_error_set(ls->err, SN_EPARSE, "%s:%lu: local '%.60s' is not an address (%s)",
-                                ls->path, line, val, why != NULL ? why : "bad address");
-        return SN_OK;
-    }
-}
-
-/* Keeps one evidence line: "name: text", printable, short enough, not too many. */
-static sn_status_t apply_evidence(load_state_t *ls, const char *s, unsigned long line)
-{
-    size_t n = strlen(s);
-    const char *colon = strstr(s, ": ");
-    if (colon == NULL || colon == s)
-        return sn_error_set(ls->err, SN_EPARSE, "%s:%lu: expected 'key: value'", ls->path, line);
-    for (const char *p = s; p < colon; p++) {
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
-            return sn_error_set(ls->err, SN_EPARSE,
-                                "%s:%lu: key '%.*s' is not lower-case letters, digits and '-'",
-                                ls->path, line, (int)(colon - s > 40 ? 40 : colon - s), s);
-    }
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 0x20 || *p == 0x7F)
-            return sn_error_set(ls->err, SN_EPARSE, "%s:%lu: control character in evidence",
-                                ls->path, line);
-    }
-    if (n >= SN_VANTAGE_EVIDENCE_LEN)
-        return sn_error_set(ls->err, SN_ELIMIT, "%s:%lu: evidence line longer than %d characters",
-                            ls->path, line, SN_VANTAGE_EVIDENCE_LEN - 1);
-    if (ls->v->n_evidence >= SN_VANTAGE_EVIDENCE)
-        return sn_error_set(ls->err, SN_ELIMIT, "%s:%lu: more than %d evidence lines", ls->path,
-                            line, SN_VANTAGE_EVIDENCE);
-    memcpy(ls->v->evidence[ls->v->n_evidence++], s, n + 1);
-    return SN_OK;
-}
-
-static sn_status_t check_complete(load_state_t *ls, unsigned long line)
-{
-    for (int k = 0; k < 4; k++) {
-        if (!ls->seen[k])
-            return sn_error_set(ls->err, SN_EPARSE, "%s:%lu: no '%s' given before the end",
-                                ls->path, line, keys[k]);
-    }
-    ls->v->known = true;
-    return SN_OK;
-}
-
-static sn_status_t load_text(load_state_t *ls, char *data, size_t len)
-{
-    unsigned long line = 0;
-    size_t pos = 0;
-    while (pos < len) {
-        char *s = data + pos;
-        char *nl = memchr(s, '\n', len - pos);
-        size_t n = nl != NULL ? (size_t)(nl - s) : len - pos;
-        pos += n + (nl != NULL ? 1 : 0);
-        line++;
-        if (n > 0 && s[n - 1] == '\r')
-            n--;
-        s[n] = '\0';
-        if (n == 0)
-            continue;
-        if (n > VALUE_MAX)
-            return sn_error_set(ls->err, SN_ELIMIT, "%s:%lu: line longer than %d characters",
-                                ls->path, line, VALUE_MAX);
-        char *colon = strstr(s, ": ");
-        int k;
-        if (colon != NULL) {
-            *colon = '\0';
-            bool known_key = name_in(s, keys, 5, &k);
-            *colon = ':';
-            if (known_key) {
-                sn_status_t st = apply_value(ls, k, colon + 2, false, line);
-                if (st != SN_OK)
-                    return st;
-                continue;
-            }
-        }
-        sn_status_t st = apply_evidence(ls, s, line);
-        if (st != SN_OK)
-            return st;
-    }
-    return check_complete(ls, line > 0 ? line : 1);
-}
-
-/* The JSON form, through the one JSON reader (lib/json.h), which counts the lines. */
-typedef struct jr {
-    sn_json_t j;
-    load_state_t *ls;
-} jr_t;
-
-/* A failure of the file's shape, at the cursor. */
-static sn_status_t jfail(jr_t *r, const char *what)
-{
-    return sn_error_set(r->ls->err, SN_EPARSE, "%s:%lu: %s (column %lu)", r->ls->path, r->j.line,
-                        what, sn_json_column(&r->j));
-}
-
-/* A string into out (cap bytes); a failure says why and where the reader stopped. */
-static sn_status_t jstring(jr_t *r, char *out, size_t cap)
-{
-    const sn_json_t *j = &r->j;
-    if (sn_json_string(&r->j, out, cap, NULL))
-        return SN_OK;
-    if (j->err == SN_JSON_ELONG)
-        return sn_error_set(r->ls->err, SN_ELIMIT, "%s:%lu: string longer than %zu bytes",
-                            r->ls->path, j->line, cap - 1);
-    return sn_error_set(r->ls->err, SN_EPARSE, "%s:%lu: %s (column %lu)", r->ls->path, j->line,
-                        sn_json_strerror(j->err), j->err_column);
-}
-
-/* An array of strings; each goes to evidence when keep, else is skipped. */
-static sn_status_t jstring_array(jr_t *r, bool keep)
-{
-    char s[VALUE_MAX];
-    if (!sn_json_eat(&r->j, '['))
-        return jfail(r, "expected an array of strings");
-    if (sn_json_eat(&r->j, ']'))
-        return SN_OK;
-    for (;;) {
-        unsigned long line = r->j.line;
-        sn_status_t st = jstring(r, s, sizeof s);
-        if (st == SN_OK && keep)
-            st = apply_evidence(r->ls, s, line);
-        if (st != SN_OK)
-            return st;
-        if (sn_json_eat(&r->j, ']'))
-            return SN_OK;
-        if (!sn_json_eat(&r->j, ','))
-            return jfail(r, "expected ',' or ']' in an array");
-    }
-}
-
-static sn_status_t load_json(load_state_t *ls, const char *data, size_t len)
-{
-    jr_t r = {.j = sn_json_reader(data, len), .ls = ls};
-    char key[64], val[VALUE_MAX];
-    bool seen_evidence = false;
-
-    if (!sn_json_eat(&r.j, '{'))
-        return jfail(&r, "expected '{'");
-    if (!sn_json_eat(&r.j, '}')) {
-        for (;;) {
-            sn_status_t st = jstring(&r, key, sizeof key);
-            if (st != SN_OK)
-                return st;
-            if (!sn_json_eat(&r.j, ':'))
-                return jfail(&r, "expected ':' after a key");
-            unsigned long line = r.j.line;
-            int k;
-            if (strcmp(key, "evidence") == 0) {
-                if (seen_evidence)
-                    return jfail(&r, "'evidence' is given twice");
-                seen_evidence = true;
-                st = jstring_array(&r, true);
-            } else if (name_in(key, keys, 5, &k)) {
-                if (sn_json_literal(&r.j, "null")) {
-                    st = apply_value(ls, k, "", true, line);
-                } else {
-                    st = jstring(&r, val, sizeof val);
-                    if (st == SN_OK)
-                        st = apply_value(ls, k, val, false, line);
-                }
-            } else {
-                /* A key of a later version: skip a string, null or array of strings. */
-                if (sn_json_peek(&r.j) == '[')
-                    st = jstring_array(&r, false);
-                else if (!sn_json_literal(&r.j, "null"))
-                    st = jstring(&r, val, sizeof val);
-            }
-            if (st != SN_OK)
-                return st;
-            if (sn_json_eat(&r.j, '}'))
-                break;
-            if (!sn_json_eat(&r.j, ','))
-                return jfail(&r, "expected ',' or '}' after a value");
-        }
-    }
-    if (!sn_json_end(&r.j))
-        return jfail(&r, "data after the JSON object");
-    return check_complete(ls, r.j.line);
-}
-
-sn_status_t sn_vantage_load(const char *path, sn_vantage_t *out, sn_error_t *err)
-{
-    if (path == NULL || out == NULL)
-        return sn_error_set(err, SN_EINVAL, "vantage: no file given");
-    memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return sn_error_set(err, SN_EIO, "%s: cannot open: %s", path, strerror(errno));
-    char *data = malloc(LOAD_MAX + 1);
-    if (data == NULL) {
-        fclose(f);
-        return sn_error_set(err, SN_ENOMEM, "%s: out of memory", path);
-    }
-    size_t len = fread(data, 1, LOAD_MAX + 1, f);
-    bool bad = ferror(f) != 0;
-    fclose(f);
-    sn_status_t st;
-    if (bad) {
-        st = sn_error_set(err, SN_EIO, "%s: read error", path);
-    } else if (len > LOAD_MAX) {
-        st = sn_error_set(err, SN_ELIMIT, "%s: larger than %d bytes", path, LOAD_MAX);
-    } else if (memchr(data, '\0', len) != NULL) {
-        unsigned long line = 1;
-        for (const char *p = data; *p; p++)
-            line += *p == '\n';
-        st = sn_error_set(err, SN_EPARSE, "%s:%lu: NUL byte", path, line);
-    } else {
-        data[len] = '\0';
-        load_state_t ls = {.path = path, .v = out, .err = err};
-        size_t i = 0;
-        while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
-            i++;
-        if (i == len)
-            st = sn_error_set(err, SN_EPARSE, "%s:1: empty file", path);
-        else if (data[i] == '{')
-            st = load_json(&ls, data, len);
-        else
-            st = load_text(&ls, data, len);
-    }
-    free(data);
-    if (st != SN_OK)
-        memset(out, 0, sizeof *out);
-    return st;
 }
