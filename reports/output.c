@@ -166,6 +166,28 @@ static sn_status_t csv_cell(sn_output_t *o, const char *v, size_t n, sn_field_ty
     return SN_OK;
 }
 
+bool sn_csv_fput_cell(FILE *f, const char *v, bool neutralise)
+{
+    size_t n = strlen(v);
+    bool formula = neutralise && sn_csv_formula_like(v, n);
+    if (!formula) {
+        /* Quoting is the same for every type here; only the prefix is the caller's choice. */
+        if (csv_needs_quotes(v, n, SN_FIELD_INT))
+            csv_fwrite(f, v, n);
+        else
+            fwrite(v, 1, n, f);
+        return true;
+    }
+    char *p = malloc(n + 2);
+    if (p == NULL)
+        return false;
+    p[0] = '\'';
+    memcpy(p + 1, v, n + 1);
+    csv_fwrite(f, p, n + 1);
+    free(p);
+    return true;
+}
+
 static sn_status_t csv_char(sn_output_t *o, char c)
 {
     if (reserve(o, 1) != SN_OK)
