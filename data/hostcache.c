@@ -450,17 +450,6 @@ static sn_status_t hc_blob_entry(void *ud, unsigned index, const sn_addr_t *addr
     return hc_add(c, addr, listing);
 }
 
-static int hex_val(unsigned char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* Un-hexes and decodes the blob text of a finished HostCache element. */
 static sn_status_t hc_blob_done(hc_ctx_t *c)
 {
@@ -474,7 +463,7 @@ static sn_status_t hc_blob_done(hc_ctx_t *c)
     if (len % 2 != 0)
         return hc_bad(c, where, "host-cache blob has an odd number of hex digits (%zu)", len);
     for (size_t i = 0; i < len; i++)
-        if (hex_val((unsigned char)s[i]) < 0) {
+        if (sn_hex_digit((unsigned char)s[i]) < 0) {
             char q[16];
             sn_text_quote(q, sizeof q, s + i, 1);
             return hc_bad(c, where, "host-cache blob has a non-hex character \"%s\" at offset %zu",
@@ -484,8 +473,8 @@ static sn_status_t hc_blob_done(hc_ctx_t *c)
     if (bytes == NULL)
         return sn_error_set(c->err, SN_ENOMEM, "%s: out of memory", c->name);
     for (size_t i = 0; i < len / 2; i++)
-        bytes[i] =
-            (uint8_t)(hex_val((unsigned char)s[2 * i]) << 4 | hex_val((unsigned char)s[2 * i + 1]));
+        bytes[i] = (uint8_t)(sn_hex_digit((unsigned char)s[2 * i]) << 4 |
+                             sn_hex_digit((unsigned char)s[2 * i + 1]));
 
     blob_dec_t d = {.r = sn_bytes(bytes, len / 2), .fn = hc_blob_entry, .ud = c};
     sn_status_t st = dec_blob(&d);
