@@ -66,6 +66,7 @@ typedef struct sn_engine_stats {
     uint64_t late;         /* replies that matched no outstanding probe */
     uint64_t icmp;         /* ICMP errors received */
     uint64_t backpressure; /* EMFILE/ENOBUFS/EAGAIN waits */
+    uint64_t tx_stamped;   /* UDP sends timed by the kernel's transmit stamp (0: user-space) */
     uint32_t inflight;     /* targets in flight now */
     uint32_t tcp_cap;      /* TCP connections allowed at once */
 } sn_engine_stats_t;
