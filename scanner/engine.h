@@ -16,8 +16,8 @@
  * runs in tests against a fake transport on a clock the test moves. The real
  * transports work on raw non-blocking sockets watched by the loop, because
  * the engine needs what libuv does not expose: sendmmsg and recvmmsg batches,
- * kernel receive timestamps (SO_TIMESTAMPNS), the ICMP error queue
- * (IP_RECVERR), TCP_INFO and SO_LINGER 0.
+ * kernel transmit and receive timestamps (SO_TIMESTAMPING), the ICMP error
+ * queue (IP_RECVERR), TCP_INFO and SO_LINGER 0.
  */
 #ifndef SN_ENGINE_H
 #define SN_ENGINE_H
