@@ -602,6 +602,13 @@ sn_status_t sn_scan_run(const sn_scan_cfg_t *cfg, sn_scan_summary_t *sum, sn_err
 
     s.start_ns = s.last_ns = uv_hrtime();
     s.engine_done = true;
+    /* Before the first result: starting the engine already sends, and a send can
+     * end an attempt at once (a refused datagram, an ICMP error read with the
+     * transmit stamps right after sendmmsg), so rows and a signal may come
+     * before uv_run. The callbacks run inside uv_run either way. */
+    uv_signal_start(&s.sigint, on_signal, SIGINT);
+    uv_signal_start(&s.sigterm, on_signal, SIGTERM);
+    uv_signal_start(&s.sighup, on_signal, SIGHUP);
     if (cfg->dry_run) {
         for (size_t i = 0; i < s.n_order; i++) {
             sn_result_t r = {.target = sn_targets_at(s.ts, order[i])};
@@ -617,9 +624,6 @@ sn_status_t sn_scan_run(const sn_scan_cfg_t *cfg, sn_scan_summary_t *sum, sn_err
             s.engine_done = true;
     }
     if (st == SN_OK) {
-        uv_signal_start(&s.sigint, on_signal, SIGINT);
-        uv_signal_start(&s.sigterm, on_signal, SIGTERM);
-        uv_signal_start(&s.sighup, on_signal, SIGHUP);
         uv_timer_start(&s.tick, on_tick, 1000, 1000);
         check_finish(&s);
         uv_run(&s.loop, UV_RUN_DEFAULT);
