@@ -435,9 +435,9 @@ static const sn_field_t core[SN_COL_CORE] = {
         {.name = "udp_rtt_us",
          .type = SN_FIELD_INT,
          .format = f_udp_rtt,
-         .help = "UDP round-trip time from the last attempt sent to the reply (kernel receive "
-                 "time), microseconds; empty unless alive; with udp_attempts > 1 the reply may "
-                 "answer an earlier attempt (same token)"},
+         .help = "UDP round-trip time from the last attempt sent to the reply (the kernel's "
+                 "transmit and receive stamps), microseconds; empty unless alive; with "
+                 "udp_attempts > 1 the reply may answer an earlier attempt (same token)"},
     [SN_COL_UDP_ATTEMPTS] =
         {.name = "udp_attempts",
          .type = SN_FIELD_INT,
