@@ -10,14 +10,22 @@
  * shards of a night and the sites scanning one list write the store at once
  * (SQLite serialises their commits), while one site's shard never runs twice.
  *
- * Batching: rows are copied into one arena and committed in one transaction
- * every SN_HISTORY_BATCH rows and on every sn_history_flush (once a second),
- * so a kill -9 loses at most a second of finished targets, which a resume
- * probes again. The commit runs on a writer thread of the store's own while
- * the caller fills the next batch (two batches, swapped), so the scan's loop
- * never waits for the database unless the database falls a whole batch
- * behind. Every other operation waits until the writer is idle first, so the
- * backend is only ever used by one thread at a time.
+ * Batching: rows are copied into a batch's arena, and a batch is handed to
+ * a writer thread of the store's own every SN_HISTORY_BATCH rows and on every
+ * sn_history_flush (once a second). The caller does not wait for the
+ * database: it queues the batch and fills the next one while the writer
+ * commits what it took before. The writer commits everything queued in one
+ * transaction (when the backend can span several calls), and at most once
+ * every COMMIT_NS, so a kill -9 loses at most about the last second of
+ * finished targets, which a resume probes again. Commits are that far apart
+ * because each one rewrites every index page it touched, and a scan's new
+ * targets enter the (address, port) index at random places: one commit per
+ * 1,000 rows wrote about a 4 KiB page per row to the write-ahead log at
+ * 1,000,000 targets. Whoever waits for the writer (sn_history_rows, the end
+ * of a run, every read) has it commit at once; so do MAX_QUEUED waiting
+ * batches, and only beyond them does the caller wait. Every other operation
+ * waits until the writer is idle first, so the backend is only ever used by
+ * one thread at a time.
  */
 #include "data/history.h"
 #include "lib/fnv.h"
@@ -53,13 +61,22 @@ typedef struct keyset {
 } keyset_t;
 
 typedef struct batch {
-    row_t *rows;
+    row_t *rows; /* SN_HISTORY_BATCH */
     size_t n_rows;
     char *arena;
     size_t arena_len, arena_cap;
-    const char **cellv; /* n_rows * n_columns pointers, rebuilt before the commit */
-    sn_history_obs_t *obsv;
+    struct batch *next;
 } batch_t;
+
+/* Batches waiting in the queue, at most (32,000 rows, a third of a second of the fastest scans,
+ * about 10 MB; as many again may be in the commit under way): the writer commits at once when
+ * they wait, and beyond, the caller waits, so that a store that cannot keep up slows the scan
+ * rather than filling memory. The caller fills the queue while the writer commits what it took
+ * before, so that neither waits for the other while the store keeps up. */
+#define MAX_QUEUED 32
+
+/* The writer's commits are at least this far apart unless someone waits for it. */
+#define COMMIT_NS 1000000000LL
 
 struct sn_history {
     const sn_history_ops_t *ops;
@@ -68,12 +85,21 @@ struct sn_history {
     char *site, *shard; /* the writer's */
     size_t n_columns;
     int64_t run;
-    batch_t fill, write; /* the caller fills one while the writer commits the other */
+    batch_t *fill; /* the caller's */
     uint64_t committed;
     keyset_t kept;
-    /* the writer thread */
+    /* the writer thread; the fields below are under mu */
     pthread_t writer;
-    bool started, busy, quit;
+    bool started, quit;
+    batch_t *queue, **queue_end; /* handed to the writer, oldest first */
+    size_t queued;               /* batches in the queue */
+    bool writing;                /* the writer is committing what it took from the queue */
+    batch_t *spare;              /* committed batches, for reuse */
+    unsigned waiting;            /* callers waiting for the writer to be idle */
+    struct timespec last_commit; /* when the last commit began, CLOCK_MONOTONIC */
+    /* the writer's own: one batch laid out for the backend */
+    sn_history_obs_t *obsv;
+    const char **cellv;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     sn_status_t write_st; /* first commit error, reported by the next flush or end */
@@ -202,34 +228,49 @@ static sn_status_t take_lock(sn_history_t *h, const char *path, const char *site
     return st;
 }
 
-static sn_status_t batch_init(batch_t *b, size_t n_columns)
-{
-    b->rows = calloc(SN_HISTORY_BATCH, sizeof *b->rows);
-    b->obsv = calloc(SN_HISTORY_BATCH, sizeof *b->obsv);
-    b->cellv = calloc(SN_HISTORY_BATCH * (n_columns ? n_columns : 1), sizeof *b->cellv);
-    b->arena_cap = 1 << 20;
-    b->arena = malloc(b->arena_cap);
-    return b->rows && b->obsv && b->cellv && b->arena ? SN_OK : SN_ENOMEM;
-}
-
 static void batch_free(batch_t *b)
 {
+    if (b == NULL)
+        return;
     free(b->rows);
-    free(b->obsv);
-    free(b->cellv);
     free(b->arena);
+    free(b);
 }
 
-/* Commits h->write (the writer thread, or the caller when no thread runs). */
-static void commit_batch(sn_history_t *h)
+static batch_t *batch_new(void)
 {
-    batch_t *b = &h->write;
+    batch_t *b = calloc(1, sizeof *b);
+    if (b == NULL)
+        return NULL;
+    b->rows = calloc(SN_HISTORY_BATCH, sizeof *b->rows);
+    b->arena_cap = 1 << 18;
+    b->arena = malloc(b->arena_cap);
+    if (b->rows == NULL || b->arena == NULL) {
+        batch_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+static void batch_list_free(batch_t *b)
+{
+    while (b != NULL) {
+        batch_t *next = b->next;
+        batch_free(b);
+        b = next;
+    }
+}
+
+/* Lays out batch b's rows as observations for the backend, in h->obsv and h->cellv (the
+ * writer thread). */
+static void lay_out(sn_history_t *h, const batch_t *b)
+{
     for (size_t k = 0; k < b->n_rows; k++) {
-        row_t *r = &b->rows[k];
-        sn_history_obs_t *o = &b->obsv[k];
+        const row_t *r = &b->rows[k];
+        sn_history_obs_t *o = &h->obsv[k];
         *o = r->obs;
         o->address = b->arena + r->addr_off;
-        const char **cv = b->cellv + k * h->n_columns;
+        const char **cv = h->cellv + k * h->n_columns;
         const char *p = b->arena + r->cells_off;
         for (size_t i = 0; i < h->n_columns; i++) {
             cv[i] = p;
@@ -237,34 +278,91 @@ static void commit_batch(sn_history_t *h)
         }
         o->cells = cv;
     }
-    sn_error_t e;
-    sn_status_t st = h->ops->add_observations(h->be, h->run, b->obsv, b->n_rows, &e);
-    pthread_mutex_lock(&h->mu);
-    if (st == SN_OK)
-        h->committed += b->n_rows;
-    else if (h->write_st == SN_OK) {
-        h->write_st = st;
-        h->write_err = e;
-    }
-    b->n_rows = 0;
-    b->arena_len = 0;
-    h->busy = false;
-    pthread_cond_broadcast(&h->cv);
-    pthread_mutex_unlock(&h->mu);
 }
 
+/* Writes the batches of list (the writer thread): in one transaction when the backend can,
+ * else one each. Returns the rows written; *st and *e hold the first error. */
+static uint64_t write_list(sn_history_t *h, const batch_t *list, sn_status_t *st, sn_error_t *e)
+{
+    const sn_history_ops_t *ops = h->ops;
+    uint64_t rows = 0;
+    if (ops->begin_write != NULL && (*st = ops->begin_write(h->be, e)) != SN_OK)
+        return 0;
+    *st = SN_OK;
+    for (const batch_t *b = list; b != NULL && *st == SN_OK; b = b->next) {
+        lay_out(h, b);
+        if ((*st = ops->add_observations(h->be, h->run, h->obsv, b->n_rows, e)) == SN_OK)
+            rows += b->n_rows;
+    }
+    if (ops->begin_write == NULL)
+        return rows; /* each batch committed on its own */
+    sn_error_t e2;
+    sn_status_t cst = ops->end_write(h->be, *st == SN_OK, *st == SN_OK ? e : &e2);
+    if (*st == SN_OK)
+        *st = cst;
+    return *st == SN_OK ? rows : 0;
+}
+
+static int64_t ns_since(const struct timespec *t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)(now.tv_sec - t->tv_sec) * 1000000000LL + (now.tv_nsec - t->tv_nsec);
+}
+
+/* The writer thread: commits what it was handed, at most once every COMMIT_NS unless it is
+ * waited for, quits, or MAX_QUEUED batches wait. */
 static void *writer_main(void *arg)
 {
     sn_history_t *h = arg;
     pthread_mutex_lock(&h->mu);
     for (;;) {
-        while (!h->busy && !h->quit)
+        while (h->queue == NULL && !h->quit)
             pthread_cond_wait(&h->cv, &h->mu);
-        if (!h->busy)
+        if (h->queue == NULL)
             break;
+        int64_t wait_ns;
+        while (!h->quit && h->waiting == 0 && h->queued < MAX_QUEUED &&
+               (wait_ns = COMMIT_NS - ns_since(&h->last_commit)) > 0) {
+            struct timespec due;
+            clock_gettime(CLOCK_MONOTONIC, &due);
+            due.tv_sec += (time_t)(wait_ns / 1000000000LL);
+            due.tv_nsec += (long)(wait_ns % 1000000000LL);
+            if (due.tv_nsec >= 1000000000L) {
+                due.tv_sec++;
+                due.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&h->cv, &h->mu, &due);
+        }
+        batch_t *list = h->queue;
+        h->queue = NULL;
+        h->queue_end = &h->queue;
+        h->queued = 0;
+        h->writing = true;
+        clock_gettime(CLOCK_MONOTONIC, &h->last_commit);
+        pthread_cond_broadcast(&h->cv); /* a caller waiting for room has it */
         pthread_mutex_unlock(&h->mu);
-        commit_batch(h);
+
+        sn_status_t st;
+        sn_error_t e;
+        uint64_t rows = write_list(h, list, &st, &e);
+
         pthread_mutex_lock(&h->mu);
+        h->writing = false;
+        h->committed += rows;
+        if (st != SN_OK && h->write_st == SN_OK) {
+            h->write_st = st;
+            h->write_err = e;
+        }
+        while (list != NULL) {
+            batch_t *b = list;
+            list = b->next;
+            b->n_rows = 0;
+            b->arena_len = 0;
+            b->next = h->spare;
+            h->spare = b;
+        }
+        pthread_cond_broadcast(&h->cv);
     }
     pthread_mutex_unlock(&h->mu);
     return NULL;
@@ -274,8 +372,11 @@ static void *writer_main(void *arg)
 static sn_status_t wait_idle(sn_history_t *h, sn_error_t *err)
 {
     pthread_mutex_lock(&h->mu);
-    while (h->busy)
+    h->waiting++;
+    pthread_cond_broadcast(&h->cv); /* a writer holding back its commit commits now */
+    while (h->queue != NULL || h->writing)
         pthread_cond_wait(&h->cv, &h->mu);
+    h->waiting--;
     sn_status_t st = h->write_st;
     if (st != SN_OK && err != NULL)
         *err = h->write_err;
@@ -310,8 +411,13 @@ static sn_status_t open_store(sn_history_t **out, const char *path, bool writer,
     h->n_columns = n_columns;
     h->site = strdup(site ? site : "");
     h->shard = strdup(shard ? shard : "");
+    h->queue_end = &h->queue;
     pthread_mutex_init(&h->mu, NULL);
-    pthread_cond_init(&h->cv, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* the commit interval ignores clock steps */
+    pthread_cond_init(&h->cv, &ca);
+    pthread_condattr_destroy(&ca);
     for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
         if (strncmp(path, backends[i].prefix, strlen(backends[i].prefix)) == 0) {
             h->ops = backends[i].ops;
@@ -331,7 +437,9 @@ static sn_status_t open_store(sn_history_t **out, const char *path, bool writer,
     if (st == SN_OK && writer)
         st = h->ops->interrupt_stale(h->be, h->site, h->shard, err);
     if (st == SN_OK && writer) {
-        if (batch_init(&h->fill, n_columns) != SN_OK || batch_init(&h->write, n_columns) != SN_OK)
+        h->obsv = calloc(SN_HISTORY_BATCH, sizeof *h->obsv);
+        h->cellv = calloc(SN_HISTORY_BATCH * (n_columns ? n_columns : 1), sizeof *h->cellv);
+        if ((h->fill = batch_new()) == NULL || h->obsv == NULL || h->cellv == NULL)
             st = sn_error_set(err, SN_ENOMEM, "out of memory");
         else if (pthread_create(&h->writer, NULL, writer_main, h) != 0)
             st = sn_error_set(err, SN_ESYS, "cannot start the history writer thread");
@@ -392,8 +500,11 @@ void sn_history_close(sn_history_t *h)
     free(h->site);
     free(h->shard);
     keyset_free(&h->kept);
-    batch_free(&h->fill);
-    batch_free(&h->write);
+    batch_free(h->fill);
+    batch_list_free(h->queue); /* nothing is queued once the writer has quit: for safety */
+    batch_list_free(h->spare);
+    free(h->obsv);
+    free(h->cellv);
     pthread_mutex_destroy(&h->mu);
     pthread_cond_destroy(&h->cv);
     free(h);
@@ -494,9 +605,11 @@ static size_t arena_put(batch_t *h, const char *s)
 
 sn_status_t sn_history_add(sn_history_t *h, const sn_history_obs_t *obs, sn_error_t *err)
 {
-    if (h == NULL || h->fill.rows == NULL || h->run == 0)
+    if (h == NULL || !h->started || h->run == 0)
         return sn_error_set(err, SN_EINVAL, "history: no run to add to");
-    batch_t *b = &h->fill;
+    if (h->fill == NULL && (h->fill = batch_new()) == NULL)
+        return sn_error_set(err, SN_ENOMEM, "out of memory buffering observations");
+    batch_t *b = h->fill;
     size_t mark = b->arena_len;
     row_t *r = &b->rows[b->n_rows];
     r->obs = *obs;
@@ -517,19 +630,26 @@ sn_status_t sn_history_add(sn_history_t *h, const sn_history_obs_t *obs, sn_erro
 
 sn_status_t sn_history_flush(sn_history_t *h, sn_error_t *err)
 {
-    if (h == NULL || h->fill.rows == NULL)
+    if (h == NULL || !h->started)
         return SN_OK;
-    sn_status_t st = wait_idle(h, err);
-    if (st != SN_OK || h->fill.n_rows == 0)
-        return st;
-    batch_t t = h->write;
-    h->write = h->fill;
-    h->fill = t;
     pthread_mutex_lock(&h->mu);
-    h->busy = true;
-    pthread_cond_broadcast(&h->cv);
+    if (h->fill != NULL && h->fill->n_rows > 0) {
+        while (h->queued >= MAX_QUEUED)
+            pthread_cond_wait(&h->cv, &h->mu);
+        *h->queue_end = h->fill;
+        h->queue_end = &h->fill->next;
+        h->fill->next = NULL;
+        h->queued++;
+        h->fill = h->spare;
+        if (h->fill != NULL)
+            h->spare = h->fill->next;
+        pthread_cond_broadcast(&h->cv);
+    }
+    sn_status_t st = h->write_st;
+    if (st != SN_OK && err != NULL)
+        *err = h->write_err;
     pthread_mutex_unlock(&h->mu);
-    return SN_OK;
+    return st; /* with no spare batch, the next add makes one */
 }
 
 uint64_t sn_history_rows(const sn_history_t *h)
@@ -695,4 +815,34 @@ bool sn_history_plain_name(const char *s)
         if (!(sn_is_lower(*s) || sn_is_digit(*s) || *s == '_'))
             return false;
     return true;
+}
+
+sn_status_t sn_history_migrate(void *be, sn_history_exec_fn exec, sn_history_version_fn version,
+                               const char *begin, const char *const *migrations, int n_migrations,
+                               sn_error_t *err)
+{
+    for (;;) {
+        if (exec(be, begin, err) != SN_OK)
+            return SN_EIO;
+        int v = version(be, err);
+        if (v < 0) {
+            exec(be, "ROLLBACK", NULL);
+            return SN_EIO;
+        }
+        if (v >= n_migrations) {
+            exec(be, "COMMIT", NULL);
+            if (v > n_migrations)
+                return sn_error_set(err, SN_EINVAL,
+                                    "history is at schema version %d; this snprobe knows up to %d",
+                                    v, n_migrations);
+            return SN_OK;
+        }
+        char bump[64];
+        snprintf(bump, sizeof bump, "UPDATE schema_version SET version=%d", v + 1);
+        if (exec(be, migrations[v], err) != SN_OK || exec(be, bump, err) != SN_OK ||
+            exec(be, "COMMIT", err) != SN_OK) {
+            exec(be, "ROLLBACK", NULL);
+            return SN_EIO;
+        }
+    }
 }

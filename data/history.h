@@ -25,7 +25,8 @@
 
 #include "lib/status.h"
 
-/* Rows buffered before they are committed in one transaction. */
+/* Rows buffered before they are handed to the writer thread, which commits what it was handed
+ * about once a second (history.c). */
 #define SN_HISTORY_BATCH 1000
 
 /* Bytes a PostgreSQL writer spools on disk while its server is unreachable (about 1.5 million
@@ -87,9 +88,14 @@ typedef struct sn_history_ops {
     /* Marks the runs of site and shard still "running" interrupted (their writer is gone). */
     sn_status_t (*interrupt_stale)(void *be, const char *site, const char *shard, sn_error_t *err);
     sn_status_t (*reopen_run)(void *be, int64_t id, sn_error_t *err);
-    /* One transaction; an observation of a target the run already has replaces it. */
+    /* One transaction (or part of the one begin_write opened); an observation of a target the
+     * run already has replaces it. */
     sn_status_t (*add_observations)(void *be, int64_t run, const sn_history_obs_t *obs, size_t n,
                                     sn_error_t *err);
+    /* Optional: one transaction around the add_observations calls until end_write, which
+     * commits it (commit true) or rolls it back. NULL: every call is its own transaction. */
+    sn_status_t (*begin_write)(void *be, sn_error_t *err);
+    sn_status_t (*end_write)(void *be, bool commit, sn_error_t *err);
     sn_status_t (*end_run)(void *be, int64_t run, const char *status, int64_t finished,
                            int64_t targets, sn_error_t *err);
     sn_status_t (*each_run)(void *be, sn_history_run_fn fn, void *ud, sn_error_t *err);
@@ -119,6 +125,29 @@ char *sn_history_obs_select(const char *const *columns, const int *present, size
  * needs no escaping and means the same to SQLite and PostgreSQL.
  */
 bool sn_history_plain_name(const char *s);
+
+/* For the backends: runs one SQL text (one statement or several, ';'-separated) on be. */
+typedef sn_status_t (*sn_history_exec_fn)(void *be, const char *sql, sn_error_t *err);
+
+/* For the backends: the store's schema version, 0 for a new store; < 0 with err set when it
+ * cannot be read. */
+typedef int (*sn_history_version_fn)(void *be, sn_error_t *err);
+
+/*
+ * For the backends: brings the store to version n_migrations, migrations[k] taking it from
+ * version k to k + 1, each step in a transaction of its own opened by begin (which also takes
+ * the backend's lock over migrations, so that writers opening one new store at once migrate it
+ * once). A store newer than n_migrations is refused (SN_EINVAL). SN_OK or err set.
+ */
+sn_status_t sn_history_migrate(void *be, sn_history_exec_fn exec, sn_history_version_fn version,
+                               const char *begin, const char *const *migrations, int n_migrations,
+                               sn_error_t *err);
+
+/* For the backends: the SET item of an UPDATE of runs that counts each updated run's probed
+ * and alive observations, in one pass over them (both SQL dialects). */
+#define SN_HISTORY_SET_COUNTS                                                                      \
+    "(probed, alive) = (SELECT count(*) FILTER (WHERE o.probed <> 0),"                             \
+    " count(*) FILTER (WHERE o.alive <> 0) FROM observations o WHERE o.run_id = runs.id)"
 
 /* Whether a store's name is a PostgreSQL one (no lock file, no local path). */
 bool sn_history_is_server(const char *where);
@@ -175,13 +204,15 @@ bool sn_history_has(const sn_history_t *h, const char *address, uint16_t port);
 /* Targets the resumed run already had when it was reopened. */
 size_t sn_history_kept(const sn_history_t *h);
 
-/* Buffers one observation (copied); commits when SN_HISTORY_BATCH rows wait. */
+/* Buffers one observation (copied); hands the batch to the writer when SN_HISTORY_BATCH rows
+ * wait. */
 sn_status_t sn_history_add(sn_history_t *h, const sn_history_obs_t *obs, sn_error_t *err);
 
-/* Commits the buffered rows (the scan calls it once a second). */
+/* Hands the buffered rows to the writer, to be committed within a second (the scan calls it
+ * once a second); returns the first error of an earlier commit. */
 sn_status_t sn_history_flush(sn_history_t *h, sn_error_t *err);
 
-/* Rows committed by this process. */
+/* Rows committed by this process (waits until what was handed is committed). */
 uint64_t sn_history_rows(const sn_history_t *h);
 
 /* Flushes and marks the run complete or interrupted, with its count of listed targets. */

@@ -133,8 +133,9 @@ static sn_status_t pg_fail(be_t *b, sn_error_t *err, const char *what, const PGr
     return sn_error_set(err, SN_EIO, "history %s %s: %s", b->name, what, msg);
 }
 
-static sn_status_t exec(be_t *b, const char *sql, sn_error_t *err)
+static sn_status_t exec(void *vb, const char *sql, sn_error_t *err)
 {
+    be_t *b = vb;
     PGresult *r = PQexec(b->db, sql);
     ExecStatusType s = PQresultStatus(r);
     sn_status_t st =
@@ -156,49 +157,28 @@ static char *query1(be_t *b, const char *sql, int n, const char *const *params, 
     return v;
 }
 
-static int read_version(be_t *b)
+/* The schema version, 0 for a new database; -1 with err set when it cannot be read. */
+static int read_version(void *vb, sn_error_t *err)
 {
+    be_t *b = vb;
     char *t = query1(b, "SELECT to_regclass('schema_version') IS NOT NULL", 0, NULL, NULL);
-    if (t == NULL || strcmp(t, "t") != 0) {
-        int n = t ? 0 : -1;
-        free(t);
-        return n;
-    }
+    char *v = t != NULL && strcmp(t, "t") == 0
+                  ? query1(b, "SELECT version FROM schema_version", 0, NULL, NULL)
+                  : NULL;
+    int n = t == NULL ? -1 : strcmp(t, "t") != 0 ? 0 : v != NULL ? atoi(v) : -1;
     free(t);
-    char *v = query1(b, "SELECT version FROM schema_version", 0, NULL, NULL);
-    int n = v ? atoi(v) : -1;
     free(v);
+    if (n < 0)
+        pg_fail(b, err, "reading the schema version", NULL);
     return n;
 }
 
+/* Migrations run under a transaction advisory lock of their own. */
 static sn_status_t migrate(be_t *b, sn_error_t *err)
 {
-    char lock[96];
-    snprintf(lock, sizeof lock, "SELECT pg_advisory_xact_lock(%d, 0)", LOCK_SCHEMA);
-    for (;;) {
-        if (exec(b, "BEGIN", err) != SN_OK || exec(b, lock, err) != SN_OK)
-            return SN_EIO;
-        int v = read_version(b);
-        if (v < 0) {
-            exec(b, "ROLLBACK", NULL);
-            return pg_fail(b, err, "reading the schema version", NULL);
-        }
-        if (v >= SCHEMA_VERSION) {
-            exec(b, "COMMIT", NULL);
-            if (v > SCHEMA_VERSION)
-                return sn_error_set(err, SN_EINVAL,
-                                    "history is at schema version %d; this snprobe knows up to %d",
-                                    v, SCHEMA_VERSION);
-            return SN_OK;
-        }
-        char bump[64];
-        snprintf(bump, sizeof bump, "UPDATE schema_version SET version=%d", v + 1);
-        if (exec(b, migrations[v], err) != SN_OK || exec(b, bump, err) != SN_OK ||
-            exec(b, "COMMIT", err) != SN_OK) {
-            exec(b, "ROLLBACK", NULL);
-            return SN_EIO;
-        }
-    }
+    char begin[96];
+    snprintf(begin, sizeof begin, "BEGIN; SELECT pg_advisory_xact_lock(%d, 0)", LOCK_SCHEMA);
+    return sn_history_migrate(b, exec, read_version, begin, migrations, SCHEMA_VERSION, err);
 }
 
 static sn_status_t sync_columns(be_t *b, sn_error_t *err)
@@ -368,7 +348,7 @@ static sn_status_t pg_open(const char *where, bool writer, const char *const *co
 
 static int pg_schema_version(void *vb)
 {
-    return read_version(vb);
+    return read_version(vb, NULL);
 }
 
 /* The writer's advisory lock of (site, shard): hashtext of "site\nshard" as its second key. */
@@ -437,14 +417,10 @@ static sn_status_t pg_interrupt_stale(void *vb, const char *site, const char *sh
 {
     be_t *b = vb;
     const char *p[2] = {site ? site : "", shard ? shard : ""};
-    PGresult *r = PQexecParams(
-        b->db,
-        "UPDATE runs SET status = 'interrupted',"
-        " probed = (SELECT count(*) FROM observations o WHERE o.run_id = runs.id AND o.probed <> "
-        "0),"
-        " alive = (SELECT count(*) FROM observations o WHERE o.run_id = runs.id AND o.alive <> 0)"
-        " WHERE status = 'running' AND coalesce(site, '') = $1 AND coalesce(shard, '') = $2",
-        2, NULL, p, NULL, NULL, 0);
+    static const char sql[] = "UPDATE runs SET status = 'interrupted', " SN_HISTORY_SET_COUNTS
+                              " WHERE status = 'running' AND coalesce(site, '') = $1"
+                              " AND coalesce(shard, '') = $2";
+    PGresult *r = PQexecParams(b->db, sql, 2, NULL, p, NULL, NULL, 0);
     sn_status_t st =
         PQresultStatus(r) == PGRES_COMMAND_OK ? SN_OK : pg_fail(b, err, "marking stale runs", r);
     PQclear(r);
@@ -793,14 +769,11 @@ static sn_status_t pg_end_run(void *vb, int64_t run, const char *status, int64_t
     snprintf(a[1], sizeof a[1], "%lld", (long long)targets);
     snprintf(a[2], sizeof a[2], "%lld", (long long)run);
     const char *p[4] = {status, a[0], a[1], a[2]};
-    PGresult *r = PQexecParams(
-        b->db,
+    static const char sql[] =
         "UPDATE runs SET status = $1, finished = $2::bigint,"
-        " targets = greatest(coalesce(targets, 0), $3::bigint),"
-        " probed = (SELECT count(*) FROM observations WHERE run_id = $4::bigint AND probed <> 0),"
-        " alive = (SELECT count(*) FROM observations WHERE run_id = $4::bigint AND alive <> 0)"
-        " WHERE id = $4::bigint",
-        4, NULL, p, NULL, NULL, 0);
+        " targets = greatest(coalesce(targets, 0), $3::bigint), " SN_HISTORY_SET_COUNTS
+        " WHERE id = $4::bigint";
+    PGresult *r = PQexecParams(b->db, sql, 4, NULL, p, NULL, NULL, 0);
     st = PQresultStatus(r) == PGRES_COMMAND_OK ? SN_OK : pg_fail(b, err, "ending a run", r);
     PQclear(r);
     return st;

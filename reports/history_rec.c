@@ -191,9 +191,7 @@ sn_status_t sn_hrec_add(sn_hrec_t *rec, const sn_targets_t *ts, const char *vant
         sn_fields[i].format(&ctx, r, rec->cells[i], CELL_CAP);
         rec->cellv[i] = rec->cells[i];
     }
-    char ip[SN_ADDR_STRLEN];
-    sn_addr_format(&r->target->addr, ip, sizeof ip, false);
-    sn_history_obs_t o = {.address = ip,
+    sn_history_obs_t o = {.address = rec->cells[SN_COL_ADDRESS], /* formatted once, above */
                           .port = r->target->addr.port,
                           .observed_at = (int64_t)time(NULL),
                           .probed = r->blocked == NULL && (ran(&r->udp) || ran(&r->tcp)),
