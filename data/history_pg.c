@@ -26,6 +26,7 @@
  * the URI with any password replaced by "***" (sn_history_pg_redact).
  */
 #include "data/history.h"
+#include "data/history_sql.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>

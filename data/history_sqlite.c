@@ -14,6 +14,7 @@
  * lacks: a column appended to the result table needs no migration.
  */
 #include "data/history.h"
+#include "data/history_sql.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
