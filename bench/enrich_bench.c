@@ -32,6 +32,8 @@
 #include <uv.h>
 
 #include "lib/addr.h"
+#include "lib/decimal.h"
+#include "lib/rng.h"
 #include "data/geo.h"
 #include "data/rdns.h"
 
@@ -69,12 +71,7 @@ static uint64_t parse_count(const char *opt, const char *v, uint64_t min, uint64
     uint64_t n = 0;
     if (v == NULL || *v == '\0')
         die("%s needs a number", opt);
-    for (const char *d = v; *d; d++) {
-        if (*d < '0' || *d > '9' || n > (max - (uint64_t)(*d - '0')) / 10)
-            die("%s: '%s' is not a number %" PRIu64 "..%" PRIu64, opt, v, min, max);
-        n = n * 10 + (uint64_t)(*d - '0');
-    }
-    if (n < min)
+    if (!sn_decimal_u64(v, strlen(v), max, &n) || n < min)
         die("%s: '%s' is not a number %" PRIu64 "..%" PRIu64, opt, v, min, max);
     return n;
 }
@@ -208,15 +205,6 @@ static int run_rdns(const char *server, const char *list, size_t inflight, unsig
 
 /* ---- geo ------------------------------------------------------------------- */
 
-static uint64_t rng_next(uint64_t *s)
-{
-    /* splitmix64: cheap, repeatable and good enough to scatter addresses */
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 /* True for addresses a harvested list would hold: not private, loopback,
  * link-local, shared (CGN), multicast, reserved or "this network". */
 static bool public_looking(uint32_t ip)
@@ -242,6 +230,7 @@ static int cmp_u32(const void *a, const void *b)
 
 static void synth_make(synth_t *t, size_t n, uint64_t seed)
 {
+    sn_rng_t rng = sn_rng_seeded(seed);
     t->n = n;
     t->start = malloc((n + 1) * sizeof *t->start);
     if (t->start == NULL)
@@ -249,7 +238,7 @@ static void synth_make(synth_t *t, size_t n, uint64_t seed)
     for (;;) {
         t->start[0] = 0;
         for (size_t i = 1; i < n; i++)
-            t->start[i] = (uint32_t)rng_next(&seed);
+            t->start[i] = (uint32_t)sn_rng_next(&rng);
         qsort(t->start + 1, n - 1, sizeof *t->start, cmp_u32);
         bool distinct = true;
         for (size_t i = 1; i < n && distinct; i++)
@@ -346,8 +335,9 @@ static int run_geo(char **files, size_t n_files, size_t synthetic, uint64_t coun
     sn_addr_t *addrs = malloc(count * sizeof *addrs);
     if (addrs == NULL)
         die("out of memory");
+    sn_rng_t rng = sn_rng_seeded(seed);
     for (uint64_t i = 0; i < count;) {
-        uint32_t ip = (uint32_t)rng_next(&seed);
+        uint32_t ip = (uint32_t)sn_rng_next(&rng);
         if (public_looking(ip))
             sn_addr_set_v4(&addrs[i++], ip, 0);
     }

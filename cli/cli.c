@@ -722,7 +722,7 @@ void sn_cli_help(FILE *f, unsigned command)
         const sn_opt_t *o = &options[i];
         if (!listed(o, command))
             continue;
-        char left[64], words[128];
+        char left[200], words[128]; /* left: "-x, --" + name + " " + words */
         const char *arg = arg_text(o, words, sizeof words);
         if (o->short_name)
             snprintf(left, sizeof left, "-%c, --%s%s%s", o->short_name, o->name, arg ? " " : "",

@@ -11,6 +11,7 @@
  * the tests instead of silently opening a range.
  */
 #include "data/blocklist.h"
+#include "lib/decimal.h"
 #include "lib/text.h"
 
 #include <errno.h>
@@ -273,17 +274,17 @@ sn_status_t sn_cidr_parse(const char *s, sn_addr_t *net, unsigned *prefix, sn_er
         size_t dlen = len - ip_len - 1;
         if (dlen == 0)
             return sn_error_set(err, SN_EPARSE, "CIDR \"%s\": missing prefix length after '/'", s);
-        for (size_t i = 0; i < dlen; i++)
-            if (d[i] < '0' || d[i] > '9')
-                return sn_error_set(err, SN_EPARSE,
-                                    "CIDR \"%s\": prefix length is not a decimal number", s);
+        if (sn_decimal_span(d, dlen) != dlen)
+            return sn_error_set(err, SN_EPARSE,
+                                "CIDR \"%s\": prefix length is not a decimal number", s);
+        /* Stricter than sn_decimal_u64: "/08" is refused, as an octet "010" is. */
         if (dlen > 1 && d[0] == '0')
             return sn_error_set(err, SN_EPARSE, "CIDR \"%s\": prefix length has a leading zero", s);
-        for (size_t i = 0; i < dlen && p <= max; i++)
-            p = p * 10 + (unsigned)(d[i] - '0');
-        if (p > max)
+        uint64_t v;
+        if (!sn_decimal_u64(d, dlen, max, &v))
             return sn_error_set(err, SN_EPARSE, "CIDR \"%s\": prefix length out of range 0-%u", s,
                                 max);
+        p = (unsigned)v;
     }
     if (!host_bits_zero(&a, p)) {
         char text[SN_ADDR_STRLEN];

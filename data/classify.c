@@ -32,7 +32,9 @@
  * Nothing here allocates after sn_classify_new, except the cluster table.
  */
 #include "data/classify.h"
+#include "lib/decimal.h"
 #include "lib/fnv.h"
+#include "lib/text.h"
 
 #include <libpsl.h>
 #include <netinet/in.h>
@@ -69,16 +71,6 @@ typedef struct name {
 
 enum { NAME_NONE, NAME_INVALID, NAME_OK };
 
-static bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static bool is_alpha(char c)
-{
-    return c >= 'a' && c <= 'z';
-}
-
 static bool is_sep(char c)
 {
     return c == '.' || c == '-' || c == '_';
@@ -86,7 +78,7 @@ static bool is_sep(char c)
 
 static int hex_val(char c)
 {
-    if (is_digit(c))
+    if (sn_is_digit(c))
         return c - '0';
     if (c >= 'a' && c <= 'f')
         return c - 'a' + 10;
@@ -121,9 +113,9 @@ static int parse_name(const char *in, name_t *n)
         return NAME_INVALID;
     for (size_t i = 0; i < len; i++) {
         char c = in[i];
-        if (c >= 'A' && c <= 'Z')
+        if (sn_is_upper(c))
             c = (char)(c - 'A' + 'a');
-        if (!is_alpha(c) && !is_digit(c) && !is_sep(c))
+        if (!sn_is_lower(c) && !sn_is_digit(c) && !is_sep(c))
             return NAME_INVALID;
         n->s[i] = c;
     }
@@ -157,8 +149,8 @@ static int parse_name(const char *in, name_t *n)
         push(n->words, &n->nwords, w, i - w, label);
         for (size_t t = w; t < i;) {
             size_t u = t;
-            bool digit = is_digit(n->s[t]);
-            while (u < i && is_digit(n->s[u]) == digit)
+            bool digit = sn_is_digit(n->s[t]);
+            while (u < i && sn_is_digit(n->s[u]) == digit)
                 u++;
             push(n->tokens, &n->ntokens, t, u - t, label);
             if (digit)
@@ -245,7 +237,7 @@ static bool mac_run(const name_t *n, const sn_addr_t *addr, const char *const *w
     for (size_t i = 0; i <= n->len; i++) {
         if (i < n->len && hex_val(n->s[i]) >= 0) {
             run++;
-            digit = digit || is_digit(n->s[i]);
+            digit = digit || sn_is_digit(n->s[i]);
             continue;
         }
         if (run >= 12 && digit)
@@ -258,12 +250,10 @@ static bool mac_run(const name_t *n, const sn_addr_t *addr, const char *const *w
 
 static int octet_of(const name_t *n, const span_t *sp)
 {
-    if (sp->len > 3)
+    uint64_t v;
+    if (sp->len > 3 || !sn_decimal_u64(n->s + sp->off, sp->len, 255, &v))
         return -1;
-    int v = 0;
-    for (size_t i = 0; i < sp->len; i++)
-        v = v * 10 + (n->s[sp->off + i] - '0');
-    return v <= 255 ? v : -1;
+    return (int)v;
 }
 
 /* Do k adjacent digit runs starting at run i read as the octets want[0..k-1]? */
@@ -470,7 +460,7 @@ static bool numeric_label(const name_t *n, const sn_addr_t *addr, const char *co
         return false;
     size_t runs = 0;
     for (size_t i = 0; i < n->ntokens && n->tokens[i].label == 0; i++) {
-        if (!is_digit(n->s[n->tokens[i].off]))
+        if (!sn_is_digit(n->s[n->tokens[i].off]))
             return false;
         runs++;
     }
@@ -859,7 +849,7 @@ static bool academic_shape(const char *s, size_t len)
         return false;
     size_t first = (size_t)(dot - s), rest = len - first - 1;
     bool ac = (first == 2 && memcmp(s, "ac", 2) == 0) || (first == 3 && memcmp(s, "edu", 3) == 0);
-    return ac && rest == 2 && is_alpha(dot[1]) && is_alpha(dot[2]);
+    return ac && rest == 2 && sn_is_lower(dot[1]) && sn_is_lower(dot[2]);
 }
 
 static bool academic_suffix(const char *s, size_t len)
@@ -932,20 +922,20 @@ bool sn_classify_edu_org(const char *as_org)
     size_t wl[ORG_MAX_WORDS], nw = 0;
     for (size_t i = 0; i < len; i++) {
         char c = as_org[i];
-        if (c >= 'A' && c <= 'Z')
+        if (sn_is_upper(c))
             c = (char)(c - 'A' + 'a');
         buf[i] = c;
     }
     for (size_t i = 0; i < len && nw < ORG_MAX_WORDS;) {
         unsigned char c = (unsigned char)buf[i];
-        if (!(is_alpha((char)c) || is_digit((char)c) || c >= 0x80)) {
+        if (!(sn_is_lower(c) || sn_is_digit(c) || c >= 0x80)) {
             i++;
             continue;
         }
         size_t s = i;
         while (i < len) {
             unsigned char d = (unsigned char)buf[i];
-            if (!(is_alpha((char)d) || is_digit((char)d) || d >= 0x80))
+            if (!(sn_is_lower(d) || sn_is_digit(d) || d >= 0x80))
                 break;
             i++;
         }

@@ -78,16 +78,13 @@ static sn_status_t bad_field(csv_ctx_t *c, int which, const char *fmt, ...)
     return SN_OK;
 }
 
-/* Reads exactly n digits at s into *out. */
+/* Reads exactly n digits (n <= 4, a field of a date or time) at s into *out. */
 static bool digits(const char *s, size_t n, int *out)
 {
-    int v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
+    uint64_t v;
+    if (!sn_decimal_u64(s, n, 9999, &v))
+        return false;
+    *out = (int)v;
     return true;
 }
 

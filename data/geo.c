@@ -19,6 +19,7 @@
  */
 #include "data/geo.h"
 #include "lib/datadir.h"
+#include "lib/decimal.h"
 #include "lib/fnv.h"
 
 #include "data/csvgrow.h"
@@ -471,21 +472,9 @@ static bool parse_end(const char *s, size_t len, int *fam, u128_t *v)
         }
         return true;
     }
-    if (len > 39)
+    if (!sn_decimal_u128(s, len, &v->hi, &v->lo))
         return false;
-    unsigned __int128 x = 0;
-    const unsigned __int128 max = ~(unsigned __int128)0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        unsigned d = (unsigned)(s[i] - '0');
-        if (x > (max - d) / 10)
-            return false;
-        x = x * 10 + d;
-    }
     *fam = 0;
-    v->hi = (uint64_t)(x >> 64);
-    v->lo = (uint64_t)x;
     return true;
 }
 

@@ -26,6 +26,7 @@
  * the URI with any password replaced by "***" (sn_history_pg_redact).
  */
 #include "data/history.h"
+#include "data/history_sql.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -283,16 +284,6 @@ static void pg_close(void *vb)
     free(b);
 }
 
-static bool plain_name(const char *s)
-{
-    if (*s == '\0' || strlen(s) > 64)
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
-            return false;
-    return true;
-}
-
 static sn_status_t connect_db(be_t *b, sn_error_t *err)
 {
     if (b->db != NULL)
@@ -330,7 +321,7 @@ static sn_status_t pg_open(const char *where, bool writer, const char *const *co
         return sn_error_set(err, SN_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < n_columns; i++) {
-        if (!plain_name(columns[i])) {
+        if (!sn_history_plain_name(columns[i])) {
             pg_close(b);
             return sn_error_set(err, SN_EINVAL, "history: column name '%s' is not plain",
                                 columns[i]);

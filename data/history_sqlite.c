@@ -14,6 +14,7 @@
  * lacks: a column appended to the result table needs no migration.
  */
 #include "data/history.h"
+#include "data/history_sql.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -202,16 +203,6 @@ static void sq_close(void *vb)
     free(b);
 }
 
-static bool plain_name(const char *s)
-{
-    if (*s == '\0' || strlen(s) > 64)
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
-            return false;
-    return true;
-}
-
 /* SQLite's memory statistics off, before its first use in the process (SQLite refuses the
  * setting once it runs): keeping them took a global mutex on every allocation, about a tenth of
  * the writer's time at 1,000,000 rows, and nothing here reads them. */
@@ -238,7 +229,7 @@ static sn_status_t sq_open(const char *where, bool writer, const char *const *co
         return sn_error_set(err, SN_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < n_columns; i++) {
-        if (!plain_name(columns[i])) {
+        if (!sn_history_plain_name(columns[i])) {
             sq_close(b);
             return sn_error_set(err, SN_EINVAL, "history: column name '%s' is not plain",
                                 columns[i]);

@@ -17,12 +17,13 @@
  * Only the exact path config/Lib/Connection/HostCache counts: a HostCache
  * element anywhere else is someone else's data and is ignored.
  *
- * The blob decoder reads through one bounds-checked reader (every read checks
- * pos against len), never allocates, bounds LEB128 integers to 10 bytes and 64
+ * The blob decoder reads through the bounds-checked cursor of lib/bytes.h
+ * (every read checks what is left), never allocates, bounds LEB128 integers to 10 bytes and 64
  * bits, nesting to BLOB_MAX_DEPTH, and checks each declared count against the
  * bytes left, so a hostile blob costs at most one pass over its bytes.
  */
 #include "data/input.h"
+#include "lib/bytes.h"
 #include "lib/text.h"
 
 #include <expat.h>
@@ -60,45 +61,18 @@ static const sn_read_opts_t default_opts = {0};
 
 /* --- the blob reader ----------------------------------------------------- */
 
-/* A bounds-checked cursor over the blob; every read checks pos against len. */
-typedef struct reader {
-    const uint8_t *p;
-    size_t pos, len;
-} reader_t;
-
-static size_t rd_left(const reader_t *r)
-{
-    return r->len - r->pos;
-}
-
-static bool rd_u8(reader_t *r, uint8_t *out)
-{
-    if (r->pos >= r->len)
-        return false;
-    *out = r->p[r->pos++];
-    return true;
-}
-
-static bool rd_skip(reader_t *r, size_t n, const uint8_t **out)
-{
-    if (n > rd_left(r))
-        return false;
-    if (out != NULL)
-        *out = r->p + r->pos;
-    r->pos += n;
-    return true;
-}
-
 /*
- * Reads one unsigned LEB128 integer of at most 10 bytes. Returns NULL and sets
- * *out, or a static reason: truncated, longer than 10 bytes, or past 64 bits.
+ * Reads one unsigned LEB128 integer of at most 10 bytes through the cursor.
+ * Returns NULL and sets *out, or a static reason: truncated, longer than 10
+ * bytes, or past 64 bits. Unlike the cursor's own reads, a failure leaves r
+ * after the bytes read so far: the fault is reported at that offset.
  */
-static const char *rd_leb128(reader_t *r, uint64_t *out)
+static const char *rd_leb128(sn_bytes_t *r, uint64_t *out)
 {
     uint64_t v = 0;
     for (unsigned i = 0; i < LEB128_MAX_BYTES; i++) {
         uint8_t b;
-        if (!rd_u8(r, &b))
+        if (!sn_bytes_u8(r, &b))
             return "truncated LEB128 integer";
         uint64_t bits = b & 0x7fu;
         /* The 10th byte holds bit 63 only: anything more overflows. */
@@ -126,7 +100,7 @@ typedef struct obj_summary {
 } obj_summary_t;
 
 typedef struct blob_dec {
-    reader_t r;
+    sn_bytes_t r;
     sn_blob_entry_fn fn;
     void *ud;
     unsigned entries; /* delivered so far; the next entry's 0-based index */
@@ -188,7 +162,7 @@ static sn_status_t deliver(blob_dec_t *d, const obj_summary_t *s)
  */
 static sn_status_t dec_object(blob_dec_t *d, unsigned depth, obj_summary_t *self)
 {
-    reader_t *r = &d->r;
+    sn_bytes_t *r = &d->r;
     size_t start = r->pos;
     uint8_t marker;
     uint64_t count;
@@ -196,14 +170,14 @@ static sn_status_t dec_object(blob_dec_t *d, unsigned depth, obj_summary_t *self
 
     if (depth > BLOB_MAX_DEPTH)
         return dec_fail(d, "objects nested deeper than 8", start);
-    if (!rd_u8(r, &marker))
+    if (!sn_bytes_u8(r, &marker))
         return dec_fail(d, "truncated object (missing 0x41 marker)", start);
     if (marker != 0x41)
         return dec_fail(d, "object does not start with the 0x41 marker", start);
     if ((why = rd_leb128(r, &count)) != NULL)
         return dec_fail(d, why, r->pos);
     /* The smallest element (type, id, one-byte value) takes 3 bytes. */
-    if (count > rd_left(r) / 3)
+    if (count > sn_bytes_left(r) / 3)
         return dec_fail(d, "element count larger than the remaining bytes can hold", start);
 
     for (uint64_t i = 0; i < count; i++) {
@@ -211,7 +185,7 @@ static sn_status_t dec_object(blob_dec_t *d, unsigned depth, obj_summary_t *self
         uint8_t type;
         uint64_t id, v, n;
         const uint8_t *bytes;
-        if (!rd_u8(r, &type))
+        if (!sn_bytes_u8(r, &type))
             return dec_fail(d, "truncated element (missing type byte)", el);
         if ((why = rd_leb128(r, &id)) != NULL)
             return dec_fail(d, why, r->pos);
@@ -223,37 +197,27 @@ static sn_status_t dec_object(blob_dec_t *d, unsigned depth, obj_summary_t *self
             break;
         case 1:
             /* Byte order undocumented; read big endian like the address. */
-            if (!rd_skip(r, 8, &bytes))
+            if (!sn_bytes_be64(r, &v))
                 return dec_fail(d, "truncated 8-byte integer element", el);
-            v = 0;
-            for (int k = 0; k < 8; k++)
-                v = (v << 8) | bytes[k];
             note_int(self, id, v);
             break;
         case 2:
-            if (!rd_skip(r, 6, &bytes))
+            if (!sn_bytes_take(r, 6, &bytes))
                 return dec_fail(d, "truncated IPv4 element", el);
             if (id == 0 && !self->has_addr) {
                 self->has_addr = true;
-                sn_addr_set_v4(&self->addr,
-                               (uint32_t)bytes[0] << 24 | (uint32_t)bytes[1] << 16 |
-                                   (uint32_t)bytes[2] << 8 | bytes[3],
-                               (uint16_t)(bytes[4] << 8 | bytes[5]));
+                sn_addr_set_v4(&self->addr, sn_get32(bytes), sn_get16(bytes + 4));
             }
             break;
-        case 3: {
-            const void *nul = memchr(r->p + r->pos, '\0', rd_left(r));
-            if (nul == NULL)
+        case 3:
+            if (!sn_bytes_take_until(r, '\0', NULL, NULL))
                 return dec_fail(d, "unterminated string element", el);
-            r->pos = (size_t)((const uint8_t *)nul - r->p) + 1;
             break;
-        }
         case 4:
             if ((why = rd_leb128(r, &n)) != NULL)
                 return dec_fail(d, why, r->pos);
-            if (n > rd_left(r))
+            if (n > sn_bytes_left(r) || !sn_bytes_take(r, (size_t)n, NULL))
                 return dec_fail(d, "truncated byte-string element", el);
-            r->pos += (size_t)n;
             break;
         case 5: {
             obj_summary_t child = {0};
@@ -267,7 +231,7 @@ static sn_status_t dec_object(blob_dec_t *d, unsigned depth, obj_summary_t *self
         case 6:
             if ((why = rd_leb128(r, &n)) != NULL)
                 return dec_fail(d, why, r->pos);
-            if (n > rd_left(r))
+            if (n > sn_bytes_left(r))
                 return dec_fail(d, "integer-list count larger than the remaining bytes", el);
             for (uint64_t k = 0; k < n; k++)
                 if ((why = rd_leb128(r, &v)) != NULL)
@@ -286,7 +250,7 @@ static sn_status_t dec_blob(blob_dec_t *d)
     sn_status_t st = dec_object(d, 1, &top);
     if (st != SN_OK)
         return st;
-    if (rd_left(&d->r) != 0)
+    if (sn_bytes_left(&d->r) != 0)
         return dec_fail(d, "trailing bytes after the object list", d->r.pos);
     return SN_OK;
 }
@@ -294,7 +258,7 @@ static sn_status_t dec_blob(blob_dec_t *d)
 sn_status_t sn_hostcache_blob_decode(const uint8_t *blob, size_t len, sn_blob_entry_fn fn, void *ud,
                                      sn_error_t *err)
 {
-    blob_dec_t d = {.r = {.p = blob, .pos = 0, .len = blob != NULL ? len : 0}, .fn = fn, .ud = ud};
+    blob_dec_t d = {.r = sn_bytes(blob, blob != NULL ? len : 0), .fn = fn, .ud = ud};
     sn_status_t st = dec_blob(&d);
     /* A status from fn passes through untouched: fn set err (or chose not to). */
     if (st != SN_OK && d.why != NULL)
@@ -486,17 +450,6 @@ static sn_status_t hc_blob_entry(void *ud, unsigned index, const sn_addr_t *addr
     return hc_add(c, addr, listing);
 }
 
-static int hex_val(unsigned char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* Un-hexes and decodes the blob text of a finished HostCache element. */
 static sn_status_t hc_blob_done(hc_ctx_t *c)
 {
@@ -510,7 +463,7 @@ static sn_status_t hc_blob_done(hc_ctx_t *c)
     if (len % 2 != 0)
         return hc_bad(c, where, "host-cache blob has an odd number of hex digits (%zu)", len);
     for (size_t i = 0; i < len; i++)
-        if (hex_val((unsigned char)s[i]) < 0) {
+        if (sn_hex_digit((unsigned char)s[i]) < 0) {
             char q[16];
             sn_text_quote(q, sizeof q, s + i, 1);
             return hc_bad(c, where, "host-cache blob has a non-hex character \"%s\" at offset %zu",
@@ -520,10 +473,10 @@ static sn_status_t hc_blob_done(hc_ctx_t *c)
     if (bytes == NULL)
         return sn_error_set(c->err, SN_ENOMEM, "%s: out of memory", c->name);
     for (size_t i = 0; i < len / 2; i++)
-        bytes[i] =
-            (uint8_t)(hex_val((unsigned char)s[2 * i]) << 4 | hex_val((unsigned char)s[2 * i + 1]));
+        bytes[i] = (uint8_t)(sn_hex_digit((unsigned char)s[2 * i]) << 4 |
+                             sn_hex_digit((unsigned char)s[2 * i + 1]));
 
-    blob_dec_t d = {.r = {.p = bytes, .pos = 0, .len = len / 2}, .fn = hc_blob_entry, .ud = c};
+    blob_dec_t d = {.r = sn_bytes(bytes, len / 2), .fn = hc_blob_entry, .ud = c};
     sn_status_t st = dec_blob(&d);
     free(bytes);
     if (st != SN_OK && d.why != NULL) {

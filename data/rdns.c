@@ -15,11 +15,12 @@
  * from a callback only marks the resolver, and the outermost leave_ares
  * finishes the job.
  *
- * Replies are parsed here rather than by ares_parse_ptr_reply (see rdns.h):
- * a small reader checks every length against the message and follows
- * compression pointers only backwards.
+ * Replies are parsed here rather than by ares_parse_ptr_reply (see rdns.h),
+ * through the bounds-checked cursor of lib/bytes.h: every length is checked
+ * against the message, and compression pointers are followed only backwards.
  */
 #include "data/rdns.h"
+#include "lib/bytes.h"
 
 #include <ares.h>
 #include <stdio.h>
@@ -34,7 +35,6 @@
 #define BACKOFF_MAX_MS 300000u
 #define DNS_PORT 53
 
-#define DNS_HEADER_LEN 12
 #define DNS_CLASS_IN 1
 #define DNS_TYPE_CNAME 5
 #define DNS_TYPE_PTR 12
@@ -186,70 +186,49 @@ static size_t text_to_wire(const char *text, uint8_t out[DNS_NAME_MAX])
 /* ------------------------------------------------------------------------ */
 /* DNS reply reader                                                          */
 
-typedef struct reader {
-    const uint8_t *msg;
-    size_t len;
-    size_t pos;
-} reader_t;
-
-static bool rd_u16(reader_t *rd, uint16_t *v)
-{
-    if (rd->len - rd->pos < 2)
-        return false;
-    *v = (uint16_t)(rd->msg[rd->pos] << 8 | rd->msg[rd->pos + 1]);
-    rd->pos += 2;
-    return true;
-}
-
-static bool rd_skip(reader_t *rd, size_t n)
-{
-    if (rd->len - rd->pos < n)
-        return false;
-    rd->pos += n;
-    return true;
-}
-
 /*
- * Reads a possibly compressed name at rd->pos into out (uncompressed wire
- * form, root label included) and sets *out_len. Advances rd->pos past the
- * name as it sits in the message. Every pointer must point before the start
- * of the stretch of labels it ends, so the offsets visited strictly decrease
- * and a loop is impossible. Returns false on any malformation: reads past
- * the end, label types 01/10, a forward or self pointer, more than 255
- * octets.
+ * Reads a possibly compressed name at the cursor into out (uncompressed wire
+ * form, root label included) and sets *out_len. Moves rd past the name as it
+ * sits in the message; a pointer may reach anywhere before the cursor, which
+ * is why the caller's cursor spans the message from its first byte. Every
+ * pointer must point before the start of the stretch of labels it ends, so
+ * the offsets visited strictly decrease and a loop is impossible. Returns
+ * false, with rd unmoved, on any malformation: reads past the end, label
+ * types 01/10, a forward or self pointer, more than 255 octets.
  */
-static bool rd_name(reader_t *rd, uint8_t out[DNS_NAME_MAX], size_t *out_len)
+static bool rd_name(sn_bytes_t *rd, uint8_t out[DNS_NAME_MAX], size_t *out_len)
 {
-    size_t p = rd->pos, segment = rd->pos, n = 0, after = 0;
+    sn_bytes_t at = *rd; /* follows the pointers; rd moves only on success */
+    size_t segment = rd->pos, n = 0, after = 0;
     unsigned hops = 0;
 
     for (;;) {
-        if (p >= rd->len)
+        uint8_t c, low;
+        if (!sn_bytes_u8(&at, &c))
             return false;
-        uint8_t c = rd->msg[p];
         if ((c & 0xC0) == 0xC0) {
-            if (p + 1 >= rd->len)
+            if (!sn_bytes_u8(&at, &low))
                 return false;
-            size_t target = (size_t)(c & 0x3F) << 8 | rd->msg[p + 1];
+            size_t target = (size_t)(c & 0x3F) << 8 | low;
             if (target >= segment || ++hops > MAX_POINTER_HOPS)
                 return false;
             if (after == 0)
-                after = p + 2;
-            p = segment = target;
+                after = at.pos;
+            segment = target;
+            (void)sn_bytes_seek(&at, target); /* before segment, so inside */
             continue;
         }
         if (c & 0xC0)
             return false;
         /* Room for this label and, if it is not the root, a root after it. */
-        if (n + 1 + c + (c != 0) > DNS_NAME_MAX || rd->len - p < (size_t)1 + c)
+        if (n + 1 + c + (c != 0) > DNS_NAME_MAX || !sn_bytes_copy(&at, out + n + 1, c))
             return false;
-        memcpy(out + n, rd->msg + p, (size_t)1 + c);
+        out[n] = c;
         n += (size_t)1 + c;
-        p += (size_t)1 + c;
         if (c == 0)
             break;
     }
-    rd->pos = after != 0 ? after : p;
+    (void)sn_bytes_seek(rd, after != 0 ? after : at.pos);
     *out_len = n;
     return true;
 }
@@ -334,22 +313,24 @@ typedef struct rr {
  * Reads one RR. For PTR and CNAME of class IN the RDATA must be exactly one
  * name. Returns false on malformation.
  */
-static bool rd_rr(reader_t *rd, rr_t *rr)
+static bool rd_rr(sn_bytes_t *rd, rr_t *rr)
 {
     uint16_t rdlen;
-    if (!rd_name(rd, rr->owner, &rr->owner_len) || !rd_u16(rd, &rr->type) ||
-        !rd_u16(rd, &rr->klass) || !rd_skip(rd, 4) || !rd_u16(rd, &rdlen))
+    if (!rd_name(rd, rr->owner, &rr->owner_len) || !sn_bytes_be16(rd, &rr->type) ||
+        !sn_bytes_be16(rd, &rr->klass) || !sn_bytes_take(rd, 4, NULL) || !sn_bytes_be16(rd, &rdlen))
         return false;
-    if (rd->len - rd->pos < rdlen)
+    size_t rdata = rd->pos;
+    if (!sn_bytes_take(rd, rdlen, NULL))
         return false;
-    size_t end = rd->pos + rdlen;
     rr->target_len = 0;
     if (rr->klass == DNS_CLASS_IN && (rr->type == DNS_TYPE_PTR || rr->type == DNS_TYPE_CNAME)) {
-        reader_t sub = {rd->msg, end, rd->pos};
-        if (!rd_name(&sub, rr->target, &rr->target_len) || sub.pos != end)
+        /* The message up to the end of the RDATA: the name must fill the RDATA
+         * exactly, and its pointers may still reach back into the message. */
+        sn_bytes_t sub = sn_bytes(rd->p, rd->pos);
+        if (!sn_bytes_seek(&sub, rdata) || !rd_name(&sub, rr->target, &rr->target_len) ||
+            sn_bytes_left(&sub) != 0)
             return false;
     }
-    rd->pos = end;
     return true;
 }
 
@@ -367,10 +348,15 @@ sn_rdns_status_t sn_rdns_parse_reply(const uint8_t *msg, size_t len, const char 
     *n_names = 0;
     if (qname == NULL || (qwire_len = text_to_wire(qname, qwire)) == 0)
         return SN_RDNS_ERROR;
-    if (msg == NULL || len < DNS_HEADER_LEN)
+    if (msg == NULL)
         return SN_RDNS_BADRESP;
 
-    unsigned flags = (unsigned)msg[2] << 8 | msg[3];
+    /* The 12-byte header: id, flags, then the four section counts. */
+    sn_bytes_t rd = sn_bytes(msg, len);
+    uint16_t flags;
+    if (!sn_bytes_take(&rd, 2, NULL) || !sn_bytes_be16(&rd, &flags) || !sn_bytes_be16(&rd, &qd) ||
+        !sn_bytes_be16(&rd, &an) || !sn_bytes_take(&rd, 4, NULL))
+        return SN_RDNS_BADRESP;
     if (!(flags & 0x8000) || ((flags >> 11) & 0xF) != 0)
         return SN_RDNS_BADRESP; /* not a response, or not a standard query */
     switch (flags & 0xF) {
@@ -382,10 +368,9 @@ sn_rdns_status_t sn_rdns_parse_reply(const uint8_t *msg, size_t len, const char 
     default: return SN_RDNS_ERROR;
     }
 
-    reader_t rd = {msg, len, 4};
-    if (!rd_u16(&rd, &qd) || !rd_u16(&rd, &an) || !rd_skip(&rd, 4) || qd != 1)
+    if (qd != 1)
         return SN_RDNS_BADRESP;
-    if (!rd_name(&rd, name, &name_len) || !rd_u16(&rd, &type) || !rd_u16(&rd, &klass))
+    if (!rd_name(&rd, name, &name_len) || !sn_bytes_be16(&rd, &type) || !sn_bytes_be16(&rd, &klass))
         return SN_RDNS_BADRESP;
     if (!wire_equal(name, name_len, qwire, qwire_len) || type != DNS_TYPE_PTR ||
         klass != DNS_CLASS_IN)
@@ -403,7 +388,7 @@ sn_rdns_status_t sn_rdns_parse_reply(const uint8_t *msg, size_t len, const char 
     memcpy(owner, qwire, qwire_len);
     for (unsigned link = 0; link < MAX_CNAME_LINKS; link++) {
         bool moved = false;
-        rd.pos = answers;
+        (void)sn_bytes_seek(&rd, answers);
         for (unsigned i = 0; i < an && !moved; i++) {
             (void)rd_rr(&rd, &rr); /* checked in pass 1 */
             if (rr.klass == DNS_CLASS_IN && rr.type == DNS_TYPE_CNAME &&
@@ -419,7 +404,7 @@ sn_rdns_status_t sn_rdns_parse_reply(const uint8_t *msg, size_t len, const char 
 
     /* Pass 2 measures, pass 3 writes: one allocation for pointers and text. */
     size_t count = 0, text_total = 0;
-    rd.pos = answers;
+    (void)sn_bytes_seek(&rd, answers);
     for (unsigned i = 0; i < an && count < SN_RDNS_MAX_NAMES; i++) {
         (void)rd_rr(&rd, &rr);
         if (rr.klass == DNS_CLASS_IN && rr.type == DNS_TYPE_PTR &&
@@ -436,7 +421,7 @@ sn_rdns_status_t sn_rdns_parse_reply(const uint8_t *msg, size_t len, const char 
         return SN_RDNS_ERROR;
     char *text = (char *)(out + count);
     size_t k = 0;
-    rd.pos = answers;
+    (void)sn_bytes_seek(&rd, answers);
     for (unsigned i = 0; i < an && k < count; i++) {
         (void)rd_rr(&rd, &rr);
         if (rr.klass == DNS_CLASS_IN && rr.type == DNS_TYPE_PTR &&

@@ -50,9 +50,12 @@ typedef struct sn_result {
     sn_probe_result_t tcp;
     const sn_enrichment_t *enrich; /* NULL: no enrichment ran */
     /* The values of the fields each probe declares (udp.probe->fields, slot i for
-     * fields[i]; "": not said). Last, so that the engine's hot fields above stay in
-     * the first cache lines of its job slots. */
-    sn_field_values_t udp_values, tcp_values;
+     * fields[i]; "": not said), or NULL when the probe declares none or said
+     * nothing. They live with whoever holds the result (the engine's side array,
+     * the enricher's parked copy, the results reader's row), apart from it, so
+     * that a plan of probes without fields (every probe of the product) pays no
+     * memory for them. */
+    const sn_field_values_t *udp_values, *tcp_values;
 } sn_result_t;
 
 /* Room for a reachability class spelt out with a port number ("udp+tcp-8443"). */

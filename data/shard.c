@@ -8,22 +8,20 @@
  * shards from one night to the next.
  */
 #include "data/shard.h"
+#include "lib/decimal.h"
 
 #include <string.h>
 
 #define SHARD_DOMAIN UINT64_C(0x5348415244534e50) /* "SHARDSNP" */
 
+/* K or N: at most six bytes (leading zeros count), so that the range checks below see a
+ * value that fits, and "0000001/4" stays refused as before. */
 static bool parse_uint(const char *s, size_t len, unsigned *out)
 {
-    if (len == 0 || len > 6)
+    uint64_t v;
+    if (len > 6 || !sn_decimal_u64(s, len, 999999, &v))
         return false;
-    unsigned v = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (unsigned)(s[i] - '0');
-    }
-    *out = v;
+    *out = (unsigned)v;
     return true;
 }
 

@@ -11,7 +11,9 @@
  * the target points at its newest link, whose `next` is the oldest, which
  * gives O(1) append, O(1) "same label as last time" (the common case: an input
  * listing a target twice), and iteration in first-seen order without a
- * reversal. Labels and flags are interned in a small string table, so a
+ * reversal. A target with one label (most: one harvest lists it) holds the label
+ * itself, marked by ONE_LABEL, and no link: no arena memory and no cold link to
+ * read when its row is written. Labels and flags are interned in a small string table, so a
  * target stores a 32-bit id instead of a string.
  */
 #include "data/targets.h"
@@ -24,6 +26,8 @@
 
 #define NO_INDEX SN_NO_INDEX
 #define MAX_TARGETS (UINT32_MAX - 1u)
+#define ONE_LABEL 0x80000000u /* t->sources holds a label id, not a link */
+#define MAX_LINKS (ONE_LABEL - 1u)
 #define CHUNK_BYTES 16384u
 
 /* --- small helpers ------------------------------------------------------ */
@@ -306,6 +310,8 @@ static bool has_label(const sn_targets_t *ts, const sn_target_t *t, uint32_t lab
 {
     if (t->sources == NO_INDEX)
         return false;
+    if (t->sources & ONE_LABEL)
+        return (t->sources & ~ONE_LABEL) == label;
     uint32_t i = t->sources;
     do {
         if (ts->links[i].label == label)
@@ -335,9 +341,10 @@ sn_status_t sn_targets_add(sn_targets_t *ts, const sn_addr_t *addr, const sn_lis
     if (listing != NULL && listing->flags != NULL && listing->flags[0] != '\0' &&
         (st = strtab_intern(&ts->strs, listing->flags, &flags)) != SN_OK)
         return st;
-    if (ts->nlinks >= MAX_TARGETS)
+    /* Room for two links: a second label turns the inline one into a link too. */
+    if (ts->nlinks + 2 > MAX_LINKS || label >= ONE_LABEL)
         return SN_ELIMIT;
-    if (grow((void **)&ts->links, &ts->linkcap, (size_t)ts->nlinks + 1, sizeof *ts->links, 1024) !=
+    if (grow((void **)&ts->links, &ts->linkcap, (size_t)ts->nlinks + 2, sizeof *ts->links, 1024) !=
         SN_OK)
         return SN_ENOMEM;
 
@@ -382,15 +389,19 @@ sn_status_t sn_targets_add(sn_targets_t *ts, const sn_addr_t *addr, const sn_lis
     if (flags != NO_INDEX)
         t->flags = flags;
 
-    if (!has_label(ts, t, label)) {
+    if (t->sources == NO_INDEX) {
+        t->sources = ONE_LABEL | label;
+    } else if (!has_label(ts, t, label)) {
+        if (t->sources & ONE_LABEL) { /* the inline label becomes the ring's first link */
+            uint32_t first = ts->nlinks++;
+            ts->links[first].label = t->sources & ~ONE_LABEL;
+            ts->links[first].next = first;
+            t->sources = first;
+        }
         uint32_t l = ts->nlinks++;
         ts->links[l].label = label;
-        if (t->sources == NO_INDEX) {
-            ts->links[l].next = l;
-        } else {
-            ts->links[l].next = ts->links[t->sources].next; /* the oldest */
-            ts->links[t->sources].next = l;
-        }
+        ts->links[l].next = ts->links[t->sources].next; /* the oldest */
+        ts->links[t->sources].next = l;
         t->sources = l;
     }
     ts->input_listings[cur]++;
@@ -450,6 +461,10 @@ void sn_targets_foreach_source(const sn_targets_t *ts, const sn_target_t *t,
 {
     if (ts == NULL || t == NULL || fn == NULL || t->sources == NO_INDEX)
         return;
+    if (t->sources & ONE_LABEL) {
+        fn(ts->strs.str[t->sources & ~ONE_LABEL], ud);
+        return;
+    }
     uint32_t newest = t->sources;
     uint32_t i = ts->links[newest].next;
     for (;;) {

@@ -5,8 +5,8 @@
  * Inputs are added one after another (sn_targets_begin_input); the order is
  * kept, so that later stages can draw the discovery curve (distinct nodes after
  * each input). Memory grows with distinct targets, not with listings: a target
- * costs one sn_target_t plus one hash slot, and each further input that lists
- * it costs one 8-byte link in the sources arena.
+ * costs one sn_target_t plus one hash slot; a target listed under a second
+ * label costs two 8-byte links in the sources arena, each further label one.
  */
 #ifndef SN_TARGETS_H
 #define SN_TARGETS_H
@@ -24,7 +24,7 @@ typedef struct sn_target {
     sn_addr_t addr;
     uint32_t seen_count;  /* listings summed over inputs and `count` columns */
     uint32_t first_input; /* index of the first input that listed it */
-    uint32_t sources;     /* head of its label chain in the arena, or SN_NO_INDEX */
+    uint32_t sources;     /* its one label, or the head of its label chain (targets.c) */
     uint32_t flags;       /* interned opaque flags string (host cache `,flags`), or SN_NO_INDEX */
     int64_t first_seen;   /* Unix seconds from the input, 0 if unknown */
     int64_t last_seen;    /* Unix seconds from the input, 0 if unknown */

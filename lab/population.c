@@ -207,26 +207,18 @@ static sn_status_t parse_delay(const field_t *f, uint32_t *out)
 static sn_status_t parse_loss(const field_t *f, float *out)
 {
     char buf[32];
-    size_t i = 0, digits = 0;
 
     if (f->len == 0 || f->len >= sizeof buf)
         return SN_EPARSE;
-    while (i < f->len && f->s[i] >= '0' && f->s[i] <= '9') {
-        i++;
-        digits++;
-    }
-    if (digits == 0)
+    size_t i = sn_decimal_span(f->s, f->len);
+    if (i == 0)
         return SN_EPARSE;
     if (i < f->len) {
         if (f->s[i] != '.')
             return SN_EPARSE;
         i++;
-        size_t frac = 0;
-        while (i < f->len && f->s[i] >= '0' && f->s[i] <= '9') {
-            i++;
-            frac++;
-        }
-        if (frac == 0 || i != f->len)
+        size_t frac = sn_decimal_span(f->s + i, f->len - i);
+        if (frac == 0 || i + frac != f->len)
             return SN_EPARSE;
     }
     memcpy(buf, f->s, f->len);

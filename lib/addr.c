@@ -10,6 +10,8 @@
  * always zero, so that it can be hashed and compared as plain bytes.
  */
 #include "lib/addr.h"
+#include "lib/decimal.h"
+#include "lib/text.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -22,11 +24,6 @@
 /* Longest port text we read; leading zeros are allowed ("033033"), not more. */
 #define PORT_TEXT_MAX 8
 
-static bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
 /*
  * Refuses an IPv4 dotted quad with a leading zero in any octet ("010.0.0.1").
  * glibc's inet_pton already does; other C libraries have not always.
@@ -35,7 +32,7 @@ static bool v4_has_leading_zero(const char *s)
 {
     bool at_start = true;
     for (; *s != '\0'; s++) {
-        if (at_start && s[0] == '0' && is_digit(s[1]))
+        if (at_start && s[0] == '0' && sn_is_digit(s[1]))
             return true;
         at_start = (*s == '.');
     }
@@ -71,7 +68,8 @@ sn_status_t sn_addr_parse_ip(const char *s, size_t len, sn_addr_t *out)
     return SN_OK;
 }
 
-static sn_status_t port_fail(const char **why, const char *reason)
+/* A refusal of the port or endpoint parsers: reason into *why (when asked), SN_EPARSE. */
+static sn_status_t parse_fail(const char **why, const char *reason)
 {
     if (why != NULL)
         *why = reason;
@@ -80,29 +78,19 @@ static sn_status_t port_fail(const char **why, const char *reason)
 
 sn_status_t sn_addr_parse_port(const char *s, size_t len, uint16_t *out, const char **why)
 {
-    uint32_t v = 0;
+    uint64_t v;
 
     if (s == NULL || len == 0)
-        return port_fail(why, "missing port");
+        return parse_fail(why, "missing port");
     if (len > PORT_TEXT_MAX)
-        return port_fail(why, "port too long");
-    for (size_t i = 0; i < len; i++) {
-        if (!is_digit(s[i]))
-            return port_fail(why, "port is not a decimal number");
-        v = v * 10 + (uint32_t)(s[i] - '0'); /* at most 8 digits: no overflow */
-    }
-    if (v < 1 || v > 65535)
-        return port_fail(why, "port out of range 1-65535");
+        return parse_fail(why, "port too long");
+    if (sn_decimal_span(s, len) != len)
+        return parse_fail(why, "port is not a decimal number");
+    if (!sn_decimal_u64(s, len, 65535, &v) || v < 1)
+        return parse_fail(why, "port out of range 1-65535");
     if (out != NULL)
         *out = (uint16_t)v;
     return SN_OK;
-}
-
-static sn_status_t ep_fail(const char **why, const char *reason)
-{
-    if (why != NULL)
-        *why = reason;
-    return SN_EPARSE;
 }
 
 sn_status_t sn_addr_parse_endpoint(const char *s, size_t len, sn_addr_t *out, const char **why)
@@ -113,40 +101,40 @@ sn_status_t sn_addr_parse_endpoint(const char *s, size_t len, sn_addr_t *out, co
     size_t port_len;
 
     if (s == NULL || len == 0)
-        return ep_fail(why, "empty address");
+        return parse_fail(why, "empty address");
     if (has_char(s, len, '\0'))
-        return ep_fail(why, "NUL byte in address");
+        return parse_fail(why, "NUL byte in address");
 
     if (s[0] == '[') {
         const char *close = memchr(s, ']', len);
         if (close == NULL)
-            return ep_fail(why, "missing ']' after IPv6 address");
+            return parse_fail(why, "missing ']' after IPv6 address");
         size_t ip_len = (size_t)(close - s) - 1;
         if (has_char(s + 1, ip_len, '%'))
-            return ep_fail(why, "IPv6 zone id not allowed");
+            return parse_fail(why, "IPv6 zone id not allowed");
         if (sn_addr_parse_ip(s + 1, ip_len, &a) != SN_OK)
-            return ep_fail(why, "bad IPv6 address");
+            return parse_fail(why, "bad IPv6 address");
         if (a.family != AF_INET6)
-            return ep_fail(why, "brackets around a non-IPv6 address");
+            return parse_fail(why, "brackets around a non-IPv6 address");
         size_t rest = len - (size_t)(close - s) - 1;
         if (rest == 0)
-            return ep_fail(why, "missing port");
+            return parse_fail(why, "missing port");
         if (close[1] != ':')
-            return ep_fail(why, "expected ':' after ']'");
+            return parse_fail(why, "expected ':' after ']'");
         port_s = close + 2;
         port_len = rest - 1;
     } else {
         const char *colon = memchr(s, ':', len);
         if (colon == NULL) {
             if (sn_addr_parse_ip(s, len, &a) == SN_OK)
-                return ep_fail(why, "missing port");
-            return ep_fail(why, "bad IPv4 address");
+                return parse_fail(why, "missing port");
+            return parse_fail(why, "bad IPv4 address");
         }
         size_t ip_len = (size_t)(colon - s);
         if (has_char(colon + 1, len - ip_len - 1, ':'))
-            return ep_fail(why, "unbracketed IPv6 address");
+            return parse_fail(why, "unbracketed IPv6 address");
         if (sn_addr_parse_ip(s, ip_len, &a) != SN_OK || a.family != AF_INET)
-            return ep_fail(why, "bad IPv4 address");
+            return parse_fail(why, "bad IPv4 address");
         port_s = colon + 1;
         port_len = len - ip_len - 1;
     }

@@ -5,9 +5,9 @@
  *
  * Every read checks what is left before it moves; a read that does not fit
  * returns false and leaves the cursor where it was. Multi-byte integers are
- * big-endian (network order). The writers at the end (sn_put16/32) and the
- * unchecked loads (sn_get16/32) are for buffers whose size the caller has
- * already checked: packet builders and fixed headers.
+ * big-endian (network order). The writers (sn_put16/32/64) and the unchecked
+ * loads (sn_get16/32/64) are for buffers whose size the caller has already
+ * checked: packet builders, fixed headers and spans a checked read took.
  */
 #ifndef SN_LIB_BYTES_H
 #define SN_LIB_BYTES_H
@@ -60,9 +60,30 @@ static inline bool sn_bytes_take(sn_bytes_t *b, size_t n, const uint8_t **out)
 {
     if (n > sn_bytes_left(b))
         return false;
+    /* An empty cursor may have no buffer: NULL plus 0 is undefined in C. */
+    if (out != NULL)
+        *out = b->p != NULL ? b->p + b->pos : NULL;
+    b->pos += n;
+    return true;
+}
+
+/*
+ * Takes the bytes up to and including the first byte equal to stop (a
+ * terminated string): *out (when out is not NULL) points at them and *n (when
+ * n is not NULL) counts them without the stop byte. False, and no move, when
+ * stop does not occur in what is left.
+ */
+static inline bool sn_bytes_take_until(sn_bytes_t *b, uint8_t stop, const uint8_t **out, size_t *n)
+{
+    const uint8_t *at = sn_bytes_left(b) > 0 ? memchr(b->p + b->pos, stop, sn_bytes_left(b)) : NULL;
+    if (at == NULL)
+        return false;
+    size_t k = (size_t)(at - (b->p + b->pos));
     if (out != NULL)
         *out = b->p + b->pos;
-    b->pos += n;
+    if (n != NULL)
+        *n = k;
+    b->pos += k + 1;
     return true;
 }
 
@@ -77,14 +98,6 @@ static inline bool sn_bytes_copy(sn_bytes_t *b, void *dst, size_t n)
     return true;
 }
 
-static inline bool sn_bytes_u8(sn_bytes_t *b, uint8_t *v)
-{
-    if (b->pos >= b->len)
-        return false;
-    *v = b->p[b->pos++];
-    return true;
-}
-
 /* Unchecked big-endian loads and stores: the caller has checked the size. */
 static inline uint16_t sn_get16(const uint8_t *p)
 {
@@ -94,6 +107,11 @@ static inline uint16_t sn_get16(const uint8_t *p)
 static inline uint32_t sn_get32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint64_t sn_get64(const uint8_t *p)
+{
+    return (uint64_t)sn_get32(p) << 32 | sn_get32(p + 4);
 }
 
 static inline void sn_put16(uint8_t *p, uint16_t v)
@@ -108,6 +126,25 @@ static inline void sn_put32(uint8_t *p, uint32_t v)
     p[1] = (uint8_t)(v >> 16);
     p[2] = (uint8_t)(v >> 8);
     p[3] = (uint8_t)v;
+}
+
+static inline void sn_put64(uint8_t *p, uint64_t v)
+{
+    sn_put32(p, (uint32_t)(v >> 32));
+    sn_put32(p + 4, (uint32_t)v);
+}
+
+/*
+ * The checked integer reads: the next byte, or the next 2, 4 or 8 bytes as a
+ * big-endian integer, into *v. False, with *v and the cursor untouched, when
+ * fewer bytes are left.
+ */
+static inline bool sn_bytes_u8(sn_bytes_t *b, uint8_t *v)
+{
+    if (b->pos >= b->len)
+        return false;
+    *v = b->p[b->pos++];
+    return true;
 }
 
 static inline bool sn_bytes_be16(sn_bytes_t *b, uint16_t *v)
@@ -125,6 +162,15 @@ static inline bool sn_bytes_be32(sn_bytes_t *b, uint32_t *v)
         return false;
     *v = sn_get32(b->p + b->pos);
     b->pos += 4;
+    return true;
+}
+
+static inline bool sn_bytes_be64(sn_bytes_t *b, uint64_t *v)
+{
+    if (sn_bytes_left(b) < 8)
+        return false;
+    *v = sn_get64(b->p + b->pos);
+    b->pos += 8;
     return true;
 }
 

@@ -21,4 +21,19 @@
  */
 bool sn_decimal_u64(const char *s, size_t len, uint64_t max, uint64_t *out);
 
+/*
+ * The same for a number of up to 128 bits (an IPv6 address written as an
+ * integer, as geo/AS range files do): at most 39 bytes, refused above
+ * 2^128 - 1. The value is stored as its high and low 64 bits; on failure
+ * neither is touched.
+ */
+bool sn_decimal_u128(const char *s, size_t len, uint64_t *hi, uint64_t *lo);
+
+/*
+ * How many of the len bytes at s, from the first, are '0'..'9' (0 to len).
+ * For a reader whose messages tell "not a number" from "out of range", and
+ * for a number followed by more text ("0.25").
+ */
+size_t sn_decimal_span(const char *s, size_t len);
+
 #endif

@@ -1,9 +1,8 @@
 /*
  * The counting hash maps (see hashmap.h). Both grow by doubling at 3/4 load
  * and rehash every key into the new table; they differ only in the key type
- * and in whether a value array exists. uint64 keys are hashed with the
- * splitmix64 finaliser of a golden-ratio offset key (sn_mix64, lib/addr.h),
- * addresses with sn_addr_hash.
+ * and in whether a value array exists. uint64 keys are hashed with
+ * sn_u64map_hash, addresses with sn_addr_hash.
  */
 #include "lib/hashmap.h"
 
@@ -14,7 +13,7 @@
 
 static size_t u64_slot(uint64_t key, size_t cap)
 {
-    return (size_t)sn_mix64(key + UINT64_C(0x9e3779b97f4a7c15)) & (cap - 1);
+    return (size_t)sn_u64map_hash(key) & (cap - 1);
 }
 
 void sn_u64map_free(sn_u64map_t *m)
@@ -75,21 +74,38 @@ uint64_t *sn_u64map_get(sn_u64map_t *m, uint64_t key, bool insert)
     return &m->v[j];
 }
 
-bool sn_u64map_next(const sn_u64map_t *m, size_t *pos, uint64_t *key, uint64_t *val)
+/*
+ * The walk of both maps over their parallel arrays: keys of ksize bytes each, vals (NULL
+ * for a set: *val gets 0) and cap slots. From *pos on, finds the next slot whose key
+ * used() says is one, copies it out (key and val may be NULL), leaves *pos just past it
+ * and returns true; false at the end of the table. The callers pass a constant used(),
+ * which the compiler inlines.
+ */
+static bool walk(const void *keys, size_t ksize, const uint64_t *vals, size_t cap,
+                 bool (*used)(const void *key), size_t *pos, void *key, uint64_t *val)
 {
-    if (m == NULL)
-        return false;
-    for (; *pos < m->cap; (*pos)++) {
-        if (m->k[*pos] == UINT64_MAX)
+    for (; *pos < cap; (*pos)++) {
+        const void *k = (const char *)keys + *pos * ksize;
+        if (!used(k))
             continue;
         if (key != NULL)
-            *key = m->k[*pos];
+            memcpy(key, k, ksize);
         if (val != NULL)
-            *val = m->v[*pos];
+            *val = vals != NULL ? vals[*pos] : 0;
         (*pos)++;
         return true;
     }
     return false;
+}
+
+static bool u64_used(const void *key)
+{
+    return *(const uint64_t *)key != UINT64_MAX;
+}
+
+bool sn_u64map_next(const sn_u64map_t *m, size_t *pos, uint64_t *key, uint64_t *val)
+{
+    return m != NULL && walk(m->k, sizeof *m->k, m->v, m->cap, u64_used, pos, key, val);
 }
 
 /* ---- addresses ---------------------------------------------------------- */
@@ -184,19 +200,12 @@ uint64_t *sn_addrmap_get(sn_addrmap_t *m, const sn_addr_t *in, bool insert)
     return j != SIZE_MAX && m->v != NULL ? &m->v[j] : NULL;
 }
 
+static bool addr_used(const void *key)
+{
+    return ((const sn_addr_t *)key)->family != 0;
+}
+
 bool sn_addrmap_next(const sn_addrmap_t *m, size_t *pos, sn_addr_t *key, uint64_t *val)
 {
-    if (m == NULL)
-        return false;
-    for (; *pos < m->cap; (*pos)++) {
-        if (m->k[*pos].family == 0)
-            continue;
-        if (key != NULL)
-            *key = m->k[*pos];
-        if (val != NULL)
-            *val = m->v != NULL ? m->v[*pos] : 0;
-        (*pos)++;
-        return true;
-    }
-    return false;
+    return m != NULL && walk(m->k, sizeof *m->k, m->v, m->cap, addr_used, pos, key, val);
 }

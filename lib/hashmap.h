@@ -28,6 +28,17 @@ typedef struct sn_u64map {
 void sn_u64map_free(sn_u64map_t *m);
 
 /*
+ * The hash a uint64 key is placed by: the splitmix64 finaliser (sn_mix64) of the key plus
+ * the golden-ratio constant, so that small and sequential keys spread over the table.
+ * Callers that key a map by a hash of their own use it as the next hash of a chain when
+ * two of their keys collide.
+ */
+static inline uint64_t sn_u64map_hash(uint64_t key)
+{
+    return sn_mix64(key + UINT64_C(0x9e3779b97f4a7c15));
+}
+
+/*
  * The value slot of key: with insert, a new key is added with value 0; without
  * it, NULL when absent. NULL also for key UINT64_MAX and when growing the
  * table runs out of memory (the map is then unchanged). The pointer is valid

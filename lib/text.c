@@ -83,3 +83,11 @@ size_t sn_ptr_formula_prefix(const char *v, size_t n)
 {
     return n > 1 && v[0] == '\\' && sn_ptr_formula_like(v + 1, n - 1) ? 1 : 0;
 }
+
+int sn_name_index(const char *s, const char *const *names, size_t n)
+{
+    for (size_t i = 0; s != NULL && i < n; i++)
+        if (names[i] != NULL && strcmp(s, names[i]) == 0)
+            return (int)i;
+    return -1;
+}

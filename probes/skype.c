@@ -74,11 +74,16 @@ static int skype_parse(const uint8_t *buf, size_t len, sn_probe_reply_t *out)
 {
     if (buf == NULL || out == NULL || len != REPLY_LEN)
         return 0;
-    if ((buf[2] & 0x0Fu) != TYPE_NAT_INFO)
+    sn_bytes_t b = sn_bytes(buf, len);
+    uint16_t session;
+    uint8_t type;
+    const uint8_t *seen;
+    /* Bytes 7..10, the node's own address as it says, are left unread: nothing uses them. */
+    if (!sn_bytes_be16(&b, &session) || !sn_bytes_u8(&b, &type) || !sn_bytes_take(&b, 4, &seen) ||
+        (type & 0x0Fu) != TYPE_NAT_INFO)
         return 0;
-    out->token = (uint64_t)buf[0] << 8 | buf[1];
-    get_v4(buf + 3, &out->observed);
-    /* Bytes 7..10 are the node's own address as it says; nothing uses it. */
+    out->token = session;
+    get_v4(seen, &out->observed);
     return 1;
 }
 
@@ -87,12 +92,15 @@ static int skype_answer(const uint8_t *req, size_t len, const sn_answer_ctx_t *c
 {
     if (req == NULL || ctx == NULL || out == NULL)
         return SN_EINVAL;
-    if (len != REQ_LEN || (req[2] & 0x0Fu) != TYPE_PAYLOAD)
+    sn_bytes_t b = sn_bytes(req, len);
+    uint16_t session;
+    uint8_t type;
+    if (len != REQ_LEN || !sn_bytes_be16(&b, &session) || !sn_bytes_u8(&b, &type) ||
+        (type & 0x0Fu) != TYPE_PAYLOAD)
         return 0;
     if (cap < REPLY_LEN)
         return SN_ELIMIT;
-    out[0] = req[0];
-    out[1] = req[1];
+    sn_put16(out, session);
     out[2] = TYPE_NAT_INFO;
     put_v4(out + 3, &ctx->requester);
     put_v4(out + 7, &ctx->node);

@@ -2,9 +2,10 @@
  * STUN (RFC 8489, with RFC 5780's attributes): the parser, the writer, TCP
  * framing, and the "stun" scan probe built on them.
  *
- * The parser walks the attributes once, checking every length against what
- * is left before it reads a byte, and fills one flat struct; nothing is
- * allocated, so it is cheap enough to run on every datagram and safe to fuzz.
+ * The parser walks the attributes once through the bounds-checked cursor of
+ * lib/bytes.h, so every length is checked against what is left before a byte
+ * is read, and fills one flat struct; nothing is allocated, so it is cheap
+ * enough to run on every datagram and safe to fuzz.
  * Strictness follows RFC 8489: what the RFC calls malformed is rejected with
  * a sentence saying where, what it lets a receiver ignore is ignored. The
  * writer mirrors the parser over the same struct.
@@ -91,31 +92,28 @@ static void copy_text(char *dst, const uint8_t *src, size_t n)
 }
 
 /*
- * Reads an address attribute value (MAPPED-ADDRESS layout: reserved byte,
- * family, port, address). xor_key is the 16 bytes after the type and length
- * (cookie and transaction id) for XOR-MAPPED-ADDRESS, else NULL.
+ * Reads an address attribute value, the cursor v over it (MAPPED-ADDRESS
+ * layout: reserved byte, family, port, address). xor_key is the 16 bytes
+ * after the type and length (cookie and transaction id) for
+ * XOR-MAPPED-ADDRESS, else NULL.
  */
-static sn_status_t read_addr(const uint8_t *v, uint16_t vlen, const uint8_t *xor_key, uint16_t type,
-                             size_t off, sn_addr_t *a, sn_error_t *err)
+static sn_status_t read_addr(sn_bytes_t *v, const uint8_t *xor_key, uint16_t type, size_t off,
+                             sn_addr_t *a, sn_error_t *err)
 {
-    size_t iplen;
-    uint8_t family;
-    if (vlen == 8 && v[1] == 0x01) {
-        iplen = 4;
-        family = AF_INET;
-    } else if (vlen == 20 && v[1] == 0x02) {
-        iplen = 16;
-        family = AF_INET6;
-    } else {
+    unsigned vlen = (unsigned)sn_bytes_left(v);
+    uint8_t reserved, family = 0;
+    bool said = sn_bytes_u8(v, &reserved) && sn_bytes_u8(v, &family);
+    size_t iplen = family == 0x01 && vlen == 8 ? 4 : family == 0x02 && vlen == 20 ? 16 : 0;
+    if (iplen == 0)
         return sn_error_set(err, SN_EPARSE,
                             "stun: attribute 0x%04x at offset %zu: family %d with length %u is "
                             "neither IPv4 (1, 8 bytes) nor IPv6 (2, 20 bytes)",
-                            type, off, vlen >= 2 ? v[1] : -1, vlen);
-    }
+                            type, off, said ? family : -1, vlen);
     memset(a, 0, sizeof *a);
-    a->family = family;
-    a->port = sn_get16(v + 2);
-    memcpy(a->ip, v + 4, iplen);
+    a->family = iplen == 4 ? AF_INET : AF_INET6;
+    /* The length matched the family: the port and the address are all there. */
+    (void)sn_bytes_be16(v, &a->port);
+    (void)sn_bytes_copy(v, a->ip, iplen);
     if (xor_key != NULL) {
         a->port ^= (uint16_t)(SN_STUN_MAGIC >> 16);
         for (size_t i = 0; i < iplen; i++)
@@ -152,35 +150,43 @@ static bool known_required(uint16_t type)
 
 /* What the attribute walk remembers beyond the output struct. */
 typedef struct walk {
-    bool after_integrity; /* MESSAGE-INTEGRITY seen: ignore what follows */
-    bool got_other;       /* OTHER-ADDRESS seen: CHANGED-ADDRESS no longer counts */
-    bool got_origin;      /* RESPONSE-ORIGIN seen: SOURCE-ADDRESS no longer counts */
+    const uint8_t *msg;     /* the whole message, for FINGERPRINT's CRC */
+    const uint8_t *xor_key; /* the cookie and transaction id, for XOR-MAPPED-ADDRESS */
+    bool after_integrity;   /* MESSAGE-INTEGRITY seen: ignore what follows */
+    bool got_other;         /* OTHER-ADDRESS seen: CHANGED-ADDRESS no longer counts */
+    bool got_origin;        /* RESPONSE-ORIGIN seen: SOURCE-ADDRESS no longer counts */
     bool got_error;
     bool got_software;
     bool got_unknown_list;
 } walk_t;
 
-/* Reads one attribute whose value lies wholly inside the message. */
-static sn_status_t read_attr(const uint8_t *msg, size_t off, uint16_t type, const uint8_t *v,
-                             uint16_t vlen, walk_t *w, sn_stun_msg_t *out, sn_error_t *err)
+/*
+ * Reads one attribute of type type at offset off, the cursor v over its value
+ * (without the padding).
+ */
+static sn_status_t read_attr(walk_t *w, size_t off, uint16_t type, sn_bytes_t *v,
+                             sn_stun_msg_t *out, sn_error_t *err)
 {
+    uint16_t vlen = (uint16_t)sn_bytes_left(v);
+    const uint8_t *text;
+    uint32_t word;
     sn_addr_t tmp;
     sn_status_t st;
 
     switch (type) {
     case SN_STUN_ATTR_MAPPED_ADDRESS:
-        st = read_addr(v, vlen, NULL, type, off, &tmp, err);
+        st = read_addr(v, NULL, type, off, &tmp, err);
         if (st == SN_OK && out->mapped.family == 0)
             out->mapped = tmp;
         return st;
     case SN_STUN_ATTR_XOR_MAPPED_ADDRESS:
-        st = read_addr(v, vlen, msg + 4, type, off, &tmp, err);
+        st = read_addr(v, w->xor_key, type, off, &tmp, err);
         if (st == SN_OK && out->xor_mapped.family == 0)
             out->xor_mapped = tmp;
         return st;
     case SN_STUN_ATTR_RESPONSE_ORIGIN:
     case SN_STUN_ATTR_SOURCE_ADDRESS:
-        st = read_addr(v, vlen, NULL, type, off, &tmp, err);
+        st = read_addr(v, NULL, type, off, &tmp, err);
         if (st == SN_OK && !w->got_origin) {
             out->response_origin = tmp;
             w->got_origin = type == SN_STUN_ATTR_RESPONSE_ORIGIN;
@@ -188,37 +194,38 @@ static sn_status_t read_attr(const uint8_t *msg, size_t off, uint16_t type, cons
         return st;
     case SN_STUN_ATTR_OTHER_ADDRESS:
     case SN_STUN_ATTR_CHANGED_ADDRESS:
-        st = read_addr(v, vlen, NULL, type, off, &tmp, err);
+        st = read_addr(v, NULL, type, off, &tmp, err);
         if (st == SN_OK && !w->got_other) {
             out->other_address = tmp;
             w->got_other = type == SN_STUN_ATTR_OTHER_ADDRESS;
         }
         return st;
     case SN_STUN_ATTR_CHANGE_REQUEST:
-        if (vlen != 4)
+        if (vlen != 4 || !sn_bytes_be32(v, &word))
             return sn_error_set(err, SN_EPARSE,
                                 "stun: CHANGE-REQUEST at offset %zu has length %u, not 4", off,
                                 vlen);
         if (!out->change_request) {
             out->change_request = true;
-            out->change_flags = v[3] & (SN_STUN_CHANGE_IP | SN_STUN_CHANGE_PORT);
+            out->change_flags = (uint8_t)(word & (SN_STUN_CHANGE_IP | SN_STUN_CHANGE_PORT));
         }
         return SN_OK;
     case SN_STUN_ATTR_ERROR_CODE: {
-        if (vlen < 4 || vlen - 4 > TEXT_WIRE_MAX)
+        /* Reserved bits, the class (3 bits) and the number (a byte), then the reason. */
+        if (vlen < 4 || vlen - 4 > TEXT_WIRE_MAX || !sn_bytes_be32(v, &word))
             return sn_error_set(err, SN_EPARSE,
                                 "stun: ERROR-CODE at offset %zu has length %u, outside 4..%u", off,
                                 vlen, 4 + TEXT_WIRE_MAX);
-        unsigned cls = v[2] & 0x07u, num = v[3];
+        unsigned cls = word >> 8 & 0x07u, num = word & 0xFFu;
         if (cls < 3 || cls > 6 || num > 99)
             return sn_error_set(err, SN_EPARSE,
                                 "stun: ERROR-CODE at offset %zu has class %u number %u, outside "
                                 "300..699",
                                 off, cls, num);
-        if (!w->got_error) {
+        if (!w->got_error && sn_bytes_take(v, vlen - 4u, &text)) {
             w->got_error = true;
             out->error_code = (uint16_t)(cls * 100 + num);
-            copy_text(out->reason, v + 4, vlen - 4u);
+            copy_text(out->reason, text, vlen - 4u);
         }
         return SN_OK;
     }
@@ -228,9 +235,10 @@ static sn_status_t read_attr(const uint8_t *msg, size_t off, uint16_t type, cons
                                 "stun: UNKNOWN-ATTRIBUTES at offset %zu has odd length %u", off,
                                 vlen);
         if (!w->got_unknown_list) {
+            uint16_t t;
             w->got_unknown_list = true;
-            for (size_t i = 0; i < vlen / 2u && i < SN_STUN_UNKNOWN_MAX; i++)
-                out->unknown_attributes[out->n_unknown_attributes++] = sn_get16(v + 2 * i);
+            while (out->n_unknown_attributes < SN_STUN_UNKNOWN_MAX && sn_bytes_be16(v, &t))
+                out->unknown_attributes[out->n_unknown_attributes++] = t;
         }
         return SN_OK;
     case SN_STUN_ATTR_SOFTWARE:
@@ -239,9 +247,9 @@ static sn_status_t read_attr(const uint8_t *msg, size_t off, uint16_t type, cons
                                 "stun: SOFTWARE at offset %zu is %u bytes, more than the %u "
                                 "RFC 8489 allows",
                                 off, vlen, TEXT_WIRE_MAX);
-        if (!w->got_software) {
+        if (!w->got_software && sn_bytes_take(v, vlen, &text)) {
             w->got_software = true;
-            copy_text(out->software, v, vlen);
+            copy_text(out->software, text, vlen);
         }
         return SN_OK;
     case SN_STUN_ATTR_MESSAGE_INTEGRITY:
@@ -262,10 +270,10 @@ static sn_status_t read_attr(const uint8_t *msg, size_t off, uint16_t type, cons
         w->after_integrity = true;
         return SN_OK;
     case SN_STUN_ATTR_FINGERPRINT: {
-        if (vlen != 4)
+        uint32_t want = sn_crc32(w->msg, off) ^ SN_STUN_FINGERPRINT_XOR, got;
+        if (vlen != 4 || !sn_bytes_be32(v, &got))
             return sn_error_set(err, SN_EPARSE,
                                 "stun: FINGERPRINT at offset %zu has length %u, not 4", off, vlen);
-        uint32_t want = sn_crc32(msg, off) ^ SN_STUN_FINGERPRINT_XOR, got = sn_get32(v);
         if (want != got)
             return sn_error_set(err, SN_EPARSE,
                                 "stun: FINGERPRINT at offset %zu is 0x%08x, the message gives "
@@ -289,18 +297,21 @@ sn_status_t sn_stun_parse(const uint8_t *buf, size_t len, sn_stun_msg_t *out, sn
 {
     if (buf == NULL || out == NULL)
         return sn_error_set(err, SN_EINVAL, "stun: no message or no place to parse it into");
-    if (len < SN_STUN_HEADER_LEN)
+    sn_bytes_t b = sn_bytes(buf, len);
+    uint16_t mtype, mlen;
+    const uint8_t *key; /* the magic cookie, then the transaction id */
+    if (!sn_bytes_be16(&b, &mtype) || !sn_bytes_be16(&b, &mlen) ||
+        !sn_bytes_take(&b, 4 + SN_STUN_TXID_LEN, &key))
         return sn_error_set(err, SN_EPARSE, "stun: %zu bytes is shorter than the 20-byte header",
                             len);
-    if ((buf[0] & 0xC0u) != 0)
+    if ((mtype & 0xC000u) != 0)
         return sn_error_set(err, SN_EPARSE,
                             "stun: the top two bits of the first byte are set (0x%02x): not STUN",
-                            buf[0]);
-    uint32_t cookie = sn_get32(buf + 4);
+                            (unsigned)(mtype >> 8));
+    uint32_t cookie = sn_get32(key);
     if (cookie != SN_STUN_MAGIC)
         return sn_error_set(err, SN_EPARSE, "stun: magic cookie is 0x%08x, not 0x%08x", cookie,
                             SN_STUN_MAGIC);
-    uint16_t mlen = sn_get16(buf + 2);
     if (mlen % 4 != 0)
         return sn_error_set(err, SN_EPARSE, "stun: message length %u is not a multiple of 4", mlen);
     if ((size_t)mlen + SN_STUN_HEADER_LEN != len)
@@ -311,33 +322,35 @@ sn_status_t sn_stun_parse(const uint8_t *buf, size_t len, sn_stun_msg_t *out, sn
 
     sn_stun_class_t cls;
     uint16_t method;
-    type_decode(sn_get16(buf), &cls, &method);
-    sn_stun_msg_init(out, cls, method, buf + 8);
+    type_decode(mtype, &cls, &method);
+    sn_stun_msg_init(out, cls, method, key + 4);
 
-    walk_t w = {0};
-    size_t off = SN_STUN_HEADER_LEN;
-    while (off < len) {
+    walk_t w = {.msg = buf, .xor_key = key};
+    while (sn_bytes_left(&b) > 0) {
+        size_t off = b.pos, left;
+        uint16_t type, vlen;
+        const uint8_t *value;
         if (out->fingerprint)
             return sn_error_set(err, SN_EPARSE,
                                 "stun: attribute at offset %zu follows FINGERPRINT, which must "
                                 "be last",
                                 off);
-        if (len - off < ATTR_HDR)
+        if (!sn_bytes_be16(&b, &type) || !sn_bytes_be16(&b, &vlen))
             return sn_error_set(err, SN_EPARSE, "stun: truncated attribute header at offset %zu",
                                 off);
-        uint16_t type = sn_get16(buf + off), vlen = sn_get16(buf + off + 2);
-        if (pad4(vlen) > len - off - ATTR_HDR)
+        left = sn_bytes_left(&b);
+        if (!sn_bytes_take(&b, vlen, &value) || !sn_bytes_take(&b, pad4(vlen) - vlen, NULL))
             return sn_error_set(err, SN_EPARSE,
                                 "stun: attribute 0x%04x at offset %zu: length %u runs past the "
                                 "end of the message (%zu bytes left)",
-                                type, off, vlen, len - off - ATTR_HDR);
+                                type, off, vlen, left);
         if (!w.after_integrity || type == SN_STUN_ATTR_MESSAGE_INTEGRITY_SHA256 ||
             type == SN_STUN_ATTR_FINGERPRINT) {
-            sn_status_t st = read_attr(buf, off, type, buf + off + ATTR_HDR, vlen, &w, out, err);
+            sn_bytes_t v = sn_bytes(value, vlen);
+            sn_status_t st = read_attr(&w, off, type, &v, out, err);
             if (st != SN_OK)
                 return st;
         }
-        off += ATTR_HDR + pad4(vlen);
     }
     return SN_OK;
 }
@@ -475,25 +488,28 @@ int sn_stun_frame_len(const uint8_t *buf, size_t len)
 {
     if (buf == NULL && len > 0)
         return SN_EINVAL;
-    if (len >= 1 && (buf[0] & 0xC0u) != 0)
+    /* Judge the header bytes that are present, so that garbage is refused early. */
+    sn_bytes_t b = sn_bytes(buf, len);
+    uint8_t first, c;
+    uint16_t mlen = 0;
+    if (sn_bytes_u8(&b, &first) && (first & 0xC0u) != 0)
         return SN_EPARSE;
-    if (len >= 4 && sn_get16(buf + 2) % 4 != 0)
-        return SN_EPARSE;
-    /* Compare the cookie bytes that are present, so garbage is refused early. */
-    for (size_t i = 4; i < 8 && i < len; i++) {
-        if (buf[i] != (uint8_t)(SN_STUN_MAGIC >> (8 * (7 - i))))
+    if (sn_bytes_seek(&b, 2) && sn_bytes_be16(&b, &mlen)) {
+        if (mlen % 4 != 0)
             return SN_EPARSE;
+        for (unsigned i = 0; i < 4 && sn_bytes_u8(&b, &c); i++)
+            if (c != (uint8_t)(SN_STUN_MAGIC >> (24 - 8 * i)))
+                return SN_EPARSE;
     }
     if (len < SN_STUN_HEADER_LEN)
         return 0;
-    size_t total = SN_STUN_HEADER_LEN + (size_t)sn_get16(buf + 2);
+    size_t total = SN_STUN_HEADER_LEN + (size_t)mlen;
     return len >= total ? (int)total : 0;
 }
 
 void sn_stun_txid_from_token(uint64_t token, uint8_t txid[SN_STUN_TXID_LEN])
 {
-    for (int i = 0; i < 8; i++)
-        txid[i] = (uint8_t)(token >> (8 * (7 - i)));
+    sn_put64(txid, token);
     memcpy(txid + 8, txid_marker, sizeof txid_marker);
 }
 
@@ -501,10 +517,7 @@ bool sn_stun_txid_token(const uint8_t txid[SN_STUN_TXID_LEN], uint64_t *token)
 {
     if (memcmp(txid + 8, txid_marker, sizeof txid_marker) != 0)
         return false;
-    uint64_t t = 0;
-    for (int i = 0; i < 8; i++)
-        t = t << 8 | txid[i];
-    *token = t;
+    *token = sn_get64(txid);
     return true;
 }
 

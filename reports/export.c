@@ -9,6 +9,7 @@
  * and a reader can still diff.
  */
 #include "reports/export.h"
+#include "lib/text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,9 +33,7 @@ static bool name_ok(const char *s)
     if (n == 0 || n > 24)
         return false;
     for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_'))
+        if (!(sn_is_alnum(s[i]) || s[i] == '_'))
             return false;
     }
     return true;

@@ -27,7 +27,7 @@ static void put_str(char *buf, size_t cap, const char *s)
 {
     if (cap == 0)
         return;
-    size_t n = s != NULL ? strlen(s) : 0;
+    size_t n = s != NULL && s[0] != '\0' ? strlen(s) : 0; /* most cells are "" */
     if (n >= cap)
         n = cap - 1;
     if (n > 0)
@@ -435,9 +435,9 @@ static const sn_field_t core[SN_COL_CORE] = {
         {.name = "udp_rtt_us",
          .type = SN_FIELD_INT,
          .format = f_udp_rtt,
-         .help = "UDP round-trip time from the last attempt sent to the reply (kernel receive "
-                 "time), microseconds; empty unless alive; with udp_attempts > 1 the reply may "
-                 "answer an earlier attempt (same token)"},
+         .help = "UDP round-trip time from the last attempt sent to the reply (the kernel's "
+                 "transmit and receive stamps), microseconds; empty unless alive; with "
+                 "udp_attempts > 1 the reply may answer an earlier attempt (same token)"},
     [SN_COL_UDP_ATTEMPTS] =
         {.name = "udp_attempts",
          .type = SN_FIELD_INT,
@@ -574,9 +574,9 @@ static void probe_column(size_t k, const sn_result_t *r, char *buf, size_t cap)
     put_str(buf, cap, "");
     const char *name = sn_fields_built[SN_COL_CORE + k].name;
     const sn_probe_result_t *ps[2] = {&r->udp, &r->tcp};
-    const sn_field_values_t *vs[2] = {&r->udp_values, &r->tcp_values};
+    const sn_field_values_t *vs[2] = {r->udp_values, r->tcp_values};
     for (size_t i = 0; i < 2; i++) {
-        if (!probe_ran(ps[i]))
+        if (!probe_ran(ps[i]) || vs[i] == NULL)
             continue;
         int j = sn_probe_field_index(ps[i]->probe, name);
         if (j >= 0 && vs[i]->v[j][0] != '\0') {

@@ -6,6 +6,7 @@
  * CSV table. Each statistic's definition lives in history_stats.c, not here.
  */
 #include "reports/history_cmd.h"
+#include "reports/output.h"
 #include "lib/outfile.h"
 #include "lib/text.h"
 
@@ -203,38 +204,10 @@ static void put_time(FILE *f, int64_t t)
     fputs(buf, f);
 }
 
-/*
- * One CSV cell, quoted as the results writer quotes (the reader takes either
- * way). With neutralise, a formula-like value gets the leading apostrophe of
- * lib/text.h, so a user's --site such as "=cmd" is never evaluated by a
- * spreadsheet; the in-memory results (stored cells, read back by report and
- * export) go without it.
- */
-static void put_text(FILE *f, const char *s, bool neutralise)
-{
-    size_t n = strlen(s);
-    bool formula = neutralise && sn_csv_formula_like(s, n);
-    bool q = formula || (n > 0 && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' ||
-                                   s[n - 1] == '\t' || strpbrk(s, ",\"\r\n") != NULL));
-    if (!q) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    if (formula)
-        fputc('\'', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 /* A text cell of the history's own tables (a run's site, a definition's text). */
 static void put_cell(FILE *f, const char *s)
 {
-    put_text(f, s, true);
+    sn_csv_fput_cell(f, s, true); /* a user's --site such as "=cmd" is never evaluated */
 }
 
 static void print_run(void *ud, const sn_history_run_t *r)
@@ -424,7 +397,7 @@ static char *row_text(const sn_history_obs_t *o)
     for (size_t i = 0; i < sn_field_count; i++) {
         if (i > 0)
             fputc(',', m);
-        put_text(m, o->cells[i], false);
+        sn_csv_fput_cell(m, o->cells[i], false); /* stored cells: neutralised already */
     }
     fputc('\n', m);
     if (fclose(m) != 0) {

@@ -30,14 +30,15 @@
  * NDJSON keeps the exact text.
  *
  * NDJSON: one object per line, keys in table order; int columns as numbers,
- * bool columns as true/false, "" as null. Strings are escaped per RFC 8259:
- * '"', '\\' and control characters (as \u00XX); a byte that does not begin a
- * valid UTF-8 sequence is written as \ufffd, one per byte, so the output is
- * valid JSON whatever bytes an input file carried.
+ * bool columns as true/false, "" as null. Strings go through the one JSON
+ * writer (lib/json.h): escaped per RFC 8259, and a byte that does not begin a
+ * valid UTF-8 sequence written as \ufffd, so the output is valid JSON
+ * whatever bytes an input file carried.
  */
 #include "reports/output.h"
-#include "lib/text.h"
+#include "lib/json.h"
 #include "lib/outfile.h"
+#include "lib/text.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -165,6 +166,28 @@ static sn_status_t csv_cell(sn_output_t *o, const char *v, size_t n, sn_field_ty
     return SN_OK;
 }
 
+bool sn_csv_fput_cell(FILE *f, const char *v, bool neutralise)
+{
+    size_t n = strlen(v);
+    bool formula = neutralise && sn_csv_formula_like(v, n);
+    if (!formula) {
+        /* Quoting is the same for every type here; only the prefix is the caller's choice. */
+        if (csv_needs_quotes(v, n, SN_FIELD_INT))
+            csv_fwrite(f, v, n);
+        else
+            fwrite(v, 1, n, f);
+        return true;
+    }
+    char *p = malloc(n + 2);
+    if (p == NULL)
+        return false;
+    p[0] = '\'';
+    memcpy(p + 1, v, n + 1);
+    csv_fwrite(f, p, n + 1);
+    free(p);
+    return true;
+}
+
 static sn_status_t csv_char(sn_output_t *o, char c)
 {
     if (reserve(o, 1) != SN_OK)
@@ -199,6 +222,11 @@ static sn_status_t csv_row(sn_output_t *o, const sn_result_t *r, const char *con
 {
     for (size_t i = 0; i < sn_field_count; i++) {
         const char *v = cell_of(o, r, cells, i);
+        if (v[0] == '\0') { /* most cells of a row are empty: nothing to measure or quote */
+            if (i > 0 && csv_char(o, ',') != SN_OK)
+                return SN_ENOMEM;
+            continue;
+        }
         size_t n = strlen(v);
         if (sn_fields[i].type == SN_FIELD_STR && sn_csv_formula_like(v, n)) {
             bool ptr = strcmp(sn_fields[i].name, "ptr") == 0;
@@ -217,98 +245,6 @@ static sn_status_t csv_row(sn_output_t *o, const sn_result_t *r, const char *con
 }
 
 /* ---- JSON --------------------------------------------------------------- */
-
-/*
- * Escapes one unit of s (n > 0 bytes available) into out (at least 6 bytes).
- * Returns the bytes written; *used gets the input bytes consumed.
- */
-static size_t json_unit(const unsigned char *s, size_t n, char *out, size_t *used)
-{
-    static const char hex[] = "0123456789abcdef";
-    unsigned char c = s[0];
-
-    *used = 1;
-    if (c == '"' || c == '\\') {
-        out[0] = '\\';
-        out[1] = (char)c;
-        return 2;
-    }
-    if (c < 0x20) {
-        memcpy(out, "\\u00", 4);
-        out[4] = hex[c >> 4];
-        out[5] = hex[c & 15];
-        return 6;
-    }
-    if (c < 0x80) {
-        out[0] = (char)c;
-        return 1;
-    }
-    size_t k = sn_utf8_len(s, n);
-    if (k == 0) {
-        memcpy(out, "\\ufffd", 6);
-        return 6;
-    }
-    memcpy(out, s, k);
-    *used = k;
-    return k;
-}
-
-static bool json_plain(unsigned char c)
-{
-    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
-}
-
-/* Appends "s" escaped; the caller has reserved 6 * n + 2 bytes. */
-static size_t json_escape(const char *src, size_t n, char *out)
-{
-    const unsigned char *s = (const unsigned char *)src;
-    size_t k = 0, i = 0;
-
-    out[k++] = '"';
-    while (i < n) {
-        size_t run = i;
-        while (run < n && json_plain(s[run]))
-            run++;
-        if (run > i) {
-            memcpy(out + k, s + i, run - i);
-            k += run - i;
-            i = run;
-            continue;
-        }
-        size_t used;
-        k += json_unit(s + i, n - i, out + k, &used);
-        i += used;
-    }
-    out[k++] = '"';
-    return k;
-}
-
-void sn_json_write_string(FILE *f, const char *s)
-{
-    if (f == NULL)
-        return;
-    if (s == NULL) {
-        fputs("null", f);
-        return;
-    }
-    const unsigned char *u = (const unsigned char *)s;
-    size_t n = strlen(s), i = 0;
-    char chunk[512];
-    size_t k = 0;
-
-    chunk[k++] = '"';
-    while (i < n) {
-        if (k > sizeof chunk - 8) {
-            fwrite(chunk, 1, k, f);
-            k = 0;
-        }
-        size_t used;
-        k += json_unit(u + i, n - i, chunk + k, &used);
-        i += used;
-    }
-    chunk[k++] = '"';
-    fwrite(chunk, 1, k, f);
-}
 
 static sn_status_t json_raw(sn_output_t *o, const char *s, size_t n)
 {
@@ -346,8 +282,10 @@ static sn_status_t json_row(sn_output_t *o, const sn_result_t *r, const char *co
             st = strcmp(v, "0") == 0 ? json_raw(o, "false", 5) : json_raw(o, "true", 4);
         else if (fd->type == SN_FIELD_INT)
             st = json_raw(o, v, n);
-        else if ((st = reserve(o, 6 * n + 2)) == SN_OK)
-            o->len += json_escape(v, n, o->buf + o->len);
+        else if (n > (SIZE_MAX - 2) / 6)
+            st = SN_ENOMEM;
+        else if ((st = reserve(o, SN_JSON_QUOTED_MAX(n))) == SN_OK)
+            o->len += sn_json_quote(o->buf + o->len, o->cap - o->len, v, n);
         if (st != SN_OK)
             return st;
     }

@@ -161,6 +161,16 @@ sn_status_t sn_output_flush(sn_output_t *o, sn_error_t *err);
  */
 sn_status_t sn_output_write_cells(sn_output_t *o, const char *const *cells, sn_error_t *err);
 
+/*
+ * Writes one CSV cell to a stream, quoted as the results writer quotes: bare
+ * unless RFC 4180 needs quotes or a blank at either end would be trimmed; with
+ * neutralise, text that a spreadsheet would evaluate as a formula gets the
+ * leading apostrophe inside the quotes (sn_csv_formula_like, lib/text.h). The
+ * summary and the history command's tables write their cells through it. False
+ * only when out of memory; a failed write leaves the stream's error flag set.
+ */
+bool sn_csv_fput_cell(FILE *f, const char *v, bool neutralise);
+
 /* Rows written so far. */
 unsigned long long sn_output_rows(const sn_output_t *o);
 
@@ -170,8 +180,5 @@ unsigned long long sn_output_rows(const sn_output_t *o);
  * Frees o (accepts NULL). Returns the first write error met, if any.
  */
 sn_status_t sn_output_close(sn_output_t *o, sn_error_t *err);
-
-/* Writes s as a JSON string (with quotes), escaping as RFC 8259 requires. */
-void sn_json_write_string(FILE *f, const char *s);
 
 #endif

@@ -1,10 +1,11 @@
 /*
  * Results read back (see resultsin.h). Two front ends, one back end: the CSV
  * front end (libcsv, strict mode, fed one physical line at a time so that
- * every record knows its first line) and the NDJSON front end (a small strict
- * parser for one JSON object of scalars per line) both fill the same array of
- * cells, one per known column, and build_row turns the cells into an
- * sn_result_t with the same checks whichever format they came in.
+ * every record knows its first line) and the NDJSON front end (one JSON
+ * object of scalars per line, its tokens read by the one strict JSON reader,
+ * lib/json.h) both fill the same array of cells, one per known column, and
+ * build_row turns the cells into an sn_result_t with the same checks
+ * whichever format they came in.
  *
  * The input is streamed through a line reader with a fixed ceiling (1 MiB a
  * line, 1 MiB a CSV record, 64 KiB a cell), so memory stays bounded whatever
@@ -23,6 +24,7 @@
 
 #include "reports/output.h"
 #include "lib/decimal.h"
+#include "lib/json.h"
 #include "lib/text.h"
 
 #define LINE_MAX_BYTES (1u << 20)
@@ -319,8 +321,9 @@ static sn_status_t build_enrichment(reader_t *r, sn_resultsin_row_t *row)
  * writer looks; a value on a row whose probes do not declare it is an error,
  * as an observed address on a row with no probe is.
  */
-static sn_status_t build_probe_fields(reader_t *r, sn_result_t *res)
+static sn_status_t build_probe_fields(reader_t *r, sn_resultsin_row_t *row)
 {
+    sn_result_t *res = &row->result;
     const sn_probe_result_t *u = &res->udp, *t = &res->tcp;
     for (size_t col = SN_COL_CORE; col < sn_field_count; col++) {
         const sn_field_t *f = &sn_fields[col];
@@ -341,12 +344,13 @@ static sn_status_t build_probe_fields(reader_t *r, sn_result_t *res)
         sn_field_values_t *owner = NULL;
         int slot = -1;
         if (u->outcome != SN_OUTCOME_NONE && (slot = sn_probe_field_index(u->probe, f->name)) >= 0)
-            owner = &res->udp_values;
+            owner = &row->values[0];
         else if (t->outcome != SN_OUTCOME_NONE &&
                  (slot = sn_probe_field_index(t->probe, f->name)) >= 0)
-            owner = &res->tcp_values;
+            owner = &row->values[1];
         if (owner == NULL)
             return bad_cell(r, (int)col, "a value on a row whose probes do not declare it", v);
+        *(owner == &row->values[0] ? &res->udp_values : &res->tcp_values) = owner;
         memcpy(owner->v[slot], v, strlen(v) + 1);
     }
     return SN_OK;
@@ -430,7 +434,7 @@ static sn_status_t build_row(reader_t *r)
         owner->observed = observed;
         owner->reply_from = reply;
     }
-    if (build_probe_fields(r, &row.result) != SN_OK)
+    if (build_probe_fields(r, &row) != SN_OK)
         return r->status;
 
     if (text_cell(r, SN_COL_SOURCES, CELL_MAX, &row.sources) ||
@@ -615,252 +619,95 @@ static void csv_line(reader_t *r, struct csv_parser *p, const char *s, size_t n)
 
 /* ---- NDJSON --------------------------------------------------------------- */
 
-typedef struct jcur {
-    const char *p, *end;
-} jcur_t;
-
-static void jws(jcur_t *c)
+/* A failure of the line's shape, at the JSON reader's cursor. */
+static sn_status_t jfail(reader_t *r, const sn_json_t *j, const char *what)
 {
-    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\r' || *c->p == '\n'))
-        c->p++;
+    return fail(r, SN_EPARSE, "%s (column %lu)", what, sn_json_column(j));
 }
 
-static int hex4(const char *p)
+/* The JSON reader's last failure: why and where. */
+static sn_status_t jfail_read(reader_t *r, const sn_json_t *j)
 {
-    int v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        int d = c >= '0' && c <= '9'   ? c - '0'
-                : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                       : -1;
-        if (d < 0)
-            return -1;
-        v = v * 16 + d;
-    }
-    return v;
-}
-
-static size_t put_utf8(char *o, unsigned cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | (cp >> 18));
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
+    return fail(r, SN_EPARSE, "%s (column %lu)", sn_json_strerror(j->err), j->err_column);
 }
 
 /*
- * Decodes the JSON string at c->p (on its opening quote) into out (at least
- * as long as the rest of the line). Returns its length, or -1 with *why set.
+ * One line: one JSON object of scalars. scratch holds LINE_MAX_BYTES + 1
+ * bytes, room for any string of the line decoded (an escape is never shorter
+ * than what it stands for).
  */
-static long jstring(jcur_t *c, char *out, const char **why)
-{
-    size_t o = 0;
-    c->p++;
-    while (c->p < c->end) {
-        unsigned char ch = (unsigned char)*c->p;
-        if (ch == '"') {
-            c->p++;
-            out[o] = '\0';
-            return (long)o;
-        }
-        if (ch < 0x20) {
-            *why = "a control character inside a string";
-            return -1;
-        }
-        if (ch == '\\') {
-            if (c->end - c->p < 2) {
-                *why = "a string ends inside an escape";
-                return -1;
-            }
-            char e = c->p[1];
-            c->p += 2;
-            const char *simple = strchr("\"\\/bfnrt", e);
-            if (e != '\0' && simple != NULL) {
-                static const char map[] = "\"\\/\b\f\n\r\t";
-                out[o++] = map[simple - "\"\\/bfnrt"];
-                continue;
-            }
-            if (e != 'u' || c->end - c->p < 4 || hex4(c->p) < 0) {
-                *why = "a bad escape in a string";
-                return -1;
-            }
-            unsigned cp = (unsigned)hex4(c->p);
-            c->p += 4;
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                int lo =
-                    c->end - c->p >= 6 && c->p[0] == '\\' && c->p[1] == 'u' ? hex4(c->p + 2) : -1;
-                if (lo < 0xDC00 || lo > 0xDFFF) {
-                    *why = "a lone surrogate escape";
-                    return -1;
-                }
-                c->p += 6;
-                cp = 0x10000 + ((cp - 0xD800) << 10) + ((unsigned)lo - 0xDC00);
-            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                *why = "a lone surrogate escape";
-                return -1;
-            }
-            if (cp == 0) {
-                *why = "a NUL character (\\u0000) in a string";
-                return -1;
-            }
-            o += put_utf8(out + o, cp);
-            continue;
-        }
-        size_t k = sn_utf8_len((const unsigned char *)c->p, (size_t)(c->end - c->p));
-        if (k == 0) {
-            *why = "invalid UTF-8 in a string";
-            return -1;
-        }
-        memcpy(out + o, c->p, k);
-        o += k;
-        c->p += k;
-    }
-    *why = "an unterminated string";
-    return -1;
-}
-
-/* A JSON number per RFC 8259; *integer says whether it has no fraction or exponent. */
-static bool jnumber(jcur_t *c, bool *integer)
-{
-    const char *p = c->p;
-    *integer = true;
-    if (p < c->end && *p == '-')
-        p++;
-    if (p >= c->end)
-        return false;
-    if (*p == '0')
-        p++;
-    else if (*p >= '1' && *p <= '9')
-        while (p < c->end && *p >= '0' && *p <= '9')
-            p++;
-    else
-        return false;
-    if (p < c->end && *p == '.') {
-        *integer = false;
-        p++;
-        if (p >= c->end || *p < '0' || *p > '9')
-            return false;
-        while (p < c->end && *p >= '0' && *p <= '9')
-            p++;
-    }
-    if (p < c->end && (*p == 'e' || *p == 'E')) {
-        *integer = false;
-        p++;
-        if (p < c->end && (*p == '+' || *p == '-'))
-            p++;
-        if (p >= c->end || *p < '0' || *p > '9')
-            return false;
-        while (p < c->end && *p >= '0' && *p <= '9')
-            p++;
-    }
-    c->p = p;
-    return true;
-}
-
-static bool jword(jcur_t *c, const char *w)
-{
-    size_t n = strlen(w);
-    if ((size_t)(c->end - c->p) < n || memcmp(c->p, w, n) != 0)
-        return false;
-    c->p += n;
-    return true;
-}
-
 static sn_status_t read_json_line(reader_t *r, const char *s, size_t n, char *scratch)
 {
-    jcur_t c = {s, s + n};
-    const char *why = NULL;
+    sn_json_t j = sn_json_reader(s, n);
+    size_t cap = LINE_MAX_BYTES + 1, kl, vl;
     row_reset(r);
     r->rec_line = r->line;
-    jws(&c);
-    if (c.p == c.end)
+    int c = sn_json_peek(&j);
+    if (c < 0)
         return SN_OK; /* a blank line */
-    if (*c.p != '{')
-        return fail(r, SN_EPARSE, "not a JSON object");
-    c.p++;
-    jws(&c);
+    if (!sn_json_eat(&j, '{'))
+        return jfail(r, &j, "not a JSON object");
     bool first = true;
-    while (c.p < c.end && *c.p != '}') {
+    while ((c = sn_json_peek(&j)) >= 0 && c != '}') {
         if (!first) {
-            if (*c.p != ',')
-                return fail(r, SN_EPARSE, "expected ',' or '}' in the object");
-            c.p++;
-            jws(&c);
+            if (!sn_json_eat(&j, ','))
+                return jfail(r, &j, "expected ',' or '}' in the object");
+            c = sn_json_peek(&j);
         }
         first = false;
-        if (c.p >= c.end || *c.p != '"')
-            return fail(r, SN_EPARSE, "expected a key");
-        long kl = jstring(&c, scratch, &why);
-        if (kl < 0)
-            return fail(r, SN_EPARSE, "%s", why);
-        int col = col_by_name(scratch, (size_t)kl, false);
-        jws(&c);
-        if (c.p >= c.end || *c.p != ':')
-            return fail(r, SN_EPARSE, "expected ':' after a key");
-        c.p++;
-        jws(&c);
-        if (c.p >= c.end)
-            return fail(r, SN_EPARSE, "a key without a value");
+        if (c != '"')
+            return jfail(r, &j, "expected a key");
+        if (!sn_json_string(&j, scratch, cap, &kl))
+            return jfail_read(r, &j);
+        int col = col_by_name(scratch, kl, false);
+        if (!sn_json_eat(&j, ':'))
+            return jfail(r, &j, "expected ':' after a key");
+        if ((c = sn_json_peek(&j)) < 0)
+            return jfail(r, &j, "a key without a value");
         const char *key = col >= 0 ? sn_fields[col].name : "an unknown key";
         sn_field_type_t type = col >= 0 ? sn_fields[col].type : SN_FIELD_STR;
-        const char *vstart = c.p;
+        const char *num;
         bool integer;
-        long vl = -1;
-        if (*c.p == '"') {
-            if ((vl = jstring(&c, scratch, &why)) < 0)
-                return fail(r, SN_EPARSE, "%s", why);
+        if (c == '"') {
+            if (!sn_json_string(&j, scratch, cap, &vl))
+                return jfail_read(r, &j);
             if (col >= 0 && type != SN_FIELD_STR)
                 return fail(r, SN_EPARSE, "column %s: a string where a %s belongs", key,
                             type == SN_FIELD_INT ? "number" : "true or false");
-            if (col >= 0 && put_cell(r, col, scratch, (size_t)vl) != SN_OK)
+            if (col >= 0 && put_cell(r, col, scratch, vl) != SN_OK)
                 return r->status;
-        } else if (*c.p == '-' || (*c.p >= '0' && *c.p <= '9')) {
-            if (!jnumber(&c, &integer))
-                return fail(r, SN_EPARSE, "a malformed number");
+        } else if (c == '-' || sn_is_digit(c)) {
+            if (!sn_json_number(&j, &num, &vl, &integer))
+                return jfail_read(r, &j);
             if (col >= 0 && (type != SN_FIELD_INT || !integer))
                 return fail(r, SN_EPARSE, "column %s: a number where %s belongs", key,
                             type == SN_FIELD_INT ? "an integer" : "text or a flag");
-            if (col >= 0 && put_cell(r, col, vstart, (size_t)(c.p - vstart)) != SN_OK)
+            if (col >= 0 && put_cell(r, col, num, vl) != SN_OK)
                 return r->status;
-        } else if (jword(&c, "true") || jword(&c, "false")) {
+        } else if (c == 't' || c == 'f') {
+            if (!sn_json_literal(&j, c == 't' ? "true" : "false"))
+                return jfail_read(r, &j);
             if (col >= 0 && type != SN_FIELD_BOOL)
                 return fail(r, SN_EPARSE, "column %s: true or false where %s belongs", key,
                             type == SN_FIELD_INT ? "a number" : "a string");
-            if (col >= 0 && put_cell(r, col, vstart[0] == 't' ? "1" : "0", 1) != SN_OK)
+            if (col >= 0 && put_cell(r, col, c == 't' ? "1" : "0", 1) != SN_OK)
                 return r->status;
-        } else if (jword(&c, "null")) {
+        } else if (c == 'n') {
+            if (!sn_json_literal(&j, "null"))
+                return jfail_read(r, &j);
             if (col >= 0 && put_cell(r, col, "", 0) != SN_OK)
                 return r->status;
-        } else if (*c.p == '{' || *c.p == '[') {
-            return fail(r, SN_EPARSE, "nested objects and arrays are not results columns");
+        } else if (c == '{' || c == '[') {
+            return jfail(r, &j, "nested objects and arrays are not results columns");
         } else {
-            return fail(r, SN_EPARSE, "a value that is not JSON");
+            return jfail(r, &j, "a value that is not JSON");
         }
-        jws(&c);
     }
-    if (c.p >= c.end)
-        return fail(r, SN_EPARSE, "the object is not closed on its line");
-    c.p++;
-    jws(&c);
-    if (c.p != c.end)
-        return fail(r, SN_EPARSE, "text after the object");
+    if (c < 0)
+        return jfail(r, &j, "the object is not closed on its line");
+    sn_json_eat(&j, '}');
+    if (!sn_json_end(&j))
+        return jfail(r, &j, "text after the object");
     return build_row(r);
 }
 

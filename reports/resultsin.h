@@ -28,11 +28,12 @@ typedef struct sn_resultsin_row {
     sn_target_t target; /* addr, seen_count (1 when the column is absent),
                            first_seen, last_seen; first_input 0, no sources/flags */
     sn_enrichment_t enrich;
-    const char *sources; /* the `sources` cell: labels joined with ';'; "" if none */
-    const char *flags;   /* the `flags` cell, "" if none */
-    const char *vantage; /* the `vantage` cell, "" if none */
-    const char *path;    /* the file (or name) read */
-    unsigned long line;  /* line where the row starts */
+    sn_field_values_t values[2]; /* result.udp_values, .tcp_values point here when set */
+    const char *sources;         /* the `sources` cell: labels joined with ';'; "" if none */
+    const char *flags;           /* the `flags` cell, "" if none */
+    const char *vantage;         /* the `vantage` cell, "" if none */
+    const char *path;            /* the file (or name) read */
+    unsigned long line;          /* line where the row starts */
 } sn_resultsin_row_t;
 
 /*

@@ -50,12 +50,6 @@
 
 /* ---- small helpers ------------------------------------------------------ */
 
-/* The next probe of a string hash that collided: never a fixed point at 0. */
-static uint64_t rehash(uint64_t h)
-{
-    return sn_mix64(h + UINT64_C(0x9e3779b97f4a7c15));
-}
-
 static char *dup_n(const char *s, size_t max)
 {
     size_t n = strnlen(s, max);
@@ -81,100 +75,12 @@ static void copy_utf8(char *dst, size_t cap, const char *s)
     dst[n] = '\0';
 }
 
-/* ---- round-trip time histograms ----------------------------------------- */
-
-static unsigned rtt_bucket(uint32_t v)
-{
-    if (v < RTT_EXACT)
-        return v;
-    unsigned e = 31u - (unsigned)__builtin_clz(v); /* 7..31 */
-    return RTT_EXACT + (e - 7u) * RTT_SUB + ((v >> (e - 6u)) & (RTT_SUB - 1u));
-}
-
-static uint32_t bucket_lo(unsigned b)
-{
-    if (b < RTT_EXACT)
-        return b;
-    unsigned e = 7u + (b - RTT_EXACT) / RTT_SUB, m = (b - RTT_EXACT) % RTT_SUB;
-    return (uint32_t)((1u << e) + (m << (e - 6u)));
-}
-
-static uint32_t bucket_hi(unsigned b) /* inclusive */
-{
-    if (b < RTT_EXACT)
-        return b;
-    unsigned e = 7u + (b - RTT_EXACT) / RTT_SUB;
-    return bucket_lo(b) + ((1u << (e - 6u)) - 1u);
-}
-
-static bool rtt_add(rtt_hist_t *h, uint32_t v)
-{
-    if (h->b == NULL && (h->b = calloc(RTT_NB, sizeof *h->b)) == NULL)
-        return false;
-    if (h->n == 0 || v < h->min)
-        h->min = v;
-    if (h->n == 0 || v > h->max)
-        h->max = v;
-    h->n++;
-    h->b[rtt_bucket(v)]++;
-    return true;
-}
-
-bool sn_stats_hist_quantile(const rtt_hist_t *h, unsigned permille, uint32_t *out)
-{
-    if (h->n == 0 || h->b == NULL || permille == 0 || permille > 1000)
-        return false;
-    /* Nearest rank: the smallest sample with at least ceil(p * n) samples at or below it. */
-    uint64_t rank = (h->n * permille + 999u) / 1000u, cum = 0;
-    for (unsigned b = 0; b < RTT_NB; b++) {
-        cum += h->b[b];
-        if (cum < rank)
-            continue;
-        uint32_t lo = bucket_lo(b), hi = bucket_hi(b);
-        uint32_t v = lo + (hi - lo) / 2u;
-        if (v < h->min)
-            v = h->min;
-        if (v > h->max)
-            v = h->max;
-        *out = v;
-        return true;
-    }
-    return false;
-}
-
 /* ---- the aggregator ----------------------------------------------------- */
-
-static const char *const CONTINENTS[SN_STATS_CONTINENTS] = {"AF", "AN", "AS", "EU",
-                                                            "NA", "OC", "SA", ""};
-static const char *const CONTINENT_NAMES[SN_STATS_CONTINENTS] = {
-    "Africa",        "Antarctica", "Asia",          "Europe",
-    "North America", "Oceania",    "South America", "unknown"};
 
 /* The classes sn_result_reach_class gives, always reported even when 0. */
 static const char *const REACH_CLASSES[] = {"udp+tcp",  "udp+tcp-443",  "udp+tcp-80",  "udp-only",
                                             "tcp-only", "tcp-443-only", "tcp-80-only", "none"};
 #define N_REACH_CLASSES (sizeof REACH_CLASSES / sizeof REACH_CLASSES[0])
-
-const char *sn_stats_continent_code(size_t i)
-{
-    return i < SN_STATS_CONTINENTS ? CONTINENTS[i] : "";
-}
-
-const char *sn_stats_continent_name(const char *code)
-{
-    for (size_t i = 0; i + 1 < SN_STATS_CONTINENTS; i++)
-        if (code != NULL && strcmp(code, CONTINENTS[i]) == 0)
-            return CONTINENT_NAMES[i];
-    return "unknown";
-}
-
-static size_t continent_index(const char *code)
-{
-    for (size_t i = 0; i + 1 < SN_STATS_CONTINENTS; i++)
-        if (code != NULL && strcmp(code, CONTINENTS[i]) == 0)
-            return i;
-    return SN_STATS_CONTINENTS - 1;
-}
 
 sn_stats_t *sn_stats_new(void)
 {
@@ -261,11 +167,14 @@ void sn_stats_free(sn_stats_t *s)
 
 /* ---- labels (inputs) ---------------------------------------------------- */
 
+/*
+ * A label's or an institution's name hashed for lookup: FNV-1a, mixed once more since the
+ * label table takes the low bits. Only where a name is looked up depends on it: labels
+ * keep their first-appearance order and institutions are sorted when the view is made.
+ */
 static uint64_t str_hash(const char *s, size_t n)
 {
-    /* FNV-1a from this file's historical basis (not the standard one): kept so
-     * that the label tables hash, and so list, exactly as before. */
-    return rehash(sn_fnv1a64(UINT64_C(1469598103934665603), s, n));
+    return sn_u64map_hash(sn_fnv1a64(SN_FNV64_OFFSET, s, n));
 }
 
 static uint32_t label_append(sn_stats_t *s, const char *name, size_t n)
@@ -392,17 +301,12 @@ static bool ran_alive(const sn_probe_result_t *p)
     return p->probe != NULL && p->outcome == SN_OUTCOME_ALIVE;
 }
 
-static bool is_upper(char c)
-{
-    return c >= 'A' && c <= 'Z';
-}
-
 /* One more academic node of the institution called name (copied). */
 static sn_status_t inst_add(who_t *w, const char *name)
 {
     /* Names are told apart by their hash and then by their text: on a hash
      * collision with another name the next hash in the chain is tried. */
-    for (uint64_t h = str_hash(name, strlen(name));; h = rehash(h)) {
+    for (uint64_t h = str_hash(name, strlen(name));; h = sn_u64map_hash(h)) {
         uint64_t *idx = sn_u64map_get(&w->inst_index, h, false);
         if (idx != NULL) {
             if (strcmp(w->inst[*idx].org, name) != 0)
@@ -463,12 +367,12 @@ static sn_status_t who_add(sn_stats_t *s, who_t *w, const sn_result_t *r)
 {
     const sn_enrichment_t *e = r->enrich;
     w->n++;
-    if (e != NULL && is_upper(e->geo.country[0]) && is_upper(e->geo.country[1]) &&
+    if (e != NULL && sn_is_upper(e->geo.country[0]) && sn_is_upper(e->geo.country[1]) &&
         e->geo.country[2] == '\0')
         w->country[(e->geo.country[0] - 'A') * 26 + (e->geo.country[1] - 'A')]++;
     else
         w->country_unknown++;
-    w->continent[continent_index(e != NULL ? e->geo.continent : NULL)]++;
+    w->continent[sn_stats_continent_index(e != NULL ? e->geo.continent : NULL)]++;
     if (e != NULL && e->class_known) {
         w->class_known++;
         if (e->cls.edu) {
@@ -669,12 +573,12 @@ static sn_status_t add_result(sn_stats_t *s, const sn_result_t *r, uint32_t labe
         st = SN_ENOMEM;
     if (alive && who_add(s, &s->live, r) != SN_OK)
         st = SN_ENOMEM;
-    size_t ci = continent_index(r->enrich != NULL ? r->enrich->geo.continent : NULL);
-    if (udp && (!rtt_add(&s->rtt[SN_RTT_UDP][0], r->udp.rtt_us) ||
-                !rtt_add(&s->rtt[SN_RTT_UDP][1 + ci], r->udp.rtt_us)))
+    size_t ci = sn_stats_continent_index(r->enrich != NULL ? r->enrich->geo.continent : NULL);
+    if (udp && (!sn_stats_hist_add(&s->rtt[SN_RTT_UDP][0], r->udp.rtt_us) ||
+                !sn_stats_hist_add(&s->rtt[SN_RTT_UDP][1 + ci], r->udp.rtt_us)))
         st = SN_ENOMEM;
-    if (tcp && (!rtt_add(&s->rtt[SN_RTT_TCP][0], r->tcp.rtt_us) ||
-                !rtt_add(&s->rtt[SN_RTT_TCP][1 + ci], r->tcp.rtt_us)))
+    if (tcp && (!sn_stats_hist_add(&s->rtt[SN_RTT_TCP][0], r->tcp.rtt_us) ||
+                !sn_stats_hist_add(&s->rtt[SN_RTT_TCP][1 + ci], r->tcp.rtt_us)))
         st = SN_ENOMEM;
     if (alive && label != NO_LABEL && label < s->n_labels)
         s->labels[label].first_alive++;
@@ -855,36 +759,6 @@ static seen_bin_t *seen_bins(const sn_stats_t *s, size_t *n)
     return v;
 }
 
-/* Listings held by the k most-listed targets. */
-uint64_t sn_stats_top_listings(const seen_bin_t *b, size_t nb, uint64_t k)
-{
-    uint64_t sum = 0;
-    for (size_t i = nb; i-- > 0 && k > 0;) {
-        uint64_t take = b[i].count < k ? b[i].count : k;
-        sum += take * b[i].value;
-        k -= take;
-    }
-    return sum;
-}
-
-/* Share of listings held by the least-listed fraction p of targets (linear within a value). */
-double sn_stats_lorenz_at(const seen_bin_t *b, size_t nb, uint64_t n, uint64_t total, double p)
-{
-    if (n == 0 || total == 0)
-        return 0;
-    double want = p * (double)n, nodes = 0, sum = 0;
-    for (size_t i = 0; i < nb; i++) {
-        double c = (double)b[i].count;
-        if (nodes + c >= want) {
-            sum += (want - nodes) * (double)b[i].value;
-            return sum / (double)total;
-        }
-        nodes += c;
-        sum += c * (double)b[i].value;
-    }
-    return sum / (double)total;
-}
-
 static int bar_cmp(const void *a, const void *b)
 {
     const sn_stats_bar_t *x = a, *y = b;
@@ -1004,8 +878,8 @@ static sn_status_t build_series(sn_stats_t *s, const who_t *w, const char *pop)
     for (size_t i = 0; i < SN_STATS_CONTINENTS; i++) {
         sn_stats_bar_t *b = &v->continents.v[v->continents.n++];
         snprintf(b->key, sizeof b->key, "%s",
-                 i + 1 < SN_STATS_CONTINENTS ? CONTINENTS[i] : "unknown");
-        b->label = CONTINENT_NAMES[i];
+                 i + 1 < SN_STATS_CONTINENTS ? sn_stats_continent_code(i) : "unknown");
+        b->label = sn_stats_continent_name(sn_stats_continent_code(i));
         b->count = w->continent[i];
     }
     series_sort(&v->continents, SN_STATS_CONTINENTS);
@@ -1234,7 +1108,7 @@ static const rtt_hist_t *hist_of(const sn_stats_t *s, int kind, const char *cont
         return NULL;
     if (continent == NULL)
         return &s->rtt[kind][0];
-    return &s->rtt[kind][1 + continent_index(continent)];
+    return &s->rtt[kind][1 + sn_stats_continent_index(continent)];
 }
 
 bool sn_stats_rtt_quantile(const sn_stats_t *s, int kind, const char *continent, unsigned permille,
@@ -1254,20 +1128,5 @@ size_t sn_stats_rtt_cdf(const sn_stats_t *s, int kind, const char *continent, do
                         double *y, size_t cap)
 {
     const rtt_hist_t *h = hist_of(s, kind, continent);
-    if (h == NULL || h->n == 0 || h->b == NULL)
-        return 0;
-    size_t k = 0;
-    uint64_t cum = 0;
-    for (unsigned b = 0; b < RTT_NB; b++) {
-        if (h->b[b] == 0)
-            continue;
-        cum += h->b[b];
-        if (k < cap) {
-            uint32_t hi = bucket_hi(b);
-            x_us[k] = (double)(hi < h->max ? hi : h->max);
-            y[k] = (double)cum / (double)h->n;
-        }
-        k++;
-    }
-    return k;
+    return h != NULL ? sn_stats_hist_cdf(h, x_us, y, cap) : 0;
 }

@@ -1,7 +1,8 @@
 /*
  * What the statistics' files share and nobody else sees: the aggregator's
- * state (struct sn_stats, filled by stats.c), the RTT histogram, and the
- * few helpers that the metric table (metrics.c) reads the state through.
+ * state (struct sn_stats, filled by stats.c), the RTT histogram and the
+ * seen-count shares (stats_hist.c, below both), and the few helpers that the
+ * metric table (metrics.c) reads the state through.
  * The summary writer (summary.c) needs none of it: it prints the rows
  * through the public stats.h.
  */
@@ -16,7 +17,7 @@
 #include "lib/hashmap.h"
 #include "reports/stats.h"
 
-/* ---- round-trip time histograms (stats.c) ---- */
+/* ---- round-trip time histograms (stats_hist.c) ---- */
 
 #define RTT_EXACT 128u
 #define RTT_SUB 64u
@@ -34,6 +35,16 @@ typedef struct rtt_hist {
  * False when h has no sample.
  */
 bool sn_stats_hist_quantile(const rtt_hist_t *h, unsigned permille, uint32_t *out);
+
+/* Adds one sample of v microseconds; false when out of memory (the first sample allocates). */
+bool sn_stats_hist_add(rtt_hist_t *h, uint32_t v);
+
+/* The CDF as (upper bucket edge, share at or below) points, at most cap of them
+ * stored; returns how many there are. */
+size_t sn_stats_hist_cdf(const rtt_hist_t *h, double *x_us, double *y, size_t cap);
+
+/* The continent bucket of a code ("EU"; anything else is the last, unknown, bucket). */
+size_t sn_stats_continent_index(const char *code);
 
 /* ---- the aggregator's state (stats.c) ---- */
 

@@ -102,15 +102,6 @@ static bool live_tcp(const sn_engine_t *e, jentry_t en)
     return job->active && job->gen == en.gen && job->res.tcp.outcome == SN_OUTCOME_NONE;
 }
 
-/* xorshift64*: tokens need to be unpredictable to off-path spoofers, not cryptographic. */
-static uint64_t next_random(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 0x2545F4914F6CDD1Dull;
-}
-
 /* ---- lifecycle ---- */
 
 static unsigned bits_for(uint32_t n)
@@ -174,6 +165,7 @@ sn_status_t sn_engine_new(uv_loop_t *loop, const sn_engine_cfg_t *cfg, sn_engine
     e->loop = loop;
     e->cfg = *cfg;
     e->clock = cfg->clock != NULL ? cfg->clock : &sn_clock_system;
+    e->rng = sn_rng_seeded(cfg->seed);
     /* Handles first: from here on every failure path is sn_engine_free. */
     uv_timer_init(loop, &e->timer);
     uv_idle_init(loop, &e->idle);
@@ -192,6 +184,15 @@ sn_status_t sn_engine_new(uv_loop_t *loop, const sn_engine_cfg_t *cfg, sn_engine
     e->idx_bits = bits_for(n_jobs);
     e->jobs = calloc(n_jobs, sizeof *e->jobs);
     if (e->jobs == NULL || jring_init(&e->udp_ready, n_jobs) || jring_init(&e->tcp_ready, n_jobs)) {
+        sn_engine_free(e);
+        return sn_error_set(err, SN_ENOMEM, "out of memory for %u jobs", n_jobs);
+    }
+    /* The field values have a side array, only when a probe of the plan declares
+     * fields: the product's probes declare none, and 256 bytes a job would double
+     * the pool's memory. */
+    bool fields = (cfg->udp_probe != NULL && cfg->udp_probe->n_fields > 0) ||
+                  (cfg->tcp_probe != NULL && cfg->tcp_probe->n_fields > 0);
+    if (fields && (e->values = calloc(2 * (size_t)n_jobs, sizeof *e->values)) == NULL) {
         sn_engine_free(e);
         return sn_error_set(err, SN_ENOMEM, "out of memory for %u jobs", n_jobs);
     }
@@ -248,6 +249,7 @@ static void engine_handle_closed(sn_engine_t *e)
     if (--e->handles_open > 0)
         return;
     free(e->jobs);
+    free(e->values);
     free(e->udp_ready.v);
     free(e->tcp_ready.v);
     free(e);
@@ -400,8 +402,11 @@ static void attempt_done(void *engine, const sn_attempt_end_t *end)
     }
     r->outcome = SN_OUTCOME_ALIVE;
     r->rtt_us = end->rtt_us;
-    if (end->values != NULL)
-        *(t == T_UDP ? &job->res.udp_values : &job->res.tcp_values) = *end->values;
+    if (end->values != NULL && e->values != NULL) {
+        sn_field_values_t *v = &e->values[2 * (size_t)end->job + (size_t)t];
+        *v = *end->values;
+        *(t == T_UDP ? &job->res.udp_values : &job->res.tcp_values) = v;
+    }
     if (t == T_UDP) {
         r->observed = end->observed;
         if (end->from.family != 0)
@@ -490,18 +495,14 @@ static bool start_target(sn_engine_t *e)
     e->free_job = job->next_free;
 
     uint32_t gen = job->gen;
-    /* Cleared up to the probe field values, whose slots only need to read "": the
-     * values are 256 bytes that a probe without fields never touches, and the
-     * result's copy downstream skips them too (sn_result_copy). */
-    memset(job, 0, offsetof(job_t, res) + offsetof(sn_result_t, udp_values));
-    for (int k = 0; k < SN_FIELD_VALUES_MAX; k++)
-        job->res.udp_values.v[k][0] = job->res.tcp_values.v[k][0] = '\0';
+    memset(job, 0, sizeof *job);
     job->gen = gen;
     job->active = 1;
     job->res.target = sn_targets_at(e->ts, ti);
     job->res.udp.probe = e->cfg.udp_probe;
     job->res.tcp.probe = e->cfg.tcp_probe;
-    job->token = ((uint64_t)j | (next_random(&e->cfg.seed) << e->idx_bits));
+    /* The token's random bits only need to be unpredictable to off-path spoofers. */
+    job->token = ((uint64_t)j | (sn_rng_next(&e->rng) << e->idx_bits));
     e->st.inflight++;
     e->st.targets_started++;
     if (e->cfg.udp_probe != NULL) {

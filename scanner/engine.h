@@ -16,8 +16,8 @@
  * runs in tests against a fake transport on a clock the test moves. The real
  * transports work on raw non-blocking sockets watched by the loop, because
  * the engine needs what libuv does not expose: sendmmsg and recvmmsg batches,
- * kernel receive timestamps (SO_TIMESTAMPNS), the ICMP error queue
- * (IP_RECVERR), TCP_INFO and SO_LINGER 0.
+ * kernel transmit and receive timestamps (SO_TIMESTAMPING), the ICMP error
+ * queue (IP_RECVERR), TCP_INFO and SO_LINGER 0.
  */
 #ifndef SN_ENGINE_H
 #define SN_ENGINE_H
@@ -66,6 +66,7 @@ typedef struct sn_engine_stats {
     uint64_t late;         /* replies that matched no outstanding probe */
     uint64_t icmp;         /* ICMP errors received */
     uint64_t backpressure; /* EMFILE/ENOBUFS/EAGAIN waits */
+    uint64_t tx_stamped;   /* UDP sends timed by the kernel's transmit stamp (0: user-space) */
     uint32_t inflight;     /* targets in flight now */
     uint32_t tcp_cap;      /* TCP connections allowed at once */
 } sn_engine_stats_t;

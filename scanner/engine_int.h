@@ -10,6 +10,8 @@
 #include "scanner/pace.h"
 #include "scanner/transport.h"
 
+#include "lib/rng.h"
+
 #define PUMP_MAX 1024 /* sends per wake-up before the loop polls again */
 
 /* The two transports of a plan, as indexes into the engine's tables. */
@@ -28,7 +30,7 @@ typedef struct job {
     uint8_t tcp_port_idx; /* 0: own port; i: fallback_ports[i-1] */
     uint8_t tcp_tries;    /* attempts on the current TCP port */
     uint8_t tcp_first;    /* outcome on the own port, kept when fallbacks fail too */
-    sn_result_t res;      /* last: its probe field values trail, away from the hot fields */
+    sn_result_t res;      /* its field values, if any, point into the engine's side array */
 } job_t;
 
 /*
@@ -67,9 +69,11 @@ struct sn_engine {
     int closing;
     int handles_open;
     sn_engine_stats_t st;
+    sn_rng_t rng; /* the tokens' random bits, from cfg.seed */
 
     /* jobs */
     job_t *jobs;
+    sn_field_values_t *values; /* 2 a job (UDP, TCP), or NULL: no probe declares fields */
     uint32_t n_jobs, free_job, idx_bits;
     jring_t udp_ready, tcp_ready;
 

@@ -17,6 +17,7 @@
 
 typedef struct parked {
     sn_result_t r;
+    sn_field_values_t values[2]; /* r's udp_values and tcp_values point here */
     sn_enrichment_t en;
     sn_enricher_t *owner; /* who parked it: the DNS answer comes back to it */
     struct parked *next_free;
@@ -159,35 +160,25 @@ static bool wants_rdns(const sn_enricher_t *en, const sn_result_t *r)
     return true;
 }
 
-/*
- * *dst = *src, but the value slots of a probe that declares no fields (they
- * read "" in dst) are not copied: 256 bytes of a 400-byte result that most
- * results never use, and cold in the cache by the time the result gets here.
- */
-static void copy_values(sn_field_values_t *dst, const sn_field_values_t *src,
-                        const sn_probe_result_t *p)
+/* A result parked past the engine's callback takes its field values along. */
+static void park_result(parked_t *p, const sn_result_t *src)
 {
-    if (p->probe != NULL && p->probe->n_fields > 0) {
-        *dst = *src;
-        return;
+    p->r = *src;
+    if (src->udp_values != NULL) {
+        p->values[0] = *src->udp_values;
+        p->r.udp_values = &p->values[0];
     }
-    for (int k = 0; k < SN_FIELD_VALUES_MAX; k++)
-        dst->v[k][0] = '\0';
-}
-
-static void result_copy(sn_result_t *dst, const sn_result_t *src)
-{
-    memcpy(dst, src, offsetof(sn_result_t, udp_values));
-    copy_values(&dst->udp_values, &src->udp_values, &src->udp);
-    copy_values(&dst->tcp_values, &src->tcp_values, &src->tcp);
+    if (src->tcp_values != NULL) {
+        p->values[1] = *src->tcp_values;
+        p->r.tcp_values = &p->values[1];
+    }
 }
 
 void sn_enricher_submit(sn_enricher_t *en, const sn_result_t *r)
 {
     bool wants = wants_rdns(en, r);
     if (!wants || en->cancelled) {
-        sn_result_t copy;
-        result_copy(&copy, r);
+        sn_result_t copy = *r; /* finished at once: its values are still the caller's */
         sn_enrichment_t x;
         memset(&x, 0, sizeof x);
         x.rdns_status = wants ? "cancelled" : "skipped";
@@ -200,15 +191,14 @@ void sn_enricher_submit(sn_enricher_t *en, const sn_result_t *r)
     else
         p = malloc(sizeof *p);
     if (p == NULL) {
-        sn_result_t copy;
-        result_copy(&copy, r);
+        sn_result_t copy = *r; /* finished at once: its values are still the caller's */
         sn_enrichment_t x;
         memset(&x, 0, sizeof x);
         x.rdns_status = "error";
         finish(en, &copy, &x);
         return;
     }
-    result_copy(&p->r, r);
+    park_result(p, r);
     memset(&p->en, 0, sizeof p->en);
     p->r.enrich = NULL; /* until the answer: no enrichment yet */
     p->owner = en;

@@ -22,6 +22,7 @@
 #include "data/blocklist.h"
 #include "data/geo.h"
 #include "data/input.h"
+#include "lib/rng.h"
 
 #define BAD_ENTRY_LINES 50 /* printed before the rest are only counted */
 #define DNS_GRACE_MS 2000  /* after a first signal, lookups get this long to finish */
@@ -377,14 +378,20 @@ static void check_finish(scan_t *s)
 
 /* ---- the job ---- */
 
+/*
+ * Fisher-Yates over the tree's one seeded generator: the same seed gives the same probe
+ * order. The seed is first mixed with a constant of the order's own, as the shards' is
+ * (data/shard.c), so that the order draws no numbers in common with what else takes the
+ * same --seed (a population, the demo's identities). n is at most the target set's
+ * limit, below 2^32, as sn_rng_below requires.
+ */
+#define ORDER_DOMAIN UINT64_C(0x4f52444552534e50) /* "ORDERSNP" */
+
 static void shuffle(uint32_t *v, size_t n, uint64_t seed)
 {
-    uint64_t x = seed ? seed : 0x9E3779B97F4A7C15ull;
+    sn_rng_t r = sn_rng_seeded(seed ^ ORDER_DOMAIN);
     for (size_t i = n; i > 1; i--) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        size_t j = (size_t)(x % i);
+        size_t j = sn_rng_below(&r, i);
         uint32_t t = v[i - 1];
         v[i - 1] = v[j];
         v[j] = t;
@@ -595,6 +602,13 @@ sn_status_t sn_scan_run(const sn_scan_cfg_t *cfg, sn_scan_summary_t *sum, sn_err
 
     s.start_ns = s.last_ns = uv_hrtime();
     s.engine_done = true;
+    /* Before the first result: starting the engine already sends, and a send can
+     * end an attempt at once (a refused datagram, an ICMP error read with the
+     * transmit stamps right after sendmmsg), so rows and a signal may come
+     * before uv_run. The callbacks run inside uv_run either way. */
+    uv_signal_start(&s.sigint, on_signal, SIGINT);
+    uv_signal_start(&s.sigterm, on_signal, SIGTERM);
+    uv_signal_start(&s.sighup, on_signal, SIGHUP);
     if (cfg->dry_run) {
         for (size_t i = 0; i < s.n_order; i++) {
             sn_result_t r = {.target = sn_targets_at(s.ts, order[i])};
@@ -610,9 +624,6 @@ sn_status_t sn_scan_run(const sn_scan_cfg_t *cfg, sn_scan_summary_t *sum, sn_err
             s.engine_done = true;
     }
     if (st == SN_OK) {
-        uv_signal_start(&s.sigint, on_signal, SIGINT);
-        uv_signal_start(&s.sigterm, on_signal, SIGTERM);
-        uv_signal_start(&s.sighup, on_signal, SIGHUP);
         uv_timer_start(&s.tick, on_tick, 1000, 1000);
         check_finish(&s);
         uv_run(&s.loop, UV_RUN_DEFAULT);

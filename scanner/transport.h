@@ -64,13 +64,21 @@ typedef struct sn_transport_env {
     unsigned idx_bits;     /* low token bits that are the job index */
     uint64_t timeout_ns;   /* per attempt */
     uint32_t max_conns;    /* connection-oriented transports: at most this many at once */
-    sn_engine_stats_t *st; /* counters the transport keeps: late, icmp, backpressure, tcp_cap */
+    sn_engine_stats_t *st; /* the transport's counters: late, icmp, tx_stamped, backpressure... */
     sn_attempt_done_fn done;
     void *engine; /* the upcall's first argument */
     /* Closing is asynchronous: the transport calls closed(engine) once per handle it
      * told of in *handles at init, from the handle's close callback. */
     void (*closed)(void *engine);
+    /* UDP: how a datagram's send time is taken (SN_TXSTAMP_*; the engine leaves it
+     * 0, the kernel's transmit stamps when it gives them; tests choose). */
+    int tx_stamps;
 } sn_transport_env_t;
+
+/* Values of sn_transport_env_t.tx_stamps. */
+#define SN_TXSTAMP_AUTO 0    /* numbered by SCM_TS_OPT_ID, else by the socket's counter */
+#define SN_TXSTAMP_COUNTER 1 /* numbered by the socket's counter only (kernels before 6.13) */
+#define SN_TXSTAMP_OFF 2     /* the user-space clock read before each sendmmsg */
 
 /* Return values of send besides 0 (the attempt is made and counted). */
 #define SN_SEND_LATER 1     /* back-pressure: nothing was done, ask again later */

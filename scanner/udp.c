@@ -2,13 +2,26 @@
  * UDP transport: one unconnected socket per address family for every target.
  *
  * Requests are built into a batch and leave in one sendmmsg; replies arrive in
- * recvmmsg batches with their kernel receive time (SO_TIMESTAMPNS), so a busy
- * loop does not inflate the RTT. A reply is matched first by its source
- * address and port (hash table), then by the token the probe found in it;
- * when the port differs (a NAT or relay in front of the node) the token alone
- * finds the job and the reply is recorded as coming from elsewhere. ICMP
- * errors come through IP_RECVERR's error queue, which names the original
- * destination.
+ * recvmmsg batches. Both ends of an RTT are the kernel's software stamps
+ * (SO_TIMESTAMPING), so neither a busy loop nor a long sendmmsg call inflates
+ * it: a reply carries its receive time, and every datagram sent comes back
+ * through the socket's error queue as a transmit stamp numbered by
+ * SOF_TIMESTAMPING_OPT_ID. The number is ours where the kernel takes it in a
+ * control message (SCM_TS_OPT_ID, Linux 6.13), else the socket's own counter,
+ * restarted whenever a refused datagram leaves its numbering in doubt; a ring
+ * per socket ties the number to the attempt. Until its stamp is read a
+ * datagram's send time is the clock read before its sendmmsg call, never
+ * later than the truth; without SO_TIMESTAMPING (an old kernel, a sandbox)
+ * that is all there is, and receive times come from SO_TIMESTAMPNS.
+ *
+ * A reply is matched first by its source address and port (hash table), then
+ * by the token the probe found in it; when the port differs (a NAT or relay
+ * in front of the node) the token alone finds the job and the reply is
+ * recorded as coming from elsewhere. ICMP errors come through IP_RECVERR's
+ * error queue, which names the original destination; one reader takes them
+ * and the transmit stamps from it, right after each sendmmsg and before the
+ * replies are read, so that a reply finds its datagram's stamp already there
+ * and neither kind of message is lost to a reader of the other.
  *
  * The transport keeps its own record per job slot (where the probe went, its
  * token, its last send): it knows jobs only through the attempts the engine
@@ -20,13 +33,39 @@
 
 #include <errno.h>
 #include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define UDP_BATCH 256    /* datagrams per sendmmsg / recvmmsg */
 #define UDP_MSG_MAX 1500 /* largest request or reply handled */
+#define ERRQ_BATCH 256   /* error-queue messages per recvmmsg: a whole sendmmsg's stamps */
+#define ERRQ_CTL 192     /* control bytes per error-queue message (two records fit in 128) */
+
+/* The kernel's software stamps: of each datagram sent (TX_SOFTWARE, returned
+ * on the error queue numbered by OPT_ID and without the datagram, TSONLY) and
+ * of each received (RX_SOFTWARE), reported as SCM_TIMESTAMPING (SOFTWARE). */
+#define UDP_TS_FLAGS                                                                               \
+    (SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE |     \
+     SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY)
+
+/* Linux 6.13's control message that gives a datagram its OPT_ID number; older C
+ * headers lack it. The value is the asm-generic one, not that of alpha, mips,
+ * parisc or sparc, so the fallback is only for the architectures that use it. */
+#if !defined(SCM_TS_OPT_ID) && (defined(__x86_64__) || defined(__i386__) ||                        \
+                                defined(__aarch64__) || defined(__arm__) || defined(__riscv))
+#define SCM_TS_OPT_ID 81
+#endif
+
+/* How a socket's send times are taken. */
+enum {
+    STAMP_OFF,     /* the clock read before sendmmsg: SO_TIMESTAMPING was refused, or tests */
+    STAMP_COUNTER, /* kernel stamps numbered by the socket's counter, which we follow */
+    STAMP_CMSG     /* kernel stamps numbered by us, one SCM_TS_OPT_ID per datagram */
+};
 
 typedef struct udp udp_t;
 
@@ -36,16 +75,37 @@ typedef struct udp_sock {
     int family;
     uv_poll_t poll;
     int poll_events;
-    unsigned nbatch; /* datagrams built and not yet sent */
-    bool flushing;   /* a send is under way: a result callback inside it must not send again */
-    int broken;      /* a libuv error: the loop cannot watch the socket, nothing more goes out */
+    unsigned nbatch;   /* datagrams built and not yet sent */
+    bool flushing;     /* a send is under way: a result callback inside it must not send again */
+    int broken;        /* a libuv error: the loop cannot watch the socket, nothing more goes out */
+    int stamps;        /* STAMP_*: how send times are taken */
+    bool cmsg_ok;      /* STAMP_CMSG: the kernel has taken a datagram with SCM_TS_OPT_ID */
+    uint32_t next_key; /* the OPT_ID number of the next datagram offered to the kernel */
     uint32_t job[UDP_BATCH];
     uint32_t job_gen[UDP_BATCH]; /* the job's generation when its datagram was built */
     struct mmsghdr msg[UDP_BATCH];
     struct iovec iov[UDP_BATCH];
     struct sockaddr_storage dst[UDP_BATCH];
+    union {
+        uint8_t b[CMSG_SPACE(sizeof(uint32_t))];
+        struct cmsghdr align;
+    } idctl[UDP_BATCH];   /* STAMP_CMSG: slot k's SCM_TS_OPT_ID, rewritten before each call */
+    sn_udp_txring_t ring; /* datagrams sent whose stamp has not been read */
     uint8_t buf[UDP_BATCH][UDP_MSG_MAX];
 } udp_sock_t;
+
+/* What the error-queue reader reads into (one per transport: a batch is
+ * decoded whole before anything is done with it, see read_errqueue). */
+typedef struct errq_bufs {
+    struct mmsghdr msgs[ERRQ_BATCH];
+    struct sockaddr_storage names[ERRQ_BATCH];
+    union {
+        uint8_t b[ERRQ_CTL];
+        struct cmsghdr align;
+    } ctl[ERRQ_BATCH];
+    struct iovec iov; /* shared: the payloads (an ICMP error's copy of our request) go unread */
+    uint8_t scratch[64];
+} errq_bufs_t;
 
 /* A slot of the UDP reply table: the job (+1; 0 = empty) and its key's hash. */
 typedef struct udp_slot {
@@ -57,7 +117,7 @@ typedef struct udp_slot {
 typedef struct ujob {
     sn_addr_t key; /* where the request goes: the reply table's key */
     uint64_t token;
-    uint64_t sent_ns; /* CLOCK_REALTIME of the last send (kernel stamps are realtime) */
+    uint64_t sent_ns; /* CLOCK_REALTIME of the last send: its kernel stamp once read (realtime) */
     uint32_t gen;     /* the job's generation */
     uint8_t seq;      /* sends made; a deadline carries the value it was pushed with */
     uint8_t live;     /* in the reply table, not cancelled */
@@ -72,6 +132,7 @@ struct udp {
     uint32_t udp_mask;
     sn_dlq_t udp_dl;
     uint8_t *rx_buf; /* UDP_BATCH * UDP_MSG_MAX */
+    errq_bufs_t *errq;
     int closing;
     int handles; /* open; the state is freed when the last has closed */
 };
@@ -161,6 +222,39 @@ static int set_int(int fd, int level, int opt, int v)
     return setsockopt(fd, level, opt, &v, sizeof v);
 }
 
+/*
+ * Asks for the kernel's stamps (want: SN_TXSTAMP_*) and returns the socket's
+ * STAMP_* mode. Without SO_TIMESTAMPING (an old kernel, a sandbox that refuses
+ * it), receive times come from SO_TIMESTAMPNS and send times are the clock
+ * read before sendmmsg, as they were before transmit stamps; nothing says so
+ * but the tx_stamped counter, which stays 0.
+ */
+static int stamps_start(int fd, int want)
+{
+    if (want != SN_TXSTAMP_OFF && set_int(fd, SOL_SOCKET, SO_TIMESTAMPING, UDP_TS_FLAGS) == 0) {
+#ifdef SCM_TS_OPT_ID
+        if (want == SN_TXSTAMP_AUTO)
+            return STAMP_CMSG; /* until a kernel before 6.13 refuses the first datagram */
+#endif
+        return STAMP_COUNTER; /* the counter starts at 0 when OPT_ID is first set */
+    }
+    set_int(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1);
+    return STAMP_OFF;
+}
+
+/* Numbers the datagrams by the socket's counter from now on (the kernel refused
+ * SCM_TS_OPT_ID before taking any datagram, so the counter is still at 0). */
+static void stamps_by_counter(udp_sock_t *s)
+{
+    for (unsigned k = 0; k < UDP_BATCH; k++) {
+        s->msg[k].msg_hdr.msg_control = NULL;
+        s->msg[k].msg_hdr.msg_controllen = 0;
+    }
+    s->stamps = STAMP_COUNTER;
+    s->next_key = 0;
+    sn_udp_txring_clear(&s->ring);
+}
+
 static udp_sock_t *open_sock(udp_t *e, int family, sn_error_t *err)
 {
     int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -173,7 +267,7 @@ static udp_sock_t *open_sock(udp_t *e, int family, sn_error_t *err)
         set_int(fd, SOL_SOCKET, SO_RCVBUF, 16 << 20);
     if (set_int(fd, SOL_SOCKET, SO_SNDBUFFORCE, 4 << 20) != 0)
         set_int(fd, SOL_SOCKET, SO_SNDBUF, 4 << 20);
-    set_int(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1);
+    int stamps = stamps_start(fd, e->env.tx_stamps);
     if (family == AF_INET6) {
         set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1);
         set_int(fd, IPPROTO_IPV6, IPV6_RECVERR, 1);
@@ -189,11 +283,22 @@ static udp_sock_t *open_sock(udp_t *e, int family, sn_error_t *err)
     s->u = e;
     s->fd = fd;
     s->family = family;
+    s->stamps = stamps;
     for (unsigned k = 0; k < UDP_BATCH; k++) {
         s->iov[k].iov_base = s->buf[k];
         s->msg[k].msg_hdr.msg_iov = &s->iov[k];
         s->msg[k].msg_hdr.msg_iovlen = 1;
         s->msg[k].msg_hdr.msg_name = &s->dst[k];
+#ifdef SCM_TS_OPT_ID
+        if (stamps == STAMP_CMSG) {
+            s->msg[k].msg_hdr.msg_control = s->idctl[k].b;
+            s->msg[k].msg_hdr.msg_controllen = sizeof s->idctl[k].b;
+            struct cmsghdr *c = CMSG_FIRSTHDR(&s->msg[k].msg_hdr);
+            c->cmsg_level = SOL_SOCKET;
+            c->cmsg_type = SCM_TS_OPT_ID;
+            c->cmsg_len = CMSG_LEN(sizeof(uint32_t));
+        }
+#endif
     }
     int rc = uv_poll_init(e->env.loop, &s->poll, fd);
     if (rc != 0) {
@@ -231,14 +336,25 @@ static sn_status_t udp_init(const sn_transport_env_t *env, void **state, int *ha
     e->jobs = calloc(env->n_jobs, sizeof *e->jobs);
     e->udp_table = calloc(cap, sizeof *e->udp_table);
     e->rx_buf = malloc((size_t)UDP_BATCH * UDP_MSG_MAX);
-    if (e->jobs == NULL || e->udp_table == NULL || e->rx_buf == NULL) {
+    e->errq = malloc(sizeof *e->errq);
+    if (e->jobs == NULL || e->udp_table == NULL || e->rx_buf == NULL || e->errq == NULL) {
         free(e->jobs);
         free(e->udp_table);
         free(e->rx_buf);
+        free(e->errq);
         free(e);
         return sn_error_set(err, SN_ENOMEM, "out of memory");
     }
     e->udp_mask = cap - 1;
+    errq_bufs_t *q = e->errq;
+    q->iov = (struct iovec){q->scratch, sizeof q->scratch};
+    for (unsigned k = 0; k < ERRQ_BATCH; k++)
+        q->msgs[k].msg_hdr = (struct msghdr){.msg_name = &q->names[k],
+                                             .msg_namelen = sizeof q->names[k],
+                                             .msg_iov = &q->iov,
+                                             .msg_iovlen = 1,
+                                             .msg_control = q->ctl[k].b,
+                                             .msg_controllen = sizeof q->ctl[k].b};
     *state = e;
     /* From here on the engine owns the state and closes it on failure. */
     e->udp4 = open_sock(e, AF_INET, err);
@@ -256,6 +372,7 @@ static void udp_free(udp_t *e)
     free(e->jobs);
     free(e->udp_table);
     free(e->rx_buf);
+    free(e->errq);
     free(e->udp_dl.v);
     free(e->udp4);
     free(e->udp6);
@@ -307,7 +424,6 @@ static bool udp_ready(const void *state, const sn_addr_t *dst)
 }
 
 static void flush_sock(udp_t *e, udp_sock_t *s);
-static void handle_icmp(udp_t *e, udp_sock_t *s);
 
 /*
  * The loop cannot watch s any more (uv_poll_start failed): a datagram
@@ -344,43 +460,99 @@ static bool sock_watch(udp_t *e, udp_sock_t *s, int events, unsigned off)
 }
 
 /* Pure decoder of one error-queue message (scanner/udp.h); fuzzed by tests/fuzz/fuzz_icmp.c. */
-bool sn_udp_icmp_decode(const struct msghdr *m, sn_outcome_t *o, sn_addr_t *to)
+sn_udp_errq_kind_t sn_udp_errq_decode(const struct msghdr *m, sn_udp_errq_t *out)
 {
+    out->kind = SN_UDP_ERRQ_NONE;
     if (m->msg_control == NULL || m->msg_controllen < sizeof(struct cmsghdr))
-        return false;
+        return SN_UDP_ERRQ_NONE;
+    const uint8_t *end = (const uint8_t *)m->msg_control + m->msg_controllen;
+    bool have_key = false, have_ts = false;
+    uint32_t key = 0;
+    uint64_t ts_ns = 0;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR((struct msghdr *)m, c)) {
+        /* The kernel always fills whole records, but the decoder does not rely
+         * on it: a short record inside the control buffer is skipped. */
+        size_t room = (size_t)(end - (const uint8_t *)CMSG_DATA(c));
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
+            struct scm_timestamping t;
+            if (c->cmsg_len < CMSG_LEN(sizeof t) || room < sizeof t)
+                continue;
+            memcpy(&t, CMSG_DATA(c), sizeof t); /* no alignment assumed */
+            /* ts[0] is the software stamp; zero when only hardware stamped. */
+            if (t.ts[0].tv_sec > 0 && t.ts[0].tv_sec < (time_t)1 << 33 && t.ts[0].tv_nsec >= 0 &&
+                t.ts[0].tv_nsec < 1000000000) {
+                have_ts = true;
+                ts_ns = (uint64_t)t.ts[0].tv_sec * 1000000000ull + (uint64_t)t.ts[0].tv_nsec;
+            }
+            continue;
+        }
         if (!((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
               (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)))
             continue;
-        /* The kernel always fills a whole sock_extended_err, but the decoder does not
-         * rely on it: a short record inside the control buffer is skipped. */
-        size_t room = (size_t)((const uint8_t *)m->msg_control + m->msg_controllen -
-                               (const uint8_t *)CMSG_DATA(c));
         if (c->cmsg_len < CMSG_LEN(sizeof(struct sock_extended_err)) ||
             room < sizeof(struct sock_extended_err))
             continue;
         struct sock_extended_err ee;
-        memcpy(&ee, CMSG_DATA(c), sizeof ee); /* no alignment assumed */
+        memcpy(&ee, CMSG_DATA(c), sizeof ee);
+        if (ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING) {
+            /* A transmit stamp: the number is here, the time in SCM_TIMESTAMPING,
+             * which may come before or after. Other stamp kinds are not asked for. */
+            if (ee.ee_errno == ENOMSG && ee.ee_info == SCM_TSTAMP_SND) {
+                have_key = true;
+                key = ee.ee_data;
+            }
+            continue;
+        }
         if (ee.ee_origin != SO_EE_ORIGIN_ICMP && ee.ee_origin != SO_EE_ORIGIN_ICMP6)
             continue;
         if (ee.ee_errno == ECONNREFUSED)
-            *o = SN_OUTCOME_CLOSED;
+            out->outcome = SN_OUTCOME_CLOSED;
         else if (ee.ee_errno == EHOSTUNREACH || ee.ee_errno == ENETUNREACH ||
                  ee.ee_errno == EACCES || ee.ee_errno == EHOSTDOWN)
-            *o = SN_OUTCOME_UNREACHABLE;
+            out->outcome = SN_OUTCOME_UNREACHABLE;
         else
             continue; /* fragmentation needed and the like: not an answer */
         if (m->msg_name == NULL || m->msg_namelen < sizeof(sa_family_t) ||
             m->msg_namelen > sizeof(struct sockaddr_storage))
-            return false;
+            return SN_UDP_ERRQ_NONE;
         struct sockaddr_storage dst = {0};
         memcpy(&dst, m->msg_name, m->msg_namelen);
         if ((dst.ss_family == AF_INET && m->msg_namelen < sizeof(struct sockaddr_in)) ||
             (dst.ss_family == AF_INET6 && m->msg_namelen < sizeof(struct sockaddr_in6)))
-            return false;
-        return sn_addr_from_sockaddr((struct sockaddr *)&dst, to) == SN_OK;
+            return SN_UDP_ERRQ_NONE;
+        if (sn_addr_from_sockaddr((struct sockaddr *)&dst, &out->to) != SN_OK)
+            return SN_UDP_ERRQ_NONE;
+        return out->kind = SN_UDP_ERRQ_ICMP;
     }
-    return false;
+    if (!have_key || !have_ts)
+        return SN_UDP_ERRQ_NONE;
+    out->key = key;
+    out->tx_ns = ts_ns;
+    return out->kind = SN_UDP_ERRQ_TXSTAMP;
+}
+
+/* ---- the ring of datagrams waiting for their transmit stamp (scanner/udp.h) ---- */
+
+void sn_udp_txring_put(sn_udp_txring_t *r, uint32_t key, uint32_t job, uint32_t tag,
+                       uint64_t user_ns)
+{
+    r->v[key & (SN_UDP_TXRING - 1)] =
+        (sn_udp_txent_t){.key = key, .job = job, .tag = tag, .used = true, .user_ns = user_ns};
+}
+
+bool sn_udp_txring_take(sn_udp_txring_t *r, uint32_t key, uint64_t tx_ns, sn_udp_txent_t *out)
+{
+    sn_udp_txent_t *en = &r->v[key & (SN_UDP_TXRING - 1)];
+    if (!en->used || en->key != key || tx_ns < en->user_ns)
+        return false;
+    *out = *en;
+    en->used = false;
+    return true;
+}
+
+void sn_udp_txring_clear(sn_udp_txring_t *r)
+{
+    memset(r, 0, sizeof *r);
 }
 
 static int udp_send(void *state, const sn_attempt_t *a)
@@ -415,6 +587,54 @@ static int udp_send(void *state, const sn_attempt_t *a)
     return 0;
 }
 
+static void read_errqueue(udp_t *e, udp_sock_t *s);
+
+/*
+ * Counter numbering only: a datagram the kernel refused may have used up a
+ * number (it does when the refusal comes after the datagram is built: a local
+ * firewall, a full device queue; before Linux 6.9, on every refusal), so the
+ * numbers of what follows are not known. Turning OPT_ID off and on restarts
+ * the kernel's counter at 0; the stamps already queued are read first. Where
+ * the kernel will not, the socket goes back to user-space send times.
+ */
+static void stamps_restart(udp_t *e, udp_sock_t *s)
+{
+    read_errqueue(e, s);
+    sn_udp_txring_clear(&s->ring);
+    s->next_key = 0;
+    if (set_int(s->fd, SOL_SOCKET, SO_TIMESTAMPING, UDP_TS_FLAGS & ~SOF_TIMESTAMPING_OPT_ID) != 0 ||
+        set_int(s->fd, SOL_SOCKET, SO_TIMESTAMPING, UDP_TS_FLAGS) != 0) {
+        set_int(s->fd, SOL_SOCKET, SO_TIMESTAMPING,
+                SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE);
+        s->stamps = STAMP_OFF;
+    }
+}
+
+/*
+ * After a sendmmsg call that was offered n datagrams numbered from the
+ * socket's next_key and took the first `took` (0: it failed): moves the
+ * numbering on and reads the stamps of what left. Our own numbers are never
+ * given twice, also those of datagrams the call did not take; the kernel's
+ * counter is followed only while every datagram offered was taken.
+ */
+static void stamps_sent(udp_t *e, udp_sock_t *s, unsigned took, unsigned n)
+{
+    if (s->stamps == STAMP_OFF)
+        return;
+    if (s->stamps == STAMP_CMSG) {
+        s->next_key += n;
+        s->cmsg_ok = s->cmsg_ok || took > 0;
+    } else {
+        s->next_key += took;
+        if (took < n) {
+            stamps_restart(e, s);
+            return;
+        }
+    }
+    if (took > 0)
+        read_errqueue(e, s);
+}
+
 /* Sends what is batched on s; what the kernel will not take now stays batched. */
 static void flush_sock(udp_t *e, udp_sock_t *s)
 {
@@ -424,27 +644,45 @@ static void flush_sock(udp_t *e, udp_sock_t *s)
     unsigned off = 0;
     bool retried = false;
     while (off < s->nbatch) {
+        unsigned n = s->nbatch - off;
+        uint32_t key0 = s->next_key;
+        for (unsigned k = 0; k < n && s->stamps == STAMP_CMSG; k++) {
+            uint32_t key = key0 + k;
+            memcpy(CMSG_DATA((struct cmsghdr *)s->idctl[off + k].b), &key, sizeof key);
+        }
         uint64_t rt = sn_clock_real(e->env.clock), mono = sn_clock_mono(e->env.clock);
-        int r = sendmmsg(s->fd, &s->msg[off], s->nbatch - off, 0);
+        int r = sendmmsg(s->fd, &s->msg[off], n, 0);
         if (r > 0) {
-            /* Every datagram of the call is stamped with the time before it:
-             * an RTT may then include part of the call, but is never shorter
-             * than the true one (interpolating within the call was tried and
+            /* Every datagram of the call is stamped with the time before it,
+             * never later than the truth, until its kernel transmit stamp is
+             * read (stamps_sent, read_errqueue): without one an RTT may include
+             * part of the call (interpolating within the call was tried and
              * gave RTTs below the responder's own delay). */
             for (unsigned k = off; k < off + (unsigned)r; k++) {
                 ujob_t *uj = &e->jobs[s->job[k]];
                 if (!uj->live || uj->gen != s->job_gen[k])
                     continue; /* its target finished while the datagram waited */
                 uj->sent_ns = rt;
-                if (sn_dlq_push(&e->udp_dl, s->job[k], uj->gen << 8 | uj->seq,
-                                mono + e->env.timeout_ns) != 0)
+                uint32_t tag = uj->gen << 8 | uj->seq;
+                if (sn_dlq_push(&e->udp_dl, s->job[k], tag, mono + e->env.timeout_ns) != 0) {
                     udp_end(e, s->job[k], SN_OUTCOME_ERROR); /* no deadline: out of memory */
+                    continue;
+                }
+                if (s->stamps != STAMP_OFF)
+                    sn_udp_txring_put(&s->ring, key0 + (k - off), s->job[k], tag, rt);
             }
             off += (unsigned)r;
             retried = false;
+            stamps_sent(e, s, (unsigned)r, n);
             continue;
         }
-        if (errno == EAGAIN || errno == ENOBUFS) {
+        int er = errno;
+        if (er == EINVAL && s->stamps == STAMP_CMSG && !s->cmsg_ok) {
+            stamps_by_counter(s); /* a kernel before 6.13 knows no SCM_TS_OPT_ID */
+            continue;
+        }
+        stamps_sent(e, s, 0, n);
+        if (er == EAGAIN || er == ENOBUFS) {
             e->env.st->backpressure++;
             if (!(s->poll_events & UV_WRITABLE) &&
                 !sock_watch(e, s, s->poll_events | UV_WRITABLE, off)) {
@@ -453,16 +691,15 @@ static void flush_sock(udp_t *e, udp_sock_t *s)
             }
             break;
         }
-        if (errno == EINTR)
+        if (er == EINTR)
             continue;
         /* With IP_RECVERR, an ICMP error that arrived for an earlier datagram is
          * reported by the next send on the socket: consume it and try again. Only
          * when the same datagram fails twice is the error its own. */
-        int er = errno;
         if (!retried &&
             (er == ECONNREFUSED || er == EHOSTUNREACH || er == ENETUNREACH || er == EHOSTDOWN)) {
             retried = true;
-            handle_icmp(e, s);
+            read_errqueue(e, s);
             continue;
         }
         retried = false;
@@ -594,33 +831,53 @@ static void handle_reply(udp_t *e, const uint8_t *buf, size_t len, const struct 
     e->env.done(e->env.engine, &end);
 }
 
-static void handle_icmp(udp_t *e, udp_sock_t *s)
+/* A transmit stamp: the datagram it belongs to now left at tx_ns. */
+static void apply_stamp(udp_t *e, udp_sock_t *s, uint32_t key, uint64_t tx_ns)
 {
-    for (int n = 0; n < 1024; n++) {
-        struct sockaddr_storage dst;
-        uint8_t data[64];
-        union {
-            uint8_t b[512];
-            struct cmsghdr align;
-        } ctl;
-        struct iovec iov = {data, sizeof data};
-        struct msghdr m = {.msg_name = &dst,
-                           .msg_namelen = sizeof dst,
-                           .msg_iov = &iov,
-                           .msg_iovlen = 1,
-                           .msg_control = ctl.b,
-                           .msg_controllen = sizeof ctl.b};
-        if (recvmsg(s->fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+    sn_udp_txent_t en;
+    if (s->stamps == STAMP_OFF || !sn_udp_txring_take(&s->ring, key, tx_ns, &en))
+        return; /* not ours to trust: the send time stays the user-space one */
+    ujob_t *uj = &e->jobs[en.job];
+    if (!uj->live || (uj->gen << 8 | uj->seq) != en.tag || uj->sent_ns != en.user_ns)
+        return; /* answered, or a newer attempt owns the job */
+    uj->sent_ns = tx_ns;
+    e->env.st->tx_stamped++;
+}
+
+/*
+ * Reads s's error queue, up to 1,024 messages: transmit stamps (each sets the
+ * send time of the datagram it belongs to) and ICMP errors (each ends the
+ * attempt it answers), in the order they came. It is the queue's one reader,
+ * so that neither kind is read, and lost, by a reader of the other. A batch is
+ * decoded whole before anything is done with it: an ICMP error's upcall may
+ * send, and a send reads this queue again into the same buffers.
+ */
+static void read_errqueue(udp_t *e, udp_sock_t *s)
+{
+    errq_bufs_t *b = e->errq;
+    sn_udp_errq_t ev[ERRQ_BATCH];
+    for (int round = 0; round < 4; round++) {
+        int r = recvmmsg(s->fd, b->msgs, ERRQ_BATCH, MSG_ERRQUEUE | MSG_DONTWAIT, NULL);
+        if (r <= 0)
+            return; /* empty (EAGAIN) */
+        for (int k = 0; k < r; k++) {
+            struct msghdr *m = &b->msgs[k].msg_hdr;
+            sn_udp_errq_decode(m, &ev[k]);
+            m->msg_namelen = sizeof b->names[k]; /* what the kernel shortened, for the next read */
+            m->msg_controllen = sizeof b->ctl[k].b;
+        }
+        for (int k = 0; k < r; k++) {
+            if (ev[k].kind == SN_UDP_ERRQ_TXSTAMP) {
+                apply_stamp(e, s, ev[k].key, ev[k].tx_ns);
+            } else if (ev[k].kind == SN_UDP_ERRQ_ICMP) {
+                e->env.st->icmp++;
+                uint32_t slot = table_find_slot(e, &ev[k].to);
+                if (slot != UINT32_MAX)
+                    udp_end(e, e->udp_table[slot].job1 - 1, ev[k].outcome);
+            }
+        }
+        if (r < ERRQ_BATCH)
             return;
-        sn_outcome_t o;
-        sn_addr_t to;
-        if (!sn_udp_icmp_decode(&m, &o, &to))
-            continue;
-        e->env.st->icmp++;
-        uint32_t slot = table_find_slot(e, &to);
-        if (slot == UINT32_MAX)
-            continue;
-        udp_end(e, e->udp_table[slot].job1 - 1, o);
     }
 }
 
@@ -631,11 +888,16 @@ static bool receive(udp_t *e, udp_sock_t *s)
     struct iovec iovs[64];
     struct sockaddr_storage srcs[64];
     union {
-        uint8_t b[CMSG_SPACE(sizeof(struct timespec)) + 64];
+        /* SCM_TIMESTAMPING, or SCM_TIMESTAMPNS without it; room for both */
+        uint8_t
+            b[CMSG_SPACE(sizeof(struct scm_timestamping)) + CMSG_SPACE(sizeof(struct timespec))];
         struct cmsghdr align;
     } ctls[64];
     const unsigned batch = 64;
 
+    /* The stamps of what was sent come first, so that a reply's RTT is taken
+     * from its datagram's kernel transmit time; and the ICMP errors with them. */
+    read_errqueue(e, s);
     for (int round = 0; round < 16; round++) {
         for (unsigned k = 0; k < batch; k++) {
             iovs[k] = (struct iovec){e->rx_buf + (size_t)k * UDP_MSG_MAX, UDP_MSG_MAX};
@@ -652,7 +914,7 @@ static bool receive(udp_t *e, udp_sock_t *s)
                 return false;
             if (errno == EINTR || errno == ECONNREFUSED || errno == EHOSTUNREACH ||
                 errno == ENETUNREACH) {
-                handle_icmp(e, s); /* the pending error was consumed; its detail is queued */
+                read_errqueue(e, s); /* the pending error was consumed; its detail is queued */
                 continue;
             }
             return false;
@@ -661,11 +923,17 @@ static bool receive(udp_t *e, udp_sock_t *s)
             uint64_t rx_ns = 0;
             struct msghdr *m = &msgs[k].msg_hdr;
             for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c)) {
-                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-                    struct timespec ts;
+                if (c->cmsg_level != SOL_SOCKET)
+                    continue;
+                struct timespec ts;
+                if (c->cmsg_type == SCM_TIMESTAMPING &&
+                    c->cmsg_len >= CMSG_LEN(sizeof(struct scm_timestamping)))
+                    memcpy(&ts, CMSG_DATA(c), sizeof ts); /* ts[0], the software stamp */
+                else if (c->cmsg_type == SCM_TIMESTAMPNS && c->cmsg_len >= CMSG_LEN(sizeof ts))
                     memcpy(&ts, CMSG_DATA(c), sizeof ts);
-                    rx_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-                }
+                else
+                    continue;
+                rx_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
             }
             if (rx_ns == 0)
                 rx_ns = sn_clock_real(e->env.clock);
@@ -688,9 +956,12 @@ static void on_udp_io(uv_poll_t *h, int status, int events)
     if (e->closing)
         return;
     if (status == UV_EBADF) {
-        /* libuv stops a poll handle on POLLERR; for us that is an ICMP error
-         * waiting in the error queue, so drain it and watch again. */
-        handle_icmp(e, s);
+        /* libuv stops a poll handle on POLLERR, which for us is the error queue
+         * holding something: an ICMP error, or transmit stamps that came after
+         * their sendmmsg had returned (a device that sends later). Watch again
+         * and read: receive drains the queue first, so the next poll does not
+         * wake for the same messages, and a steady flow of stamps costs one
+         * wake-up per batch at most, never a stopped socket. */
         events = sock_watch(e, s, s->poll_events, 0) ? UV_READABLE : 0;
     }
     if ((events & UV_WRITABLE) && !s->broken) {
@@ -698,10 +969,8 @@ static void on_udp_io(uv_poll_t *h, int status, int events)
         if (s->nbatch == 0 && !s->broken)
             sock_watch(e, s, UV_READABLE, 0);
     }
-    if (events & UV_READABLE) {
-        handle_icmp(e, s);
-        receive(e, s);
-    }
+    if (events & UV_READABLE)
+        receive(e, s);                /* the error queue, then the replies */
     e->env.done(e->env.engine, NULL); /* the batch is over: the engine may send */
 }
 

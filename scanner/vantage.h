@@ -131,6 +131,10 @@ typedef struct sn_vantage_obs {
 const char *sn_nat_behaviour_name(sn_nat_behaviour_t b);
 const char *sn_path_name(sn_path_t p);
 
+/* The value named s (the names above); false, and *out untouched, for any other text. */
+bool sn_nat_behaviour_from_name(const char *s, sn_nat_behaviour_t *out);
+bool sn_path_from_name(const char *s, sn_path_t *out);
+
 /*
  * Runs the tests with plain non-blocking sockets and poll(): a handful of
  * sequential transactions, at most (retries + 1) x timeout_ms each, then the
@@ -147,6 +151,9 @@ sn_status_t sn_vantage_observe(const sn_vantage_cfg_t *cfg, sn_vantage_obs_t *ob
  * (unknown fields, out->known false on an error); same errors.
  */
 sn_status_t sn_vantage_discover(const sn_vantage_cfg_t *cfg, sn_vantage_t *out, sn_error_t *err);
+
+/* Did test t get an answer that names our mapped address? */
+bool sn_vantage_test_mapped(const sn_vantage_test_t *t);
 
 /* The judgement (see the top of this file): pure, fills all of out, known = true. */
 void sn_vantage_decide(const sn_vantage_obs_t *obs, sn_vantage_t *out);

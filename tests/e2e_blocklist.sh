@@ -66,11 +66,7 @@ check "the error names exbad.txt:1" grep -q "exbad.txt:1" dry4.err
 # --- real runs: loopback swarm nodes only ---
 e2e_lock_swarms
 POP=$TMP/pop.csv
-if ! pop_swarm "$POP" nodes.txt : 303 -- --count 40 --mix dead=0; then
-    fail "the swarm of 40 alive nodes starts"
-    e2e_finish
-fi
-ok "swarm ready: $(cat pop.out)"
+swarm_up "the swarm of 40 alive nodes starts" "$POP" nodes.txt : 303 -- --count 40 --mix dead=0
 n_nodes=$(grep -c "" nodes.txt)
 
 # Without --allow: nothing may reach the swarm or the listening sockets.

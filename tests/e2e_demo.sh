@@ -8,12 +8,7 @@
 set -uo pipefail
 source "${SN_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}/tests/lib/e2e.sh"
 e2e_init e2e_demo "${1:-}"
-e2e_lock_swarms
-
-COUNT=1500
-OUT=$TMP/demo
-demo_seed $COUNT 606
-seed=$SEED
+demo_setup 1500 606
 
 for ((try = 0; try < 3; try++)); do
     rm -rf "$OUT"

@@ -23,11 +23,7 @@ cd "$TMP" || exit 1
 
 COUNT=3000
 POP=$TMP/pop.csv
-if ! pop_swarm "$POP" list.txt : 909 -- --count $COUNT --mix dead=0,udp-only=0.1; then
-    fail "the swarm starts"
-    e2e_finish
-fi
-ok "swarm ready: $(cat pop.out)"
+swarm_up "the swarm starts" "$POP" list.txt : 909 -- --count $COUNT --mix dead=0,udp-only=0.1
 
 # The silent server: reads queries, never answers, counts them.
 python3 - >dns.port 2>dns.err <<'EOF' &

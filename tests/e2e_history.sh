@@ -22,11 +22,7 @@ e2e_lock_swarms
 
 COUNT=${E2E_HISTORY_COUNT:-50000}
 POP=$TMP/pop.csv
-if ! pop_swarm "$POP" list.txt : 1201 -- --count "$COUNT" --mix dead=0.2,tcp-only=0.1,udp-only=0.1,closed=0.05; then
-    fail "the swarm starts"
-    e2e_finish
-fi
-ok "swarm ready: $(cat pop.out)"
+swarm_up "the swarm starts" "$POP" list.txt : 1201 -- --count "$COUNT" --mix dead=0.2,tcp-only=0.1,udp-only=0.1,closed=0.05
 
 RESUME=("$SNPROBE" scan --no-rdns --allow 127.0.0.0/8 --timeout 300 --retries 1) # says what it resumes
 SCAN=("${RESUME[@]}" -q)

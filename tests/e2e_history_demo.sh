@@ -12,12 +12,7 @@
 set -uo pipefail
 source "${SN_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}/tests/lib/e2e.sh"
 e2e_init e2e_history_demo "${1:-}"
-e2e_lock_swarms
-
-COUNT=1500
-OUT=$TMP/demo
-demo_seed $COUNT 707
-seed=$SEED
+demo_setup 1500 707
 limit 300 "$SNPROBE" demo --out-dir "$OUT" --count $COUNT --seed $seed --nights 4 \
     >"$TMP/demo.out" 2>"$TMP/demo.err"
 rc=$?

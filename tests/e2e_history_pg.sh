@@ -32,11 +32,7 @@ e2e_lock_swarms
 
 COUNT=${E2E_HISTORY_PG_COUNT:-2000}
 POP=$TMP/pop.csv
-if ! pop_swarm "$POP" list.txt : 1401 -- --count "$COUNT" --mix dead=0.2,tcp-only=0.1,udp-only=0.1,closed=0.05; then
-    fail "the swarm starts"
-    e2e_finish
-fi
-ok "swarm ready: $(cat pop.out)"
+swarm_up "the swarm starts" "$POP" list.txt : 1401 -- --count "$COUNT" --mix dead=0.2,tcp-only=0.1,udp-only=0.1,closed=0.05
 SCAN=("$SNPROBE" scan -q --no-rdns --allow 127.0.0.0/8 --timeout 400 --retries 2 --seed 5)
 
 # 1. one run
@@ -49,33 +45,14 @@ limit 60 "$SNPROBE" history runs --history "$PG_URI" -o runs1.csv
 check "history runs shows the run complete" grep -q "^1,.*,complete," runs1.csv
 
 # 2. four shards at once
-pids=()
-for k in 1 2 3 4; do
-    "${SCAN[@]}" --rate 1000 --site lab --shard "$k/4" --night n1 --history "$PG_URI" -o "s$k.csv" list.txt 2>"s$k.err" &
-    pids+=($!)
-done
-all=0
-for k in 1 2 3 4; do
-    wait "${pids[$((k - 1))]}"
-    rc=$?
-    [ "$rc" -eq 0 ] || { all=1; fail "shard $k/4 exits 0 (got $(rc_text $rc))"; show "s$k.err"; }
-done
-[ "$all" -eq 0 ] && ok "four shards wrote one PostgreSQL history at the same time"
-if python3 "$LIB/shards.py" union one.csv s1.csv s2.csv s3.csv s4.csv >union.txt; then
-    ok "the shards' union equals the unsharded scan: $(cat union.txt)"
-else
-    fail "the shards' union equals the unsharded scan"
-    show union.txt
-fi
+scan_shards "four shards wrote one PostgreSQL history at the same time" list.txt \
+    "${SCAN[@]}" --rate 1000 --site lab --night n1 --history "$PG_URI"
+check_union "the shards' union equals the unsharded scan" union.txt one.csv s1.csv s2.csv s3.csv s4.csv
 limit 60 "$SNPROBE" history runs --history "$PG_URI" -o runs2.csv
 run2=$(grep ",2/4,n1\$" runs2.csv | cut -d, -f1)
 limit 60 "$SNPROBE" history results --history "$PG_URI" --run "${run2:-0}" -o night.csv
-if python3 "$LIB/shards.py" union night.csv s1.csv s2.csv s3.csv s4.csv >night.txt; then
-    ok "history results --run $run2 is the union of the four shards: $(cat night.txt)"
-else
-    fail "history results --run $run2 is the union of the four shards"
-    show night.txt
-fi
+check_union "history results --run $run2 is the union of the four shards" night.txt \
+    night.csv s1.csv s2.csv s3.csv s4.csv
 check "the targets are shared rows: $COUNT of them, not one per run" \
     [ "$(pg_psql -c 'SELECT count(*) FROM targets')" -eq "$COUNT" ]
 

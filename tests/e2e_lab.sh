@@ -18,28 +18,15 @@
 # trap removes them (and the processes in them) whatever happens.
 set -u
 
-SNPROBE=${1:?usage: e2e_lab.sh /path/to/snprobe}
 HERE=$(cd "$(dirname "$0")" && pwd)
 LAB="$HERE/lab"
 . "$LAB/netlab.sh"
-
-lab_require
-[ -x "$SNPROBE" ] || lab_skip "snprobe binary '$SNPROBE' not found"
-SNPROBE=$(cd "$(dirname "$SNPROBE")" && pwd)/$(basename "$SNPROBE")
-
-WORK=$(mktemp -d /tmp/snprobe-lab.XXXXXX)
+lab_init e2e_lab "${1:?usage: e2e_lab.sh /path/to/snprobe}"
 cleanup() {
     lab_down
     rm -rf "$WORK"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-FAILS=0
-fail() {
-    echo "FAIL: $*" >&2
-    FAILS=$((FAILS + 1))
-}
+e2e_traps cleanup
 
 # The expected vantage per case: mapping filtering udp tcp.
 expect_vantage() {
@@ -159,8 +146,4 @@ lab_down
 left=$(ip netns list | grep -c -- "-$$\b")
 [ "$left" -eq 0 ] || fail "$left lab namespaces left after teardown"
 
-if [ "$FAILS" -gt 0 ]; then
-    echo "e2e_lab: $FAILS failure(s)" >&2
-    exit 1
-fi
-echo "e2e_lab: all cases passed"
+e2e_finish

@@ -25,11 +25,7 @@ fi
 
 COUNT=3000
 POP=$TMP/pop.csv
-if ! pop_swarm "$POP" list.txt : 707 -- --count $COUNT --mix dead=0.2,closed=0.1,udp-only=0.1; then
-    fail "the swarm starts"
-    e2e_finish
-fi
-ok "swarm ready: $(cat pop.out)"
+swarm_up "the swarm starts" "$POP" list.txt : 707 -- --count $COUNT --mix dead=0.2,closed=0.1,udp-only=0.1
 
 SCAN=("$SNPROBE" scan --no-rdns --allow 127.0.0.0/8 --timeout 300 --retries 0
     --fallback-ports none -q)

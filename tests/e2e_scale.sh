@@ -14,12 +14,8 @@ e2e_lock_swarms
 COUNT=50000
 POP=$TMP/pop.csv
 LIST=$TMP/list.txt
-if ! pop_swarm "$POP" "$LIST" : 202 -- --count $COUNT \
-    --mix dead=0.25,tcp-only=0.1,udp-only=0.1,closed=0.05,nat=0.1; then
-    fail "the swarm for $COUNT nodes starts"
-    e2e_finish
-fi
-ok "swarm ready: $(cat "$TMP/pop.out")"
+swarm_up "the swarm for $COUNT nodes starts" "$POP" "$LIST" : 202 -- --count $COUNT \
+    --mix dead=0.25,tcp-only=0.1,udp-only=0.1,closed=0.05,nat=0.1
 
 udp_drops() { awk '/^Udp:/ && $2 ~ /^[0-9]+$/ {print $6}' /proc/net/snmp 2>/dev/null; }
 drops0=$(udp_drops)

@@ -36,11 +36,7 @@ edit_pop() {
 
 POP=$TMP/pop.csv
 LIST=$TMP/list.txt
-if ! pop_swarm "$POP" "$LIST" edit_pop 101 -- --count 3000 --mix "$MIX"; then
-    fail "the swarm for the population starts"
-    e2e_finish
-fi
-ok "swarm ready: $(cat "$TMP/pop.out")"
+swarm_up "the swarm for the population starts" "$POP" "$LIST" edit_pop 101 -- --count 3000 --mix "$MIX"
 
 SCAN=(--no-rdns --allow 127.0.0.0/8 --rate 20000 --timeout 500 --retries 1)
 

@@ -22,11 +22,7 @@ e2e_lock_swarms
 
 COUNT=${E2E_SHARDS_COUNT:-3000}
 POP=$TMP/pop.csv
-if ! pop_swarm "$POP" list.txt : 1301 -- --count "$COUNT" --mix dead=0.2,tcp-only=0.1,udp-only=0.1,closed=0.05; then
-    fail "the swarm starts"
-    e2e_finish
-fi
-ok "swarm ready: $(cat pop.out)"
+swarm_up "the swarm starts" "$POP" list.txt : 1301 -- --count "$COUNT" --mix dead=0.2,tcp-only=0.1,udp-only=0.1,closed=0.05
 # A blocked target and a duplicate listing: the split is of the de-duplicated set, blocked
 # targets included (each written by its own shard only).
 { cat list.txt; echo "10.9.8.7:4000"; head -n 3 list.txt; } >in.txt
@@ -40,12 +36,8 @@ for k in 1 2 3 4; do
     limit 60 "${SCAN[@]}" --dry-run --shard "$k/4" -o "dry-$k.csv" in.txt 2>"dry-$k.err"
 done
 limit 60 "${SCAN[@]}" --dry-run --shard 2/4 -o dry-2b.csv in.txt 2>/dev/null
-if python3 "$LIB/shards.py" union dry-all.csv dry-1.csv dry-2.csv dry-3.csv dry-4.csv >dry.txt; then
-    ok "the four shards' dry runs split the unsharded one: $(cat dry.txt)"
-else
-    fail "the four shards' dry runs split the unsharded one"
-    show dry.txt
-fi
+check_union "the four shards' dry runs split the unsharded one" dry.txt \
+    dry-all.csv dry-1.csv dry-2.csv dry-3.csv dry-4.csv
 check "the same seed gives the same shard twice" python3 "$LIB/shards.py" same dry-2.csv dry-2b.csv
 n1=$(($(wc -l <dry-1.csv) - 1))
 check "a shard holds about a quarter of the targets ($n1 of $COUNT)" test "$n1" -gt $((COUNT / 4 - COUNT / 10)) -a "$n1" -lt $((COUNT / 4 + COUNT / 10))
@@ -54,24 +46,9 @@ check "the blocked target is in exactly one shard" [ "$(grep -c '^10\.9\.8\.7,' 
 # 2. the unsharded scan, then four shards at once into one history
 limit 300 "${SCAN[@]}" -o whole.csv in.txt 2>whole.err
 check "the unsharded scan exits 0" [ -s whole.csv ]
-pids=()
-for k in 1 2 3 4; do
-    "${SCAN[@]}" --site lab --shard "$k/4" --night n1 --history night.db -o "s$k.csv" in.txt 2>"s$k.err" &
-    pids+=($!)
-done
-all=0
-for k in 1 2 3 4; do
-    wait "${pids[$((k - 1))]}"
-    rc=$?
-    [ "$rc" -eq 0 ] || { all=1; fail "shard $k/4 exits 0 (got $(rc_text $rc))"; show "s$k.err"; }
-done
-[ "$all" -eq 0 ] && ok "four shards wrote one history at the same time, each exits 0"
-if python3 "$LIB/shards.py" union whole.csv s1.csv s2.csv s3.csv s4.csv >union.txt; then
-    ok "the shards' union equals the unsharded scan: $(cat union.txt)"
-else
-    fail "the shards' union equals the unsharded scan"
-    show union.txt
-fi
+scan_shards "four shards wrote one history at the same time, each exits 0" in.txt \
+    "${SCAN[@]}" --site lab --night n1 --history night.db
+check_union "the shards' union equals the unsharded scan" union.txt whole.csv s1.csv s2.csv s3.csv s4.csv
 
 # 3. the night as one result set
 limit 60 "$SNPROBE" history runs --history night.db -o runs.csv
@@ -81,12 +58,8 @@ for k in 1 2 3 4; do
 done
 run3=$(grep ",3/4,n1\$" runs.csv | cut -d, -f1)
 limit 60 "$SNPROBE" history results --history night.db --run "$run3" -o night.csv
-if python3 "$LIB/shards.py" union night.csv s1.csv s2.csv s3.csv s4.csv >night.txt; then
-    ok "history results --run $run3 (shard 3) is the union of the four shards: $(cat night.txt)"
-else
-    fail "history results --run $run3 is the union of the four shards"
-    show night.txt
-fi
+check_union "history results --run $run3 (shard 3) is the union of the four shards" night.txt \
+    night.csv s1.csv s2.csv s3.csv s4.csv
 check "history results has one header and one row per target" [ "$(wc -l <night.csv)" -eq "$(wc -l <whole.csv)" ]
 limit 120 "$SNPROBE" report --history night.db --html night.html 2>report.err
 where=$(grep -o 'Where</th><td class="x">[^<]*' night.html)

@@ -27,12 +27,8 @@ e2e_lock_swarms
 
 COUNT=6000
 POP=$TMP/pop.csv
-if ! pop_swarm "$POP" list.txt : 505 -- --count $COUNT \
-    --mix dead=0.5,tcp-443-only=0.15,tcp-80-only=0.1,closed=0.1,udp-only=0.05; then
-    fail "the swarm starts"
-    e2e_finish
-fi
-ok "swarm ready: $(cat pop.out)"
+swarm_up "the swarm starts" "$POP" list.txt : 505 -- --count $COUNT \
+    --mix dead=0.5,tcp-443-only=0.15,tcp-80-only=0.1,closed=0.1,udp-only=0.05
 
 now_ms() { date +%s%3N; }
 

@@ -15,18 +15,12 @@
 # both and from one, the class agreement, and each site's vantage verdict.
 set -u
 
-SNPROBE=${1:?usage: e2e_sites.sh /path/to/snprobe}
 HERE=$(cd "$(dirname "$0")" && pwd)
 LAB="$HERE/lab"
 . "$LAB/netlab.sh"
 . "$HERE/lib/pg.sh"
-
-lab_require
-[ -x "$SNPROBE" ] || lab_skip "snprobe binary '$SNPROBE' not found"
 pg_available || lab_skip "PostgreSQL is not installed (bash scripts/deps.sh --test installs postgresql)"
-SNPROBE=$(cd "$(dirname "$SNPROBE")" && pwd)/$(basename "$SNPROBE")
-
-WORK=$(mktemp -d /tmp/snprobe-sites.XXXXXX)
+lab_init e2e_sites "${1:?usage: e2e_sites.sh /path/to/snprobe}"
 PUB="snl-pub-$$"
 cleanup() {
     pg_stop
@@ -37,14 +31,7 @@ cleanup() {
     ip netns del "$PUB" 2> /dev/null
     rm -rf "$WORK"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-FAILS=0
-fail() {
-    echo "FAIL: $*" >&2
-    FAILS=$((FAILS + 1))
-}
+e2e_traps cleanup
 
 pg_start "$WORK" || { echo "e2e_sites: the PostgreSQL server did not start" >&2; exit 1; }
 echo "ok   - PostgreSQL on $PG_DIR/sock"
@@ -96,8 +83,4 @@ grep -A1 -o '<tr><td class="x">nat</td><td class="x">[^<]*' "$WORK/r.html" | gre
     fail "the NAT site's vantage verdict says UDP is blocked"
 grep -o 'class="headline">[^<]*' "$WORK/r.html" | sed 's/.*">/    /'
 
-if [ "$FAILS" -gt 0 ]; then
-    echo "e2e_sites: $FAILS failure(s)" >&2
-    exit 1
-fi
-echo "e2e_sites: all checks passed"
+e2e_finish

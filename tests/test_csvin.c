@@ -18,68 +18,17 @@
 #include <cmocka.h>
 
 #include "data/input.h"
+#include "tests/lib/input_run.h"
 
-typedef struct bad_log {
-    unsigned n;
-    char where[16][128];
-    char reason[16][400];
-} bad_log_t;
-
-static void on_bad(void *ud, const char *where, const char *reason)
-{
-    bad_log_t *b = ud;
-    if (b->n < 16) {
-        snprintf(b->where[b->n], sizeof b->where[0], "%s", where);
-        snprintf(b->reason[b->n], sizeof b->reason[0], "%s", reason);
-    }
-    b->n++;
-}
-
-typedef struct run {
-    sn_targets_t *ts;
-    sn_status_t st;
-    sn_read_stats_t stats;
-    sn_error_t err;
-    bad_log_t bad;
-} run_t;
-
+/* A CSV buffer, named in.csv, read into r (tests/lib/input_run.h). */
 static void read_csv(run_t *r, const char *buf, size_t len, bool strict)
 {
-    memset(r, 0, sizeof *r);
-    r->ts = sn_targets_new();
-    assert_non_null(r->ts);
-    sn_read_opts_t o = {.format = SN_INPUT_CSV, .strict = strict, .on_bad = on_bad, .ud = &r->bad};
-    r->st = sn_input_read_buf(r->ts, "in.csv", buf, len, &o, &r->stats, &r->err);
+    run_read(r, SN_INPUT_CSV, "in.csv", buf, len, strict);
 }
 
 static void read_str(run_t *r, const char *buf, bool strict)
 {
     read_csv(r, buf, strlen(buf), strict);
-}
-
-static void done(run_t *r)
-{
-    sn_targets_free(r->ts);
-}
-
-static const sn_target_t *find(const run_t *r, const char *ep)
-{
-    sn_addr_t a;
-    assert_int_equal(sn_addr_parse_endpoint(ep, strlen(ep), &a, NULL), SN_OK);
-    return sn_targets_find(r->ts, &a);
-}
-
-typedef struct labels {
-    unsigned n;
-    char s[8][64];
-} labels_t;
-
-static void add_label(const char *label, void *ud)
-{
-    labels_t *l = ud;
-    if (l->n < 8)
-        snprintf(l->s[l->n], sizeof l->s[0], "%s", label);
-    l->n++;
 }
 
 static void test_csvin_reads_ip_and_port(void **state)
@@ -89,9 +38,9 @@ static void test_csvin_reads_ip_and_port(void **state)
     read_str(&r, "ip,port\n192.0.2.1,80\n2001:db8::1,443\n192.0.2.2,033033\n", true);
     assert_int_equal(r.st, SN_OK);
     assert_int_equal(r.stats.entries, 3);
-    assert_non_null(find(&r, "192.0.2.1:80"));
-    assert_non_null(find(&r, "[2001:db8::1]:443"));
-    assert_non_null(find(&r, "192.0.2.2:33033"));
+    assert_non_null(find(r.ts, "192.0.2.1:80"));
+    assert_non_null(find(r.ts, "[2001:db8::1]:443"));
+    assert_non_null(find(r.ts, "192.0.2.2:33033"));
     done(&r);
 }
 
@@ -105,7 +54,7 @@ static void test_csvin_header_any_case_any_order_unknown_ignored(void **state)
              true);
     assert_int_equal(r.st, SN_OK);
     assert_int_equal(r.stats.entries, 1);
-    const sn_target_t *t = find(&r, "192.0.2.1:80");
+    const sn_target_t *t = find(r.ts, "192.0.2.1:80");
     assert_non_null(t);
     assert_int_equal(t->seen_count, 5);
     assert_int_equal(t->first_seen, 1493596800); /* 2017-05-01T00:00:00Z */
@@ -130,7 +79,7 @@ static void test_csvin_quoted_fields(void **state)
     assert_int_equal(r.st, SN_OK);
     assert_int_equal(r.stats.entries, 2);
     labels_t l = {0};
-    sn_targets_foreach_source(r.ts, find(&r, "192.0.2.1:80"), add_label, &l);
+    sn_targets_foreach_source(r.ts, find(r.ts, "192.0.2.1:80"), add_label, &l);
     assert_string_equal(l.s[0], "lab, \"north\" wing");
     /* A quoted line break is data: the bad row after it is still on line 5... */
     assert_int_equal(r.bad.n, 1);
@@ -251,8 +200,8 @@ static void test_csvin_count_is_summed_into_seen_count(void **state)
              true);
     assert_int_equal(r.st, SN_OK);
     assert_int_equal(r.stats.entries, 4);
-    assert_int_equal(find(&r, "192.0.2.1:80")->seen_count, 8);
-    assert_int_equal(find(&r, "192.0.2.2:80")->seen_count, 10);
+    assert_int_equal(find(r.ts, "192.0.2.1:80")->seen_count, 8);
+    assert_int_equal(find(r.ts, "192.0.2.2:80")->seen_count, 10);
     done(&r);
 }
 
@@ -264,7 +213,7 @@ static void test_csvin_source_label_overrides_input_name(void **state)
              true);
     assert_int_equal(r.st, SN_OK);
     labels_t l = {0};
-    sn_targets_foreach_source(r.ts, find(&r, "192.0.2.1:80"), add_label, &l);
+    sn_targets_foreach_source(r.ts, find(r.ts, "192.0.2.1:80"), add_label, &l);
     assert_int_equal(l.n, 3);
     assert_string_equal(l.s[0], "harvest-1");
     assert_string_equal(l.s[1], "in.csv"); /* an empty source is the input's name */
@@ -282,10 +231,10 @@ static void test_csvin_times_in_all_three_forms(void **state)
              "192.0.2.2,80,2000-02-29,2000-03-01T00:00:00Z\n",
              true);
     assert_int_equal(r.st, SN_OK);
-    const sn_target_t *t = find(&r, "192.0.2.1:80");
+    const sn_target_t *t = find(r.ts, "192.0.2.1:80");
     assert_int_equal(t->first_seen, 1);
     assert_int_equal(t->last_seen, INT64_C(2147483648));
-    t = find(&r, "192.0.2.2:80");
+    t = find(r.ts, "192.0.2.2:80");
     assert_int_equal(t->first_seen, 951782400);
     assert_int_equal(t->last_seen, 951868800);
     done(&r);
@@ -302,7 +251,7 @@ static void test_csvin_bom_crlf_blank_lines_and_no_final_newline(void **state)
     assert_int_equal(r.stats.entries, 3);
     assert_int_equal(r.stats.bad, 1);
     assert_string_equal(r.bad.where[0], "in.csv:6");
-    assert_non_null(find(&r, "192.0.2.4:80"));
+    assert_non_null(find(r.ts, "192.0.2.4:80"));
     done(&r);
 }
 

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "data/input.h"
+#include "tests/lib/input_run.h"
 
 /* --- a blob encoder ------------------------------------------------------ */
 
@@ -131,59 +132,11 @@ static sn_status_t collect(void *ud, unsigned index, const sn_addr_t *addr,
     return SN_OK;
 }
 
-static void assert_addr(const sn_addr_t *a, const char *want)
-{
-    char buf[SN_ADDR_STRLEN];
-    sn_addr_format(a, buf, sizeof buf, true);
-    assert_string_equal(buf, want);
-}
-
 /* --- XML helpers --------------------------------------------------------- */
-
-typedef struct bad_log {
-    unsigned n;
-    char where[16][128];
-    char reason[16][400];
-} bad_log_t;
-
-static void on_bad(void *ud, const char *where, const char *reason)
-{
-    bad_log_t *b = ud;
-    if (b->n < 16) {
-        snprintf(b->where[b->n], sizeof b->where[0], "%s", where);
-        snprintf(b->reason[b->n], sizeof b->reason[0], "%s", reason);
-    }
-    b->n++;
-}
-
-typedef struct run {
-    sn_targets_t *ts;
-    sn_status_t st;
-    sn_read_stats_t stats;
-    sn_error_t err;
-    bad_log_t bad;
-} run_t;
 
 static void read_xml(run_t *r, const char *name, const char *xml, bool strict)
 {
-    memset(r, 0, sizeof *r);
-    r->ts = sn_targets_new();
-    assert_non_null(r->ts);
-    sn_read_opts_t o = {.format = SN_INPUT_XML, .strict = strict, .on_bad = on_bad, .ud = &r->bad};
-    r->st = sn_input_read_buf(r->ts, name, xml, strlen(xml), &o, &r->stats, &r->err);
-}
-
-static void done(run_t *r)
-{
-    sn_targets_free(r->ts);
-    r->ts = NULL;
-}
-
-static const sn_target_t *find(const run_t *r, const char *ep)
-{
-    sn_addr_t a;
-    assert_int_equal(sn_addr_parse_endpoint(ep, strlen(ep), &a, NULL), SN_OK);
-    return sn_targets_find(r->ts, &a);
+    run_read(r, SN_INPUT_XML, name, xml, strlen(xml), strict);
 }
 
 /* Wraps body in the host-cache path. Caller frees. */
@@ -212,13 +165,13 @@ static void test_hostcache_legacy_entries_with_flags_and_blanks(void **state)
     assert_int_equal(r.st, SN_OK);
     assert_int_equal(r.stats.entries, 3);
     assert_int_equal(r.stats.bad, 0);
-    const sn_target_t *t = find(&r, "80.160.91.12:33033");
+    const sn_target_t *t = find(r.ts, "80.160.91.12:33033");
     assert_non_null(t);
     assert_string_equal(sn_targets_flags(r.ts, t), "1");
-    t = find(&r, "66.235.180.9:22112");
+    t = find(r.ts, "66.235.180.9:22112");
     assert_non_null(t);
     assert_null(sn_targets_flags(r.ts, t));
-    t = find(&r, "[2001:db8::7]:443");
+    t = find(r.ts, "[2001:db8::7]:443");
     assert_non_null(t);
     assert_string_equal(sn_targets_flags(r.ts, t), "abc");
     done(&r);
@@ -323,7 +276,7 @@ static void test_hostcache_elsewhere_is_ignored(void **state)
     read_xml(&r, "s.xml", xml, true);
     assert_int_equal(r.st, SN_OK);
     assert_int_equal(sn_targets_count(r.ts), 1);
-    assert_non_null(find(&r, "192.0.2.2:80"));
+    assert_non_null(find(r.ts, "192.0.2.2:80"));
     done(&r);
 }
 
@@ -508,17 +461,17 @@ static void test_hostcache_blob_entries_keep_times_and_small_integer(void **stat
     read_xml(&r, "s7.xml", xml, true);
     assert_int_equal(r.st, SN_OK);
     assert_int_equal(r.stats.entries, 3);
-    const sn_target_t *t = find(&r, "192.0.2.1:40007");
+    const sn_target_t *t = find(r.ts, "192.0.2.1:40007");
     assert_non_null(t);
     assert_int_equal(t->first_seen, 1493987178);
     assert_int_equal(t->last_seen, 1493988979);
     assert_string_equal(sn_targets_flags(r.ts, t), "2");
-    t = find(&r, "198.51.100.7:33033");
+    t = find(r.ts, "198.51.100.7:33033");
     assert_non_null(t);
     assert_int_equal(t->first_seen, 1493983579);
     assert_int_equal(t->last_seen, 1493983579);
     assert_string_equal(sn_targets_flags(r.ts, t), "4");
-    t = find(&r, "203.0.113.9:443");
+    t = find(r.ts, "203.0.113.9:443");
     assert_non_null(t);
     assert_int_equal(t->first_seen, 1493974000); /* the smaller one first */
     assert_int_equal(t->last_seen, 1493988000);

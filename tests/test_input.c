@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "data/input.h"
+#include "tests/lib/input_run.h"
 
 static char fixture_path[8][4096];
 
@@ -31,42 +32,6 @@ static const char *fixture(int i, const char *name)
     if (access(fixture_path[i], R_OK) != 0)
         fail_msg("fixture %s missing", fixture_path[i]);
     return fixture_path[i];
-}
-
-typedef struct bad_log {
-    unsigned n;
-    char where[16][4200];
-    char reason[16][400];
-} bad_log_t;
-
-static void on_bad(void *ud, const char *where, const char *reason)
-{
-    bad_log_t *b = ud;
-    if (b->n < 16) {
-        snprintf(b->where[b->n], sizeof b->where[0], "%s", where);
-        snprintf(b->reason[b->n], sizeof b->reason[0], "%s", reason);
-    }
-    b->n++;
-}
-
-static const sn_target_t *find(sn_targets_t *ts, const char *ep)
-{
-    sn_addr_t a;
-    assert_int_equal(sn_addr_parse_endpoint(ep, strlen(ep), &a, NULL), SN_OK);
-    return sn_targets_find(ts, &a);
-}
-
-typedef struct labels {
-    unsigned n;
-    char s[8][4200];
-} labels_t;
-
-static void add_label(const char *label, void *ud)
-{
-    labels_t *l = ud;
-    if (l->n < 8)
-        snprintf(l->s[l->n], sizeof l->s[0], "%s", label);
-    l->n++;
 }
 
 static void test_input_missing_file_names_it_and_begins_nothing(void **state)

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "reports/output.h"
+#include "lib/json.h"
 #include "lib/text.h"
 
 static const sn_probe_t fake_udp = {.name = "skype-udp", .transport = SN_TRANSPORT_UDP};

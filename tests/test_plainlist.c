@@ -17,51 +17,11 @@
 #include <cmocka.h>
 
 #include "data/input.h"
-
-typedef struct bad_log {
-    unsigned n;
-    char where[64][128];
-    char reason[64][400];
-} bad_log_t;
-
-static void on_bad(void *ud, const char *where, const char *reason)
-{
-    bad_log_t *b = ud;
-    if (b->n < 64) {
-        snprintf(b->where[b->n], sizeof b->where[0], "%s", where);
-        snprintf(b->reason[b->n], sizeof b->reason[0], "%s", reason);
-    }
-    b->n++;
-}
-
-typedef struct run {
-    sn_targets_t *ts;
-    sn_status_t st;
-    sn_read_stats_t stats;
-    sn_error_t err;
-    bad_log_t bad;
-} run_t;
+#include "tests/lib/input_run.h"
 
 static void read_list(run_t *r, const char *name, const char *buf, size_t len, bool strict)
 {
-    memset(r, 0, sizeof *r);
-    r->ts = sn_targets_new();
-    assert_non_null(r->ts);
-    sn_read_opts_t o = {
-        .format = SN_INPUT_PLAIN, .strict = strict, .on_bad = on_bad, .ud = &r->bad};
-    r->st = sn_input_read_buf(r->ts, name, buf, len, &o, &r->stats, &r->err);
-}
-
-static void done(run_t *r)
-{
-    sn_targets_free(r->ts);
-}
-
-static void assert_addr(const sn_addr_t *a, const char *want)
-{
-    char buf[SN_ADDR_STRLEN];
-    sn_addr_format(a, buf, sizeof buf, true);
-    assert_string_equal(buf, want);
+    run_read(r, SN_INPUT_PLAIN, name, buf, len, strict);
 }
 
 /* One line each: what it must read as, or the reason it must be refused for. */

@@ -147,7 +147,8 @@ static sn_status_t collect(void *ud, const sn_resultsin_row_t *row, sn_error_t *
     assert_true(g->n < 2);
     const sn_probe_result_t *u = &row->result.udp;
     snprintf(g->probe[g->n], sizeof g->probe[g->n], "%s", u->probe ? u->probe->name : "");
-    snprintf(g->value[g->n], sizeof g->value[g->n], "%s", row->result.udp_values.v[0]);
+    const sn_field_values_t *v = row->result.udp_values;
+    snprintf(g->value[g->n], sizeof g->value[g->n], "%s", v != NULL ? v->v[0] : "");
     g->n++;
     return SN_OK;
 }
@@ -166,7 +167,9 @@ static void write_two(sn_output_format_t fmt, const char *path)
         r[i].target = sn_targets_find(ts, &a[i]);
     r[0].udp = (sn_probe_result_t){
         .probe = &greet, .outcome = SN_OUTCOME_ALIVE, .attempts = 1, .rtt_us = 900};
-    strcpy(r[0].udp_values.v[0], GREETING);
+    sn_field_values_t greet_values = {{{0}}};
+    strcpy(greet_values.v[0], GREETING);
+    r[0].udp_values = &greet_values;
     r[1].udp = (sn_probe_result_t){
         .probe = sn_probe_find("skype"), .outcome = SN_OUTCOME_ALIVE, .attempts = 1, .rtt_us = 800};
     sn_output_t *o;

@@ -427,6 +427,15 @@ static void b_rdata_trailing_junk(msgb_t *m)
     put(m, t.b, t.n);
 }
 
+static void b_rdata_name_overruns(msgb_t *m)
+{
+    /* RDLENGTH 5 holds "\4host" only; the rest of the name lies past the RDATA. */
+    header(m, 0x8180, 1, 1);
+    question(m, QNAME, 12);
+    rr_head(m, 12, 1, 5);
+    put_name(m, "host.example");
+}
+
 static void b_pointer_to_itself(msgb_t *m)
 {
     header(m, 0x8180, 1, 1);
@@ -565,6 +574,7 @@ static const parse_case_t parse_cases[] = {
     {"last byte cut", b_cut_last_byte, SN_RDNS_BADRESP, 0, {NULL}},
     {"ANCOUNT beyond the message", b_ancount_too_big, SN_RDNS_BADRESP, 0, {NULL}},
     {"junk after the name in RDATA", b_rdata_trailing_junk, SN_RDNS_BADRESP, 0, {NULL}},
+    {"name runs past its RDATA", b_rdata_name_overruns, SN_RDNS_BADRESP, 0, {NULL}},
     {"pointer to itself", b_pointer_to_itself, SN_RDNS_BADRESP, 0, {NULL}},
     {"two-step pointer loop", b_pointer_loop_two, SN_RDNS_BADRESP, 0, {NULL}},
     {"forward pointer", b_forward_pointer, SN_RDNS_BADRESP, 0, {NULL}},

@@ -1,5 +1,5 @@
 /*
- * Tests for scanner/vantage.c: the RFC 5780 judgement from injected
+ * Tests for NAT discovery (scanner/vantage_*.c): the RFC 5780 judgement from injected
  * observations (one table row per NAT or firewall situation), the evidence
  * lines, the two saved forms (golden text and JSON, round trips, and a table
  * of bad files whose errors must name file and line), the compact form, the

@@ -1,9 +1,10 @@
 /*
- * Fuzz harness for the decoding of kernel ICMP errors (IP_RECVERR / IPV6_RECVERR records
- * read from a UDP socket's error queue, sn_udp_icmp_decode). The first byte splits the
- * input: a destination sockaddr of that many bytes (mod 129), then the control buffer.
- * Whatever the records claim, the decoder reads inside the buffer and gives a known
- * outcome and an address when it answers.
+ * Fuzz harness for the decoding of what a UDP socket's error queue holds (sn_udp_errq_decode):
+ * kernel ICMP errors (IP_RECVERR / IPV6_RECVERR records) and transmit stamps (a record of
+ * timestamping origin beside SCM_TIMESTAMPING). The first byte splits the input: a
+ * destination sockaddr of that many bytes (mod 129), then the control buffer. Whatever the
+ * records claim, the decoder reads inside the buffer, gives a known outcome and an address
+ * when an ICMP error answers, and a stamp only with a time it could stand for.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +39,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                        .msg_namelen = (socklen_t)namelen,
                        .msg_control = ctl,
                        .msg_controllen = ctllen};
-    sn_outcome_t o = SN_OUTCOME_NONE;
-    sn_addr_t to;
-    if (sn_udp_icmp_decode(&m, &o, &to) && o != SN_OUTCOME_CLOSED && o != SN_OUTCOME_UNREACHABLE)
+    sn_udp_errq_t ev;
+    sn_udp_errq_kind_t k = sn_udp_errq_decode(&m, &ev);
+    if (k != ev.kind)
+        abort();
+    if (k == SN_UDP_ERRQ_ICMP && ev.outcome != SN_OUTCOME_CLOSED &&
+        ev.outcome != SN_OUTCOME_UNREACHABLE)
+        abort();
+    if (k == SN_UDP_ERRQ_TXSTAMP && ev.tx_ns == 0)
         abort();
     free(name);
     free(ctl);

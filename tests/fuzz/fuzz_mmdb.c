@@ -7,25 +7,18 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "data/geo.h"
 #include "fuzz_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void check_mmdb(const char *path, sn_error_t *err)
 {
-    char path[64];
-    int fd = fuzz_file_open(data, size, path, sizeof path);
-    if (fd < 0)
-        return 0;
     sn_geo_t *g = sn_geo_new();
     if (g != NULL) {
-        sn_error_t err;
-        err.msg[0] = '\0';
-        if (sn_geo_add_mmdb(g, path, &err) != SN_OK) {
-            if (err.msg[0] == '\0' || sn_geo_count(g) != 0)
+        if (sn_geo_add_mmdb(g, path, err) != SN_OK) {
+            if (err->msg[0] == '\0' || sn_geo_count(g) != 0)
                 abort();
         } else {
             static const char *const ips[] = {
@@ -48,6 +41,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     sn_geo_free(g);
-    close(fd);
-    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    return fuzz_file_run(data, size, check_mmdb);
 }

@@ -20,6 +20,12 @@
 #
 # Names carry the caller's PID, so parallel runs do not meet. Links are created
 # directly inside the namespaces, so no interface ever appears in the host's.
+#
+# The lab tests report as the other end-to-end tests do, through tests/lib/e2e.sh
+# (ok, fail, e2e_traps, e2e_finish), which this file sources; they make their own
+# namespaces instead of calling e2e_init, and start with lab_init.
+
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib/e2e.sh"
 
 LAB_SCAN="snl-scan-$$"
 LAB_RTR="snl-rtr-$$"
@@ -51,6 +57,18 @@ lab_require() {
         lab_skip "iptables nat table is not usable in a network namespace"
     fi
     ip netns del "$probe"
+}
+
+# lab_init NAME SNPROBE: the start of a lab test: NAME (for e2e.sh's messages), the lab's
+# tools (lab_require, else skipped), SNPROBE made absolute (the lab runs it from other
+# directories), and WORK, a scratch directory of the test's own for its cleanup to remove.
+lab_init() {
+    NAME=$1
+    SNPROBE=$2
+    lab_require
+    [ -x "$SNPROBE" ] || lab_skip "snprobe binary '$SNPROBE' not found"
+    SNPROBE=$(cd "$(dirname "$SNPROBE")" && pwd)/$(basename "$SNPROBE")
+    WORK=$(mktemp -d "/tmp/snprobe-${NAME#e2e_}.XXXXXX")
 }
 
 lab_ns() {

@@ -56,7 +56,15 @@ e2e_init() {
         exit 77
     fi
     TMP=$(mktemp -d "/tmp/$NAME.XXXXXX")
-    trap e2e_cleanup EXIT
+    e2e_traps e2e_cleanup
+}
+
+# e2e_traps CLEANUP: CLEANUP runs when the test exits, also on INT or TERM (exit 130).
+# The lab tests (tests/e2e_lab.sh, e2e_sites.sh), which make namespaces of their own
+# instead of calling e2e_init, install their cleanup with it too.
+e2e_traps() {
+    # shellcheck disable=SC2064 # the cleanup's name is meant to be read now
+    trap "$1" EXIT
     trap 'exit 130' INT TERM
 }
 
@@ -230,4 +238,60 @@ demo_seed() {
         seed=$((seed + 1))
     done
     SEED=$seed
+}
+
+# demo_setup COUNT SEED: the start of the demo tests after e2e_init: the swarm lock,
+# COUNT, OUT ($TMP/demo, the demo's --out-dir) and seed, the first good seed from SEED
+# (demo_seed).
+demo_setup() {
+    e2e_lock_swarms
+    COUNT=$1
+    OUT=$TMP/demo
+    demo_seed "$COUNT" "$2"
+    seed=$SEED
+}
+
+# swarm_up WHAT POP.csv LIST.txt EDIT SEED -- POPULATION-ARGS...: pop_swarm, then ok
+# "swarm ready: ..." with the swarm's own line; when the swarm does not start, fails WHAT
+# ("the swarm starts") and ends the test, since no check after it could pass.
+swarm_up() {
+    local what=$1 pop=$2
+    shift
+    if ! pop_swarm "$@"; then
+        fail "$what"
+        e2e_finish
+    fi
+    ok "swarm ready: $(cat "${pop%.csv}.out")"
+}
+
+# scan_shards WHAT LIST COMMAND...: runs COMMAND --shard K/4 -o sK.csv LIST (stderr in
+# sK.err, in the current directory) for K = 1 to 4 at the same time. Fails once for each
+# shard that does not exit 0, and is ok WHAT when all four did.
+scan_shards() {
+    local what=$1 list=$2 k rc all=0 pids=()
+    shift 2
+    for k in 1 2 3 4; do
+        "$@" --shard "$k/4" -o "s$k.csv" "$list" 2>"s$k.err" &
+        pids+=($!)
+    done
+    for k in 1 2 3 4; do
+        wait "${pids[$((k - 1))]}"
+        rc=$?
+        [ "$rc" -eq 0 ] || { all=1; fail "shard $k/4 exits 0 (got $(rc_text $rc))"; show "s$k.err"; }
+    done
+    if [ "$all" -eq 0 ]; then ok "$what"; fi
+}
+
+# check_union WHAT OUT WHOLE PARTS...: ok "WHAT: summary" when the PARTS' rows together are
+# WHOLE's, each target in exactly one part (tests/lib/shards.py union, its summary or
+# complaint in OUT); else fails WHAT and shows OUT.
+check_union() {
+    local what=$1 out=$2
+    shift 2
+    if python3 "$LIB/shards.py" union "$@" >"$out"; then
+        ok "$what: $(cat "$out")"
+    else
+        fail "$what"
+        show "$out"
+    fi
 }
