@@ -7,10 +7,11 @@
  * the fields a probe adds are declared by the probe (probes/probe.h) and
  * follow them, in registry order, so a new probe's field needs no line here.
  *
- * Every formatter writes text, and "" means "not applicable": the CSV cell is
- * empty and NDJSON writes null. Formatters run once per target per column, so
- * they avoid allocation: integers go through a small decimal writer, and the
- * only snprintf is inside sn_addr_format.
+ * Every formatter writes text and returns its length (the writers need not
+ * measure it again), and "" means "not applicable": the CSV cell is empty and
+ * NDJSON writes null. Formatters run once per target per column, so they avoid
+ * allocation: integers go through a small decimal writer, and the only snprintf
+ * is inside sn_addr_format.
  *
  * The sources column joins the distinct source labels with ';'. A label that
  * itself contains ';' has each ';' replaced by ',' so that splitting the cell
@@ -22,21 +23,22 @@
 
 #include <string.h>
 
-/* Writes s (possibly truncated) into buf. */
-static void put_str(char *buf, size_t cap, const char *s)
+/* Writes s (possibly truncated) into buf; returns the bytes written. */
+static size_t put_str(char *buf, size_t cap, const char *s)
 {
     if (cap == 0)
-        return;
+        return 0;
     size_t n = s != NULL && s[0] != '\0' ? strlen(s) : 0; /* most cells are "" */
     if (n >= cap)
         n = cap - 1;
     if (n > 0)
         memcpy(buf, s, n);
     buf[n] = '\0';
+    return n;
 }
 
 /* Writes v in decimal; writes "" when it does not fit (never a cut number). */
-static void put_u64(char *buf, size_t cap, uint64_t v)
+static size_t put_u64(char *buf, size_t cap, uint64_t v)
 {
     char tmp[24];
     size_t i = sizeof tmp;
@@ -46,30 +48,30 @@ static void put_u64(char *buf, size_t cap, uint64_t v)
     } while (v != 0);
     size_t n = sizeof tmp - i;
     if (cap == 0)
-        return;
+        return 0;
     if (n >= cap) {
         buf[0] = '\0';
-        return;
+        return 0;
     }
     memcpy(buf, tmp + i, n);
     buf[n] = '\0';
+    return n;
 }
 
-static void put_i64(char *buf, size_t cap, int64_t v)
+static size_t put_i64(char *buf, size_t cap, int64_t v)
 {
-    if (v >= 0) {
-        put_u64(buf, cap, (uint64_t)v);
-        return;
-    }
-    if (cap < 2) {
-        put_str(buf, cap, "");
-        return;
-    }
+    if (v >= 0)
+        return put_u64(buf, cap, (uint64_t)v);
+    if (cap < 2)
+        return put_str(buf, cap, "");
     buf[0] = '-';
     /* -(v + 1) + 1 avoids overflow at INT64_MIN. */
-    put_u64(buf + 1, cap - 1, (uint64_t)(-(v + 1)) + 1u);
-    if (buf[1] == '\0')
+    size_t n = put_u64(buf + 1, cap - 1, (uint64_t)(-(v + 1)) + 1u);
+    if (n == 0) {
         buf[0] = '\0';
+        return 0;
+    }
+    return n + 1;
 }
 
 static bool probe_ran(const sn_probe_result_t *p)
@@ -77,30 +79,30 @@ static bool probe_ran(const sn_probe_result_t *p)
     return p->probe != NULL && p->outcome != SN_OUTCOME_NONE;
 }
 
-static void f_address(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
-{
-    (void)ctx;
-    put_str(buf, cap, "");
-    if (r->target != NULL)
-        sn_addr_format(&r->target->addr, buf, cap, false);
-}
-
-static void f_port(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_address(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)ctx;
     if (r->target == NULL)
-        put_str(buf, cap, "");
-    else
-        put_u64(buf, cap, r->target->addr.port);
+        return put_str(buf, cap, "");
+    return sn_addr_format(&r->target->addr, buf, cap, false);
 }
 
-static void f_seen_count(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_port(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)ctx;
     if (r->target == NULL)
-        put_str(buf, cap, "");
+        return put_str(buf, cap, "");
     else
-        put_u64(buf, cap, r->target->seen_count);
+        return put_u64(buf, cap, r->target->addr.port);
+}
+
+static size_t f_seen_count(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+{
+    (void)ctx;
+    if (r->target == NULL)
+        return put_str(buf, cap, "");
+    else
+        return put_u64(buf, cap, r->target->seen_count);
 }
 
 struct join {
@@ -129,92 +131,93 @@ static void join_label(const char *label, void *ud)
     j->buf[j->len] = '\0';
 }
 
-static void f_sources(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_sources(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
-    put_str(buf, cap, "");
+    size_t n = put_str(buf, cap, "");
     if (cap == 0 || ctx == NULL || ctx->targets == NULL || r->target == NULL)
-        return;
+        return n;
     struct join j = {.buf = buf, .cap = cap, .len = 0, .full = false};
     sn_targets_foreach_source(ctx->targets, r->target, join_label, &j);
+    return j.len;
 }
 
-static void put_time(char *buf, size_t cap, int64_t t)
+static size_t put_time(char *buf, size_t cap, int64_t t)
 {
     if (t == 0)
-        put_str(buf, cap, "");
+        return put_str(buf, cap, "");
     else
-        put_i64(buf, cap, t);
+        return put_i64(buf, cap, t);
 }
 
-static void f_first_seen(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_first_seen(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)ctx;
-    put_time(buf, cap, r->target != NULL ? r->target->first_seen : 0);
+    return put_time(buf, cap, r->target != NULL ? r->target->first_seen : 0);
 }
 
-static void f_last_seen(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_last_seen(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)ctx;
-    put_time(buf, cap, r->target != NULL ? r->target->last_seen : 0);
+    return put_time(buf, cap, r->target != NULL ? r->target->last_seen : 0);
 }
 
-static void f_flags(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_flags(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     const char *s = NULL;
     if (ctx != NULL && ctx->targets != NULL && r->target != NULL)
         s = sn_targets_flags(ctx->targets, r->target);
-    put_str(buf, cap, s);
+    return put_str(buf, cap, s);
 }
 
-static void f_blocked(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_blocked(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)ctx;
-    put_str(buf, cap, r->blocked);
+    return put_str(buf, cap, r->blocked);
 }
 
-static void f_udp_probe(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_udp_probe(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)ctx;
-    put_str(buf, cap, probe_ran(&r->udp) ? r->udp.probe->name : "");
+    return put_str(buf, cap, probe_ran(&r->udp) ? r->udp.probe->name : "");
 }
 
-static void put_outcome(char *buf, size_t cap, const sn_probe_result_t *p)
+static size_t put_outcome(char *buf, size_t cap, const sn_probe_result_t *p)
 {
-    put_str(buf, cap, probe_ran(p) ? sn_outcome_name((sn_outcome_t)p->outcome) : "");
+    return put_str(buf, cap, probe_ran(p) ? sn_outcome_name((sn_outcome_t)p->outcome) : "");
 }
 
-static void put_rtt(char *buf, size_t cap, const sn_probe_result_t *p)
+static size_t put_rtt(char *buf, size_t cap, const sn_probe_result_t *p)
 {
     if (probe_ran(p) && p->outcome == SN_OUTCOME_ALIVE)
-        put_u64(buf, cap, p->rtt_us);
+        return put_u64(buf, cap, p->rtt_us);
     else
-        put_str(buf, cap, "");
+        return put_str(buf, cap, "");
 }
 
-static void put_attempts(char *buf, size_t cap, const sn_probe_result_t *p)
+static size_t put_attempts(char *buf, size_t cap, const sn_probe_result_t *p)
 {
     if (probe_ran(p))
-        put_u64(buf, cap, p->attempts);
+        return put_u64(buf, cap, p->attempts);
     else
-        put_str(buf, cap, "");
+        return put_str(buf, cap, "");
 }
 
-static void f_udp_outcome(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_udp_outcome(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)ctx;
-    put_outcome(buf, cap, &r->udp);
+    return put_outcome(buf, cap, &r->udp);
 }
 
-static void f_udp_rtt(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_udp_rtt(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)ctx;
-    put_rtt(buf, cap, &r->udp);
+    return put_rtt(buf, cap, &r->udp);
 }
 
-static void f_udp_attempts(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_udp_attempts(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)ctx;
-    put_attempts(buf, cap, &r->udp);
+    return put_attempts(buf, cap, &r->udp);
 }
 
 /* The UDP probe is the one that reports addresses; TCP is consulted only for
@@ -230,68 +233,67 @@ static const sn_addr_t *pick_addr(const sn_result_t *r, bool observed)
     return NULL;
 }
 
-static void f_observed(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_observed(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)ctx;
-    put_str(buf, cap, "");
     const sn_addr_t *a = pick_addr(r, true);
-    if (a != NULL)
-        sn_addr_format(a, buf, cap, a->port != 0);
+    if (a == NULL)
+        return put_str(buf, cap, "");
+    return sn_addr_format(a, buf, cap, a->port != 0);
 }
 
-static void f_reply_from(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_reply_from(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)ctx;
-    put_str(buf, cap, "");
     const sn_addr_t *a = pick_addr(r, false);
-    if (a != NULL)
-        sn_addr_format(a, buf, cap, true);
+    if (a == NULL)
+        return put_str(buf, cap, "");
+    return sn_addr_format(a, buf, cap, true);
 }
 
-static void f_tcp_outcome(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_tcp_outcome(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)ctx;
-    put_outcome(buf, cap, &r->tcp);
+    return put_outcome(buf, cap, &r->tcp);
 }
 
-static void f_tcp_rtt(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_tcp_rtt(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)ctx;
-    put_rtt(buf, cap, &r->tcp);
+    return put_rtt(buf, cap, &r->tcp);
 }
 
-static void f_tcp_port(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_tcp_port(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)ctx;
     if (!probe_ran(&r->tcp)) {
-        put_str(buf, cap, "");
-        return;
+        return put_str(buf, cap, "");
     }
     uint16_t port = r->tcp.port;
     if (port == 0 && r->target != NULL)
         port = r->target->addr.port;
-    put_u64(buf, cap, port);
+    return put_u64(buf, cap, port);
 }
 
-static void f_tcp_attempts(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_tcp_attempts(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)ctx;
-    put_attempts(buf, cap, &r->tcp);
+    return put_attempts(buf, cap, &r->tcp);
 }
 
-static void f_reach_class(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_reach_class(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)ctx;
-    put_str(buf, cap, sn_result_reach_class(r, &(sn_reach_buf_t){0}));
+    return put_str(buf, cap, sn_result_reach_class(r, &(sn_reach_buf_t){0}));
 }
 
-static void f_sn_eligible(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_sn_eligible(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)ctx;
     if (sn_result_reach_class(r, &(sn_reach_buf_t){0})[0] == '\0')
-        put_str(buf, cap, "");
+        return put_str(buf, cap, "");
     else
-        put_str(buf, cap, sn_result_sn_eligible(r) ? "1" : "0");
+        return put_str(buf, cap, sn_result_sn_eligible(r) ? "1" : "0");
 }
 
 /* ---- enrichment and vantage: empty when that stage did not run ---- */
@@ -301,85 +303,85 @@ static const sn_enrichment_t *enr(const sn_result_t *r)
     return r->enrich;
 }
 
-static void f_vantage(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_vantage(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)r;
-    put_str(buf, cap, ctx->vantage);
+    return put_str(buf, cap, ctx->vantage);
 }
 
-static void f_rdns_status(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_rdns_status(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)ctx;
-    put_str(buf, cap, enr(r) ? enr(r)->rdns_status : "");
+    return put_str(buf, cap, enr(r) ? enr(r)->rdns_status : "");
 }
 
-static void f_ptr(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_ptr(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)ctx;
-    put_str(buf, cap, enr(r) ? enr(r)->ptr : "");
+    return put_str(buf, cap, enr(r) ? enr(r)->ptr : "");
 }
 
-static void f_ptr_valid(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_ptr_valid(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)ctx;
-    put_str(buf, cap, enr(r) && enr(r)->ptr[0] ? (enr(r)->ptr_valid ? "1" : "0") : "");
+    return put_str(buf, cap, enr(r) && enr(r)->ptr[0] ? (enr(r)->ptr_valid ? "1" : "0") : "");
 }
 
-static void f_country(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_country(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)ctx;
-    put_str(buf, cap, enr(r) ? enr(r)->geo.country : "");
+    return put_str(buf, cap, enr(r) ? enr(r)->geo.country : "");
 }
 
-static void f_continent(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_continent(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)ctx;
-    put_str(buf, cap, enr(r) ? enr(r)->geo.continent : "");
+    return put_str(buf, cap, enr(r) ? enr(r)->geo.continent : "");
 }
 
-static void f_asn(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_asn(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)ctx;
     if (enr(r) && enr(r)->geo.asn != 0)
-        put_u64(buf, cap, enr(r)->geo.asn);
+        return put_u64(buf, cap, enr(r)->geo.asn);
     else
-        put_str(buf, cap, "");
+        return put_str(buf, cap, "");
 }
 
-static void f_as_org(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_as_org(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)ctx;
-    put_str(buf, cap, enr(r) ? enr(r)->geo.as_org : "");
+    return put_str(buf, cap, enr(r) ? enr(r)->geo.as_org : "");
 }
 
-static void f_edu(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_edu(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)ctx;
-    put_str(buf, cap, enr(r) && enr(r)->class_known ? (enr(r)->cls.edu ? "1" : "0") : "");
+    return put_str(buf, cap, enr(r) && enr(r)->class_known ? (enr(r)->cls.edu ? "1" : "0") : "");
 }
 
-static void f_edu_source(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_edu_source(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)ctx;
-    put_str(buf, cap, enr(r) && enr(r)->cls.edu ? enr(r)->cls.edu_source : "");
+    return put_str(buf, cap, enr(r) && enr(r)->cls.edu ? enr(r)->cls.edu_source : "");
 }
 
-static void f_addr_kind(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_addr_kind(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)ctx;
-    put_str(buf, cap, enr(r) ? sn_dyn_str(enr(r)->cls.dyn) : "");
+    return put_str(buf, cap, enr(r) ? sn_dyn_str(enr(r)->cls.dyn) : "");
 }
 
-static void f_dyn_rule(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_dyn_rule(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)ctx;
-    put_str(buf, cap, enr(r) && enr(r)->cls.dyn_rule ? enr(r)->cls.dyn_rule : "");
+    return put_str(buf, cap, enr(r) && enr(r)->cls.dyn_rule ? enr(r)->cls.dyn_rule : "");
 }
 
-static void f_geo_source(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
+static size_t f_geo_source(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)
 {
     (void)ctx;
-    put_str(buf, cap, enr(r) && enr(r)->geo.source ? enr(r)->geo.source : "");
+    return put_str(buf, cap, enr(r) && enr(r)->geo.source ? enr(r)->geo.source : "");
 }
 
 static const sn_field_t core[SN_COL_CORE] = {
@@ -569,9 +571,8 @@ size_t sn_fields_built_for = (size_t)-1; /* no table yet */
  * argument saying which column it writes, so each probe column gets its own
  * small formatter, pf_k, calling this with its k.
  */
-static void probe_column(size_t k, const sn_result_t *r, char *buf, size_t cap)
+static size_t probe_column(size_t k, const sn_result_t *r, char *buf, size_t cap)
 {
-    put_str(buf, cap, "");
     const char *name = sn_fields_built[SN_COL_CORE + k].name;
     const sn_probe_result_t *ps[2] = {&r->udp, &r->tcp};
     const sn_field_values_t *vs[2] = {r->udp_values, r->tcp_values};
@@ -584,24 +585,24 @@ static void probe_column(size_t k, const sn_result_t *r, char *buf, size_t cap)
             char v[SN_FIELD_VALUE_CAP];
             memcpy(v, vs[i]->v[j], sizeof v);
             v[sizeof v - 1] = '\0';
-            put_str(buf, cap, v);
-            return;
+            return put_str(buf, cap, v);
         }
     }
+    return put_str(buf, cap, "");
 }
 
 #define PF(k)                                                                                      \
-    static void pf_##k(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)     \
+    static size_t pf_##k(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap)   \
     {                                                                                              \
         (void)ctx;                                                                                 \
-        probe_column(k, r, buf, cap);                                                              \
+        return probe_column(k, r, buf, cap);                                                       \
     }
 /* clang-format off */
 PF(0) PF(1) PF(2) PF(3) PF(4) PF(5) PF(6) PF(7)
 PF(8) PF(9) PF(10) PF(11) PF(12) PF(13) PF(14) PF(15)
 #undef PF
 
-static void (*const pf[SN_PROBE_COLUMNS_MAX])(const sn_field_ctx_t *, const sn_result_t *, char *,
+static size_t (*const pf[SN_PROBE_COLUMNS_MAX])(const sn_field_ctx_t *, const sn_result_t *, char *,
                                               size_t) = {
     pf_0, pf_1, pf_2,  pf_3,  pf_4,  pf_5,  pf_6,  pf_7,
     pf_8, pf_9, pf_10, pf_11, pf_12, pf_13, pf_14, pf_15,

@@ -206,30 +206,43 @@ static sn_status_t csv_header(sn_output_t *o)
     return csv_char(o, '\n');
 }
 
-/* The cell of column i: from the stored cells when given, else formatted from r. */
-static const char *cell_of(sn_output_t *o, const sn_result_t *r, const char *const *cells, size_t i)
+/* The cell of column i and its length: from the stored cells when given, else
+ * formatted from r. */
+static const char *cell_of(sn_output_t *o, const sn_result_t *r, const char *const *cells, size_t i,
+                           size_t *n)
 {
-    if (cells != NULL)
-        return cells[i] != NULL ? cells[i] : "";
+    if (cells != NULL) {
+        const char *v = cells[i] != NULL ? cells[i] : "";
+        *n = strlen(v);
+        return v;
+    }
     /* Formatted one byte in, so that a neutralising prefix fits in front (csv_row). */
     char *v = o->field + 1;
     v[0] = '\0';
-    sn_fields[i].format(&o->ctx, r, v, sizeof o->field - 1);
+    *n = sn_fields[i].format(&o->ctx, r, v, sizeof o->field - 1);
     return v;
 }
 
 static sn_status_t csv_row(sn_output_t *o, const sn_result_t *r, const char *const *cells)
 {
     for (size_t i = 0; i < sn_field_count; i++) {
-        const char *v = cell_of(o, r, cells, i);
-        if (v[0] == '\0') { /* most cells of a row are empty: nothing to measure or quote */
-            if (i > 0 && csv_char(o, ',') != SN_OK)
+        size_t n;
+        const char *v = cell_of(o, r, cells, i, &n);
+        if (i > 0 && csv_char(o, ',') != SN_OK)
+            return SN_ENOMEM;
+        if (n == 0) /* most cells of a row are empty: nothing to quote */
+            continue;
+        const sn_field_t *fd = &sn_fields[i];
+        if (fd->decl == NULL && fd->type != SN_FIELD_STR && cells == NULL) {
+            /* A common number or flag as formatted here: digits and '-', never quoted. */
+            if (reserve(o, n) != SN_OK)
                 return SN_ENOMEM;
+            memcpy(o->buf + o->len, v, n);
+            o->len += n;
             continue;
         }
-        size_t n = strlen(v);
-        if (sn_fields[i].type == SN_FIELD_STR && sn_csv_formula_like(v, n)) {
-            bool ptr = strcmp(sn_fields[i].name, "ptr") == 0;
+        if (fd->type == SN_FIELD_STR && sn_csv_formula_like(v, n)) {
+            bool ptr = i == SN_COL_PTR;
             if (!ptr || sn_ptr_formula_like(v, n)) {
                 if (v != o->field + 1) /* a stored cell: copied behind the prefix */
                     snprintf(o->field + 1, sizeof o->field - 1, "%s", v);
@@ -238,7 +251,7 @@ static sn_status_t csv_row(sn_output_t *o, const sn_result_t *r, const char *con
                 n = strlen(v);
             }
         }
-        if ((i > 0 && csv_char(o, ',') != SN_OK) || csv_cell(o, v, n, sn_fields[i].type) != SN_OK)
+        if (csv_cell(o, v, n, fd->type) != SN_OK)
             return SN_ENOMEM;
     }
     return csv_char(o, '\n');
@@ -273,8 +286,8 @@ static sn_status_t json_row(sn_output_t *o, const sn_result_t *r, const char *co
         o->buf[o->len++] = '"';
         o->buf[o->len++] = ':';
 
-        const char *v = cell_of(o, r, cells, i);
-        size_t n = strlen(v);
+        size_t n;
+        const char *v = cell_of(o, r, cells, i, &n);
         sn_status_t st;
         if (n == 0)
             st = json_raw(o, "null", 4);

@@ -79,8 +79,9 @@ typedef struct sn_field {
     const char *name;
     sn_field_type_t type;
     const char *help;
-    /* Writes the value as text into buf (cap bytes, NUL-terminated; may truncate). */
-    void (*format)(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap);
+    /* Writes the value as text into buf (cap bytes, NUL-terminated; may truncate)
+     * and returns its length (strlen(buf)). */
+    size_t (*format)(const sn_field_ctx_t *ctx, const sn_result_t *r, char *buf, size_t cap);
     /* For a probe-declared column: the declaration (its value is in the slot of
      * the probe that ran and declares this name); NULL for a common column. */
     const sn_field_decl_t *decl;
