@@ -385,7 +385,8 @@ static size_t f_geo_source(const sn_field_ctx_t *ctx, const sn_result_t *r, char
 }
 
 static const sn_field_t core[SN_COL_CORE] = {
-    [SN_COL_ADDRESS] = {.name = "address",
+    [SN_COL_ADDRESS] = {.plain = true,
+                        .name = "address",
                         .type = SN_FIELD_STR,
                         .format = f_address,
                         .help = "target IP address (IPv4 dotted quad or IPv6 text, no port)"},
@@ -422,13 +423,15 @@ static const sn_field_t core[SN_COL_CORE] = {
          .type = SN_FIELD_STR,
          .format = f_blocked,
          .help = "why the target was not probed (blocklist range name); empty if it was probed"},
-    [SN_COL_UDP_PROBE] = {.name = "udp_probe",
+    [SN_COL_UDP_PROBE] = {.plain = true,
+                          .name = "udp_probe",
                           .type = SN_FIELD_STR,
                           .format = f_udp_probe,
                           .help =
                               "name of the UDP probe module that ran; empty if UDP was not probed"},
     [SN_COL_UDP_OUTCOME] =
-        {.name = "udp_outcome",
+        {.plain = true,
+         .name = "udp_outcome",
          .type = SN_FIELD_STR,
          .format = f_udp_outcome,
          .help = "UDP result: alive, closed, unreachable, filtered, error, or incomplete (the "
@@ -446,19 +449,22 @@ static const sn_field_t core[SN_COL_CORE] = {
          .format = f_udp_attempts,
          .help = "UDP requests sent to the target (first try plus retries); empty if not probed"},
     [SN_COL_OBSERVED] =
-        {.name = "observed_addr",
+        {.plain = true,
+         .name = "observed_addr",
          .type = SN_FIELD_STR,
          .format = f_observed,
          .help = "our own address as the node reported seeing it, \"ip\" or \"ip:port\" "
                  "(\"[ip]:port\" for IPv6); empty if the reply did not say"},
     [SN_COL_REPLY_FROM] =
-        {.name = "reply_from",
+        {.plain = true,
+         .name = "reply_from",
          .type = SN_FIELD_STR,
          .format = f_reply_from,
          .help = "\"ip:port\" the reply came from when that differs from the address and "
                  "port probed (a NAT or relay in between); empty otherwise"},
     [SN_COL_TCP_OUTCOME] =
-        {.name = "tcp_outcome",
+        {.plain = true,
+         .name = "tcp_outcome",
          .type = SN_FIELD_STR,
          .format = f_tcp_outcome,
          .help = "TCP connect result: alive, closed, unreachable, filtered, error, or "
@@ -481,7 +487,8 @@ static const sn_field_t core[SN_COL_CORE] = {
          .format = f_tcp_attempts,
          .help = "TCP connection attempts made over all ports tried; empty if not probed"},
     [SN_COL_REACH] =
-        {.name = "reach_class",
+        {.plain = true,
+         .name = "reach_class",
          .type = SN_FIELD_STR,
          .format = f_reach_class,
          .help = "what answered: udp+tcp, udp+tcp-443, udp+tcp-80, udp-only, tcp-only, "
@@ -544,7 +551,8 @@ static const sn_field_t core[SN_COL_CORE] = {
                            .type = SN_FIELD_STR,
                            .format = f_edu_source,
                            .help = "which signal made it academic: ptr or as_org"},
-    [SN_COL_ADDR_KIND] = {.name = "addr_kind",
+    [SN_COL_ADDR_KIND] = {.plain = true,
+                          .name = "addr_kind",
                           .type = SN_FIELD_STR,
                           .format = f_addr_kind,
                           .help = "dynamic, static or unknown, judged from the PTR name"},

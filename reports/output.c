@@ -136,6 +136,9 @@ sn_status_t sn_output_flush(sn_output_t *o, sn_error_t *err)
 
 /* ---- CSV ---------------------------------------------------------------- */
 
+/* Bytes that make a cell need quotes wherever they are (RFC 4180, and CR). */
+static const bool quote_byte[256] = {[','] = true, ['"'] = true, ['\r'] = true, ['\n'] = true};
+
 static bool csv_needs_quotes(const char *v, size_t n, sn_field_type_t type)
 {
     if (n == 0)
@@ -146,7 +149,11 @@ static bool csv_needs_quotes(const char *v, size_t n, sn_field_type_t type)
     if (type == SN_FIELD_STR &&
         (first == '=' || first == '+' || first == '-' || first == '@' || first == '\r'))
         return true;
-    return strpbrk(v, ",\"\r\n") != NULL;
+    /* Cells are short (an address, a label): a plain loop beats strpbrk's set-up. */
+    for (size_t i = 0; i < n; i++)
+        if (quote_byte[(unsigned char)v[i]])
+            return true;
+    return false;
 }
 
 /* One cell of n bytes (strlen(v): the caller has it already, once per cell). */
@@ -207,7 +214,7 @@ static sn_status_t csv_header(sn_output_t *o)
 }
 
 /* The cell of column i and its length: from the stored cells when given, else
- * formatted from r. */
+ * formatted from r into o->field. */
 static const char *cell_of(sn_output_t *o, const sn_result_t *r, const char *const *cells, size_t i,
                            size_t *n)
 {
@@ -216,42 +223,72 @@ static const char *cell_of(sn_output_t *o, const sn_result_t *r, const char *con
         *n = strlen(v);
         return v;
     }
-    /* Formatted one byte in, so that a neutralising prefix fits in front (csv_row). */
-    char *v = o->field + 1;
-    v[0] = '\0';
-    *n = sn_fields[i].format(&o->ctx, r, v, sizeof o->field - 1);
-    return v;
+    o->field[0] = '\0';
+    *n = sn_fields[i].format(&o->ctx, r, o->field, sizeof o->field - 1);
+    return o->field;
 }
 
+/*
+ * One CSV cell that holds text from outside (or a stored cell): neutralised
+ * when it reads as a formula (PTR names escaped as DNS text, others behind an
+ * apostrophe), then quoted if it has to be.
+ */
+static sn_status_t csv_text_cell(sn_output_t *o, size_t i, const char *v, size_t n)
+{
+    const sn_field_t *fd = &sn_fields[i];
+    char *tmp = NULL;
+    if (fd->type == SN_FIELD_STR && sn_csv_formula_like(v, n)) {
+        bool ptr = i == SN_COL_PTR;
+        if (!ptr || sn_ptr_formula_like(v, n)) {
+            if ((tmp = malloc(n + 2)) == NULL) /* rare: a formula-like cell */
+                return SN_ENOMEM;
+            tmp[0] = ptr ? '\\' : '\'';
+            memcpy(tmp + 1, v, n);
+            tmp[++n] = '\0';
+            v = tmp;
+        }
+    }
+    sn_status_t st = csv_cell(o, v, n, fd->type);
+    free(tmp);
+    return st;
+}
+
+/*
+ * A row formatted from a result writes each cell straight into the row
+ * buffer, which always has room for a whole cell there (the buffer is twice
+ * FLUSH_AT and a cell at most FIELD_CAP). A cell that turns out to need
+ * quoting or neutralising is moved to o->field and written again from there.
+ */
 static sn_status_t csv_row(sn_output_t *o, const sn_result_t *r, const char *const *cells)
 {
     for (size_t i = 0; i < sn_field_count; i++) {
-        size_t n;
-        const char *v = cell_of(o, r, cells, i, &n);
-        if (i > 0 && csv_char(o, ',') != SN_OK)
+        if (cells != NULL) {
+            size_t n;
+            const char *v = cell_of(o, r, cells, i, &n);
+            if ((i > 0 && csv_char(o, ',') != SN_OK) ||
+                (n > 0 && csv_text_cell(o, i, v, n) != SN_OK))
+                return SN_ENOMEM;
+            continue;
+        }
+        if (reserve(o, FIELD_CAP + 1) != SN_OK)
             return SN_ENOMEM;
+        if (i > 0)
+            o->buf[o->len++] = ',';
+        const sn_field_t *fd = &sn_fields[i];
+        char *v = o->buf + o->len;
+        v[0] = '\0';
+        size_t n = fd->format(&o->ctx, r, v, FIELD_CAP - 1);
         if (n == 0) /* most cells of a row are empty: nothing to quote */
             continue;
-        const sn_field_t *fd = &sn_fields[i];
-        if (fd->decl == NULL && fd->type != SN_FIELD_STR && cells == NULL) {
-            /* A common number or flag as formatted here: digits and '-', never quoted. */
-            if (reserve(o, n) != SN_OK)
-                return SN_ENOMEM;
-            memcpy(o->buf + o->len, v, n);
+        /* Fixed names, addresses and common numbers are never quoted or neutralised. */
+        if (fd->plain || (fd->decl == NULL && fd->type != SN_FIELD_STR) ||
+            (!csv_needs_quotes(v, n, fd->type) &&
+             !(fd->type == SN_FIELD_STR && sn_csv_formula_like(v, n)))) {
             o->len += n;
             continue;
         }
-        if (fd->type == SN_FIELD_STR && sn_csv_formula_like(v, n)) {
-            bool ptr = i == SN_COL_PTR;
-            if (!ptr || sn_ptr_formula_like(v, n)) {
-                if (v != o->field + 1) /* a stored cell: copied behind the prefix */
-                    snprintf(o->field + 1, sizeof o->field - 1, "%s", v);
-                o->field[0] = ptr ? '\\' : '\'';
-                v = o->field;
-                n = strlen(v);
-            }
-        }
-        if (csv_cell(o, v, n, fd->type) != SN_OK)
+        memcpy(o->field, v, n + 1);
+        if (csv_text_cell(o, i, o->field, n) != SN_OK)
             return SN_ENOMEM;
     }
     return csv_char(o, '\n');

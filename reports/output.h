@@ -85,6 +85,10 @@ typedef struct sn_field {
     /* For a probe-declared column: the declaration (its value is in the slot of
      * the probe that ran and declares this name); NULL for a common column. */
     const sn_field_decl_t *decl;
+    /* The formatter writes only an address or a name from a fixed set of ours,
+     * which never needs CSV quotes or formula neutralising (tests/test_output.c
+     * holds every such column to that). */
+    bool plain;
 } sn_field_t;
 
 /*

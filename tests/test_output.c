@@ -724,6 +724,84 @@ static void test_observed_without_port_and_ipv6_reply_from(void **state)
     sn_targets_free(ts);
 }
 
+/*
+ * The columns marked plain skip the CSV writer's quoting and formula checks,
+ * so every value they can take must need neither: every outcome, every
+ * registered probe's name, every reachability class, every address kind, and
+ * addresses of both families, with and without a port.
+ */
+static void plain_cell_is_safe(const char *v)
+{
+    size_t n = strlen(v);
+    if (n == 0)
+        return;
+    assert_null(strchr("=+-@'\t\r ", v[0]));
+    assert_false(v[n - 1] == ' ' || v[n - 1] == '\t');
+    assert_null(strpbrk(v, ",\"\r\n"));
+}
+
+static void plain_row_is_safe(const sn_result_t *r)
+{
+    sn_field_ctx_t ctx = {0};
+    char buf[512];
+    for (size_t i = 0; i < sn_field_count; i++) {
+        if (!sn_fields[i].plain)
+            continue;
+        size_t n = sn_fields[i].format(&ctx, r, buf, sizeof buf);
+        assert_int_equal(n, strlen(buf));
+        plain_cell_is_safe(buf);
+    }
+}
+
+static void test_plain_columns_never_need_quotes_or_neutralising(void **state)
+{
+    (void)state;
+    size_t plain = 0;
+    for (size_t i = 0; i < sn_field_count; i++)
+        plain += sn_fields[i].plain;
+    assert_true(plain >= 8);
+
+    sn_targets_t *ts = sn_targets_new();
+    assert_non_null(ts);
+    assert_true(sn_targets_begin_input(ts, "in") >= 0);
+    const char *ips[] = {"198.51.100.7", "0.0.0.0", "2001:db8::7", "::", "::ffff:192.0.2.1"};
+    uint16_t ports[] = {1, 80, 443, 65535};
+    for (size_t a = 0; a < sizeof ips / sizeof ips[0]; a++) {
+        sn_addr_t ad;
+        assert_int_equal(sn_addr_parse_ip(ips[a], strlen(ips[a]), &ad), SN_OK);
+        ad.port = ports[a % 4];
+        assert_int_equal(sn_targets_add(ts, &ad, NULL), SN_OK);
+        const sn_target_t *t = sn_targets_find(ts, &ad);
+        for (size_t p = 0; p < sn_probe_count + 2; p++) {
+            const sn_probe_t *pr = p < sn_probe_count    ? sn_probes[p]
+                                   : p == sn_probe_count ? &fake_udp
+                                                         : &fake_tcp;
+            for (int uo = SN_OUTCOME_NONE; uo <= SN_OUTCOME_INCOMPLETE; uo++) {
+                for (int to = SN_OUTCOME_NONE; to <= SN_OUTCOME_INCOMPLETE; to++) {
+                    sn_result_t r = {.target = t};
+                    r.udp.probe = pr;
+                    r.udp.outcome = (uint8_t)uo;
+                    r.udp.observed = ad;
+                    r.udp.reply_from = ad;
+                    r.udp.observed.port = (uint16_t)(to % 2 ? 0 : 40001);
+                    r.tcp.probe = &fake_tcp;
+                    r.tcp.outcome = (uint8_t)to;
+                    r.tcp.port = ports[(size_t)to % 4];
+                    plain_row_is_safe(&r);
+                    for (int d = SN_DYN_UNKNOWN; d <= SN_DYN_STATIC; d++) {
+                        sn_enrichment_t en = {.rdns_status = "ok", .class_known = true};
+                        en.cls.dyn = (sn_dyn_t)d;
+                        r.enrich = &en;
+                        plain_row_is_safe(&r);
+                        r.enrich = NULL;
+                    }
+                }
+            }
+        }
+    }
+    sn_targets_free(ts);
+}
+
 /* ---- NDJSON ------------------------------------------------------------- */
 
 static void test_ndjson_row_with_every_field_filled_is_exact(void **state)
@@ -1040,6 +1118,7 @@ int main(void)
         cmocka_unit_test(test_csv_sources_join_in_order_and_semicolon_becomes_comma),
         cmocka_unit_test(test_sources_that_do_not_fit_drop_whole_labels),
         cmocka_unit_test(test_observed_without_port_and_ipv6_reply_from),
+        cmocka_unit_test(test_plain_columns_never_need_quotes_or_neutralising),
         cmocka_unit_test(test_ndjson_row_with_every_field_filled_is_exact),
         cmocka_unit_test(test_ndjson_not_probed_writes_nulls_and_eligible_true_when_direct),
         cmocka_unit_test(test_json_write_string_escapes_per_rfc8259),
