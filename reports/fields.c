@@ -126,8 +126,11 @@ static void join_label(const char *label, void *ud)
     }
     if (sep)
         j->buf[j->len++] = ';';
-    for (size_t i = 0; i < n; i++)
-        j->buf[j->len++] = label[i] == ';' ? ',' : label[i];
+    char *d = j->buf + j->len;
+    memcpy(d, label, n);
+    for (char *c = memchr(d, ';', n); c != NULL; c = memchr(c + 1, ';', n - (size_t)(c + 1 - d)))
+        *c = ',';
+    j->len += n;
     j->buf[j->len] = '\0';
 }
 

@@ -96,6 +96,28 @@ fail:
     return st;
 }
 
+/*
+ * An enrichment with nothing in it yet. Every field is set but the text
+ * buffers past their first byte: this runs once per target, and the PTR
+ * buffer alone is a kilobyte that nothing reads beyond its terminator.
+ */
+static void enrichment_clear(sn_enrichment_t *x, const char *rdns_status)
+{
+    x->rdns_status = rdns_status;
+    x->ptr[0] = '\0';
+    x->ptr_valid = false;
+    x->geo_known = false;
+    x->geo.country[0] = '\0';
+    x->geo.continent[0] = '\0';
+    x->geo.continent_from_table = false;
+    x->geo.asn = 0;
+    x->geo.as_org[0] = '\0';
+    x->geo.source = NULL;
+    x->geo.as_source = NULL;
+    x->class_known = false;
+    memset(&x->cls, 0, sizeof x->cls);
+}
+
 /* Geography, AS and classes: everything that needs no waiting. */
 static void finish(sn_enricher_t *en, sn_result_t *r, sn_enrichment_t *x)
 {
@@ -105,7 +127,8 @@ static void finish(sn_enricher_t *en, sn_result_t *r, sn_enrichment_t *x)
         x->geo_known = true;
     }
     /* The first PTR name is the one judged; the others are kept as received. */
-    char first[256] = "";
+    char first[256];
+    first[0] = '\0';
     if (x->ptr[0] != '\0') {
         size_t n = strcspn(x->ptr, " ");
         if (n >= sizeof first)
@@ -180,8 +203,7 @@ void sn_enricher_submit(sn_enricher_t *en, const sn_result_t *r)
     if (!wants || en->cancelled) {
         sn_result_t copy = *r; /* finished at once: its values are still the caller's */
         sn_enrichment_t x;
-        memset(&x, 0, sizeof x);
-        x.rdns_status = wants ? "cancelled" : "skipped";
+        enrichment_clear(&x, wants ? "cancelled" : "skipped");
         finish(en, &copy, &x);
         return;
     }
@@ -193,13 +215,12 @@ void sn_enricher_submit(sn_enricher_t *en, const sn_result_t *r)
     if (p == NULL) {
         sn_result_t copy = *r; /* finished at once: its values are still the caller's */
         sn_enrichment_t x;
-        memset(&x, 0, sizeof x);
-        x.rdns_status = "error";
+        enrichment_clear(&x, "error");
         finish(en, &copy, &x);
         return;
     }
     park_result(p, r);
-    memset(&p->en, 0, sizeof p->en);
+    enrichment_clear(&p->en, NULL);
     p->r.enrich = NULL; /* until the answer: no enrichment yet */
     p->owner = en;
     if (sn_rdns_lookup(en->rdns, &r->target->addr, on_ptr, p) != SN_OK) {

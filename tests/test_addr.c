@@ -89,6 +89,64 @@ static void test_addr_parse_ip_table(void **state)
     }
 }
 
+/* Our dotted-quad reader against glibc's inet_pton, whose answers it must give. */
+static void check_v4_like_inet_pton(const char *text, size_t len)
+{
+    char z[64];
+    memcpy(z, text, len);
+    z[len] = '\0';
+    uint8_t want_ip[4];
+    bool want = inet_pton(AF_INET, z, want_ip) == 1;
+    sn_addr_t a;
+    bool got = sn_addr_parse_ip(text, len, &a) == SN_OK;
+    if (got != want)
+        fail_msg("\"%s\": inet_pton says %d, sn_addr_parse_ip %d", z, want, got);
+    if (got) {
+        assert_int_equal(a.family, AF_INET);
+        assert_memory_equal(a.ip, want_ip, 4);
+    }
+}
+
+static void test_addr_parse_v4_gives_inet_ptons_answers(void **state)
+{
+    (void)state;
+    /* Every join of 3 to 5 of these octet texts, the near misses included. */
+    static const char *const oct[] = {"",    "0",   "00",  "01",  "1",   "9",    "10",
+                                      "99",  "100", "199", "200", "249", "250",  "255",
+                                      "256", "260", "300", "999", "0x1", "1000", "-1"};
+    const size_t n = sizeof oct / sizeof oct[0];
+    char buf[64];
+    size_t tried = 0;
+    for (size_t parts = 3; parts <= 5; parts++) {
+        size_t combos = 1;
+        for (size_t p = 0; p < parts; p++)
+            combos *= n;
+        /* All of them for 3 and 4 parts; a stride through the 5-part ones. */
+        for (size_t c = 0; c < combos; c += parts == 5 ? 7 : 1) {
+            size_t len = 0, k = c;
+            for (size_t p = 0; p < parts; p++, k /= n)
+                len +=
+                    (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", p ? "." : "", oct[k % n]);
+            check_v4_like_inet_pton(buf, len);
+            tried++;
+        }
+    }
+    /* And random strings over digits, dots and a few others. */
+    static const char alpha[] = "0123456789....12 a/+";
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        size_t len = 1 + (size_t)(x % 17);
+        for (size_t j = 0; j < len; j++)
+            buf[j] = alpha[(x >> (j * 3 % 60)) % (sizeof alpha - 1)];
+        check_v4_like_inet_pton(buf, len);
+        tried++;
+    }
+    assert_true(tried > 400000);
+}
+
 static void test_addr_parse_ip_rejects_embedded_nul_and_overlong(void **state)
 {
     (void)state;
@@ -437,6 +495,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_addr_parse_ip_table),
         cmocka_unit_test(test_addr_parse_ip_rejects_embedded_nul_and_overlong),
+        cmocka_unit_test(test_addr_parse_v4_gives_inet_ptons_answers),
         cmocka_unit_test(test_addr_parse_port_table),
         cmocka_unit_test(test_addr_parse_port_reads_033033_as_decimal),
         cmocka_unit_test(test_addr_parse_endpoint_table),
