@@ -28,7 +28,10 @@
  * time; a timerfd armed to the nanosecond (not a millisecond uv_timer) wakes
  * the loop when the earliest is due, and the due time counts from the kernel's
  * receive timestamp, so the time a datagram waited in the socket queue is not
- * added to the delay.
+ * added to the delay. The receive path also sends whatever has come due, so a
+ * busy loop does not hold due replies until it reaches the timer. What is left
+ * of the lateness is the process waiting for a core (the benchmark runs the
+ * swarm of its RTT case under SCHED_FIFO for that).
  *
  * Descriptors are raw and watched by uv_poll_t on the caller's loop; each
  * watched descriptor is closed in its handle's close callback, and the swarm
