@@ -469,6 +469,69 @@ static void test_swarm_delayed_node_replies_no_sooner_than_its_delay(void **stat
     assert_int_equal(f.stats.udp_replies, 1);
 }
 
+/*
+ * Delayed replies from two ports, interleaved with undelayed traffic that keeps
+ * the receive path busy (due replies also leave from there): every reply comes,
+ * in order per node, and none sooner than its own request's delay. Only the
+ * lower bound is checked; how late a reply may be depends on the machine's load.
+ */
+static void test_swarm_delayed_replies_leave_in_order_and_never_early(void **state)
+{
+    (void)state;
+    enum { N = 40 };
+    static const row_t rows[] = {
+        {"127.10.1.1", 0, SN_BEH_ALIVE, 30, 0.0f},
+        {"127.10.1.2", 1, SN_BEH_ALIVE, 20, 0.0f},
+        {"127.10.1.3", 0, SN_BEH_ALIVE, 0, 0.0f},
+    };
+    static const uint32_t delay_ms[2] = {30, 20};
+    fixture_t f;
+    uint16_t ports[2] = {free_port(), free_port()};
+    sn_population_t pop;
+    sn_error_t err = {{0}};
+    make_pop(rows, sizeof rows / sizeof rows[0], ports, &pop);
+    if (fx_start(&f, &pop, &err) != SN_OK)
+        fail_msg("swarm start: %s", err.msg);
+    sn_population_free(&pop);
+
+    sn_addr_t node[3] = {endpoint("127.10.1.1", ports[0]), endpoint("127.10.1.2", ports[1]),
+                         endpoint("127.10.1.3", ports[0])};
+    int fd[3] = {udp_client(AF_INET), udp_client(AF_INET), udp_client(AF_INET)};
+    uint64_t sent_us[2][N];
+    for (int i = 0; i < N; i++) {
+        for (int k = 0; k < 2; k++) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            sent_us[k][i] = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+            send_skype(fd[k], &node[k], (uint64_t)(k * N + i + 1));
+        }
+        send_skype(fd[2], &node[2], 1000u + (uint64_t)i);
+        struct timespec pause = {0, 1000000}; /* 1 ms: the stream outlasts the delays */
+        nanosleep(&pause, NULL);
+    }
+    uint8_t buf[64];
+    sn_addr_t from;
+    for (int k = 0; k < 2; k++) {
+        for (int i = 0; i < N; i++) {
+            assert_int_equal(recv_within(fd[k], REPLY_MS, buf, sizeof buf, &from), 11);
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            uint64_t got_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+            assert_true(sn_addr_equal(&from, &node[k]));
+            /* Replies to one node leave in request order, so the i-th reply answers the i-th. */
+            assert_true(got_us >= sent_us[k][i] + delay_ms[k] * 1000u);
+        }
+    }
+    for (int i = 0; i < N; i++)
+        assert_int_equal(recv_within(fd[2], REPLY_MS, buf, sizeof buf, NULL), 11);
+    for (int k = 0; k < 3; k++)
+        close(fd[k]);
+    fx_stop(&f);
+    assert_int_equal(f.stats.udp_delayed, 2 * N);
+    assert_int_equal(f.stats.udp_replies, 3 * N);
+    assert_int_equal(f.stats.udp_errors, 0);
+}
+
 static void test_swarm_loss_one_drops_every_reply(void **state)
 {
     (void)state;
@@ -780,6 +843,7 @@ int main(void)
         cmocka_unit_test(test_swarm_silent_nodes_and_strangers_get_no_udp_reply),
         cmocka_unit_test(test_swarm_closed_udp_node_gets_port_unreachable),
         cmocka_unit_test(test_swarm_delayed_node_replies_no_sooner_than_its_delay),
+        cmocka_unit_test(test_swarm_delayed_replies_leave_in_order_and_never_early),
         cmocka_unit_test(test_swarm_loss_one_drops_every_reply),
         cmocka_unit_test(test_swarm_loss_half_drops_about_half_and_repeats_per_seed),
         cmocka_unit_test(test_swarm_empty_population_starts_and_stops),
