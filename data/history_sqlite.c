@@ -251,10 +251,19 @@ static sn_status_t sq_open(const char *where, bool writer, const char *const *co
         return st;
     }
     sqlite3_busy_timeout(b->db, 10000);
-    sn_status_t st = exec(b,
-                          "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                          "PRAGMA foreign_keys=ON;",
-                          err);
+    /* A new file gets 16 KiB pages (SQLite's default is 4 KiB); a file that has tables keeps
+     * its own (SQLite ignores the setting then), so nothing migrates. A scan's targets enter
+     * the (address, port) index at random places, and larger pages mean fewer pages found,
+     * read and written to the write-ahead log per commit. Measured with history_bench at
+     * 1,000,000 rows, alternating: system time 1.2-1.4 s -> 0.8-0.9 s (32 KiB: 0.6-0.7 s, but
+     * every small read then copies twice as much); the user time stayed within this shared
+     * machine's noise (9-12 s either way). */
+    sn_status_t st = exec(b, "PRAGMA page_size=16384", err);
+    if (st == SN_OK)
+        st = exec(b,
+                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                  "PRAGMA foreign_keys=ON;",
+                  err);
     /* A writer's page cache holds the targets' (address, port) index, which every new target
      * enters at a random place (a scan finishes its targets in shuffled order): about 30 MB at
      * 1,000,000 targets. With SQLite's 2 MB the writer read and spilled a page per row; 32 MB

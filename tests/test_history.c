@@ -277,6 +277,58 @@ static void test_history_first_schema_version_opens_and_migrates(void **state)
     sn_history_close(h);
 }
 
+static int page_size_of(const char *path)
+{
+    sqlite3 *d;
+    sqlite3_stmt *q;
+    int size = -1;
+    if (sqlite3_open(path, &d) == SQLITE_OK &&
+        sqlite3_prepare_v2(d, "PRAGMA page_size", -1, &q, NULL) == SQLITE_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW)
+            size = sqlite3_column_int(q, 0);
+        sqlite3_finalize(q);
+    }
+    sqlite3_close(d);
+    return size;
+}
+
+/* A new store gets 16 KiB pages; one that has tables keeps the size it was made with. */
+static void test_history_new_file_has_large_pages_old_file_keeps_its_own(void **state)
+{
+    (void)state;
+    SQLITE_ONLY();
+    sn_history_t *h;
+    sn_error_t err;
+    assert_int_equal(sn_history_open(&h, db, true, cols, 3, &err), SN_OK);
+    sn_history_close(h);
+    assert_int_equal(page_size_of(db), 16384);
+
+    char old[600];
+    snprintf(old, sizeof old, "%s.old", db);
+    sqlite3 *d;
+    assert_int_equal(sqlite3_open(old, &d), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(d, "PRAGMA page_size=4096; CREATE TABLE other(x);", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(d);
+    assert_int_equal(sn_history_open(&h, old, true, cols, 3, &err), SN_OK);
+    assert_true(sn_history_schema_version(h) > 1);
+    sn_history_run_t run = {.started = 30};
+    int64_t id;
+    bool resumed;
+    assert_int_equal(sn_history_begin(h, &run, false, &id, &resumed, &err), SN_OK);
+    add_n(h, 0, 3, false);
+    assert_int_equal(sn_history_end(h, false, 3, &err), SN_OK);
+    sn_history_close(h);
+    assert_int_equal(page_size_of(old), 4096);
+    char side[640];
+    const char *suffix[] = {"", "-wal", "-shm", ".lock"};
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(side, sizeof side, "%s%s", old, suffix[i]);
+        unlink(side);
+    }
+}
+
 /* A writer killed mid-run leaves it "running"; the next writer finds it interrupted. */
 static void test_history_run_of_a_dead_writer_is_resumable(void **state)
 {
@@ -523,6 +575,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_history_first_schema_version_opens_and_migrates, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_history_new_file_has_large_pages_old_file_keeps_its_own, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_run_of_a_dead_writer_is_resumable, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_history_resume_leaves_an_older_interrupted_run, setup,
