@@ -399,12 +399,16 @@ row() {
 # snprobe scan with one plan into the array SCAN; PROBES "" = the default plan.
 # No geo databases and no reverse DNS: these rows measure the probing engine,
 # which is what floor and nmap do; enrichment has rows of its own.
+# SCAN_TIMEOUT=default leaves --timeout out: snprobe's own default; SCAN_EXTRA are
+# further options.
 scan_cmd() {
     local probes=$1 out=$2 list=$3
     SCAN=("$SNPROBE" scan --allow 127.0.0.0/8)
     [ -z "$probes" ] || SCAN+=(--probes "$probes")
-    SCAN+=(--rate "${RATE:-$SNPROBE_RATE}" --timeout "$TIMEOUT_MS" --retries 0 --fallback-ports none
-        --no-geo --no-rdns -o "$out" "$list")
+    SCAN+=(--rate "${RATE:-$SNPROBE_RATE}")
+    [ "${SCAN_TIMEOUT:-}" = default ] || SCAN+=(--timeout "$TIMEOUT_MS")
+    # shellcheck disable=SC2206 # SCAN_EXTRA is a list of words
+    SCAN+=(--retries 0 --fallback-ports none ${SCAN_EXTRA:-} --no-geo --no-rdns -o "$out" "$list")
 }
 
 # The Skype request as nmap's --data payload: the layout floor and the skype
@@ -544,6 +548,10 @@ if want oneport || want subset; then
 fi
 if want oneport; then
     probe_rows one-port "$W/oneport.pop.csv" "$W/oneport.list.txt"
+    # The TCP target against tuned nmap is stated with snprobe's own
+    # default timeout (1 s), not the fixed --timeout-ms of the other rows.
+    SCAN_TIMEOUT=default snprobe_row snprobe-tcp-deftimeout tcp tcp one-port "$W/oneport.pop.csv" \
+        "$W/oneport.list.txt" one-std
     [ "$USE_NMAP" = 1 ] && nmap_rows one-port "$W/oneport.pop.csv" "$W/oneport.hosts.txt" tuned
 fi
 if want subset && [ "$USE_NMAP" = 1 ] && [ "$NMAP_DEFAULT_CAP" -gt 0 ]; then
