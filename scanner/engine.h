@@ -44,6 +44,7 @@ typedef struct sn_engine_cfg {
     double rate;                 /* probes (sends) per second; 0 = no limit */
     uint32_t max_inflight;       /* targets being probed at once */
     uint32_t timeout_ms;         /* per attempt */
+    bool fixed_timeout;          /* TCP: no shorter timeout learned from the answers */
     uint32_t retries;            /* further attempts per port after a timeout */
     uint16_t fallback_ports[SN_MAX_FALLBACK_PORTS];
     unsigned n_fallback;
