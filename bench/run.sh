@@ -552,6 +552,11 @@ if want oneport; then
     # default timeout (1 s), not the fixed --timeout-ms of the other rows.
     SCAN_TIMEOUT=default snprobe_row snprobe-tcp-deftimeout tcp tcp one-port "$W/oneport.pop.csv" \
         "$W/oneport.list.txt" one-std
+    # The same without the timeout learned from the answers (scanner/rto.h).
+    if "$SNPROBE" scan --help | grep -q -- --fixed-timeout; then
+        SCAN_TIMEOUT=default SCAN_EXTRA=--fixed-timeout snprobe_row snprobe-tcp-deftimeout-fixed tcp tcp \
+            one-port "$W/oneport.pop.csv" "$W/oneport.list.txt" one-stf
+    fi
     [ "$USE_NMAP" = 1 ] && nmap_rows one-port "$W/oneport.pop.csv" "$W/oneport.hosts.txt" tuned
 fi
 if want subset && [ "$USE_NMAP" = 1 ] && [ "$NMAP_DEFAULT_CAP" -gt 0 ]; then

@@ -164,7 +164,7 @@ def add_ratios(rows):
 
 # Rows that run a plan with other options: the plan whose floor and nmap rows they
 # are compared with.
-PLAN_VARIANTS = {"tcp-deftimeout": "tcp"}
+PLAN_VARIANTS = {"tcp-deftimeout": "tcp", "tcp-deftimeout-fixed": "tcp"}
 
 
 def fmt(v, spec):
@@ -224,8 +224,13 @@ def targets_block(rows, a):
             add(f"{label} vs {nmap_label}, one-port, snprobe's default 1 s timeout",
                 fmt(x, ".2f") + "x" if x else "not run", f">= {nmap_min:.0f}x",
                 None if not x else x >= nmap_min)
+            r = by.get(("one-port", "snprobe-tcp-deftimeout-fixed"))
+            x = r and r["x_nmap_tuned"]
+            add(f"{label} vs {nmap_label}, one-port, default 1 s timeout with --fixed-timeout",
+                fmt(x, ".2f") + "x" if x else "not run", "printed", "info" if x else None)
         right([("ip:port", f"snprobe-{plan}"), ("one-port", f"snprobe-{plan}")]
-              + ([("one-port", "snprobe-tcp-deftimeout")] if plan == "tcp" else []),
+              + ([("one-port", "snprobe-tcp-deftimeout"), ("one-port", "snprobe-tcp-deftimeout-fixed")]
+                 if plan == "tcp" else []),
               f"{label}: every target right")
     for case in ("ip:port", "one-port"):
         r = by.get((case, "snprobe-default"))

@@ -70,6 +70,8 @@ typedef struct sn_engine_stats {
     uint64_t tx_stamped;   /* UDP sends timed by the kernel's transmit stamp (0: user-space) */
     uint32_t inflight;     /* targets in flight now */
     uint32_t tcp_cap;      /* TCP connections allowed at once */
+    /* The TCP timeout at the last deadline check: learned, or --timeout (scanner/rto.h). */
+    uint32_t tcp_timeout_ms;
 } sn_engine_stats_t;
 
 typedef struct sn_engine sn_engine_t;

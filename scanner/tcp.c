@@ -77,6 +77,7 @@ static sn_status_t tcp_init(const sn_transport_env_t *env, void **state, int *ha
     e->env = *env;
     e->epfd = -1;
     sn_rto_init(&e->rto, env->timeout_ns, !env->fixed_timeout);
+    e->env.st->tcp_timeout_ms = (uint32_t)(env->timeout_ns / 1000000u);
     e->n_conns = env->max_conns;
     e->conns = calloc(e->n_conns, sizeof *e->conns);
     if (e->conns == NULL) {
@@ -243,6 +244,7 @@ static void on_epoll(uv_poll_t *h, int status, int events)
 static bool due_limit(const tcp_t *e, uint64_t now, uint64_t *limit)
 {
     uint64_t to = sn_rto_timeout(&e->rto, now);
+    e->env.st->tcp_timeout_ms = (uint32_t)(to / 1000000u);
     *limit = now >= to ? now - to : 0;
     return now >= to;
 }
