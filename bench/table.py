@@ -228,6 +228,19 @@ def targets_block(rows, a):
             x = r and r["x_nmap_tuned"]
             add(f"{label} vs {nmap_label}, one-port, default 1 s timeout with --fixed-timeout",
                 fmt(x, ".2f") + "x" if x else "not run", "printed", "info" if x else None)
+        if plan == "tcp":
+            # The learned timeout on a population with 1/8 of its handshakes 200 ms late
+            # (the tcpslow case): it must find every one of them alive.
+            r = by.get(("tcp-slow", "snprobe-tcp-deftimeout"))
+            x = r and r["x_nmap_tuned"]
+            add(f"{label} vs {nmap_label}, 1/8 of the handshakes 200 ms late, default 1 s timeout",
+                fmt(x, ".2f") + "x" if x else "not run", "printed", "info" if x else None)
+            right([("tcp-slow", "snprobe-tcp-deftimeout"), ("tcp-slow", "snprobe-tcp-deftimeout-fixed")],
+                  f"{label}, 1/8 of the handshakes 200 ms late: every target right (learned and fixed timeout)")
+            r = by.get(("tcp-slow", "nmap-tcp-tuned"))
+            add("Tuned nmap -sT, 1/8 of the handshakes 200 ms late: wrong",
+                f"{r['wrong']} of {r['targets']}" if r and r["wrong"] is not None else "not run",
+                "printed", "info" if r else None)
         right([("ip:port", f"snprobe-{plan}"), ("one-port", f"snprobe-{plan}")]
               + ([("one-port", "snprobe-tcp-deftimeout"), ("one-port", "snprobe-tcp-deftimeout-fixed")]
                  if plan == "tcp" else []),
