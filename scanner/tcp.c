@@ -177,16 +177,20 @@ static int tcp_send(void *state, const sn_attempt_t *a)
     return 0;
 }
 
-static void conn_finished(tcp_t *e, uint32_t c)
+/* Connection c's handshake has ended: tells the engine how. timed: its end is read as it
+ * happens (from the epoll set), so the time since connect() is a sample for the adaptive
+ * timeout; else (found at its deadline) only the kernel's own RTT is. */
+static void conn_finished(tcp_t *e, uint32_t c, bool timed)
 {
     tcp_conn_t *conn = &e->conns[c];
     uint32_t j = conn->job, jg = conn->job_gen;
     int soerr = 0;
     socklen_t sl = sizeof soerr;
     getsockopt(conn->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
-    /* The adaptive timeout learns from what answered, by the clock its deadlines use. */
+    /* The adaptive timeout learns from what answered, by the clock its deadlines use: the
+     * scanner's own lag in reading an answer is part of what the timeout must cover. */
     uint64_t elapsed = sn_clock_mono(e->env.clock) - conn->start_ns;
-    if (soerr == 0 || soerr == ECONNREFUSED)
+    if (timed && (soerr == 0 || soerr == ECONNREFUSED))
         sn_rto_answered(&e->rto, elapsed);
     if (soerr == 0) {
         /* The kernel's own handshake RTT; the connect time where it has none. */
@@ -197,6 +201,8 @@ static void conn_finished(tcp_t *e, uint32_t c)
             rtt = ti.tcpi_rtt;
         if (rtt == 0)
             rtt = (uint32_t)(elapsed / 1000);
+        else if (!timed)
+            sn_rto_answered(&e->rto, (uint64_t)rtt * 1000u);
         uint16_t port = conn->port;
         conn_release(e, c);
         tcp_end(e, j, jg, SN_OUTCOME_ALIVE, rtt, port);
@@ -221,7 +227,7 @@ static void drain(tcp_t *e)
             uint32_t c = (uint32_t)evs[i].data.u64;
             uint32_t gen = (uint32_t)(evs[i].data.u64 >> 32);
             if (c < e->n_conns && e->conns[c].fd >= 0 && e->conns[c].gen == gen)
-                conn_finished(e, c);
+                conn_finished(e, c, true);
         }
         if (n < 256)
             break;
@@ -279,7 +285,7 @@ static void tcp_expire(void *state, uint64_t now)
         if (conn->fd < 0 || conn->gen != d.gen)
             continue;
         if (conn_ended(conn)) {
-            conn_finished(e, d.id);
+            conn_finished(e, d.id, false);
             continue;
         }
         uint32_t j = conn->job, jg = conn->job_gen;
