@@ -27,6 +27,8 @@
 #             TCP, snprobe skype, tcp, the default plan and skype with
 #             --history; a perf profile of the skype row next to the table
 #   sweep     skype at each size of --sweep: wall time and peak RSS vs size
+#   tcpslow   one-port with the SYN-ACKs of 1/8 of the nodes held 200 ms (NFQUEUE,
+#             root): snprobe TCP at its default timeout, learned and fixed; nmap tuned
 # The probing rows run floor and snprobe with one fixed --timeout-ms, and
 # snprobe with --no-geo --no-rdns (enrichment has rows of its own).
 # Results: bench/results/bench-<timestamp>.{md,csv} and -raw.csv; the table
@@ -40,12 +42,12 @@ SMALL=0 REPS=3 COUNT=65536 SCALE_COUNT=1000000 NMAP_DEFAULT_CAP=4096 USE_NMAP=1
 BUILD=$ROOT/build-bench SNPROBE="" FLOOR="" ENRICH_BENCH="" OUT="" PORT=33033 SEED=1
 DELAY_MS=50 KEEP=0 TIMEOUT_MS=250 NETNS=auto ROW_LIMIT=900 FLOOR_INFLIGHT=auto
 SNPROBE_RATE=0 RTT_RATE=10000 SOMAXCONN=65535 DNS_PORT=53535 RDNS_INFLIGHT=100
-GEO_COUNT=2000000 GEO_RANGES=200000 CASES=ipport,oneport,subset,rtt,enrich,scale,million,sweep
+GEO_COUNT=2000000 GEO_RANGES=200000 CASES=ipport,oneport,subset,rtt,enrich,scale,million,sweep,tcpslow
 MILLION_COUNT=1000000 MILLION_REPS=1 SWEEP=65536,262144,1000000 PROFILE=1
 ARGS=("$@")
 
 usage() {
-    sed -n '2,33p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,35p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     cat <<'EOF'
 Options:
   --small              CI mode: 4,096 targets, 1 repetition, no scale and no
@@ -55,7 +57,8 @@ Options:
   --count N            targets in the main populations (default 65536)
   --scale-count N      targets in the scale case (default 1000000; 0 skips it)
   --cases LIST         only these cases, comma-separated, of ipport, oneport,
-                       subset, rtt, enrich, scale, million, sweep (default: all)
+                       subset, rtt, enrich, scale, million, sweep, tcpslow
+                       (default: all; --small: all but tcpslow)
   --million-count N    targets in the million case (default 1000000; 0 skips it)
   --million-reps N     repetitions of the million case's rows (default 1: the
                        case takes about 6 minutes a repetition; the full run
@@ -104,7 +107,7 @@ while [ $# -gt 0 ]; do
     --reps) REPS=$2; SET_REPS=1; shift ;;
     --count) COUNT=$2; SET_COUNT=1; shift ;;
     --scale-count) SCALE_COUNT=$2; shift ;;
-    --cases) CASES=$2; shift ;;
+    --cases) CASES=$2; SET_CASES=1; shift ;;
     --million-count) MILLION_COUNT=$2; shift ;;
     --million-reps) MILLION_REPS=$2; shift ;;
     --sweep) SWEEP=$2; shift ;;
@@ -144,7 +147,7 @@ done
 [[ $FLOOR_INFLIGHT =~ ^([0-9]+|auto)$ ]] ||
     { echo "run.sh: --floor-inflight needs a number or auto" >&2; exit 2; }
 for c in ${CASES//,/ }; do
-    [[ $c =~ ^(ipport|oneport|subset|rtt|enrich|scale|million|sweep)$ ]] ||
+    [[ $c =~ ^(ipport|oneport|subset|rtt|enrich|scale|million|sweep|tcpslow)$ ]] ||
         { echo "run.sh: --cases: unknown case '$c'" >&2; exit 2; }
 done
 if [ "$SMALL" = 1 ]; then
@@ -153,6 +156,7 @@ if [ "$SMALL" = 1 ]; then
     [ -n "${SET_GEO_COUNT:-}" ] || GEO_COUNT=200000
     [ -n "${SET_GEO_RANGES:-}" ] || GEO_RANGES=20000
     SCALE_COUNT=0 NMAP_DEFAULT_CAP=0 ROW_LIMIT=120 MILLION_COUNT=0 SWEEP=none
+    [ -n "${SET_CASES:-}" ] || CASES=${CASES/,tcpslow/}
 fi
 if [ "$REPS" -lt 1 ] || [ "$COUNT" -lt 16 ] || [ "$TIMEOUT_MS" -lt 1 ] || [ "$RDNS_INFLIGHT" -lt 1 ] ||
     [ "$GEO_COUNT" -lt 1 ] || [ "$GEO_RANGES" -lt 2 ]; then
@@ -230,12 +234,13 @@ WIRE=0
 if [ -n "${SN_BENCH_NETNS:-}" ] && [ "$(id -u)" = 0 ] && [ "$SMALL" = 0 ]; then WIRE=1; fi
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/snprobe-bench.XXXXXX")
-SWARM_PID="" DNS_PID="" TAP_PID="" SWARM_PRE=() RTT_SWARM_NOTE="not run"
+SWARM_PID="" DNS_PID="" TAP_PID="" NFQ_PID="" NFQ_RULE=() SWARM_PRE=() RTT_SWARM_NOTE="not run"
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
     swarm_stop
     dnsmasq_stop
     tap_stop
+    nfq_stop
     if [ "$KEEP" = 1 ]; then log "work directory kept: $W"; else rm -rf "$W"; fi
 }
 trap cleanup EXIT
@@ -324,6 +329,41 @@ tap_stop() {
     fi
 }
 
+# --- the TCP delayer of the tcpslow case --------------------------------------------
+# nfq_start: the SYN-ACKs the swarm sends from every address whose last 3 bits are
+# 001 (1/8 of a population) go to tests/lib/nfq_delay.py, which lets each go
+# 200 ms later. Only in the benchmark's own namespace, as root.
+nfq_start() {
+    local i
+    NFQ_RULE=(OUTPUT -p tcp -s 0.0.0.1/0.0.0.7 --sport "$PORT" --tcp-flags SYN,ACK SYN,ACK
+        -j NFQUEUE --queue-num 11)
+    iptables -A "${NFQ_RULE[@]}" 2>"$W/nfq.err" || { NFQ_RULE=(); return 1; }
+    rm -f "$W/nfq.ready"
+    python3 "$ROOT/tests/lib/nfq_delay.py" --queue 11 --delay-ms 200 --ready "$W/nfq.ready" \
+        2>>"$W/nfq.err" &
+    NFQ_PID=$!
+    for ((i = 0; i < 100; i++)); do
+        [ -e "$W/nfq.ready" ] && return 0
+        kill -0 "$NFQ_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    nfq_stop
+    return 1
+}
+
+nfq_stop() {
+    if [ -n "$NFQ_PID" ]; then
+        kill -TERM "$NFQ_PID" 2>/dev/null || true
+        wait "$NFQ_PID" 2>/dev/null || true
+        NFQ_PID=""
+        log "tcpslow: $(tail -1 "$W/nfq.err")"
+    fi
+    if [ ${#NFQ_RULE[@]} -gt 0 ]; then
+        iptables -D "${NFQ_RULE[@]}" 2>/dev/null || true
+        NFQ_RULE=()
+    fi
+}
+
 # --- one row -----------------------------------------------------------------
 # counter FILE PREFIX NAME: a counter of this namespace's /proc/net/snmp or
 # netstat (two lines per prefix: names, then values).
@@ -399,12 +439,16 @@ row() {
 # snprobe scan with one plan into the array SCAN; PROBES "" = the default plan.
 # No geo databases and no reverse DNS: these rows measure the probing engine,
 # which is what floor and nmap do; enrichment has rows of its own.
+# SCAN_TIMEOUT=default leaves --timeout out: snprobe's own default; SCAN_EXTRA are
+# further options.
 scan_cmd() {
     local probes=$1 out=$2 list=$3
     SCAN=("$SNPROBE" scan --allow 127.0.0.0/8)
     [ -z "$probes" ] || SCAN+=(--probes "$probes")
-    SCAN+=(--rate "${RATE:-$SNPROBE_RATE}" --timeout "$TIMEOUT_MS" --retries 0 --fallback-ports none
-        --no-geo --no-rdns -o "$out" "$list")
+    SCAN+=(--rate "${RATE:-$SNPROBE_RATE}")
+    [ "${SCAN_TIMEOUT:-}" = default ] || SCAN+=(--timeout "$TIMEOUT_MS")
+    # shellcheck disable=SC2206 # SCAN_EXTRA is a list of words
+    SCAN+=(--retries 0 --fallback-ports none ${SCAN_EXTRA:-} --no-geo --no-rdns -o "$out" "$list")
 }
 
 # The Skype request as nmap's --data payload: the layout floor and the skype
@@ -544,7 +588,40 @@ if want oneport || want subset; then
 fi
 if want oneport; then
     probe_rows one-port "$W/oneport.pop.csv" "$W/oneport.list.txt"
+    # The issue's TCP target against tuned nmap is stated with snprobe's own
+    # default timeout (1 s), not the fixed --timeout-ms of the other rows.
+    SCAN_TIMEOUT=default snprobe_row snprobe-tcp-deftimeout tcp tcp one-port "$W/oneport.pop.csv" \
+        "$W/oneport.list.txt" one-std
+    # The same without the timeout learned from the answers (scanner/rto.h).
+    if "$SNPROBE" scan --help | grep -q -- --fixed-timeout; then
+        SCAN_TIMEOUT=default SCAN_EXTRA=--fixed-timeout snprobe_row snprobe-tcp-deftimeout-fixed tcp tcp \
+            one-port "$W/oneport.pop.csv" "$W/oneport.list.txt" one-stf
+    fi
     [ "$USE_NMAP" = 1 ] && nmap_rows one-port "$W/oneport.pop.csv" "$W/oneport.hosts.txt" tuned
+fi
+# The same one-port population with 1/8 of its handshakes 200 ms late: the
+# learned TCP timeout must still find every one of them alive.
+if want tcpslow; then
+    if [ -z "${SN_BENCH_NETNS:-}" ] || [ "$(id -u)" != 0 ] || ! command -v iptables >/dev/null; then
+        log "tcpslow: needs root in the benchmark's own namespace and iptables: skipped"
+    else
+        [ -s "$W/oneport.hosts.txt" ] || {
+            serve oneport "$COUNT" --one-port "$PORT"
+            cut -d: -f1 "$W/oneport.list.txt" >"$W/oneport.hosts.txt"
+        }
+        if nfq_start; then
+            SCAN_TIMEOUT=default snprobe_row snprobe-tcp-deftimeout tcp tcp tcp-slow "$W/oneport.pop.csv" \
+                "$W/oneport.list.txt" slow-std
+            SCAN_TIMEOUT=default SCAN_EXTRA=--fixed-timeout snprobe_row snprobe-tcp-deftimeout-fixed tcp tcp \
+                tcp-slow "$W/oneport.pop.csv" "$W/oneport.list.txt" slow-stf
+            [ "$USE_NMAP" = 1 ] && row tcp-slow nmap-tcp-tuned tcp nmap "$W/oneport.pop.csv" "$W/oneport.hosts.txt" \
+                "$W/nmap-t.gnmap" -- nmap -n -Pn -sT -p "$PORT" --min-rate 50000 --max-retries 0 \
+                --min-hostgroup 4096 -iL "$W/oneport.hosts.txt" -oG "$W/nmap-t.gnmap"
+            nfq_stop
+        else
+            log "tcpslow: the NFQUEUE delayer did not start: $(tail -1 "$W/nfq.err"): skipped"
+        fi
+    fi
 fi
 if want subset && [ "$USE_NMAP" = 1 ] && [ "$NMAP_DEFAULT_CAP" -gt 0 ]; then
     head -n "$NMAP_DEFAULT_CAP" "$W/oneport.list.txt" >"$W/subset.list.txt"

@@ -142,6 +142,9 @@ def add_ratios(rows):
         if not r["row"].startswith("snprobe-") or not r["tps"]:
             continue
         plan = r["row"].split("-", 1)[1]
+        # Variants of a plan's row that other options make (snprobe's default
+        # timeout instead of the benchmark's): compared with the same rows.
+        plan = PLAN_VARIANTS.get(plan, plan)
         floor = {"skype": ["floor-udp"], "tcp": ["floor-tcp"],
                  "default": ["floor-udp", "floor-tcp"]}.get(plan, [])
         for timing in ("tuned", "default"):
@@ -157,6 +160,11 @@ def add_ratios(rows):
         if t:
             r["x_floor"] = r["tps"] / t
             r["floor_wall_ratio"] = r["wall_s"] * t / r["targets"]  # wall / floor's wall
+
+
+# Rows that run a plan with other options: the plan whose floor and nmap rows they
+# are compared with.
+PLAN_VARIANTS = {"tcp-deftimeout": "tcp", "tcp-deftimeout-fixed": "tcp"}
 
 
 def fmt(v, spec):
@@ -209,7 +217,33 @@ def targets_block(rows, a):
         x = r and r["x_nmap_tuned"]
         add(f"{label} vs {nmap_label}, one-port", fmt(x, ".2f") + "x" if x else "not run",
             f">= {nmap_min:.0f}x", None if not x else x >= nmap_min)
-        right([("ip:port", f"snprobe-{plan}"), ("one-port", f"snprobe-{plan}")],
+        if plan == "tcp":
+            # Issue 15: the same target with snprobe's default timeout (1 s).
+            r = by.get(("one-port", "snprobe-tcp-deftimeout"))
+            x = r and r["x_nmap_tuned"]
+            add(f"{label} vs {nmap_label}, one-port, snprobe's default 1 s timeout",
+                fmt(x, ".2f") + "x" if x else "not run", f">= {nmap_min:.0f}x",
+                None if not x else x >= nmap_min)
+            r = by.get(("one-port", "snprobe-tcp-deftimeout-fixed"))
+            x = r and r["x_nmap_tuned"]
+            add(f"{label} vs {nmap_label}, one-port, default 1 s timeout with --fixed-timeout",
+                fmt(x, ".2f") + "x" if x else "not run", "printed", "info" if x else None)
+        if plan == "tcp":
+            # The learned timeout on a population with 1/8 of its handshakes 200 ms late
+            # (the tcpslow case): it must find every one of them alive.
+            r = by.get(("tcp-slow", "snprobe-tcp-deftimeout"))
+            x = r and r["x_nmap_tuned"]
+            add(f"{label} vs {nmap_label}, 1/8 of the handshakes 200 ms late, default 1 s timeout",
+                fmt(x, ".2f") + "x" if x else "not run", "printed", "info" if x else None)
+            right([("tcp-slow", "snprobe-tcp-deftimeout"), ("tcp-slow", "snprobe-tcp-deftimeout-fixed")],
+                  f"{label}, 1/8 of the handshakes 200 ms late: every target right (learned and fixed timeout)")
+            r = by.get(("tcp-slow", "nmap-tcp-tuned"))
+            add("Tuned nmap -sT, 1/8 of the handshakes 200 ms late: wrong",
+                f"{r['wrong']} of {r['targets']}" if r and r["wrong"] is not None else "not run",
+                "printed", "info" if r else None)
+        right([("ip:port", f"snprobe-{plan}"), ("one-port", f"snprobe-{plan}")]
+              + ([("one-port", "snprobe-tcp-deftimeout"), ("one-port", "snprobe-tcp-deftimeout-fixed")]
+                 if plan == "tcp" else []),
               f"{label}: every target right")
     for case in ("ip:port", "one-port"):
         r = by.get((case, "snprobe-default"))

@@ -154,7 +154,7 @@ static const sn_opt_t options[] = {
      .def = "1000",
      .commands = TIMED,
      .offset = F(timeout),
-     .help = "per-attempt timeout in milliseconds"},
+     .help = "per-attempt timeout in milliseconds (TCP: the longest wait, see --fixed-timeout)"},
     {.name = "retries",
      .type = SN_OPT_NUMBER,
      .arg = "N",
@@ -164,6 +164,13 @@ static const sn_opt_t options[] = {
      .commands = TIMED,
      .offset = F(retries),
      .help = "further attempts after a timeout, with the same probe token"},
+    {.name = "fixed-timeout",
+     .type = SN_OPT_FLAG,
+     .commands = PROBING,
+     .offset = F(fixed_timeout),
+     .help = "wait the whole --timeout for every TCP handshake; by default, once the first "
+             "attempts have had the whole timeout and 32 handshakes have answered, it is cut to "
+             "twice the slowest answer seen (at least 100 ms, at most --timeout)"},
     {.name = "fallback-ports",
      .type = SN_OPT_STRING,
      .arg = "LIST",

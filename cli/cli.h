@@ -60,7 +60,7 @@ typedef struct sn_config {
     sn_input_format_t input_format;
     unsigned boot_set; /* bootstrap --set: SN_BOOT_* bits */
     double rate, max_inflight, timeout, retries, seed;
-    bool strict, dry_run, progress, quiet;
+    bool strict, dry_run, progress, quiet, fixed_timeout;
     sn_strlist_t allow, exclude_files;
     const char *stun, *vantage_from;
     /* enrichment */

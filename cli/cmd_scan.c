@@ -59,6 +59,7 @@ int sn_cli_run_scan(const sn_config_t *cfg, const sn_cli_scan_run_t *run)
         .engine = {.rate = cfg->rate,
                    .max_inflight = (uint32_t)cfg->max_inflight,
                    .timeout_ms = (uint32_t)cfg->timeout,
+                   .fixed_timeout = cfg->fixed_timeout,
                    .retries = (uint32_t)cfg->retries,
                    .seed = (uint64_t)cfg->seed},
         .on_result = run->on_result,

@@ -26,6 +26,7 @@ int sn_cli_fail_st(sn_status_t st, const sn_error_t *err)
 
 void sn_cli_plan_text(const sn_config_t *cfg, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "probes=%s fallback-ports=%s timeout=%g retries=%g", cfg->probes,
-             cfg->fallback_ports, cfg->timeout, cfg->retries);
+    snprintf(buf, cap, "probes=%s fallback-ports=%s timeout=%g retries=%g%s", cfg->probes,
+             cfg->fallback_ports, cfg->timeout, cfg->retries,
+             cfg->fixed_timeout ? " fixed-timeout" : "");
 }

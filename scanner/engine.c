@@ -223,6 +223,7 @@ sn_status_t sn_engine_new(uv_loop_t *loop, const sn_engine_cfg_t *cfg, sn_engine
                                   .n_jobs = n_jobs,
                                   .idx_bits = e->idx_bits,
                                   .timeout_ns = (uint64_t)cfg->timeout_ms * 1000000ull,
+                                  .fixed_timeout = cfg->fixed_timeout,
                                   .max_conns = n_conns,
                                   .st = &e->st,
                                   .done = attempt_done,

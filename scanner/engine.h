@@ -44,6 +44,7 @@ typedef struct sn_engine_cfg {
     double rate;                 /* probes (sends) per second; 0 = no limit */
     uint32_t max_inflight;       /* targets being probed at once */
     uint32_t timeout_ms;         /* per attempt */
+    bool fixed_timeout;          /* TCP: no shorter timeout learned from the answers */
     uint32_t retries;            /* further attempts per port after a timeout */
     uint16_t fallback_ports[SN_MAX_FALLBACK_PORTS];
     unsigned n_fallback;
@@ -69,6 +70,8 @@ typedef struct sn_engine_stats {
     uint64_t tx_stamped;   /* UDP sends timed by the kernel's transmit stamp (0: user-space) */
     uint32_t inflight;     /* targets in flight now */
     uint32_t tcp_cap;      /* TCP connections allowed at once */
+    /* The TCP timeout at the last deadline check: learned, or --timeout (scanner/rto.h). */
+    uint32_t tcp_timeout_ms;
 } sn_engine_stats_t;
 
 typedef struct sn_engine sn_engine_t;

@@ -632,6 +632,8 @@ sn_status_t sn_scan_run(const sn_scan_cfg_t *cfg, sn_scan_summary_t *sum, sn_err
         sn_engine_get_stats(s.engine, &s.final);
     sum->sent = s.final.sent;
     sum->replies = s.final.replies;
+    sum->tcp_timeout_ms = s.final.tcp_timeout_ms;
+    sum->timeout_ms = cfg->engine.timeout_ms;
     sum->probed = cfg->dry_run || cfg->annotate ? 0 : s.final.targets_done;
     sum->seconds = (double)(uv_hrtime() - s.start_ns) / 1e9;
     if (st == SN_OK && s.write_status != SN_OK) {
@@ -679,6 +681,12 @@ void sn_scan_print_summary(FILE *f, const sn_scan_summary_t *s, const char *outp
     if (s->other_shards > 0)
         snprintf(shard, sizeof shard, " Left to the other shards: %llu of the distinct targets.",
                  (unsigned long long)s->other_shards);
+    char tcp_to[128] = "";
+    if (s->tcp_timeout_ms > 0 && s->tcp_timeout_ms < s->timeout_ms)
+        snprintf(
+            tcp_to, sizeof tcp_to,
+            " TCP handshakes waited %u ms at the end (learned from the answers; --timeout %u).",
+            s->tcp_timeout_ms, s->timeout_ms);
     char incomplete[96];
     snprintf(incomplete, sizeof incomplete,
              "; %llu cut short are written incomplete (exit status 3).",
@@ -690,7 +698,7 @@ void sn_scan_print_summary(FILE *f, const sn_scan_summary_t *s, const char *outp
         "%llu probes sent). "
         "Alive: UDP %llu, TCP %llu (%llu on their own port, %llu on a fallback port); "
         "super-node eligible %llu; UDP replies from another address or port %llu; "
-        "PTR names for %llu, country for %llu.%s%s%s%s%s%s\n",
+        "PTR names for %llu, country for %llu.%s%s%s%s%s%s%s\n",
         (unsigned long long)s->distinct, (unsigned long long)s->inputs, s->inputs == 1 ? "" : "s",
         (unsigned long long)s->entries, (unsigned long long)s->listings, (unsigned long long)s->bad,
         (unsigned long long)s->blocked, (unsigned long long)s->probed, s->seconds, tps,
@@ -698,7 +706,7 @@ void sn_scan_print_summary(FILE *f, const sn_scan_summary_t *s, const char *outp
         (unsigned long long)s->tcp_alive, (unsigned long long)s->tcp_alive_own,
         (unsigned long long)s->tcp_alive_fallback, (unsigned long long)s->eligible,
         (unsigned long long)s->reply_other, (unsigned long long)s->rdns_ok,
-        (unsigned long long)s->geo_known, shard, refused,
+        (unsigned long long)s->geo_known, tcp_to, shard, refused,
         s->interrupted ? " Interrupted: targets not yet started are not in the results" : "",
         s->interrupted ? incomplete : "", output && strcmp(output, "-") != 0 ? " Results: " : "",
         output && strcmp(output, "-") != 0 ? output : "");

@@ -56,6 +56,7 @@ typedef struct sn_scan_summary {
     uint64_t listings, distinct, bad, blocked, probed, inputs; /* listings: seen-counts summed */
     uint64_t udp_alive, tcp_alive, tcp_alive_own, tcp_alive_fallback, eligible, reply_other;
     uint64_t sent, replies;
+    uint32_t tcp_timeout_ms, timeout_ms; /* the TCP timeout at the end (0: no TCP); --timeout */
     uint64_t rdns_ok, geo_known;
     uint64_t input_errors; /* inputs refused (unreadable, not text, malformed) without --strict */
     double seconds;

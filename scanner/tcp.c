@@ -9,8 +9,17 @@
  * closes with SO_LINGER 0, so the scanner sends RST and leaves no TIME_WAIT.
  * Every attempt's end goes to the engine through the one upcall; the engine
  * decides on retries and fallback ports (scanner/transport.h).
+ *
+ * How long a handshake may take is learned from the scan's answers unless the
+ * user fixed it (scanner/rto.h): the deadline FIFO holds each attempt's start,
+ * and the timeout that applies is asked for when deadlines are checked. Before
+ * an attempt is called filtered its socket is asked once more whether the
+ * handshake ended meanwhile, so that a completion not yet read from the epoll
+ * set is never taken for silence.
  */
 #include "scanner/transport.h"
+
+#include "scanner/rto.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -36,7 +45,8 @@ typedef struct tcp {
     uv_poll_t tcp_poll;
     tcp_conn_t *conns;
     uint32_t n_conns, free_conn, tcp_inflight;
-    sn_dlq_t tcp_dl;
+    sn_dlq_t tcp_dl; /* at_ns: the attempt's start; its deadline is that plus the timeout */
+    sn_rto_t rto;
     int closing;
     int handles;
 } tcp_t;
@@ -66,6 +76,8 @@ static sn_status_t tcp_init(const sn_transport_env_t *env, void **state, int *ha
         return sn_error_set(err, SN_ENOMEM, "out of memory");
     e->env = *env;
     e->epfd = -1;
+    sn_rto_init(&e->rto, env->timeout_ns, !env->fixed_timeout);
+    e->env.st->tcp_timeout_ms = (uint32_t)(env->timeout_ns / 1000000u);
     e->n_conns = env->max_conns;
     e->conns = calloc(e->n_conns, sizeof *e->conns);
     if (e->conns == NULL) {
@@ -138,6 +150,7 @@ static int tcp_send(void *state, const sn_attempt_t *a)
     conn->job_gen = a->gen;
     conn->port = dst.port;
     conn->start_ns = sn_clock_mono(e->env.clock);
+    sn_rto_sent(&e->rto, conn->start_ns);
 
     struct sockaddr_storage ss;
     socklen_t sl = sn_addr_to_sockaddr(&dst, &ss);
@@ -156,7 +169,7 @@ static int tcp_send(void *state, const sn_attempt_t *a)
     struct epoll_event ev = {.events = EPOLLOUT | EPOLLERR | EPOLLHUP,
                              .data.u64 = (uint64_t)conn->gen << 32 | c};
     if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, fd, &ev) != 0 ||
-        sn_dlq_push(&e->tcp_dl, c, conn->gen, conn->start_ns + e->env.timeout_ns) != 0) {
+        sn_dlq_push(&e->tcp_dl, c, conn->gen, conn->start_ns) != 0) {
         /* Not watched, or no deadline (out of memory): the attempt cannot be followed. */
         conn_release(e, c);
         return SN_SEND_FAILED;
@@ -164,13 +177,21 @@ static int tcp_send(void *state, const sn_attempt_t *a)
     return 0;
 }
 
-static void conn_finished(tcp_t *e, uint32_t c)
+/* Connection c's handshake has ended: tells the engine how. timed: its end is read as it
+ * happens (from the epoll set), so the time since connect() is a sample for the adaptive
+ * timeout; else (found at its deadline) only the kernel's own RTT is. */
+static void conn_finished(tcp_t *e, uint32_t c, bool timed)
 {
     tcp_conn_t *conn = &e->conns[c];
     uint32_t j = conn->job, jg = conn->job_gen;
     int soerr = 0;
     socklen_t sl = sizeof soerr;
     getsockopt(conn->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+    /* The adaptive timeout learns from what answered, by the clock its deadlines use: the
+     * scanner's own lag in reading an answer is part of what the timeout must cover. */
+    uint64_t elapsed = sn_clock_mono(e->env.clock) - conn->start_ns;
+    if (timed && (soerr == 0 || soerr == ECONNREFUSED))
+        sn_rto_answered(&e->rto, elapsed);
     if (soerr == 0) {
         /* The kernel's own handshake RTT; the connect time where it has none. */
         struct tcp_info ti;
@@ -179,7 +200,9 @@ static void conn_finished(tcp_t *e, uint32_t c)
         if (getsockopt(conn->fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0)
             rtt = ti.tcpi_rtt;
         if (rtt == 0)
-            rtt = (uint32_t)((sn_clock_mono(e->env.clock) - conn->start_ns) / 1000);
+            rtt = (uint32_t)(elapsed / 1000);
+        else if (!timed)
+            sn_rto_answered(&e->rto, (uint64_t)rtt * 1000u);
         uint16_t port = conn->port;
         conn_release(e, c);
         tcp_end(e, j, jg, SN_OUTCOME_ALIVE, rtt, port);
@@ -204,7 +227,7 @@ static void drain(tcp_t *e)
             uint32_t c = (uint32_t)evs[i].data.u64;
             uint32_t gen = (uint32_t)(evs[i].data.u64 >> 32);
             if (c < e->n_conns && e->conns[c].fd >= 0 && e->conns[c].gen == gen)
-                conn_finished(e, c);
+                conn_finished(e, c, true);
         }
         if (n < 256)
             break;
@@ -222,31 +245,66 @@ static void on_epoll(uv_poll_t *h, int status, int events)
     e->env.done(e->env.engine, NULL); /* the batch is over: the engine may send */
 }
 
+/* False when nothing can be due at now (not a whole timeout since the clock's zero);
+ * else *limit is the latest start that is due at now. */
+static bool due_limit(const tcp_t *e, uint64_t now, uint64_t *limit)
+{
+    uint64_t to = sn_rto_timeout(&e->rto, now);
+    e->env.st->tcp_timeout_ms = (uint32_t)(to / 1000000u);
+    *limit = now >= to ? now - to : 0;
+    return now >= to;
+}
+
+/* True when connection c's handshake has ended, though its end was not read yet. */
+static bool conn_ended(const tcp_conn_t *conn)
+{
+    struct tcp_info ti;
+    socklen_t tl = sizeof ti;
+    return getsockopt(conn->fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 &&
+           ti.tcpi_state != TCP_SYN_SENT;
+}
+
 /* Every deadline due by now ends its attempt as filtered; UINT64_MAX / 2 ends them all. */
 static void tcp_expire(void *state, uint64_t now)
 {
     tcp_t *e = state;
     sn_dlq_t *q = &e->tcp_dl;
-    /* A handshake that completed in time may not have been read yet. */
-    if (sn_dlq_due(q, now))
-        drain(e);
     uint64_t real_now = sn_clock_mono(e->env.clock);
+    uint64_t limit;
+    if (!due_limit(e, now, &limit) || !sn_dlq_due(q, limit))
+        return;
+    /* A handshake that completed in time may not have been read yet; what is read may
+     * also lengthen the timeout, so the limit is taken again afterwards. */
+    drain(e);
+    if (!due_limit(e, now, &limit))
+        return;
+    uint64_t real_to = sn_rto_timeout(&e->rto, real_now);
     sn_deadline_t d;
-    while (sn_dlq_pop_due(q, now, &d)) {
+    while (sn_dlq_pop_due(q, limit, &d)) {
         tcp_conn_t *conn = &e->conns[d.id];
         if (conn->fd < 0 || conn->gen != d.gen)
             continue;
+        if (conn_ended(conn)) {
+            conn_finished(e, d.id, false);
+            continue;
+        }
         uint32_t j = conn->job, jg = conn->job_gen;
         conn_release(e, d.id);
         /* A deadline still ahead was cut (second signal): unknown, not filtered. */
-        tcp_end(e, j, jg, d.at_ns > real_now ? SN_OUTCOME_INCOMPLETE : SN_OUTCOME_FILTERED, 0, 0);
+        tcp_end(e, j, jg,
+                d.at_ns + real_to > real_now ? SN_OUTCOME_INCOMPLETE : SN_OUTCOME_FILTERED, 0, 0);
     }
 }
 
+/* The head's deadline under what is known now: its start plus the configured timeout,
+ * or plus the learned one once that applies (not before it does). */
 static uint64_t tcp_next_deadline(const void *state)
 {
     const tcp_t *e = state;
-    return e->tcp_dl.len > 0 ? e->tcp_dl.v[e->tcp_dl.head].at_ns : UINT64_MAX;
+    if (e->tcp_dl.len == 0)
+        return UINT64_MAX;
+    uint64_t start = e->tcp_dl.v[e->tcp_dl.head].at_ns;
+    return sn_rto_deadline(&e->rto, start);
 }
 
 /* Connections end with the attempt; the engine forgets the job itself. */

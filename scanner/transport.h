@@ -63,6 +63,7 @@ typedef struct sn_transport_env {
     uint32_t n_jobs;       /* job indexes are below this */
     unsigned idx_bits;     /* low token bits that are the job index */
     uint64_t timeout_ns;   /* per attempt */
+    bool fixed_timeout;    /* TCP: wait timeout_ns always, learn no shorter one (scanner/rto.h) */
     uint32_t max_conns;    /* connection-oriented transports: at most this many at once */
     sn_engine_stats_t *st; /* the transport's counters: late, icmp, tx_stamped, backpressure... */
     sn_attempt_done_fn done;
