@@ -261,7 +261,9 @@ static sn_status_t csv_text_cell(sn_output_t *o, size_t i, const char *v, size_t
  */
 static sn_status_t csv_row(sn_output_t *o, const sn_result_t *r, const char *const *cells)
 {
-    for (size_t i = 0; i < sn_field_count; i++) {
+    const sn_field_t *fields = sn_fields; /* read once: each read checks the table is built */
+    size_t nf = sn_field_count;
+    for (size_t i = 0; i < nf; i++) {
         if (cells != NULL) {
             size_t n;
             const char *v = cell_of(o, r, cells, i, &n);
@@ -274,7 +276,7 @@ static sn_status_t csv_row(sn_output_t *o, const sn_result_t *r, const char *con
             return SN_ENOMEM;
         if (i > 0)
             o->buf[o->len++] = ',';
-        const sn_field_t *fd = &sn_fields[i];
+        const sn_field_t *fd = &fields[i];
         char *v = o->buf + o->len;
         v[0] = '\0';
         size_t n = fd->format(&o->ctx, r, v, FIELD_CAP - 1);

@@ -273,6 +273,10 @@ static udp_sock_t *open_sock(udp_t *e, int family, sn_error_t *err)
         set_int(fd, IPPROTO_IPV6, IPV6_RECVERR, 1);
     } else {
         set_int(fd, IPPROTO_IP, IP_RECVERR, 1);
+        /* Don't Fragment on every probe (they are far below any path MTU): the
+         * kernel then leaves the IP ID at 0 instead of drawing one from its
+         * shared hashed counters for each datagram (RFC 6864 allows it). */
+        set_int(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO);
     }
     udp_sock_t *s = calloc(1, sizeof *s);
     if (s == NULL) {

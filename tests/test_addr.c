@@ -339,6 +339,32 @@ static void test_addr_format_with_and_without_port(void **state)
     }
 }
 
+/* The hand-written IPv4 formatter gives inet_ntop's and printf's text for every
+ * octet value in every position and for ports at each digit-count boundary. */
+static void test_addr_format_v4_matches_inet_ntop(void **state)
+{
+    (void)state;
+    const unsigned ports[] = {0, 1, 9, 10, 99, 100, 999, 1000, 9999, 10000, 33033, 65535};
+    for (unsigned v = 0; v < 256; v++) {
+        for (unsigned pos = 0; pos < 4; pos++) {
+            uint32_t ip = 0x0a141e28u; /* 10.20.30.40, one octet replaced by v */
+            ip = (ip & ~(0xffu << (8 * (3 - pos)))) | (v << (8 * (3 - pos)));
+            for (size_t k = 0; k < sizeof ports / sizeof ports[0]; k++) {
+                sn_addr_t a;
+                sn_addr_set_v4(&a, ip, (uint16_t)ports[k]);
+                struct in_addr in = {.s_addr = htonl(ip)};
+                char want_ip[INET_ADDRSTRLEN], want[32], got[SN_ADDR_STRLEN];
+                assert_non_null(inet_ntop(AF_INET, &in, want_ip, sizeof want_ip));
+                snprintf(want, sizeof want, "%s:%u", want_ip, ports[k]);
+                assert_int_equal(sn_addr_format(&a, got, sizeof got, true), strlen(want));
+                assert_string_equal(got, want);
+                assert_int_equal(sn_addr_format(&a, got, sizeof got, false), strlen(want_ip));
+                assert_string_equal(got, want_ip);
+            }
+        }
+    }
+}
+
 static void test_addr_format_truncates_safely(void **state)
 {
     (void)state;
@@ -501,6 +527,7 @@ int main(void)
         cmocka_unit_test(test_addr_parse_endpoint_table),
         cmocka_unit_test(test_addr_parse_endpoint_rejects_nul_inside),
         cmocka_unit_test(test_addr_format_with_and_without_port),
+        cmocka_unit_test(test_addr_format_v4_matches_inet_ntop),
         cmocka_unit_test(test_addr_format_truncates_safely),
         cmocka_unit_test(test_addr_format_round_trips),
         cmocka_unit_test(test_addr_equal_and_hash_agree),
