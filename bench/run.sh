@@ -43,7 +43,7 @@ BUILD=$ROOT/build-bench SNPROBE="" FLOOR="" ENRICH_BENCH="" OUT="" PORT=33033 SE
 DELAY_MS=50 KEEP=0 TIMEOUT_MS=250 NETNS=auto ROW_LIMIT=900 FLOOR_INFLIGHT=auto
 SNPROBE_RATE=0 RTT_RATE=10000 SOMAXCONN=65535 DNS_PORT=53535 RDNS_INFLIGHT=100
 GEO_COUNT=2000000 GEO_RANGES=200000 CASES=ipport,oneport,subset,rtt,enrich,scale,million,sweep,tcpslow
-MILLION_COUNT=1000000 MILLION_REPS=1 SWEEP=65536,262144,1000000 PROFILE=1
+MILLION_COUNT=1000000 MILLION_REPS=1 SWEEP=65536,262144,1000000,4000000 PROFILE=1
 ARGS=("$@")
 
 usage() {
@@ -62,10 +62,10 @@ Options:
   --million-count N    targets in the million case (default 1000000; 0 skips it)
   --million-reps N     repetitions of the million case's rows (default 1: the
                        case takes about 6 minutes a repetition; the full run
-                       stays within about 20)
+                       stays within about 25)
   --sweep LIST         sizes of the sweep, comma-separated (default
-                       65536,262144,1000000; add 4000000 for the 127.0.0.0/8
-                       point; none skips it)
+                       65536,262144,1000000,4000000, the last on 127.0.0.0/8
+                       as a whole; none skips it)
   --no-profile         no perf profile of the million case's skype row
   --nmap-default-cap N targets for default-timing nmap (default 4096)
   --no-nmap            skip the nmap rows
