@@ -77,6 +77,7 @@ typedef struct udp_sock {
     int poll_events;
     unsigned nbatch;   /* datagrams built and not yet sent */
     bool flushing;     /* a send is under way: a result callback inside it must not send again */
+    bool rx_behind;    /* the last read stopped at its cap with replies still queued */
     int broken;        /* a libuv error: the loop cannot watch the socket, nothing more goes out */
     int stamps;        /* STAMP_*: how send times are taken */
     bool cmsg_ok;      /* STAMP_CMSG: the kernel has taken a datagram with SCM_TS_OPT_ID */
@@ -417,14 +418,22 @@ static udp_sock_t *sock_for(udp_t *e, const sn_addr_t *dst)
     return dst->family == AF_INET6 ? e->udp6 : e->udp4;
 }
 
-/* Full, and the kernel asked us to wait for the socket to drain: no more for now. */
+/*
+ * No more for now when the batch is full and the kernel asked us to wait for
+ * the socket to drain, or when the replies are coming in faster than they are
+ * read. The second keeps the send rate clocked by the receive rate: each loop
+ * turn may send two pumps' worth but reads at most one cap of replies, and
+ * without this the receive queue (which the transmit stamps share) grew until
+ * the kernel dropped replies (1,880 of 196,608 at full rate in one run).
+ */
 static bool udp_ready(const void *state, const sn_addr_t *dst)
 {
     const udp_t *e = state;
     if (dst == NULL)
         return true;
     const udp_sock_t *s = dst->family == AF_INET6 ? e->udp6 : e->udp4;
-    return !(s != NULL && s->nbatch == UDP_BATCH && (s->poll_events & UV_WRITABLE));
+    return !(s != NULL &&
+             (s->rx_behind || (s->nbatch == UDP_BATCH && (s->poll_events & UV_WRITABLE))));
 }
 
 static void flush_sock(udp_t *e, udp_sock_t *s);
@@ -885,7 +894,7 @@ static void read_errqueue(udp_t *e, udp_sock_t *s)
     }
 }
 
-/* Reads up to 1,024 datagrams; true when the socket may hold more. */
+/* Reads up to 1,024 datagrams; true (and s->rx_behind) when the socket may hold more. */
 static bool receive(udp_t *e, udp_sock_t *s)
 {
     struct mmsghdr msgs[64];
@@ -902,6 +911,7 @@ static bool receive(udp_t *e, udp_sock_t *s)
     /* The stamps of what was sent come first, so that a reply's RTT is taken
      * from its datagram's kernel transmit time; and the ICMP errors with them. */
     read_errqueue(e, s);
+    s->rx_behind = false;
     for (int round = 0; round < 16; round++) {
         for (unsigned k = 0; k < batch; k++) {
             iovs[k] = (struct iovec){e->rx_buf + (size_t)k * UDP_MSG_MAX, UDP_MSG_MAX};
@@ -950,6 +960,7 @@ static bool receive(udp_t *e, udp_sock_t *s)
         if ((unsigned)r < batch)
             return false;
     }
+    s->rx_behind = true;
     return true;
 }
 

@@ -314,7 +314,7 @@ static void require_root(void)
 
 #define DELAY_MS 20
 #define BEHIND_NS 1000000000ull /* the injected CLOCK_REALTIME runs this far behind */
-#define MAX_T 300
+#define MAX_T 1600
 #define GUARD_MS 10000
 
 typedef struct run {
@@ -455,13 +455,13 @@ static void run_init(run_t *r, int64_t real_offset_ns)
     r->clock = (sn_clock_t){.mono_ns = mono_ns, .real_ns = real_ns, .ud = r};
 }
 
-/* Starts the swarm and the transport, sends one attempt per target in one batch
- * per family, and runs the loop until every attempt has ended. */
-static void run_scan(run_t *r, int tx_stamps)
+/* Starts the swarm (on swarm_loop) and the transport, and sends one attempt per
+ * target, in batches of 256 per family. */
+static void run_start(run_t *r, int tx_stamps, uv_loop_t *swarm_loop)
 {
     sn_error_t err = {{0}};
     sn_swarm_opts_t opts = {.seed = 1};
-    if (sn_swarm_start(&r->loop, &r->pop, &opts, &r->swarm, &err) != SN_OK)
+    if (sn_swarm_start(swarm_loop, &r->pop, &opts, &r->swarm, &err) != SN_OK)
         fail_msg("the swarm did not start: %s", err.msg);
     const sn_probe_t *probe = sn_probe_find("skype");
     assert_non_null(probe);
@@ -469,7 +469,7 @@ static void run_scan(run_t *r, int tx_stamps)
                               .probe = probe,
                               .clock = &r->clock,
                               .n_jobs = MAX_T,
-                              .idx_bits = 9,
+                              .idx_bits = 11,
                               .timeout_ns = 5000000000ull,
                               .st = &r->st,
                               .done = on_attempt_done,
@@ -489,10 +489,16 @@ static void run_scan(run_t *r, int tx_stamps)
                           .gen = 1,
                           .seq = 0,
                           .dst = r->dst[j],
-                          .token = j | (uint64_t)(0x5a5 + j * 7919) << 9};
+                          .token = j | (uint64_t)(0x5a5 + j * 7919) << 11};
         assert_int_equal(sn_transport_udp.send(r->udp, &a), 0);
     }
     sn_transport_udp.flush(r->udp);
+}
+
+/* run_start with the swarm on the same loop, which runs until every attempt has ended. */
+static void run_scan(run_t *r, int tx_stamps)
+{
+    run_start(r, tx_stamps, &r->loop);
     assert_int_equal(uv_run(&r->loop, UV_RUN_DEFAULT), 0);
     assert_int_equal(uv_loop_close(&r->loop), 0);
     assert_false(r->timed_out);
@@ -637,6 +643,60 @@ static void test_udp_counter_numbering_recovers_after_a_refused_send(void **stat
     mixed_batch(SN_TXSTAMP_COUNTER);
 }
 
+/*
+ * Replies that arrive faster than one read takes them (1,024 a wake-up) hold
+ * the sending back until they are read: otherwise, at full rate, each loop
+ * turn sends more than it reads, the socket's queue grows until the kernel
+ * drops replies, and live nodes are reported silent. The swarm runs on a loop
+ * of its own and answers all 1,500 datagrams before the transport's loop first
+ * runs, so their replies wait in the socket together.
+ */
+static void test_udp_replies_queued_past_one_read_hold_sends_back_until_read(void **state)
+{
+    (void)state;
+    require_root();
+    run_t r;
+    run_init(&r, 0);
+    uint16_t port = next_free_port();
+    for (int i = 0; i < 1500; i++) {
+        char ip[32];
+        snprintf(ip, sizeof ip, "127.79.%d.%d", i / 200, 1 + i % 200);
+        add_target(&r, ip, port, SN_BEH_ALIVE, true);
+    }
+    uv_loop_t swarm_loop;
+    assert_int_equal(uv_loop_init(&swarm_loop), 0);
+    run_start(&r, SN_TXSTAMP_AUTO, &swarm_loop);
+    sn_swarm_stats_t ss = {0};
+    uint64_t give_up = uv_hrtime() + (uint64_t)GUARD_MS * 1000000ull;
+    while (ss.udp_replies < r.n && uv_hrtime() < give_up) {
+        uv_run(&swarm_loop, UV_RUN_ONCE);
+        sn_swarm_get_stats(r.swarm, &ss);
+    }
+    assert_int_equal(ss.udp_replies, r.n);
+    const sn_addr_t *dst = &r.dst[0];
+    assert_true(sn_transport_udp.ready(r.udp, dst)); /* nothing read yet */
+
+    uv_run(&r.loop, UV_RUN_ONCE); /* one wake-up: one read's worth */
+    assert_int_equal(r.n_ended, 1024);
+    assert_false(sn_transport_udp.ready(r.udp, dst));
+    uv_run(&r.loop, UV_RUN_ONCE); /* the rest, and the queue is empty */
+    assert_int_equal(r.n_ended, r.n);
+    assert_true(sn_transport_udp.ready(r.udp, dst));
+    for (size_t j = 0; j < r.n; j++)
+        assert_int_equal(r.end[j].outcome, SN_OUTCOME_ALIVE);
+
+    sn_transport_udp.close(r.udp);
+    sn_swarm_stop(r.swarm);
+    uv_close((uv_handle_t *)&r.guard, on_closed_handle);
+    uv_close((uv_handle_t *)&r.linger, on_closed_handle);
+    assert_int_equal(uv_run(&r.loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(uv_run(&swarm_loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(uv_loop_close(&r.loop), 0);
+    assert_int_equal(uv_loop_close(&swarm_loop), 0);
+    assert_int_equal(r.closed, r.handles);
+    run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -655,6 +715,7 @@ int main(void)
         cmocka_unit_test(test_udp_kernel_stamp_older_than_the_send_time_is_not_taken),
         cmocka_unit_test(test_udp_icmp_errors_and_a_refused_send_among_stamped_datagrams),
         cmocka_unit_test(test_udp_counter_numbering_recovers_after_a_refused_send),
+        cmocka_unit_test(test_udp_replies_queued_past_one_read_hold_sends_back_until_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
