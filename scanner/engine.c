@@ -140,6 +140,7 @@ sn_status_t sn_engine_check_fds(sn_error_t *err)
 static void on_timer(uv_timer_t *t);
 static void on_idle(uv_idle_t *h);
 static void attempt_done(void *engine, const sn_attempt_end_t *end);
+static void prefetch_job(void *engine, uint32_t j, int stage);
 static void sn_engine_pump(sn_engine_t *e);
 static void transport_closed(void *engine);
 static void engine_handle_closed(sn_engine_t *e);
@@ -227,6 +228,7 @@ sn_status_t sn_engine_new(uv_loop_t *loop, const sn_engine_cfg_t *cfg, sn_engine
                                   .max_conns = n_conns,
                                   .st = &e->st,
                                   .done = attempt_done,
+                                  .prefetch = prefetch_job,
                                   .engine = e,
                                   .closed = transport_closed};
         int handles = 0;
@@ -382,6 +384,21 @@ static void attempt_failed(sn_engine_t *e, uint32_t j, int t, sn_outcome_t o)
 }
 
 /* The transports' upcall: an attempt ended (end), or an I/O batch did (NULL). */
+/* The transport's hint (sn_transport_env_t.prefetch): job j is about to end. */
+static void prefetch_job(void *engine, uint32_t j, int stage)
+{
+    const sn_engine_t *e = engine;
+    if (j >= e->n_jobs)
+        return;
+    const job_t *job = &e->jobs[j];
+    if (stage == 0) {
+        for (size_t off = 0; off < sizeof *job; off += 64)
+            __builtin_prefetch((const char *)job + off, 1);
+    } else if (job->res.target != NULL) {
+        __builtin_prefetch(job->res.target);
+    }
+}
+
 static void attempt_done(void *engine, const sn_attempt_end_t *end)
 {
     sn_engine_t *e = engine;
@@ -485,6 +502,43 @@ static bool udp_blocked(const sn_engine_t *e, uint32_t j)
     return !tport_ready(e, T_UDP, &e->jobs[j].res.target->addr);
 }
 
+/* The order's target at `ahead` starts from now. */
+static const sn_target_t *target_ahead(const sn_engine_t *e, size_t ahead)
+{
+    size_t k = e->next_target + ahead;
+    if (k >= e->n_targets)
+        return NULL;
+    return sn_targets_at(e->ts, e->order != NULL ? e->order[k] : k);
+}
+
+/*
+ * What the next starts will touch is cold (the order is shuffled, the pool and the
+ * transports' tables large): the target PREFETCH_AHEAD starts ahead, the job the next start
+ * takes (ours and the transports'), and, for the target half as far ahead (whose record was
+ * asked for then), the transports' slots for its address. Their loads start now, so that
+ * those starts do not stall on them one by one.
+ */
+static void prefetch_starts(const sn_engine_t *e)
+{
+    const sn_target_t *far = target_ahead(e, PREFETCH_AHEAD);
+    if (far != NULL)
+        __builtin_prefetch(far);
+    const sn_target_t *near = target_ahead(e, PREFETCH_AHEAD / 2);
+    uint32_t j = e->free_job;
+    if (j != SN_NO_INDEX)
+        for (size_t off = 0; off < sizeof *e->jobs; off += 64)
+            __builtin_prefetch((const char *)&e->jobs[j] + off, 1);
+    for (int t = 0; t < T_COUNT; t++) {
+        const tport_t *tp = &e->tp[t];
+        if (tp->ops == NULL || tp->ops->prefetch == NULL)
+            continue;
+        if (j != SN_NO_INDEX)
+            tp->ops->prefetch(tp->state, j, NULL);
+        if (near != NULL)
+            tp->ops->prefetch(tp->state, UINT32_MAX, &near->addr);
+    }
+}
+
 static bool start_target(sn_engine_t *e)
 {
     if (e->stopping || e->paused || e->next_target >= e->n_targets || e->free_job == SN_NO_INDEX)
@@ -494,6 +548,7 @@ static bool start_target(sn_engine_t *e)
     uint32_t j = e->free_job;
     job_t *job = &e->jobs[j];
     e->free_job = job->next_free;
+    prefetch_starts(e);
 
     uint32_t gen = job->gen;
     memset(job, 0, sizeof *job);

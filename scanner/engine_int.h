@@ -12,7 +12,8 @@
 
 #include "lib/rng.h"
 
-#define PUMP_MAX 1024 /* sends per wake-up before the loop polls again */
+#define PUMP_MAX 1024     /* sends per wake-up before the loop polls again */
+#define PREFETCH_AHEAD 16 /* targets: how far ahead start_target loads the next ones */
 
 /* The two transports of a plan, as indexes into the engine's tables. */
 enum { T_UDP = 0, T_TCP = 1, T_COUNT = 2 };

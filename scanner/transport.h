@@ -67,6 +67,9 @@ typedef struct sn_transport_env {
     uint32_t max_conns;    /* connection-oriented transports: at most this many at once */
     sn_engine_stats_t *st; /* the transport's counters: late, icmp, tx_stamped, backpressure... */
     sn_attempt_done_fn done;
+    /* Optional: the engine starts loading job j's state (stage 0) or, once that has had time
+     * to arrive, its target (stage 1), for answers the transport is about to report. */
+    void (*prefetch)(void *engine, uint32_t j, int stage);
     void *engine; /* the upcall's first argument */
     /* Closing is asynchronous: the transport calls closed(engine) once per handle it
      * told of in *handles at init, from the handle's close callback. */
@@ -103,6 +106,9 @@ typedef struct sn_transport_ops {
     void (*expire)(void *state, uint64_t now_ns);
     /* The earliest deadline (monotonic ns), UINT64_MAX when none: the engine's timer. */
     uint64_t (*next_deadline)(const void *state);
+    /* Optional: a send for job (UINT32_MAX: none named) or to dst (NULL: none) comes soon:
+     * start loading what it will touch. */
+    void (*prefetch)(const void *state, uint32_t job, const sn_addr_t *dst);
     /* The engine has ended this job's probe: forget it (late replies are late). */
     void (*cancel)(void *state, uint32_t job);
     /* Closes the handles (asynchronously, see env.closed) and frees the state. */

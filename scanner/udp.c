@@ -894,6 +894,39 @@ static void read_errqueue(udp_t *e, udp_sock_t *s)
     }
 }
 
+/*
+ * Starts loading what the replies of a batch will look up: each one's reply-table slot, then
+ * the job that slot names (ours, and the engine's and its target through env.prefetch). All
+ * are cold (a table twice the window, jobs taken in shuffled
+ * order), and fetched for the whole batch at once their misses overlap instead of stalling
+ * every reply in turn.
+ */
+static void prefetch_replies(const udp_t *e, const struct sockaddr_storage *srcs, int r)
+{
+    uint32_t at[64];
+    for (int k = 0; k < r; k++) {
+        sn_addr_t a;
+        at[k] = UINT32_MAX;
+        if (sn_addr_from_sockaddr((const struct sockaddr *)&srcs[k], &a) == SN_OK) {
+            at[k] = key_hash(&a) & e->udp_mask;
+            __builtin_prefetch(&e->udp_table[at[k]]);
+        }
+    }
+    for (int k = 0; k < r; k++) {
+        uint32_t j1 = at[k] != UINT32_MAX ? e->udp_table[at[k]].job1 : 0;
+        at[k] = j1;
+        if (j1 != 0) {
+            __builtin_prefetch(&e->jobs[j1 - 1]);
+            if (e->env.prefetch != NULL)
+                e->env.prefetch(e->env.engine, j1 - 1, 0);
+        }
+    }
+    if (e->env.prefetch != NULL)
+        for (int k = 0; k < r; k++)
+            if (at[k] != 0)
+                e->env.prefetch(e->env.engine, at[k] - 1, 1);
+}
+
 /* Reads up to 1,024 datagrams; true (and s->rx_behind) when the socket may hold more. */
 static bool receive(udp_t *e, udp_sock_t *s)
 {
@@ -933,6 +966,7 @@ static bool receive(udp_t *e, udp_sock_t *s)
             }
             return false;
         }
+        prefetch_replies(e, srcs, r);
         for (int k = 0; k < r; k++) {
             uint64_t rx_ns = 0;
             struct msghdr *m = &msgs[k].msg_hdr;
@@ -989,6 +1023,17 @@ static void on_udp_io(uv_poll_t *h, int status, int events)
     e->env.done(e->env.engine, NULL); /* the batch is over: the engine may send */
 }
 
+/* A send's cold lines: the job's record, and the reply-table slot its address hashes to
+ * (where the insert starts probing). */
+static void udp_prefetch(const void *state, uint32_t job, const sn_addr_t *dst)
+{
+    const udp_t *e = state;
+    if (job < e->env.n_jobs)
+        __builtin_prefetch(&e->jobs[job], 1);
+    if (dst != NULL)
+        __builtin_prefetch(&e->udp_table[key_hash(dst) & e->udp_mask], 1);
+}
+
 const sn_transport_ops_t sn_transport_udp = {
     .name = "udp",
     .transport = SN_TRANSPORT_UDP,
@@ -998,6 +1043,7 @@ const sn_transport_ops_t sn_transport_udp = {
     .flush = udp_flush,
     .expire = udp_expire,
     .next_deadline = udp_next_deadline,
+    .prefetch = udp_prefetch,
     .cancel = udp_cancel,
     .close = udp_close,
 };
