@@ -383,22 +383,26 @@ static void attempt_failed(sn_engine_t *e, uint32_t j, int t, sn_outcome_t o)
     }
 }
 
-/* The transports' upcall: an attempt ended (end), or an I/O batch did (NULL). */
+/* Starts loading every cache line of job j, to be written. */
+static void prefetch_job_lines(const sn_engine_t *e, uint32_t j)
+{
+    for (size_t off = 0; off < sizeof *e->jobs; off += 64)
+        __builtin_prefetch((const char *)&e->jobs[j] + off, 1);
+}
+
 /* The transport's hint (sn_transport_env_t.prefetch): job j is about to end. */
 static void prefetch_job(void *engine, uint32_t j, int stage)
 {
     const sn_engine_t *e = engine;
     if (j >= e->n_jobs)
         return;
-    const job_t *job = &e->jobs[j];
-    if (stage == 0) {
-        for (size_t off = 0; off < sizeof *job; off += 64)
-            __builtin_prefetch((const char *)job + off, 1);
-    } else if (job->res.target != NULL) {
-        __builtin_prefetch(job->res.target);
-    }
+    if (stage == 0)
+        prefetch_job_lines(e, j);
+    else if (e->jobs[j].res.target != NULL)
+        __builtin_prefetch(e->jobs[j].res.target);
 }
 
+/* The transports' upcall: an attempt ended (end), or an I/O batch did (NULL). */
 static void attempt_done(void *engine, const sn_attempt_end_t *end)
 {
     sn_engine_t *e = engine;
@@ -526,8 +530,7 @@ static void prefetch_starts(const sn_engine_t *e)
     const sn_target_t *near = target_ahead(e, PREFETCH_AHEAD / 2);
     uint32_t j = e->free_job;
     if (j != SN_NO_INDEX)
-        for (size_t off = 0; off < sizeof *e->jobs; off += 64)
-            __builtin_prefetch((const char *)&e->jobs[j] + off, 1);
+        prefetch_job_lines(e, j);
     for (int t = 0; t < T_COUNT; t++) {
         const tport_t *tp = &e->tp[t];
         if (tp->ops == NULL || tp->ops->prefetch == NULL)

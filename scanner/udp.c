@@ -897,9 +897,8 @@ static void read_errqueue(udp_t *e, udp_sock_t *s)
 /*
  * Starts loading what the replies of a batch will look up: each one's reply-table slot, then
  * the job that slot names (ours, and the engine's and its target through env.prefetch). All
- * are cold (a table twice the window, jobs taken in shuffled
- * order), and fetched for the whole batch at once their misses overlap instead of stalling
- * every reply in turn.
+ * are cold (a table twice the window, jobs taken in shuffled order), and fetched for the
+ * whole batch at once their misses overlap instead of stalling every reply in turn.
  */
 static void prefetch_replies(const udp_t *e, const struct sockaddr_storage *srcs, int r)
 {
