@@ -444,7 +444,8 @@ static const sn_field_t core[SN_COL_CORE] = {
          .type = SN_FIELD_INT,
          .format = f_udp_rtt,
          .help = "UDP round-trip time from the last attempt sent to the reply (the kernel's "
-                 "transmit and receive stamps), microseconds; empty unless alive; with "
+                 "transmit and receive stamps; at full rate the transmit stamp may be that of "
+                 "a datagram sent just before), microseconds; empty unless alive; with "
                  "udp_attempts > 1 the reply may answer an earlier attempt (same token)"},
     [SN_COL_UDP_ATTEMPTS] =
         {.name = "udp_attempts",

@@ -80,9 +80,12 @@ typedef struct sn_transport_env {
 } sn_transport_env_t;
 
 /* Values of sn_transport_env_t.tx_stamps. */
-#define SN_TXSTAMP_AUTO 0    /* numbered by SCM_TS_OPT_ID, else by the socket's counter */
+/* SN_TXSTAMP_AUTO: numbered by SCM_TS_OPT_ID, 1 in 8 datagrams of a long sendmmsg stamped
+ * (scanner/udp.c), else by the socket's counter, every datagram stamped. */
+#define SN_TXSTAMP_AUTO 0
 #define SN_TXSTAMP_COUNTER 1 /* numbered by the socket's counter only (kernels before 6.13) */
 #define SN_TXSTAMP_OFF 2     /* the user-space clock read before each sendmmsg */
+#define SN_TXSTAMP_EVERY 3   /* numbered by SCM_TS_OPT_ID, every datagram stamped */
 
 /* Return values of send besides 0 (the attempt is made and counted). */
 #define SN_SEND_LATER 1     /* back-pressure: nothing was done, ask again later */

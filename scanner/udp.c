@@ -4,7 +4,7 @@
  * Requests are built into a batch and leave in one sendmmsg; replies arrive in
  * recvmmsg batches. Both ends of an RTT are the kernel's software stamps
  * (SO_TIMESTAMPING), so neither a busy loop nor a long sendmmsg call inflates
- * it: a reply carries its receive time, and every datagram sent comes back
+ * it: a reply carries its receive time, and a datagram sent comes back
  * through the socket's error queue as a transmit stamp numbered by
  * SOF_TIMESTAMPING_OPT_ID. The number is ours where the kernel takes it in a
  * control message (SCM_TS_OPT_ID, Linux 6.13), else the socket's own counter,
@@ -13,6 +13,15 @@
  * datagram's send time is the clock read before its sendmmsg call, never
  * later than the truth; without SO_TIMESTAMPING (an old kernel, a sandbox)
  * that is all there is, and receive times come from SO_TIMESTAMPNS.
+ *
+ * With our own numbers, a sendmmsg call of more than 32 datagrams (a scan at
+ * full rate; its calls carry 256) asks for the stamps of its first datagram
+ * and then of 1 in TX_SAMPLE (8) only; the others, told by a control message
+ * to take none, get the stamp of the last one before them in the call, a few
+ * microseconds early. A stamp per datagram cost about 1.2 us of kernel time
+ * each there (its error-queue message: allocated, queued, woken for, read), a
+ * ninth of the send path. A paced scan's calls are short and every datagram
+ * has its own stamp.
  *
  * A reply is matched first by its source address and port (hash table), then
  * by the token the probe found in it; when the port differs (a NAT or relay
@@ -40,10 +49,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define UDP_BATCH 256    /* datagrams per sendmmsg / recvmmsg */
-#define UDP_MSG_MAX 1500 /* largest request or reply handled */
-#define ERRQ_BATCH 256   /* error-queue messages per recvmmsg: a whole sendmmsg's stamps */
-#define ERRQ_CTL 192     /* control bytes per error-queue message (two records fit in 128) */
+#define UDP_BATCH 256     /* datagrams per sendmmsg / recvmmsg */
+#define UDP_MSG_MAX 1500  /* largest request or reply handled */
+#define ERRQ_BATCH 256    /* error-queue messages per recvmmsg: a whole sendmmsg's stamps */
+#define ERRQ_CTL 192      /* control bytes per error-queue message (two records fit in 128) */
+#define TX_SAMPLE 8       /* sampled: 1 in TX_SAMPLE datagrams of a call is stamped ... */
+#define TX_SAMPLE_CALL 32 /* ... when the call carries more than this many */
 
 /* The kernel's software stamps: of each datagram sent (TX_SOFTWARE, returned
  * on the error queue numbered by OPT_ID and without the datagram, TSONLY) and
@@ -81,7 +92,11 @@ typedef struct udp_sock {
     int broken;        /* a libuv error: the loop cannot watch the socket, nothing more goes out */
     int stamps;        /* STAMP_*: how send times are taken */
     bool cmsg_ok;      /* STAMP_CMSG: the kernel has taken a datagram with SCM_TS_OPT_ID */
+    bool sampled;      /* STAMP_CMSG: long calls stamp 1 in TX_SAMPLE datagrams only */
     uint32_t next_key; /* the OPT_ID number of the next datagram offered to the kernel */
+    uint32_t call_key; /* sampled: the number of the call's first datagram */
+    unsigned call_n;   /* sampled: datagrams offered to the call (0: not a sampled call) */
+    uint64_t call_tx[UDP_BATCH]; /* sampled: the stamps read of the call's datagrams, or 0 */
     uint32_t job[UDP_BATCH];
     uint32_t job_gen[UDP_BATCH]; /* the job's generation when its datagram was built */
     struct mmsghdr msg[UDP_BATCH];
@@ -90,7 +105,8 @@ typedef struct udp_sock {
     union {
         uint8_t b[CMSG_SPACE(sizeof(uint32_t))];
         struct cmsghdr align;
-    } idctl[UDP_BATCH];   /* STAMP_CMSG: slot k's SCM_TS_OPT_ID, rewritten before each call */
+    } idctl[UDP_BATCH];   /* STAMP_CMSG: slot k's SCM_TS_OPT_ID, or (sampled, not stamped) an
+                           * SO_TIMESTAMPING of 0: rewritten before each call */
     sn_udp_txring_t ring; /* datagrams sent whose stamp has not been read */
     uint8_t buf[UDP_BATCH][UDP_MSG_MAX];
 } udp_sock_t;
@@ -234,7 +250,7 @@ static int stamps_start(int fd, int want)
 {
     if (want != SN_TXSTAMP_OFF && set_int(fd, SOL_SOCKET, SO_TIMESTAMPING, UDP_TS_FLAGS) == 0) {
 #ifdef SCM_TS_OPT_ID
-        if (want == SN_TXSTAMP_AUTO)
+        if (want == SN_TXSTAMP_AUTO || want == SN_TXSTAMP_EVERY)
             return STAMP_CMSG; /* until a kernel before 6.13 refuses the first datagram */
 #endif
         return STAMP_COUNTER; /* the counter starts at 0 when OPT_ID is first set */
@@ -289,6 +305,7 @@ static udp_sock_t *open_sock(udp_t *e, int family, sn_error_t *err)
     s->fd = fd;
     s->family = family;
     s->stamps = stamps;
+    s->sampled = e->env.tx_stamps == SN_TXSTAMP_AUTO;
     for (unsigned k = 0; k < UDP_BATCH; k++) {
         s->iov[k].iov_base = s->buf[k];
         s->msg[k].msg_hdr.msg_iov = &s->iov[k];
@@ -648,6 +665,49 @@ static void stamps_sent(udp_t *e, udp_sock_t *s, unsigned took, unsigned n)
         read_errqueue(e, s);
 }
 
+/* Whether datagram k of the sendmmsg call under way (0: its first) asks for a transmit stamp. */
+static bool stamp_asked(const udp_sock_t *s, unsigned k)
+{
+    return s->stamps != STAMP_OFF && (s->call_n == 0 || k % TX_SAMPLE == 0);
+}
+
+/* STAMP_CMSG: gives datagram k of the call at off its number, or (sampled) tells the kernel
+ * to take no stamp of it. */
+static void stamp_control(udp_sock_t *s, unsigned off, unsigned k, uint32_t key)
+{
+#ifdef SCM_TS_OPT_ID
+    struct cmsghdr *c = CMSG_FIRSTHDR(&s->msg[off + k].msg_hdr);
+    bool asked = stamp_asked(s, k);
+    uint32_t v = asked ? key : 0; /* SO_TIMESTAMPING 0: no transmit stamp for this one */
+    c->cmsg_type = asked ? SCM_TS_OPT_ID : SO_TIMESTAMPING;
+    memcpy(CMSG_DATA(c), &v, sizeof v);
+#else
+    (void)s, (void)off, (void)k, (void)key; /* no STAMP_CMSG without it */
+#endif
+}
+
+/*
+ * Sampled stamps: after the call at off took r datagrams and their stamps were read, each
+ * datagram that asked for none takes the kernel stamp of the last one before it in the call
+ * that had its stamp read. That datagram left before it, so the time is never later than the
+ * truth, and later than the clock read before the call by what the call had sent until then.
+ */
+static void stamps_carry(udp_t *e, udp_sock_t *s, unsigned off, unsigned r)
+{
+    uint64_t carry = 0;
+    for (unsigned k = 0; k < r; k++) {
+        if (stamp_asked(s, k)) {
+            if (s->call_tx[k] != 0)
+                carry = s->call_tx[k]; /* read, even if its target has ended since */
+            continue;
+        }
+        ujob_t *uj = &e->jobs[s->job[off + k]];
+        if (uj->live && uj->gen == s->job_gen[off + k] && carry > uj->sent_ns)
+            uj->sent_ns = carry;
+    }
+    s->call_n = 0;
+}
+
 /* Sends what is batched on s; what the kernel will not take now stays batched. */
 static void flush_sock(udp_t *e, udp_sock_t *s)
 {
@@ -659,18 +719,24 @@ static void flush_sock(udp_t *e, udp_sock_t *s)
     while (off < s->nbatch) {
         unsigned n = s->nbatch - off;
         uint32_t key0 = s->next_key;
-        for (unsigned k = 0; k < n && s->stamps == STAMP_CMSG; k++) {
-            uint32_t key = key0 + k;
-            memcpy(CMSG_DATA((struct cmsghdr *)s->idctl[off + k].b), &key, sizeof key);
+        if (s->stamps == STAMP_CMSG && s->sampled && n > TX_SAMPLE_CALL) {
+            s->call_key = key0;
+            s->call_n = n;
+            memset(s->call_tx, 0, n * sizeof *s->call_tx);
         }
+        for (unsigned k = 0; k < n && s->stamps == STAMP_CMSG; k++)
+            stamp_control(s, off, k, key0 + k);
         uint64_t rt = sn_clock_real(e->env.clock), mono = sn_clock_mono(e->env.clock);
         int r = sendmmsg(s->fd, &s->msg[off], n, 0);
+        if (r <= 0)
+            s->call_n = 0; /* nothing left: no stamps to carry */
         if (r > 0) {
             /* Every datagram of the call is stamped with the time before it,
              * never later than the truth, until its kernel transmit stamp is
-             * read (stamps_sent, read_errqueue): without one an RTT may include
-             * part of the call (interpolating within the call was tried and
-             * gave RTTs below the responder's own delay). */
+             * read (stamps_sent, read_errqueue) or, sampled, that of the last
+             * stamped one before it (stamps_carry): without one an RTT may
+             * include part of the call (interpolating within the call was tried
+             * and gave RTTs below the responder's own delay). */
             for (unsigned k = off; k < off + (unsigned)r; k++) {
                 ujob_t *uj = &e->jobs[s->job[k]];
                 if (!uj->live || uj->gen != s->job_gen[k])
@@ -681,12 +747,14 @@ static void flush_sock(udp_t *e, udp_sock_t *s)
                     udp_end(e, s->job[k], SN_OUTCOME_ERROR); /* no deadline: out of memory */
                     continue;
                 }
-                if (s->stamps != STAMP_OFF)
+                if (stamp_asked(s, k - off))
                     sn_udp_txring_put(&s->ring, key0 + (k - off), s->job[k], tag, rt);
             }
+            stamps_sent(e, s, (unsigned)r, n);
+            if (s->call_n != 0)
+                stamps_carry(e, s, off, (unsigned)r);
             off += (unsigned)r;
             retried = false;
-            stamps_sent(e, s, (unsigned)r, n);
             continue;
         }
         int er = errno;
@@ -850,6 +918,8 @@ static void apply_stamp(udp_t *e, udp_sock_t *s, uint32_t key, uint64_t tx_ns)
     sn_udp_txent_t en;
     if (s->stamps == STAMP_OFF || !sn_udp_txring_take(&s->ring, key, tx_ns, &en))
         return; /* not ours to trust: the send time stays the user-space one */
+    if (key - s->call_key < s->call_n)
+        s->call_tx[key - s->call_key] = tx_ns; /* for the datagrams after it (stamps_carry) */
     ujob_t *uj = &e->jobs[en.job];
     if (!uj->live || (uj->gen << 8 | uj->seq) != en.tag || uj->sent_ns != en.user_ns)
         return; /* answered, or a newer attempt owns the job */
