@@ -567,6 +567,28 @@ static bool can_bind_low_ports(void)
 /* ---- nights: the history ---- */
 
 /* Opens the demo's history for night n (a fresh file on night 1) as the scan's sink. */
+/*
+ * After a night's scan: a population with nodes that answer, of which none did,
+ * means the probes never reached the swarm (a network namespace whose loopback
+ * is down sends nothing anywhere), not a measurement; the demo fails and says so.
+ * The night's results stay written.
+ */
+static sn_status_t check_answered(const sn_population_t *pop, const sn_scan_summary_t *sum,
+                                  size_t night, sn_error_t *err)
+{
+    size_t answering = 0;
+    for (size_t i = 0; i < pop->count; i++)
+        answering +=
+            pop->nodes[i].behaviour != SN_BEH_DEAD && pop->nodes[i].behaviour != SN_BEH_CLOSED;
+    if (sum->interrupted || answering == 0 || sum->udp_alive + sum->tcp_alive > 0)
+        return SN_OK;
+    return sn_error_set(err, SN_EIO,
+                        "night %zu: none of the %zu nodes that answer did: the probes did not "
+                        "reach the swarm on loopback (is the loopback interface up? ip link set "
+                        "lo up)",
+                        night, answering);
+}
+
 static sn_status_t start_history(const sn_demo_cfg_t *cfg, const char *path, unsigned night,
                                  const char *const *inputs, size_t n_inputs, sn_sink_t *sink,
                                  sn_error_t *err)
@@ -646,6 +668,8 @@ static sn_status_t scan_night(const sn_demo_cfg_t *cfg, const sn_schedule_t *sch
                 (unsigned long long)sum.udp_alive, (unsigned long long)sum.tcp_alive);
     if (st == SN_OK && sum.interrupted)
         st = sn_error_set(err, SN_EINVAL, "interrupted on night %zu", d + 1);
+    if (st == SN_OK)
+        st = check_answered(&sch->present[d], &sum, d + 1, err);
     return st;
 }
 
@@ -821,6 +845,8 @@ sn_status_t sn_demo_run(const sn_demo_cfg_t *cfg, sn_error_t *err)
         if (!cfg->quiet)
             fprintf(stderr, "snprobe demo: report %s, statistics %s\n", html, summary);
     }
+    if (st == SN_OK)
+        st = check_answered(&pop, &sum, 1, err);
     if (st == SN_OK && !sum.interrupted)
         st = later_nights(cfg, &pop, dynamic, gen.seed, &sc, history, err);
     free(dynamic);

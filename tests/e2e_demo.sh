@@ -148,4 +148,18 @@ if command -v nft >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
     check "nft -c accepts the exported set" nft -c -f "$TMP/set.nft"
 fi
 
+# A namespace whose loopback is down sends nothing anywhere: every probe fails, and the demo
+# must not pass that off as a night in which no node answered.
+if unshare -n true 2>/dev/null; then
+    limit 120 unshare -n "$SNPROBE" demo --out-dir "$TMP/lo-down" --count 200 --seed $seed \
+        >/dev/null 2>"$TMP/lo-down.err"
+    rc=$?
+    check "with loopback down the demo fails (exit 1, got $(rc_text $rc))" [ "$rc" -eq 1 ]
+    check "and says the probes did not reach the swarm" \
+        grep -q "did not reach the swarm.*ip link set lo up" "$TMP/lo-down.err"
+    check "and keeps the night's results" [ -s "$TMP/lo-down/results.csv" ]
+else
+    log "no nested network namespace: the loopback-down case is not run"
+fi
+
 e2e_finish
