@@ -566,7 +566,6 @@ static bool can_bind_low_ports(void)
 
 /* ---- nights: the history ---- */
 
-/* Opens the demo's history for night n (a fresh file on night 1) as the scan's sink. */
 /*
  * After a night's scan: a population with nodes that answer, of which none did,
  * means the probes never reached the swarm (a network namespace whose loopback
@@ -589,6 +588,7 @@ static sn_status_t check_answered(const sn_population_t *pop, const sn_scan_summ
                         night, answering);
 }
 
+/* Opens the demo's history for night n (a fresh file on night 1) as the scan's sink. */
 static sn_status_t start_history(const sn_demo_cfg_t *cfg, const char *path, unsigned night,
                                  const char *const *inputs, size_t n_inputs, sn_sink_t *sink,
                                  sn_error_t *err)
