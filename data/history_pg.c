@@ -38,6 +38,12 @@
 /* drain(): the server is still away (never returned to callers). */
 #define SN_EAGAIN_PG ((sn_status_t)-100)
 
+/* The SET item of an UPDATE of runs that counts each updated run's probed and alive
+ * observations, in one pass over them. */
+#define SET_COUNTS                                                                                 \
+    "(probed, alive) = (SELECT count(*) FILTER (WHERE o.probed <> 0),"                             \
+    " count(*) FILTER (WHERE o.alive <> 0) FROM observations o WHERE o.run_id = runs.id)"
+
 /* Keys of the advisory locks (first half of the two-int form). */
 #define LOCK_WRITER 0x736e7077 /* "snpw": (site, shard) writer */
 #define LOCK_SCHEMA 0x736e7073 /* "snps": migrations and columns */
@@ -418,7 +424,7 @@ static sn_status_t pg_interrupt_stale(void *vb, const char *site, const char *sh
 {
     be_t *b = vb;
     const char *p[2] = {site ? site : "", shard ? shard : ""};
-    static const char sql[] = "UPDATE runs SET status = 'interrupted', " SN_HISTORY_SET_COUNTS
+    static const char sql[] = "UPDATE runs SET status = 'interrupted', " SET_COUNTS
                               " WHERE status = 'running' AND coalesce(site, '') = $1"
                               " AND coalesce(shard, '') = $2";
     PGresult *r = PQexecParams(b->db, sql, 2, NULL, p, NULL, NULL, 0);
@@ -770,10 +776,9 @@ static sn_status_t pg_end_run(void *vb, int64_t run, const char *status, int64_t
     snprintf(a[1], sizeof a[1], "%lld", (long long)targets);
     snprintf(a[2], sizeof a[2], "%lld", (long long)run);
     const char *p[4] = {status, a[0], a[1], a[2]};
-    static const char sql[] =
-        "UPDATE runs SET status = $1, finished = $2::bigint,"
-        " targets = greatest(coalesce(targets, 0), $3::bigint), " SN_HISTORY_SET_COUNTS
-        " WHERE id = $4::bigint";
+    static const char sql[] = "UPDATE runs SET status = $1, finished = $2::bigint,"
+                              " targets = greatest(coalesce(targets, 0), $3::bigint), " SET_COUNTS
+                              " WHERE id = $4::bigint";
     PGresult *r = PQexecParams(b->db, sql, 4, NULL, p, NULL, NULL, 0);
     st = PQresultStatus(r) == PGRES_COMMAND_OK ? SN_OK : pg_fail(b, err, "ending a run", r);
     PQclear(r);

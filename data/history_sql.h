@@ -1,8 +1,9 @@
 /*
  * What the two SQL backends of the history store (history_sqlite.c,
  * history_pg.c) share, below both of them and below the store's front
- * (history.c), which calls the backends: the one SELECT of observations, the
- * column-name check, the migration loop and the runs' count update.
+ * (history.c), which calls the backends: the one SELECT of observations (all
+ * of PostgreSQL's, and SQLite's rows of before its chunks), the column-name
+ * check and the migration loop.
  */
 #ifndef SN_HISTORY_SQL_H
 #define SN_HISTORY_SQL_H
@@ -44,11 +45,5 @@ typedef int (*sn_history_version_fn)(void *be, sn_error_t *err);
 sn_status_t sn_history_migrate(void *be, sn_history_exec_fn exec, sn_history_version_fn version,
                                const char *begin, const char *const *migrations, int n_migrations,
                                sn_error_t *err);
-
-/* For the backends: the SET item of an UPDATE of runs that counts each updated run's probed
- * and alive observations, in one pass over them (both SQL dialects). */
-#define SN_HISTORY_SET_COUNTS                                                                      \
-    "(probed, alive) = (SELECT count(*) FILTER (WHERE o.probed <> 0),"                             \
-    " count(*) FILTER (WHERE o.alive <> 0) FROM observations o WHERE o.run_id = runs.id)"
 
 #endif

@@ -8,13 +8,26 @@
  * Schema: schema_version holds one row, the version the file is at. The
  * migrations below bring a file from any earlier version to the current one,
  * each in its own transaction, so a file written by any release opens in a
- * later one. Observation columns are named after the caller's columns with a
- * "c_" prefix (so that no result field can clash with the store's own
- * columns) and are added by ALTER TABLE when the caller names one the file
- * lacks: a column appended to the result table needs no migration.
+ * later one. Since version 4 a run's observations are kept as chunks: each
+ * batch the writer commits is one row of `chunks` holding the packed
+ * observations (history_chunk.h) and the set of cell columns they carry
+ * (`cellsets`, one row per distinct column list), so a column appended to the
+ * result table needs no migration. Files of earlier versions keep the
+ * observations they have as rows (`observations`, columns "c_" + the
+ * caller's, joined to `targets`); they are read as they are, and new runs add
+ * chunks. A reader numbers targets itself (the same address and port, the
+ * same id, within one open store): a chunk holds addresses, not ids, so that
+ * the writer looks nothing up per observation.
+ *
+ * A resumed run (reopen_run) adds new observations of the targets it had left
+ * incomplete; its rows are read with the later observation of a target
+ * replacing the earlier one, and it is flagged `reopened` so that only such
+ * runs pay for the second pass this takes.
  */
 #include "data/history.h"
+#include "data/history_chunk.h"
 #include "data/history_sql.h"
+#include "lib/hashmap.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -22,15 +35,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A column set of the file, as the caller's columns: map[i] is the chunk cell that holds
+ * the caller's column i, or -1. */
+typedef struct cellset {
+    int64_t id;
+    size_t n_cells; /* cells per observation in its chunks */
+    int *map;
+} cellset_t;
+
 typedef struct be {
     sqlite3 *db;
     bool writer;
     size_t n_columns;
-    char **columns; /* the caller's names */
-    int *present;   /* per caller column: 1 if the file has it */
-    sqlite3_stmt *target_find, *target_insert, *obs_insert, *obs_delete; /* the writer's */
-    int known;                                                           /* see target_id */
-    bool in_write; /* between begin_write and end_write */
+    char **columns;             /* the caller's names */
+    int *present;               /* per caller column: 1 if the file's observation rows have it */
+    sqlite3_stmt *chunk_insert; /* the writer's */
+    int64_t cellset;            /* the writer's column set */
+    bool in_write;              /* between begin_write and end_write */
+    /* The reader's own: target ids (address -> id, 1, 2, ...) and the column sets seen. */
+    sn_addrmap_t ids;
+    uint64_t n_ids;
+    cellset_t *sets;
+    size_t n_sets;
 } be_t;
 
 /* Migration k brings the file from version k to k + 1. */
@@ -54,6 +80,15 @@ static const char *const migrations[] = {
      * set; the runs before it get the UTC date they started. */
     ("ALTER TABLE runs ADD COLUMN night TEXT;"
      "UPDATE runs SET night = strftime('%Y-%m-%d', started, 'unixepoch');"),
+    /* 3 -> 4: observations as chunks, one row per committed batch. No
+     * foreign key to cellsets: a chunk's set is looked up once per chunk when read, and the
+     * writer inserts its set before its first chunk. */
+    ("CREATE TABLE cellsets(id INTEGER PRIMARY KEY, columns TEXT NOT NULL UNIQUE);"
+     "CREATE TABLE chunks(id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id),"
+     " cellset INTEGER NOT NULL, n INTEGER NOT NULL, probed INTEGER NOT NULL,"
+     " alive INTEGER NOT NULL, data BLOB NOT NULL);"
+     "CREATE INDEX chunks_run ON chunks(run_id);"
+     "ALTER TABLE runs ADD COLUMN reopened INTEGER NOT NULL DEFAULT 0;"),
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -110,8 +145,8 @@ static sn_status_t migrate(be_t *b, sn_error_t *err)
                               err);
 }
 
-/* Adds the caller's columns the file lacks (writer), or notes which exist (reader). */
-static sn_status_t read_and_add_columns(be_t *b, sn_error_t *err)
+/* Notes which of the caller's columns the file's observation rows (before version 4) have. */
+static sn_status_t read_columns(be_t *b, sn_error_t *err)
 {
     sqlite3_stmt *q = NULL;
     if (prepare(b, "SELECT name FROM pragma_table_info('observations')", &q, "reading columns",
@@ -124,65 +159,56 @@ static sn_status_t read_and_add_columns(be_t *b, sn_error_t *err)
                 b->present[i] = 1;
     }
     sqlite3_finalize(q);
-    for (size_t i = 0; b->writer && i < b->n_columns; i++) {
-        if (b->present[i])
-            continue;
-        char sql[256];
-        snprintf(sql, sizeof sql, "ALTER TABLE observations ADD COLUMN \"c_%s\" TEXT",
-                 b->columns[i]);
-        if (exec(b, sql, err) != SN_OK)
-            return SN_EIO;
-        b->present[i] = 1;
-    }
     return SN_OK;
 }
 
-/* A writer reads and adds under the database's write lock: several writers (sites, shards)
- * open one new file at once, and each would otherwise add the same column. */
-static sn_status_t sync_columns(be_t *b, sn_error_t *err)
+/* The caller's column names joined by ',' (plain names hold none), malloc'd; NULL: OOM. */
+static char *column_list(const be_t *b)
 {
-    if (!b->writer)
-        return read_and_add_columns(b, err);
-    if (exec(b, "BEGIN IMMEDIATE", err) != SN_OK)
-        return SN_EIO;
-    if (read_and_add_columns(b, err) != SN_OK) {
-        exec(b, "ROLLBACK", NULL);
-        return SN_EIO;
-    }
-    return exec(b, "COMMIT", err);
+    size_t cap = 1;
+    for (size_t i = 0; i < b->n_columns; i++)
+        cap += strlen(b->columns[i]) + 1;
+    char *s = malloc(cap);
+    if (s == NULL)
+        return NULL;
+    size_t len = 0;
+    for (size_t i = 0; i < b->n_columns; i++)
+        len += (size_t)snprintf(s + len, cap - len, "%s%s", i ? "," : "", b->columns[i]);
+    s[len] = '\0';
+    return s;
 }
 
+/* The writer's column set (inserted when the file lacks it) and its chunk insert. */
 static sn_status_t prepare_writer(be_t *b, sn_error_t *err)
 {
-    /* A lookup and an insert of their own, not one upsert: an upsert with RETURNING fills and
-     * empties a temporary table for every row (a third of the writer's time), and its DO
-     * UPDATE rewrites a known target's row every night. */
-    if (prepare(b, "SELECT id FROM targets WHERE address = ?1 AND port = ?2", &b->target_find,
-                "preparing the target lookup", err) != SN_OK ||
-        prepare(b, "INSERT OR IGNORE INTO targets(address, port, first_listed) VALUES(?1, ?2, ?3)",
-                &b->target_insert, "preparing the target insert", err) != SN_OK)
-        return SN_EIO;
-    size_t cap = 256 + b->n_columns * 80;
-    char *sql = malloc(cap);
-    if (sql == NULL)
+    char *list = column_list(b);
+    if (list == NULL)
         return sn_error_set(err, SN_ENOMEM, "out of memory");
-    /* A plain INSERT: OR REPLACE, with the foreign keys, made every row open and release a
-     * statement journal (a tenth of the writer's time); the rare observation that replaces one
-     * (a resumed run's incomplete target) deletes the old row first (sq_add). */
-    size_t len = (size_t)snprintf(sql, cap,
-                                  "INSERT INTO observations(run_id, target_id, "
-                                  "observed_at, probed, alive, incomplete");
-    for (size_t i = 0; i < b->n_columns; i++)
-        len += (size_t)snprintf(sql + len, cap - len, ", \"c_%s\"", b->columns[i]);
-    len += (size_t)snprintf(sql + len, cap - len, ") VALUES(?, ?, ?, ?, ?, ?");
-    for (size_t i = 0; i < b->n_columns; i++)
-        len += (size_t)snprintf(sql + len, cap - len, ", ?");
-    snprintf(sql + len, cap - len, ")");
-    sn_status_t st = prepare(b, sql, &b->obs_insert, "preparing the observation insert", err);
-    free(sql);
+    sqlite3_stmt *q = NULL;
+    sn_status_t st =
+        prepare(b, "INSERT OR IGNORE INTO cellsets(columns) VALUES(?1)", &q, "adding columns", err);
+    if (st == SN_OK) {
+        sqlite3_bind_text(q, 1, list, -1, SQLITE_STATIC);
+        if (sqlite3_step(q) != SQLITE_DONE)
+            st = db_fail(b, err, "adding columns");
+        sqlite3_finalize(q);
+    }
     if (st == SN_OK)
-        st = prepare(b, "DELETE FROM observations WHERE run_id = ?1 AND target_id = ?2",
-                     &b->obs_delete, "preparing the observation delete", err);
+        st = prepare(b, "SELECT id FROM cellsets WHERE columns = ?1", &q, "reading columns", err);
+    if (st == SN_OK) {
+        sqlite3_bind_text(q, 1, list, -1, SQLITE_STATIC);
+        if (sqlite3_step(q) == SQLITE_ROW)
+            b->cellset = sqlite3_column_int64(q, 0);
+        else
+            st = db_fail(b, err, "reading columns");
+        sqlite3_finalize(q);
+    }
+    free(list);
+    if (st == SN_OK)
+        st = prepare(b,
+                     "INSERT INTO chunks(run_id, cellset, n, probed, alive, data)"
+                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+                     &b->chunk_insert, "preparing the chunk insert", err);
     return st;
 }
 
@@ -191,15 +217,16 @@ static void sq_close(void *vb)
     be_t *b = vb;
     if (b == NULL)
         return;
-    sqlite3_finalize(b->target_find);
-    sqlite3_finalize(b->target_insert);
-    sqlite3_finalize(b->obs_insert);
-    sqlite3_finalize(b->obs_delete);
+    sqlite3_finalize(b->chunk_insert);
     sqlite3_close(b->db);
     for (size_t i = 0; i < b->n_columns; i++)
         free(b->columns[i]);
     free(b->columns);
     free(b->present);
+    sn_addrmap_free(&b->ids);
+    for (size_t i = 0; i < b->n_sets; i++)
+        free(b->sets[i].map);
+    free(b->sets);
     free(b);
 }
 
@@ -252,29 +279,19 @@ static sn_status_t sq_open(const char *where, bool writer, const char *const *co
     }
     sqlite3_busy_timeout(b->db, 10000);
     /* A new file gets 16 KiB pages (SQLite's default is 4 KiB); a file that has tables keeps
-     * its own (SQLite ignores the setting then), so nothing migrates. A scan's targets enter
-     * the (address, port) index at random places, and larger pages mean fewer pages found,
-     * read and written to the write-ahead log per commit. Measured with history_bench at
-     * 1,000,000 rows, alternating: system time 1.2-1.4 s -> 0.8-0.9 s (32 KiB: 0.6-0.7 s, but
-     * every small read then copies twice as much); the user time stayed within this shared
-     * machine's noise (9-12 s either way). */
+     * its own (SQLite ignores the setting then), so nothing migrates. A chunk of 1,000
+     * observations (60-75 KB) spans a quarter as many overflow pages, each found, read and
+     * written to the write-ahead log once per commit. */
     sn_status_t st = exec(b, "PRAGMA page_size=16384", err);
     if (st == SN_OK)
         st = exec(b,
                   "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                   "PRAGMA foreign_keys=ON;",
                   err);
-    /* A writer's page cache holds the targets' (address, port) index, which every new target
-     * enters at a random place (a scan finishes its targets in shuffled order): about 30 MB at
-     * 1,000,000 targets. With SQLite's 2 MB the writer read and spilled a page per row; 32 MB
-     * wrote 1,000,000 rows as fast as 64 MB, 16 MB read pages again. The cache takes memory
-     * only as pages are used. */
-    if (st == SN_OK && writer)
-        st = exec(b, "PRAGMA cache_size=-32768", err);
     if (st == SN_OK)
         st = migrate(b, err);
     if (st == SN_OK)
-        st = sync_columns(b, err);
+        st = read_columns(b, err);
     if (st == SN_OK && writer)
         st = prepare_writer(b, err);
     if (st != SN_OK) {
@@ -285,22 +302,69 @@ static sn_status_t sq_open(const char *where, bool writer, const char *const *co
     return SN_OK;
 }
 
+static sn_status_t run_counts(be_t *b, int64_t run, int64_t *probed, int64_t *alive,
+                              sn_error_t *err);
+
+/* Sets a run's status (and finished time, unless finished is NULL) with its counts of probed
+ * and alive observations; targets (when >= 0) raises its count of listed targets. */
+static sn_status_t close_run(be_t *b, int64_t run, const char *status, const int64_t *finished,
+                             int64_t targets, sn_error_t *err)
+{
+    int64_t probed, alive;
+    if (run_counts(b, run, &probed, &alive, err) != SN_OK)
+        return SN_EIO;
+    sqlite3_stmt *q = NULL;
+    if (prepare(b,
+                "UPDATE runs SET status = ?1, finished = iif(?7, ?2, finished),"
+                " targets = iif(?3 >= 0, max(coalesce(targets, 0), ?3), targets),"
+                " probed = ?4, alive = ?5 WHERE id = ?6",
+                &q, "ending a run", err) != SN_OK)
+        return SN_EIO;
+    sqlite3_bind_text(q, 1, status, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, finished ? *finished : 0);
+    sqlite3_bind_int(q, 7, finished != NULL);
+    sqlite3_bind_int64(q, 3, targets);
+    sqlite3_bind_int64(q, 4, probed);
+    sqlite3_bind_int64(q, 5, alive);
+    sqlite3_bind_int64(q, 6, run);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? SN_OK : db_fail(b, err, "ending a run");
+}
+
 /* Holding the lock of (site, shard): their runs still "running" lost their writer. */
 static sn_status_t sq_interrupt_stale(void *vb, const char *site, const char *shard,
                                       sn_error_t *err)
 {
     be_t *b = vb;
-    static const char sql[] = "UPDATE runs SET status = 'interrupted', " SN_HISTORY_SET_COUNTS
-                              " WHERE status = 'running' AND coalesce(site, '') = ?1"
-                              " AND coalesce(shard, '') = ?2";
     sqlite3_stmt *q = NULL;
-    if (prepare(b, sql, &q, "marking stale runs", err) != SN_OK)
+    if (prepare(b,
+                "SELECT id FROM runs WHERE status = 'running' AND coalesce(site, '') = ?1"
+                " AND coalesce(shard, '') = ?2",
+                &q, "marking stale runs", err) != SN_OK)
         return SN_EIO;
     sqlite3_bind_text(q, 1, site ? site : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, shard ? shard : "", -1, SQLITE_STATIC);
-    int rc = sqlite3_step(q);
+    int64_t *ids = NULL;
+    size_t n = 0;
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t *ni = realloc(ids, (n + 1) * sizeof *ids);
+        if (ni == NULL) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        ids = ni;
+        ids[n++] = sqlite3_column_int64(q, 0);
+    }
     sqlite3_finalize(q);
-    return rc == SQLITE_DONE ? SN_OK : db_fail(b, err, "marking stale runs");
+    sn_status_t st = rc == SQLITE_DONE    ? SN_OK
+                     : rc == SQLITE_NOMEM ? sn_error_set(err, SN_ENOMEM, "out of memory")
+                                          : db_fail(b, err, "marking stale runs");
+    for (size_t i = 0; st == SN_OK && i < n; i++)
+        st = close_run(b, ids[i], "interrupted", NULL, -1, err);
+    free(ids);
+    return st;
 }
 
 static int sq_schema_version(void *vb)
@@ -366,55 +430,9 @@ static sn_status_t sq_reopen_run(void *vb, int64_t id, sn_error_t *err)
 {
     be_t *b = vb;
     char sql[96];
-    snprintf(sql, sizeof sql, "UPDATE runs SET status='running' WHERE id=%lld", (long long)id);
+    snprintf(sql, sizeof sql, "UPDATE runs SET status='running', reopened=1 WHERE id=%lld",
+             (long long)id);
     return exec(b, sql, err);
-}
-
-static int64_t find_target(be_t *b, const char *address, uint16_t port)
-{
-    sqlite3_stmt *q = b->target_find;
-    bind_text(q, 1, address);
-    sqlite3_bind_int(q, 2, port);
-    int rc = sqlite3_step(q);
-    int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : rc == SQLITE_DONE ? 0 : -1;
-    sqlite3_reset(q);
-    return id;
-}
-
-/* Inserts the target unless the file has it; its id, 0 when it was there, -1 on an error. */
-static int64_t insert_target(be_t *b, const char *address, uint16_t port, int64_t at)
-{
-    sqlite3_stmt *q = b->target_insert;
-    bind_text(q, 1, address);
-    sqlite3_bind_int(q, 2, port);
-    sqlite3_bind_int64(q, 3, at);
-    int rc = sqlite3_step(q);
-    sqlite3_reset(q);
-    if (rc != SQLITE_DONE)
-        return -1;
-    return sqlite3_changes(b->db) == 1 ? sqlite3_last_insert_rowid(b->db) : 0;
-}
-
-/*
- * The id of target (address, port), inserted (first listed at) when the file lacks it; -1 on
- * an error. Either statement alone answers most rows with one search of the (address, port)
- * index: a first night's targets are all new (the insert finds no conflict and adds the row),
- * a later night's are nearly all known (the lookup finds them). So the one that answered
- * more of the recent rows goes first, and the other only when it must: b->known is a
- * saturating count that rises with every known target and falls with every new one.
- */
-static int64_t target_id(be_t *b, const char *address, uint16_t port, int64_t at)
-{
-    bool look_first = b->known > 0;
-    int64_t id = look_first ? find_target(b, address, port) : insert_target(b, address, port, at);
-    bool known = look_first == (id != 0);
-    if (id == 0)
-        id = look_first ? insert_target(b, address, port, at) : find_target(b, address, port);
-    if (known && b->known < 8)
-        b->known++;
-    else if (!known && b->known > -8)
-        b->known--;
-    return id == 0 ? -1 : id; /* neither found nor inserted: only on an error */
 }
 
 static sn_status_t sq_add(void *vb, int64_t run, const sn_history_obs_t *obs, size_t n,
@@ -423,47 +441,32 @@ static sn_status_t sq_add(void *vb, int64_t run, const sn_history_obs_t *obs, si
     be_t *b = vb;
     if (n == 0)
         return SN_OK;
-    bool own = !b->in_write; /* a transaction of its own, else part of begin_write's */
-    if (own && exec(b, "BEGIN IMMEDIATE", err) != SN_OK)
-        return SN_EIO;
+    uint8_t *blob;
+    size_t len;
+    if (sn_hchunk_encode(obs, n, b->n_columns, &blob, &len, err) != SN_OK)
+        return SN_EINVAL;
+    int64_t probed = 0, alive = 0;
     for (size_t k = 0; k < n; k++) {
-        const sn_history_obs_t *o = &obs[k];
-        int64_t tid = target_id(b, o->address, o->port, o->observed_at);
-        if (tid < 0)
-            goto fail;
-        sqlite3_stmt *q = b->obs_insert;
-        sqlite3_bind_int64(q, 1, run);
-        sqlite3_bind_int64(q, 2, tid);
-        sqlite3_bind_int64(q, 3, o->observed_at);
-        sqlite3_bind_int(q, 4, o->probed);
-        sqlite3_bind_int(q, 5, o->alive);
-        sqlite3_bind_int(q, 6, o->incomplete);
-        for (size_t i = 0; i < b->n_columns; i++) {
-            const char *c = o->cells ? o->cells[i] : NULL;
-            if (c == NULL || *c == '\0')
-                sqlite3_bind_null(q, (int)(7 + i));
-            else
-                bind_text(q, (int)(7 + i), c);
-        }
-        int rc = sqlite3_step(q);
-        bool again = rc == SQLITE_CONSTRAINT &&
-                     sqlite3_extended_errcode(b->db) == SQLITE_CONSTRAINT_PRIMARYKEY;
-        sqlite3_reset(q);
-        if (again) { /* the run has this target: the new observation replaces it (new rowid) */
-            sqlite3_stmt *d = b->obs_delete;
-            sqlite3_bind_int64(d, 1, run);
-            sqlite3_bind_int64(d, 2, tid);
-            rc = sqlite3_step(d);
-            sqlite3_reset(d);
-            if (rc == SQLITE_DONE)
-                rc = sqlite3_step(q); /* its bindings are kept */
-            sqlite3_reset(q);
-        }
-        if (rc != SQLITE_DONE)
-            goto fail;
+        probed += obs[k].probed;
+        alive += obs[k].alive;
     }
-    return own ? exec(b, "COMMIT", err) : SN_OK;
-fail:;
+    bool own = !b->in_write; /* a transaction of its own, else part of begin_write's */
+    if (own && exec(b, "BEGIN IMMEDIATE", err) != SN_OK) {
+        free(blob);
+        return SN_EIO;
+    }
+    sqlite3_stmt *q = b->chunk_insert;
+    sqlite3_bind_int64(q, 1, run);
+    sqlite3_bind_int64(q, 2, b->cellset);
+    sqlite3_bind_int64(q, 3, (int64_t)n);
+    sqlite3_bind_int64(q, 4, probed);
+    sqlite3_bind_int64(q, 5, alive);
+    sqlite3_bind_blob64(q, 6, blob, len, free);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q); /* frees the blob */
+    if (rc == SQLITE_DONE)
+        return own ? exec(b, "COMMIT", err) : SN_OK;
     sn_status_t st = db_fail(b, err, "writing observations");
     if (own)
         exec(b, "ROLLBACK", NULL);
@@ -491,20 +494,7 @@ static sn_status_t sq_end_write(void *vb, bool commit, sn_error_t *err)
 static sn_status_t sq_end_run(void *vb, int64_t run, const char *status, int64_t finished,
                               int64_t targets, sn_error_t *err)
 {
-    be_t *b = vb;
-    static const char sql[] =
-        "UPDATE runs SET status = ?1, finished = ?2,"
-        " targets = max(coalesce(targets, 0), ?3), " SN_HISTORY_SET_COUNTS " WHERE id = ?4";
-    sqlite3_stmt *q = NULL;
-    if (prepare(b, sql, &q, "ending a run", err) != SN_OK)
-        return SN_EIO;
-    bind_text(q, 1, status);
-    sqlite3_bind_int64(q, 2, finished);
-    sqlite3_bind_int64(q, 3, targets);
-    sqlite3_bind_int64(q, 4, run);
-    int rc = sqlite3_step(q);
-    sqlite3_finalize(q);
-    return rc == SQLITE_DONE ? SN_OK : db_fail(b, err, "ending a run");
+    return close_run(vb, run, status, &finished, targets, err);
 }
 
 static const char *col_text(sqlite3_stmt *q, int i)
@@ -545,46 +535,323 @@ static sn_status_t sq_each_run(void *vb, sn_history_run_fn fn, void *ud, sn_erro
     return rc == SQLITE_DONE ? SN_OK : db_fail(b, err, "reading runs");
 }
 
-static sn_status_t sq_each_obs(void *vb, int64_t run, bool cells, sn_history_obs_fn fn, void *ud,
-                               sn_error_t *err)
+/*
+ * Reading. A run's observations come as one stream (stream_run): its rows of before version
+ * 4 in the order written, then its chunks in the order written. Every observation gets the
+ * reader's id of its target (target_of) before it goes to the stream's consumer.
+ */
+typedef struct stream {
+    be_t *b;
+    int64_t run;
+    const cellset_t *set; /* the chunk being read's column set */
+    const char **cv;      /* the caller's cells of one observation */
+    bool cells;
+    void (*fn)(struct stream *s, sn_history_obs_t *o);   /* the consumer */
+    void (*sink)(struct stream *s, sn_history_obs_t *o); /* last_only's own consumer */
+    sn_history_obs_fn user;                              /* and what it calls */
+    void *ud;
+    uint64_t seq;     /* observations streamed so far */
+    sn_u64map_t last; /* target id -> 1 + seq of its last observation (the replacing pass) */
+    int64_t probed, alive;
+    sn_status_t st; /* the first failure in a consumer */
+    sn_error_t *err;
+} stream_t;
+
+/* The reader's id of address:port (1, 2, ... in the order first read); 0 with s->st set when
+ * the address is not an IP or memory runs out. */
+static uint64_t target_of(stream_t *s, const char *address, uint16_t port)
 {
-    be_t *b = vb;
-    char *sql =
-        sn_history_obs_select((const char *const *)b->columns, b->present, b->n_columns, cells,
-                              run > 0 ? " WHERE o.run_id = ?" : "", "o.run_id, o.rowid");
-    const char **cv = calloc(b->n_columns ? b->n_columns : 1, sizeof *cv);
-    if (sql == NULL || cv == NULL) {
-        free(sql);
-        free(cv);
-        return sn_error_set(err, SN_ENOMEM, "out of memory");
+    sn_addr_t a;
+    if (sn_addr_parse_ip(address, strlen(address), &a) != SN_OK) {
+        s->st = sn_error_set(s->err, SN_EINVAL, "history: run %lld holds address '%.64s'",
+                             (long long)s->run, address);
+        return 0;
     }
+    a.port = port;
+    uint64_t *v = sn_addrmap_get(&s->b->ids, &a, true);
+    if (v == NULL) {
+        s->st = sn_error_set(s->err, SN_ENOMEM, "out of memory");
+        return 0;
+    }
+    if (*v == 0)
+        *v = ++s->b->n_ids;
+    return *v;
+}
+
+/* One observation of the stream (its cells in the caller's order, or NULL). */
+static void streamed(stream_t *s, sn_history_obs_t *o)
+{
+    if (s->st != SN_OK || (o->target_id = (int64_t)target_of(s, o->address, o->port)) == 0)
+        return;
+    o->run_id = s->run;
+    s->fn(s, o);
+    s->seq++;
+}
+
+/* The decoder's callback: the chunk's cells put in the caller's order. */
+static void from_chunk(void *ud, const sn_history_obs_t *c)
+{
+    stream_t *s = ud;
+    sn_history_obs_t o = *c;
+    if (s->cells) {
+        for (size_t i = 0; i < s->b->n_columns; i++)
+            s->cv[i] = s->set->map[i] >= 0 ? c->cells[s->set->map[i]] : "";
+        o.cells = s->cv;
+    } else {
+        o.cells = NULL;
+    }
+    streamed(s, &o);
+}
+
+/* The column set id, as the caller's columns (read from the file the first time). */
+static const cellset_t *cellset_of(be_t *b, int64_t id, sn_error_t *err)
+{
+    for (size_t i = 0; i < b->n_sets; i++)
+        if (b->sets[i].id == id)
+            return &b->sets[i];
+    sqlite3_stmt *q = NULL;
+    if (prepare(b, "SELECT columns FROM cellsets WHERE id = ?1", &q, "reading columns", err) !=
+        SN_OK)
+        return NULL;
+    sqlite3_bind_int64(q, 1, id);
+    char *list = NULL;
+    if (sqlite3_step(q) == SQLITE_ROW)
+        list = strdup(col_text(q, 0));
+    sqlite3_finalize(q);
+    cellset_t *ns = realloc(b->sets, (b->n_sets + 1) * sizeof *ns);
+    int *map = malloc((b->n_columns ? b->n_columns : 1) * sizeof *map);
+    if (ns != NULL)
+        b->sets = ns;
+    if (list == NULL || ns == NULL || map == NULL) {
+        free(list);
+        free(map);
+        if (list == NULL && ns != NULL && map != NULL)
+            sn_error_set(err, SN_EINVAL, "history: chunk names column set %lld, which is missing",
+                         (long long)id);
+        else
+            sn_error_set(err, SN_ENOMEM, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < b->n_columns; i++)
+        map[i] = -1;
+    size_t n = 0;
+    for (char *name = list, *end; *list && name != NULL; name = end, n++) {
+        if ((end = strchr(name, ',')) != NULL)
+            *end++ = '\0';
+        for (size_t i = 0; i < b->n_columns; i++)
+            if (map[i] < 0 && strcmp(name, b->columns[i]) == 0)
+                map[i] = (int)n;
+    }
+    free(list);
+    cellset_t *c = &b->sets[b->n_sets++];
+    *c = (cellset_t){.id = id, .n_cells = n, .map = map};
+    return c;
+}
+
+/* The run's rows of before version 4, then its chunks, through streamed(). */
+static sn_status_t stream_run(stream_t *s)
+{
+    be_t *b = s->b;
+    sn_error_t *err = s->err;
+    char *sql = sn_history_obs_select((const char *const *)b->columns, b->present, b->n_columns,
+                                      s->cells, " WHERE o.run_id = ?", "o.rowid");
+    if (sql == NULL)
+        return sn_error_set(err, SN_ENOMEM, "out of memory");
     sqlite3_stmt *q;
     sn_status_t st = prepare(b, sql, &q, "reading observations", err);
     free(sql);
-    if (st != SN_OK) {
-        free(cv);
+    if (st != SN_OK)
         return st;
-    }
-    int rc;
-    if (run > 0)
-        sqlite3_bind_int64(q, 1, run);
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        for (size_t i = 0; cells && i < b->n_columns; i++)
-            cv[i] = col_text(q, (int)(8 + i));
-        sn_history_obs_t o = {.run_id = sqlite3_column_int64(q, 0),
-                              .target_id = sqlite3_column_int64(q, 1),
-                              .address = col_text(q, 2),
+    sqlite3_bind_int64(q, 1, s->run);
+    int rc = SQLITE_DONE;
+    while (s->st == SN_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        for (size_t i = 0; s->cells && i < b->n_columns; i++)
+            s->cv[i] = col_text(q, (int)(8 + i));
+        sn_history_obs_t o = {.address = col_text(q, 2),
                               .port = (uint16_t)sqlite3_column_int(q, 3),
                               .observed_at = sqlite3_column_int64(q, 4),
                               .probed = sqlite3_column_int(q, 5) != 0,
                               .alive = sqlite3_column_int(q, 6) != 0,
                               .incomplete = sqlite3_column_int(q, 7) != 0,
-                              .cells = cells ? cv : NULL};
-        fn(ud, &o);
+                              .cells = s->cells ? s->cv : NULL};
+        streamed(s, &o);
     }
     sqlite3_finalize(q);
-    free(cv);
-    return rc == SQLITE_DONE ? SN_OK : db_fail(b, err, "reading observations");
+    if (s->st != SN_OK)
+        return s->st;
+    if (rc != SQLITE_DONE)
+        return db_fail(b, err, "reading observations");
+
+    if (prepare(b, "SELECT id, cellset, data FROM chunks WHERE run_id = ?1 ORDER BY id", &q,
+                "reading observations", err) != SN_OK)
+        return SN_EIO;
+    sqlite3_bind_int64(q, 1, s->run);
+    while (st == SN_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const uint8_t *blob = sqlite3_column_blob(q, 2);
+        size_t len = (size_t)sqlite3_column_bytes(q, 2);
+        uint64_t n, n_cells;
+        if ((s->set = cellset_of(b, sqlite3_column_int64(q, 1), err)) == NULL)
+            st = SN_EINVAL;
+        else if ((st = sn_hchunk_header(blob, len, &n, &n_cells, err)) == SN_OK &&
+                 n_cells != s->set->n_cells)
+            st = sn_error_set(err, SN_EINVAL, "history chunk: %llu cells, its column set names %zu",
+                              (unsigned long long)n_cells, s->set->n_cells);
+        if (st == SN_OK)
+            st = sn_hchunk_decode(blob, len, from_chunk, s, err);
+        if (st == SN_OK)
+            st = s->st;
+        if (st != SN_OK && st != SN_ENOMEM && s->st == SN_OK) { /* a damaged chunk: say which */
+            char why[sizeof err->msg];
+            snprintf(why, sizeof why, "%s", err->msg);
+            st = sn_error_set(err, SN_EINVAL, "%s (chunk %lld of run %lld)", why,
+                              (long long)sqlite3_column_int64(q, 0), (long long)s->run);
+        }
+    }
+    sqlite3_finalize(q);
+    if (st == SN_OK && rc != SQLITE_DONE)
+        st = db_fail(b, err, "reading observations");
+    return st;
+}
+
+/* Consumers: hand on; note each target's last observation; hand on only the last; count. */
+static void to_user(stream_t *s, sn_history_obs_t *o)
+{
+    s->user(s->ud, o);
+}
+
+static void note_last(stream_t *s, sn_history_obs_t *o)
+{
+    uint64_t *v = sn_u64map_get(&s->last, (uint64_t)o->target_id, true);
+    if (v == NULL)
+        s->st = sn_error_set(s->err, SN_ENOMEM, "out of memory");
+    else
+        *v = s->seq + 1;
+}
+
+static void last_only(stream_t *s, sn_history_obs_t *o)
+{
+    uint64_t *v = sn_u64map_get(&s->last, (uint64_t)o->target_id, false);
+    if (v != NULL && *v == s->seq + 1)
+        s->sink(s, o);
+}
+
+static void count(stream_t *s, sn_history_obs_t *o)
+{
+    s->probed += o->probed;
+    s->alive += o->alive;
+}
+
+/* Whether a run was resumed (its later observations replace earlier ones); false if absent. */
+static bool reopened(be_t *b, int64_t run)
+{
+    sqlite3_stmt *q = NULL;
+    bool r = false;
+    if (sqlite3_prepare_v2(b->db, "SELECT reopened FROM runs WHERE id = ?1", -1, &q, NULL) ==
+        SQLITE_OK) {
+        sqlite3_bind_int64(q, 1, run);
+        r = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) != 0;
+    }
+    sqlite3_finalize(q);
+    return r;
+}
+
+/* Streams one run to sink, a resumed run in two passes: the first notes where each target's
+ * last observation is, the second hands on only those. */
+static sn_status_t read_run(stream_t *s, void (*sink)(stream_t *, sn_history_obs_t *))
+{
+    sn_status_t st;
+    if (!reopened(s->b, s->run)) {
+        s->fn = sink;
+        return stream_run(s);
+    }
+    bool cells = s->cells;
+    s->cells = false;
+    s->fn = note_last;
+    s->seq = 0;
+    st = stream_run(s);
+    s->cells = cells;
+    s->fn = last_only;
+    s->sink = sink;
+    s->seq = 0;
+    if (st == SN_OK)
+        st = stream_run(s);
+    sn_u64map_free(&s->last);
+    return st;
+}
+
+/* A run's probed and alive observations: the chunks' own counts, unless it was resumed. */
+static sn_status_t run_counts(be_t *b, int64_t run, int64_t *probed, int64_t *alive,
+                              sn_error_t *err)
+{
+    *probed = *alive = 0;
+    if (reopened(b, run)) {
+        stream_t s = {.b = b, .run = run, .err = err};
+        sn_status_t st = read_run(&s, count);
+        *probed = s.probed;
+        *alive = s.alive;
+        return st;
+    }
+    sqlite3_stmt *q = NULL;
+    if (prepare(b,
+                "SELECT (SELECT count(*) FILTER (WHERE probed <> 0) FROM observations"
+                " WHERE run_id = ?1) + (SELECT coalesce(sum(probed), 0) FROM chunks"
+                " WHERE run_id = ?1), (SELECT count(*) FILTER (WHERE alive <> 0)"
+                " FROM observations WHERE run_id = ?1) + (SELECT coalesce(sum(alive), 0)"
+                " FROM chunks WHERE run_id = ?1)",
+                &q, "counting observations", err) != SN_OK)
+        return SN_EIO;
+    sqlite3_bind_int64(q, 1, run);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        *probed = sqlite3_column_int64(q, 0);
+        *alive = sqlite3_column_int64(q, 1);
+    }
+    sqlite3_finalize(q);
+    return rc == SQLITE_ROW ? SN_OK : db_fail(b, err, "counting observations");
+}
+
+static sn_status_t sq_each_obs(void *vb, int64_t run, bool cells, sn_history_obs_fn fn, void *ud,
+                               sn_error_t *err)
+{
+    be_t *b = vb;
+    int64_t *ids = NULL;
+    size_t n = 0;
+    sn_status_t st = SN_OK;
+    if (run > 0) {
+        if ((ids = malloc(sizeof *ids)) != NULL)
+            ids[n++] = run;
+    } else {
+        sqlite3_stmt *q = NULL;
+        if (prepare(b, "SELECT id FROM runs ORDER BY id", &q, "reading runs", err) != SN_OK)
+            return SN_EIO;
+        size_t cap = 0;
+        while (ids != NULL || cap == 0) {
+            if (sqlite3_step(q) != SQLITE_ROW)
+                break;
+            if (n == cap) {
+                int64_t *ni = realloc(ids, (cap = cap ? 2 * cap : 64) * sizeof *ids);
+                if (ni == NULL)
+                    free(ids);
+                ids = ni;
+            }
+            if (ids != NULL)
+                ids[n++] = sqlite3_column_int64(q, 0);
+        }
+        sqlite3_finalize(q);
+        if (cap > 0 && ids == NULL)
+            st = sn_error_set(err, SN_ENOMEM, "out of memory");
+    }
+    stream_t s = {.b = b, .cells = cells, .user = fn, .ud = ud, .err = err};
+    s.cv = calloc(b->n_columns ? b->n_columns : 1, sizeof *s.cv);
+    if (st == SN_OK && ((run > 0 && ids == NULL) || s.cv == NULL))
+        st = sn_error_set(err, SN_ENOMEM, "out of memory");
+    for (size_t i = 0; st == SN_OK && i < n; i++) {
+        s.run = ids[i];
+        st = read_run(&s, to_user);
+    }
+    free(ids);
+    free(s.cv);
+    return st;
 }
 
 const sn_history_ops_t sn_history_sqlite = {

@@ -45,7 +45,6 @@
 #define ENTRY_TEXT_MAX 256 /* "[v6]:port,flags" fits many times over */
 #define FLAGS_MAX 63
 #define BLOB_MAX_DEPTH 8
-#define LEB128_MAX_BYTES 10
 
 /*
  * Timestamp-like integers in an entry: Unix seconds from Skype's first release
@@ -56,36 +55,6 @@
 #define TS_MAX INT64_C(4102444800)
 
 static const sn_read_opts_t default_opts = {0};
-
-/* --- messages ------------------------------------------------------------ */
-
-/* --- the blob reader ----------------------------------------------------- */
-
-/*
- * Reads one unsigned LEB128 integer of at most 10 bytes through the cursor.
- * Returns NULL and sets *out, or a static reason: truncated, longer than 10
- * bytes, or past 64 bits. Unlike the cursor's own reads, a failure leaves r
- * after the bytes read so far: the fault is reported at that offset.
- */
-static const char *rd_leb128(sn_bytes_t *r, uint64_t *out)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < LEB128_MAX_BYTES; i++) {
-        uint8_t b;
-        if (!sn_bytes_u8(r, &b))
-            return "truncated LEB128 integer";
-        uint64_t bits = b & 0x7fu;
-        /* The 10th byte holds bit 63 only: anything more overflows. */
-        if (i == LEB128_MAX_BYTES - 1 && bits > 1)
-            return "LEB128 integer overflows 64 bits";
-        v |= bits << (7 * i);
-        if ((b & 0x80u) == 0) {
-            *out = v;
-            return NULL;
-        }
-    }
-    return "LEB128 integer longer than 10 bytes";
-}
 
 /* --- the blob decoder ---------------------------------------------------- */
 
@@ -174,7 +143,7 @@ static sn_status_t dec_object(blob_dec_t *d, unsigned depth, obj_summary_t *self
         return dec_fail(d, "truncated object (missing 0x41 marker)", start);
     if (marker != 0x41)
         return dec_fail(d, "object does not start with the 0x41 marker", start);
-    if ((why = rd_leb128(r, &count)) != NULL)
+    if ((why = sn_bytes_leb128(r, &count)) != NULL)
         return dec_fail(d, why, r->pos);
     /* The smallest element (type, id, one-byte value) takes 3 bytes. */
     if (count > sn_bytes_left(r) / 3)
@@ -187,11 +156,11 @@ static sn_status_t dec_object(blob_dec_t *d, unsigned depth, obj_summary_t *self
         const uint8_t *bytes;
         if (!sn_bytes_u8(r, &type))
             return dec_fail(d, "truncated element (missing type byte)", el);
-        if ((why = rd_leb128(r, &id)) != NULL)
+        if ((why = sn_bytes_leb128(r, &id)) != NULL)
             return dec_fail(d, why, r->pos);
         switch (type) {
         case 0:
-            if ((why = rd_leb128(r, &v)) != NULL)
+            if ((why = sn_bytes_leb128(r, &v)) != NULL)
                 return dec_fail(d, why, r->pos);
             note_int(self, id, v);
             break;
@@ -214,7 +183,7 @@ static sn_status_t dec_object(blob_dec_t *d, unsigned depth, obj_summary_t *self
                 return dec_fail(d, "unterminated string element", el);
             break;
         case 4:
-            if ((why = rd_leb128(r, &n)) != NULL)
+            if ((why = sn_bytes_leb128(r, &n)) != NULL)
                 return dec_fail(d, why, r->pos);
             if (n > sn_bytes_left(r) || !sn_bytes_take(r, (size_t)n, NULL))
                 return dec_fail(d, "truncated byte-string element", el);
@@ -229,12 +198,12 @@ static sn_status_t dec_object(blob_dec_t *d, unsigned depth, obj_summary_t *self
             break;
         }
         case 6:
-            if ((why = rd_leb128(r, &n)) != NULL)
+            if ((why = sn_bytes_leb128(r, &n)) != NULL)
                 return dec_fail(d, why, r->pos);
             if (n > sn_bytes_left(r))
                 return dec_fail(d, "integer-list count larger than the remaining bytes", el);
             for (uint64_t k = 0; k < n; k++)
-                if ((why = rd_leb128(r, &v)) != NULL)
+                if ((why = sn_bytes_leb128(r, &v)) != NULL)
                     return dec_fail(d, why, r->pos);
             break;
         default: return dec_fail(d, "unknown element type", el);

@@ -174,4 +174,46 @@ static inline bool sn_bytes_be64(sn_bytes_t *b, uint64_t *v)
     return true;
 }
 
+/* The longest unsigned LEB128 integer of 64 bits: 10 bytes of 7 bits. */
+#define SN_LEB128_MAX 10
+
+/*
+ * Reads one unsigned LEB128 integer (7 bits a byte, the lowest first, the top
+ * bit set on every byte but the last) of at most 10 bytes into *v. Returns
+ * NULL, or a static reason: truncated, longer than 10 bytes, or past 64 bits.
+ * Unlike the other reads, a failure leaves the cursor after the bytes read so
+ * far, so that the fault is reported at that offset.
+ */
+static inline const char *sn_bytes_leb128(sn_bytes_t *b, uint64_t *v)
+{
+    uint64_t acc = 0;
+    for (unsigned i = 0; i < SN_LEB128_MAX; i++) {
+        uint8_t byte;
+        if (!sn_bytes_u8(b, &byte))
+            return "truncated LEB128 integer";
+        uint64_t bits = byte & 0x7fu;
+        /* The 10th byte holds bit 63 only: anything more overflows. */
+        if (i == SN_LEB128_MAX - 1 && bits > 1)
+            return "LEB128 integer overflows 64 bits";
+        acc |= bits << (7 * i);
+        if ((byte & 0x80u) == 0) {
+            *v = acc;
+            return NULL;
+        }
+    }
+    return "LEB128 integer longer than 10 bytes";
+}
+
+/* Writes v as unsigned LEB128 at p (room for SN_LEB128_MAX bytes); the bytes written. */
+static inline size_t sn_put_leb128(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80u) {
+        p[n++] = (uint8_t)(v | 0x80u);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
 #endif

@@ -331,6 +331,33 @@ static void test_bytes_reads_in_a_row_walk_a_record(void **state)
     assert_int_equal(b.pos, sizeof rec);
 }
 
+/* LEB128 as written reads back, at each length's edge; 10 bytes hold 64 bits and no more. */
+static void test_bytes_leb128_round_trips_and_refuses_past_64_bits(void **state)
+{
+    (void)state;
+    static const uint64_t v[] = {0, 127, 128, 16383, 16384, UINT32_MAX, UINT64_MAX};
+    static const size_t want_len[] = {1, 1, 2, 2, 3, 5, 10};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        uint8_t buf[SN_LEB128_MAX];
+        size_t n = sn_put_leb128(buf, v[i]);
+        assert_int_equal(n, want_len[i]);
+        sn_bytes_t b = sn_bytes(buf, n);
+        uint64_t got = 1;
+        assert_null(sn_bytes_leb128(&b, &got));
+        assert_true(got == v[i]);
+        assert_int_equal(b.pos, n);
+        b = sn_bytes(buf, n - 1); /* cut by one byte */
+        assert_non_null(strstr(sn_bytes_leb128(&b, &got), "truncated"));
+    }
+    static const uint8_t over[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02};
+    sn_bytes_t b = sn_bytes(over, sizeof over);
+    uint64_t got;
+    assert_non_null(strstr(sn_bytes_leb128(&b, &got), "overflows"));
+    static const uint8_t longer[] = {0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x81, 0};
+    b = sn_bytes(longer, sizeof longer);
+    assert_non_null(strstr(sn_bytes_leb128(&b, &got), "longer than 10"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -348,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_bytes_be_reads_one_short_move_nothing),
         cmocka_unit_test(test_bytes_puts_are_network_order_and_gets_read_them_back),
         cmocka_unit_test(test_bytes_reads_in_a_row_walk_a_record),
+        cmocka_unit_test(test_bytes_leb128_round_trips_and_refuses_past_64_bits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,7 +5,10 @@
  * a file written by the schema's first version opens and is migrated; a
  * column added to the result table appears in an existing file; writers of
  * different sites and shards hold their own locks and write at once, and the
- * runs of one sharded night read back as one set.
+ * runs of one sharded night read back as one set; a file of schema version 3
+ * keeps its observation rows readable beside the chunks new runs write, with
+ * one id per target across both; a damaged chunk fails the read and names
+ * itself.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -104,6 +107,7 @@ typedef struct runs {
     int n;
     struct {
         char status[16], site[32], shard[16], night[16];
+        int64_t probed, alive;
     } r[16];
 } runs_t;
 
@@ -116,6 +120,8 @@ static void keep_run(void *ud, const sn_history_run_t *r)
     snprintf(rs->r[rs->n].site, sizeof rs->r[0].site, "%s", r->site);
     snprintf(rs->r[rs->n].shard, sizeof rs->r[0].shard, "%s", r->shard);
     snprintf(rs->r[rs->n].night, sizeof rs->r[0].night, "%s", r->night);
+    rs->r[rs->n].probed = r->probed;
+    rs->r[rs->n].alive = r->alive;
     rs->n++;
 }
 
@@ -202,6 +208,12 @@ static void test_history_resume_keeps_finished_and_replaces_incomplete(void **st
     int64_t newest;
     assert_int_equal(sn_history_newest(h, "interrupted", &newest, &err), SN_OK);
     assert_int_equal(newest, 0);
+    /* The run's counts are of what it holds now: the 50 replaced observations count once. */
+    runs_t rs = {0};
+    assert_int_equal(sn_history_each_run(h, keep_run, &rs, &err), SN_OK);
+    assert_int_equal(rs.n, 1);
+    assert_int_equal(rs.r[0].probed, 200);
+    assert_int_equal(rs.r[0].alive, (200 + 2) / 3);
     sn_history_close(h);
 }
 
@@ -434,7 +446,7 @@ static void test_history_version_2_file_gets_nights(void **state)
     sn_history_t *h;
     sn_error_t err;
     assert_int_equal(sn_history_open(&h, db, false, cols, 3, &err), SN_OK);
-    assert_int_equal(sn_history_schema_version(h), 3);
+    assert_true(sn_history_schema_version(h) >= 3);
     runs_t rs = {0};
     assert_int_equal(sn_history_each_run(h, keep_run, &rs, &err), SN_OK);
     assert_int_equal(rs.n, 1);
@@ -561,6 +573,134 @@ static void test_history_lock_per_site_and_shard(void **state)
     free(lp);
 }
 
+typedef struct obs_list {
+    int n;
+    struct {
+        int64_t run, target;
+        char address[48], outcome[16];
+    } o[8];
+} obs_list_t;
+
+static void list_obs(void *ud, const sn_history_obs_t *o)
+{
+    obs_list_t *l = ud;
+    if (l->n == 8)
+        return;
+    l->o[l->n].run = o->run_id;
+    l->o[l->n].target = o->target_id;
+    snprintf(l->o[l->n].address, sizeof l->o[0].address, "%s", o->address);
+    snprintf(l->o[l->n].outcome, sizeof l->o[0].outcome, "%s", o->cells ? o->cells[2] : "-");
+    l->n++;
+}
+
+/* A file of version 3 (observations as rows) migrates to chunks without rewriting its rows:
+ * the old run reads as it was, a new run is added as chunks, and a target in both has one
+ * id. */
+static void test_history_version_3_rows_read_beside_new_chunks(void **state)
+{
+    (void)state;
+    SQLITE_ONLY();
+    sqlite3 *d;
+    assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
+    const char *v3 =
+        "CREATE TABLE schema_version(version INTEGER NOT NULL);"
+        "INSERT INTO schema_version VALUES(3);"
+        "CREATE TABLE runs(id INTEGER PRIMARY KEY, started INTEGER NOT NULL, finished INTEGER,"
+        " status TEXT NOT NULL, command TEXT, site TEXT, vantage TEXT, inputs TEXT, plan TEXT,"
+        " targets INTEGER, probed INTEGER, alive INTEGER, shard TEXT, night TEXT);"
+        "CREATE TABLE targets(id INTEGER PRIMARY KEY, address TEXT NOT NULL, port INTEGER NOT "
+        "NULL, first_listed INTEGER NOT NULL, UNIQUE(address, port));"
+        "CREATE TABLE observations(run_id INTEGER NOT NULL REFERENCES runs(id),"
+        " target_id INTEGER NOT NULL REFERENCES targets(id), observed_at INTEGER NOT NULL,"
+        " probed INTEGER NOT NULL, alive INTEGER NOT NULL, incomplete INTEGER NOT NULL,"
+        " c_address TEXT, c_port TEXT, c_udp_outcome TEXT, PRIMARY KEY(run_id, target_id));"
+        "INSERT INTO runs VALUES(1, 10, 20, 'complete', 'c', '', '', '', '', 2, 2, 1, NULL,"
+        " '1970-01-01');"
+        "INSERT INTO targets VALUES(7, '192.0.2.7', 5000, 10), (3, '192.0.2.3', 5000, 10);"
+        "INSERT INTO observations VALUES(1, 7, 15, 1, 1, 0, '192.0.2.7', '5000', 'alive'),"
+        " (1, 3, 15, 1, 0, 0, '192.0.2.3', '5000', 'filtered');";
+    assert_int_equal(sqlite3_exec(d, v3, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(d);
+
+    sn_history_t *h;
+    sn_error_t err;
+    assert_int_equal(sn_history_open(&h, db, true, cols, 3, &err), SN_OK);
+    assert_true(sn_history_schema_version(h) >= 4);
+    sn_history_run_t run = {.started = 30};
+    int64_t id;
+    bool resumed;
+    assert_int_equal(sn_history_begin(h, &run, false, &id, &resumed, &err), SN_OK);
+    assert_int_equal(id, 2);
+    const char *ips[] = {"10.9.0.1", "192.0.2.7"};
+    for (int i = 0; i < 2; i++) {
+        char pb[8];
+        const char *cells[3];
+        sn_history_obs_t o = obs_of(ips[i], 5000, i == 1, false, cells, pb);
+        assert_int_equal(sn_history_add(h, &o, &err), SN_OK);
+    }
+    assert_int_equal(sn_history_end(h, false, 2, &err), SN_OK);
+    sn_history_close(h);
+
+    assert_int_equal(sn_history_open(&h, db, false, cols, 3, &err), SN_OK);
+    obs_list_t l = {0};
+    assert_int_equal(sn_history_each_observation(h, 0, true, list_obs, &l, &err), SN_OK);
+    assert_int_equal(l.n, 4);
+    /* The rows first, in the order written, then the chunk. */
+    assert_string_equal(l.o[0].address, "192.0.2.7");
+    assert_string_equal(l.o[0].outcome, "alive");
+    assert_string_equal(l.o[1].address, "192.0.2.3");
+    assert_string_equal(l.o[1].outcome, "filtered");
+    assert_int_equal(l.o[1].run, 1);
+    assert_string_equal(l.o[2].address, "10.9.0.1");
+    assert_string_equal(l.o[2].outcome, "filtered");
+    assert_string_equal(l.o[3].address, "192.0.2.7");
+    assert_string_equal(l.o[3].outcome, "alive");
+    assert_int_equal(l.o[3].run, 2);
+    assert_int_equal(l.o[3].target, l.o[0].target); /* one target, one id */
+    assert_true(l.o[2].target != l.o[0].target && l.o[2].target != l.o[1].target);
+    runs_t rs = {0};
+    assert_int_equal(sn_history_each_run(h, keep_run, &rs, &err), SN_OK);
+    assert_int_equal(rs.n, 2);
+    assert_int_equal(rs.r[1].probed, 2);
+    assert_int_equal(rs.r[1].alive, 1);
+    sn_history_close(h);
+}
+
+/* A chunk damaged in the file fails the read with the chunk and run named; the runs and the
+ * other chunks stay readable. */
+static void test_history_damaged_chunk_fails_read_and_names_it(void **state)
+{
+    (void)state;
+    SQLITE_ONLY();
+    sn_history_t *h;
+    sn_error_t err;
+    assert_int_equal(sn_history_open(&h, db, true, cols, 3, &err), SN_OK);
+    sn_history_run_t run = {.started = 1};
+    int64_t id;
+    bool resumed;
+    assert_int_equal(sn_history_begin(h, &run, false, &id, &resumed, &err), SN_OK);
+    add_n(h, 0, 2500, false); /* chunks 1 and 2 of 1,000, chunk 3 of 500 */
+    assert_int_equal(sn_history_end(h, false, 2500, &err), SN_OK);
+    sn_history_close(h);
+    sqlite3 *d;
+    assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(d, "UPDATE chunks SET data = substr(data, 1, 300) WHERE id = 2",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(d);
+
+    assert_int_equal(sn_history_open(&h, db, false, cols, 3, &err), SN_OK);
+    seen_t s = {0};
+    assert_int_equal(sn_history_each_observation(h, id, true, count_obs, &s, &err), SN_EINVAL);
+    assert_non_null(strstr(err.msg, "chunk 2 of run 1"));
+    assert_non_null(strstr(err.msg, "at byte"));
+    assert_true(s.n >= 1000 && s.n < 2000); /* the first chunk was read whole */
+    runs_t rs = {0};
+    assert_int_equal(sn_history_each_run(h, keep_run, &rs, &err), SN_OK);
+    assert_int_equal(rs.n, 1);
+    sn_history_close(h);
+}
+
 int main(void)
 {
     pg_uri = getenv("SN_TEST_PG_URI");
@@ -585,6 +725,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_history_version_2_file_gets_nights, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_night_of_shards_reads_as_one, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_lock_per_site_and_shard, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_version_3_rows_read_beside_new_chunks, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_history_damaged_chunk_fails_read_and_names_it, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
