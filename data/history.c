@@ -587,7 +587,8 @@ size_t sn_history_kept(const sn_history_t *h)
 /* Copies s into the arena; returns its offset, or SIZE_MAX when out of memory. */
 static size_t arena_put(batch_t *h, const char *s)
 {
-    size_t n = strlen(s ? s : "") + 1;
+    /* Half of a scan's cells are empty: no call for them. */
+    size_t n = s == NULL || s[0] == '\0' ? 1 : strlen(s) + 1;
     if (h->arena_cap - h->arena_len < n) {
         size_t nc = h->arena_cap;
         while (nc - h->arena_len < n)
@@ -598,7 +599,10 @@ static size_t arena_put(batch_t *h, const char *s)
         h->arena = na;
         h->arena_cap = nc;
     }
-    memcpy(h->arena + h->arena_len, s ? s : "", n);
+    if (n == 1)
+        h->arena[h->arena_len] = '\0';
+    else
+        memcpy(h->arena + h->arena_len, s, n);
     h->arena_len += n;
     return h->arena_len - n;
 }

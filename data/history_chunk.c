@@ -90,7 +90,8 @@ sn_status_t sn_hchunk_encode(const sn_history_obs_t *obs, size_t n, size_t n_cel
         prev_at = o->observed_at;
         for (size_t i = 0; i < n_cells; i++) {
             const char *c = cell_of(o, i), *was = k > 0 ? cell_of(&obs[k - 1], i) : "";
-            if (strcmp(c, was) == 0) {
+            /* The first bytes first: most cells are empty, or differ there. */
+            if (c[0] == was[0] && (c[0] == '\0' || strcmp(c + 1, was + 1) == 0)) {
                 if (!buf_room(&b, 1))
                     goto oom;
                 b.p[b.len++] = 0;
