@@ -43,7 +43,7 @@ BUILD=$ROOT/build-bench SNPROBE="" FLOOR="" ENRICH_BENCH="" OUT="" PORT=33033 SE
 DELAY_MS=50 KEEP=0 TIMEOUT_MS=250 NETNS=auto ROW_LIMIT=900 FLOOR_INFLIGHT=auto
 SNPROBE_RATE=0 RTT_RATE=10000 SOMAXCONN=65535 DNS_PORT=53535 RDNS_INFLIGHT=100
 GEO_COUNT=2000000 GEO_RANGES=200000 CASES=ipport,oneport,subset,rtt,enrich,scale,million,sweep,tcpslow
-MILLION_COUNT=1000000 MILLION_REPS=1 SWEEP=65536,262144,1000000,4000000 PROFILE=1
+MILLION_COUNT=1000000 MILLION_REPS=1 MILLION_UDP_REPS=3 SWEEP=65536,262144,1000000,4000000 PROFILE=1
 ARGS=("$@")
 
 usage() {
@@ -60,9 +60,13 @@ Options:
                        subset, rtt, enrich, scale, million, sweep, tcpslow
                        (default: all; --small: all but tcpslow)
   --million-count N    targets in the million case (default 1000000; 0 skips it)
-  --million-reps N     repetitions of the million case's rows (default 1: the
-                       case takes about 6 minutes a repetition; the full run
-                       stays within about 25)
+  --million-reps N     repetitions of the million case's TCP and default-plan
+                       rows (default 1: they take about 2 minutes a
+                       repetition; the full run stays within about 25)
+  --million-udp-reps N repetitions of its UDP rows: floor, snprobe skype and
+                       skype with --history (default 3, about 8 s each: the
+                       history's cost is the difference of two medians, and
+                       one run each swung by a second)
   --sweep LIST         sizes of the sweep, comma-separated (default
                        65536,262144,1000000,4000000, the last on 127.0.0.0/8
                        as a whole; none skips it)
@@ -110,6 +114,7 @@ while [ $# -gt 0 ]; do
     --cases) CASES=$2; SET_CASES=1; shift ;;
     --million-count) MILLION_COUNT=$2; shift ;;
     --million-reps) MILLION_REPS=$2; shift ;;
+    --million-udp-reps) MILLION_UDP_REPS=$2; shift ;;
     --sweep) SWEEP=$2; shift ;;
     --no-profile) PROFILE=0 ;;
     --nmap-default-cap) NMAP_DEFAULT_CAP=$2; shift ;;
@@ -140,7 +145,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 for v in REPS COUNT SCALE_COUNT NMAP_DEFAULT_CAP PORT SEED DELAY_MS SNPROBE_RATE RTT_RATE \
-    TIMEOUT_MS SOMAXCONN DNS_PORT RDNS_INFLIGHT GEO_COUNT GEO_RANGES MILLION_COUNT MILLION_REPS; do
+    TIMEOUT_MS SOMAXCONN DNS_PORT RDNS_INFLIGHT GEO_COUNT GEO_RANGES MILLION_COUNT MILLION_REPS MILLION_UDP_REPS; do
     opt=${v,,}
     [[ ${!v} =~ ^[0-9]+$ ]] || { echo "run.sh: --${opt//_/-} needs a number" >&2; exit 2; }
 done
@@ -159,8 +164,9 @@ if [ "$SMALL" = 1 ]; then
     [ -n "${SET_CASES:-}" ] || CASES=${CASES/,tcpslow/}
 fi
 if [ "$REPS" -lt 1 ] || [ "$COUNT" -lt 16 ] || [ "$TIMEOUT_MS" -lt 1 ] || [ "$RDNS_INFLIGHT" -lt 1 ] ||
-    [ "$GEO_COUNT" -lt 1 ] || [ "$GEO_RANGES" -lt 2 ]; then
-    echo "run.sh: need --reps, --timeout-ms, --rdns-inflight, --geo-count >= 1, --geo-ranges >= 2 and --count >= 16" >&2
+    [ "$GEO_COUNT" -lt 1 ] || [ "$GEO_RANGES" -lt 2 ] || [ "$MILLION_REPS" -lt 1 ] ||
+    [ "$MILLION_UDP_REPS" -lt 1 ]; then
+    echo "run.sh: need --reps, --million-reps, --million-udp-reps, --timeout-ms, --rdns-inflight, --geo-count >= 1, --geo-ranges >= 2 and --count >= 16" >&2
     exit 2
 fi
 [[ $SWEEP =~ ^(none|[0-9]+(,[0-9]+)*)$ ]] || { echo "run.sh: --sweep needs sizes, comma-separated, or none" >&2; exit 2; }
@@ -716,10 +722,10 @@ if want million && [ "$MILLION_COUNT" -gt 0 ]; then
     # snprobe's own default timeout, for floor too (the rows compare like with like).
     DEF_TIMEOUT=$("$SNPROBE" scan --help | sed -n 's/.*--timeout MS.*\[default: \([0-9]*\)\].*/\1/p')
     DEF_TIMEOUT=${DEF_TIMEOUT:-1000}
-    REPS=$MILLION_REPS row million floor-udp udp csv "$MP" "$ML" "$W/m-fu.csv" -- \
+    REPS=$MILLION_UDP_REPS row million floor-udp udp csv "$MP" "$ML" "$W/m-fu.csv" -- \
         "$FLOOR" --udp --rate 0 --timeout-ms "$DEF_TIMEOUT" -o "$W/m-fu.csv" "$ML"
     million_scan skype "$W/m-ss.csv" "$ML"
-    REPS=$MILLION_REPS row million snprobe-skype udp csv "$MP" "$ML" "$W/m-ss.csv" -- "${SCAN[@]}"
+    REPS=$MILLION_UDP_REPS row million snprobe-skype udp csv "$MP" "$ML" "$W/m-ss.csv" -- "${SCAN[@]}"
     REPS=$MILLION_REPS row million floor-tcp tcp csv "$MP" "$ML" "$W/m-ft.csv" -- \
         "$FLOOR" --tcp --rate 0 --timeout-ms "$DEF_TIMEOUT" --inflight "$FLOOR_INFLIGHT" -o "$W/m-ft.csv" "$ML"
     million_scan tcp "$W/m-st.csv" "$ML" --fallback-ports none # floor tries one port
@@ -727,7 +733,7 @@ if want million && [ "$MILLION_COUNT" -gt 0 ]; then
     million_scan "" "$W/m-sd.csv" "$ML"
     REPS=$MILLION_REPS row million snprobe-default both csv "$MP" "$ML" "$W/m-sd.csv" -- "${SCAN[@]}"
     million_scan skype "$W/m-sh.csv" "$ML" --history "$W/m-history.sqlite"
-    AFTER="rm -f $W/m-history.sqlite*" REPS=$MILLION_REPS row million snprobe-skype-history udp csv \
+    AFTER="rm -f $W/m-history.sqlite*" REPS=$MILLION_UDP_REPS row million snprobe-skype-history udp csv \
         "$MP" "$ML" "$W/m-sh.csv" -- "${SCAN[@]}"
     if [ "$PROFILE" = 1 ] && command -v perf >/dev/null; then
         log "million: perf profile of snprobe skype"
@@ -763,7 +769,7 @@ python3 "$BENCH/table.py" render "$RAW" --md "$DEST.md" --csv "$DEST.csv" \
     --commands "$CMDS" --scale-base ip:port --title "snprobe benchmark $STAMP" \
     --rtt-rate "$RTT_RATE" --delay-ms "$DELAY_MS" \
     --meta "machine=$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), Linux $(uname -r)" \
-    --meta "run=$([ "$SMALL" = 1 ] && echo 'small (correctness only)' || echo full), $REPS repetition(s), seed $SEED, $COUNT targets, one port $PORT, dead share 0.25, cases $CASES" \
+    --meta "run=$([ "$SMALL" = 1 ] && echo 'small (correctness only)' || echo full), $REPS repetition(s) (million case: $MILLION_UDP_REPS of its UDP rows, $MILLION_REPS of the others), seed $SEED, $COUNT targets, one port $PORT, dead share 0.25, cases $CASES" \
     --meta "probing=floor and snprobe wait ${TIMEOUT_MS} ms for a silent target; snprobe --no-geo --no-rdns; floor TCP in flight $FLOOR_INFLIGHT (open-file limit $(ulimit -n))" \
     --meta "network=$NS_NOTE" \
     --meta "rtt case=$RTT_SWARM_NOTE" \
