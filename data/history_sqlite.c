@@ -52,8 +52,10 @@ typedef struct be {
     sqlite3_stmt *chunk_insert; /* the writer's */
     int64_t cellset;            /* the writer's column set */
     bool in_write;              /* between begin_write and end_write */
-    /* The reader's own: target ids (address -> id, 1, 2, ...) and the column sets seen. */
-    sn_addrmap_t ids;
+    /* The reader's own: target ids (address -> id, 1, 2, ...; IPv4 keyed by address and port
+     * in one integer, 16 bytes a slot against an address key's 28) and the column sets seen. */
+    sn_u64map_t ids4;
+    sn_addrmap_t ids6;
     uint64_t n_ids;
     cellset_t *sets;
     size_t n_sets;
@@ -223,7 +225,8 @@ static void sq_close(void *vb)
         free(b->columns[i]);
     free(b->columns);
     free(b->present);
-    sn_addrmap_free(&b->ids);
+    sn_u64map_free(&b->ids4);
+    sn_addrmap_free(&b->ids6);
     for (size_t i = 0; i < b->n_sets; i++)
         free(b->sets[i].map);
     free(b->sets);
@@ -568,7 +571,9 @@ static uint64_t target_of(stream_t *s, const char *address, uint16_t port)
         return 0;
     }
     a.port = port;
-    uint64_t *v = sn_addrmap_get(&s->b->ids, &a, true);
+    uint64_t *v = a.family == AF_INET
+                      ? sn_u64map_get(&s->b->ids4, (uint64_t)sn_addr_v4(&a) << 16 | port, true)
+                      : sn_addrmap_get(&s->b->ids6, &a, true);
     if (v == NULL) {
         s->st = sn_error_set(s->err, SN_ENOMEM, "out of memory");
         return 0;

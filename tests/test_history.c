@@ -616,9 +616,9 @@ static void test_history_version_3_rows_read_beside_new_chunks(void **state)
         " c_address TEXT, c_port TEXT, c_udp_outcome TEXT, PRIMARY KEY(run_id, target_id));"
         "INSERT INTO runs VALUES(1, 10, 20, 'complete', 'c', '', '', '', '', 2, 2, 1, NULL,"
         " '1970-01-01');"
-        "INSERT INTO targets VALUES(7, '192.0.2.7', 5000, 10), (3, '192.0.2.3', 5000, 10);"
+        "INSERT INTO targets VALUES(7, '192.0.2.7', 5000, 10), (3, '2001:db8::3', 5000, 10);"
         "INSERT INTO observations VALUES(1, 7, 15, 1, 1, 0, '192.0.2.7', '5000', 'alive'),"
-        " (1, 3, 15, 1, 0, 0, '192.0.2.3', '5000', 'filtered');";
+        " (1, 3, 15, 1, 0, 0, '2001:db8::3', '5000', 'filtered');";
     assert_int_equal(sqlite3_exec(d, v3, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(d);
 
@@ -631,7 +631,7 @@ static void test_history_version_3_rows_read_beside_new_chunks(void **state)
     bool resumed;
     assert_int_equal(sn_history_begin(h, &run, false, &id, &resumed, &err), SN_OK);
     assert_int_equal(id, 2);
-    const char *ips[] = {"10.9.0.1", "192.0.2.7"};
+    const char *ips[] = {"2001:db8::3", "192.0.2.7"};
     for (int i = 0; i < 2; i++) {
         char pb[8];
         const char *cells[3];
@@ -648,16 +648,18 @@ static void test_history_version_3_rows_read_beside_new_chunks(void **state)
     /* The rows first, in the order written, then the chunk. */
     assert_string_equal(l.o[0].address, "192.0.2.7");
     assert_string_equal(l.o[0].outcome, "alive");
-    assert_string_equal(l.o[1].address, "192.0.2.3");
+    assert_string_equal(l.o[1].address, "2001:db8::3");
     assert_string_equal(l.o[1].outcome, "filtered");
     assert_int_equal(l.o[1].run, 1);
-    assert_string_equal(l.o[2].address, "10.9.0.1");
+    assert_string_equal(l.o[2].address, "2001:db8::3");
     assert_string_equal(l.o[2].outcome, "filtered");
     assert_string_equal(l.o[3].address, "192.0.2.7");
     assert_string_equal(l.o[3].outcome, "alive");
     assert_int_equal(l.o[3].run, 2);
-    assert_int_equal(l.o[3].target, l.o[0].target); /* one target, one id */
-    assert_true(l.o[2].target != l.o[0].target && l.o[2].target != l.o[1].target);
+    /* One target, one id, for IPv4 and IPv6 alike; two targets, two ids. */
+    assert_int_equal(l.o[3].target, l.o[0].target);
+    assert_int_equal(l.o[2].target, l.o[1].target);
+    assert_true(l.o[0].target != l.o[1].target);
     runs_t rs = {0};
     assert_int_equal(sn_history_each_run(h, keep_run, &rs, &err), SN_OK);
     assert_int_equal(rs.n, 2);
