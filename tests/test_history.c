@@ -217,6 +217,53 @@ static void test_history_resume_keeps_finished_and_replaces_incomplete(void **st
     sn_history_close(h);
 }
 
+/*
+ * The second writers of the lock tests run as this program anew (fork, then exec of itself
+ * with --child): a child only forked from a process whose history has a writer thread may
+ * inherit a lock that thread held at the fork (seen once as a hang under ASan), and exec
+ * starts clean. Returns the child's exit status.
+ */
+static int run_child(const char *which)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/proc/self/exe", "test_history", "--child", which, db, (char *)NULL);
+        _exit(127);
+    }
+    int ws;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    assert_true(WIFEXITED(ws));
+    return WEXITSTATUS(ws);
+}
+
+/* The children: 0 when every open went as the parent's lock says it must. */
+static int child_main(const char *which, const char *where)
+{
+    snprintf(db, sizeof db, "%s", where);
+    sn_error_t e;
+    if (strcmp(which, "second-writer") == 0) {
+        sn_history_t *h2 = NULL;
+        sn_status_t st = sn_history_open(&h2, db, true, cols, 3, &e);
+        char want[32];
+        snprintf(want, sizeof want, "pid %ld", (long)getppid());
+        return st == SN_EBUSY && strstr(e.msg, want) != NULL ? 0 : 1;
+    }
+    if (strcmp(which, "site-locks") == 0) {
+        sn_history_t *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+        int bad = 0;
+        bad |= sn_history_open_writer(&a, db, "zurich", "1/2", cols, 3, &e) != SN_EBUSY;
+        bad |= strstr(e.msg, "zurich") == NULL;
+        bad |= sn_history_open_writer(&b, db, "zurich", "2/2", cols, 3, &e) != SN_OK;
+        bad |= sn_history_open_writer(&c, db, "tel aviv", "1/2", cols, 3, &e) != SN_OK;
+        bad |= sn_history_open(&d, db, true, cols, 3, &e) != SN_OK;
+        sn_history_close(b);
+        sn_history_close(c);
+        sn_history_close(d);
+        return bad;
+    }
+    return 2;
+}
+
 static void test_history_second_writer_refused_with_pid(void **state)
 {
     (void)state;
@@ -224,18 +271,7 @@ static void test_history_second_writer_refused_with_pid(void **state)
     sn_error_t err;
     assert_int_equal(sn_history_open(&h, db, true, cols, 3, &err), SN_OK);
     /* flock locks belong to the open file: a child process is a true second writer. */
-    pid_t pid = fork();
-    if (pid == 0) {
-        sn_error_t e;
-        sn_status_t st = sn_history_open(&h2, db, true, cols, 3, &e);
-        char want[32];
-        snprintf(want, sizeof want, "pid %ld", (long)getppid());
-        _exit(st == SN_EBUSY && strstr(e.msg, want) != NULL ? 0 : 1);
-    }
-    int ws;
-    assert_int_equal(waitpid(pid, &ws, 0), pid);
-    assert_true(WIFEXITED(ws));
-    assert_int_equal(WEXITSTATUS(ws), 0);
+    assert_int_equal(run_child("second-writer"), 0);
     /* A reader opens alongside. */
     assert_int_equal(sn_history_open(&r, db, false, cols, 3, &err), SN_OK);
     sn_history_close(r);
@@ -534,25 +570,7 @@ static void test_history_lock_per_site_and_shard(void **state)
     int64_t id;
     bool resumed;
     assert_int_equal(sn_history_begin(h, &run, false, &id, &resumed, &err), SN_OK);
-    pid_t pid = fork();
-    if (pid == 0) {
-        sn_history_t *a = NULL, *b = NULL, *c = NULL, *d = NULL;
-        sn_error_t e;
-        int bad = 0;
-        bad |= sn_history_open_writer(&a, db, "zurich", "1/2", cols, 3, &e) != SN_EBUSY;
-        bad |= strstr(e.msg, "zurich") == NULL;
-        bad |= sn_history_open_writer(&b, db, "zurich", "2/2", cols, 3, &e) != SN_OK;
-        bad |= sn_history_open_writer(&c, db, "tel aviv", "1/2", cols, 3, &e) != SN_OK;
-        bad |= sn_history_open(&d, db, true, cols, 3, &e) != SN_OK;
-        sn_history_close(b);
-        sn_history_close(c);
-        sn_history_close(d);
-        _exit(bad);
-    }
-    int ws;
-    assert_int_equal(waitpid(pid, &ws, 0), pid);
-    assert_true(WIFEXITED(ws));
-    assert_int_equal(WEXITSTATUS(ws), 0);
+    assert_int_equal(run_child("site-locks"), 0);
     runs_t rs = {0};
     assert_int_equal(sn_history_each_run(h, keep_run, &rs, &err), SN_OK);
     assert_int_equal(rs.n, 1);
@@ -703,8 +721,10 @@ static void test_history_damaged_chunk_fails_read_and_names_it(void **state)
     sn_history_close(h);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "--child") == 0)
+        return child_main(argv[2], argv[3]);
     pg_uri = getenv("SN_TEST_PG_URI");
     if (pg_uri != NULL && *pg_uri == '\0')
         pg_uri = NULL;
