@@ -305,6 +305,36 @@ static sn_status_t sq_open(const char *where, bool writer, const char *const *co
     return SN_OK;
 }
 
+/* Steps q (prepared, bound) to its end and finalizes it; its rows' first column, the ids, in a
+ * malloc'd array at *ids (NULL when there are none). */
+static sn_status_t select_ids(be_t *b, sqlite3_stmt *q, int64_t **ids, size_t *n, const char *what,
+                              sn_error_t *err)
+{
+    *ids = NULL;
+    *n = 0;
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (*n == cap) {
+            int64_t *ni = realloc(*ids, (cap = cap ? 2 * cap : 64) * sizeof *ni);
+            if (ni == NULL) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            *ids = ni;
+        }
+        (*ids)[(*n)++] = sqlite3_column_int64(q, 0);
+    }
+    sqlite3_finalize(q);
+    if (rc == SQLITE_DONE)
+        return SN_OK;
+    free(*ids);
+    *ids = NULL;
+    *n = 0;
+    return rc == SQLITE_NOMEM ? sn_error_set(err, SN_ENOMEM, "out of memory")
+                              : db_fail(b, err, what);
+}
+
 static sn_status_t run_counts(be_t *b, int64_t run, int64_t *probed, int64_t *alive,
                               sn_error_t *err);
 
@@ -348,22 +378,9 @@ static sn_status_t sq_interrupt_stale(void *vb, const char *site, const char *sh
         return SN_EIO;
     sqlite3_bind_text(q, 1, site ? site : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, shard ? shard : "", -1, SQLITE_STATIC);
-    int64_t *ids = NULL;
-    size_t n = 0;
-    int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        int64_t *ni = realloc(ids, (n + 1) * sizeof *ids);
-        if (ni == NULL) {
-            rc = SQLITE_NOMEM;
-            break;
-        }
-        ids = ni;
-        ids[n++] = sqlite3_column_int64(q, 0);
-    }
-    sqlite3_finalize(q);
-    sn_status_t st = rc == SQLITE_DONE    ? SN_OK
-                     : rc == SQLITE_NOMEM ? sn_error_set(err, SN_ENOMEM, "out of memory")
-                                          : db_fail(b, err, "marking stale runs");
+    int64_t *ids;
+    size_t n;
+    sn_status_t st = select_ids(b, q, &ids, &n, "marking stale runs", err);
     for (size_t i = 0; st == SN_OK && i < n; i++)
         st = close_run(b, ids[i], "interrupted", NULL, -1, err);
     free(ids);
@@ -819,42 +836,25 @@ static sn_status_t sq_each_obs(void *vb, int64_t run, bool cells, sn_history_obs
                                sn_error_t *err)
 {
     be_t *b = vb;
-    int64_t *ids = NULL;
-    size_t n = 0;
-    sn_status_t st = SN_OK;
-    if (run > 0) {
-        if ((ids = malloc(sizeof *ids)) != NULL)
-            ids[n++] = run;
-    } else {
-        sqlite3_stmt *q = NULL;
-        if (prepare(b, "SELECT id FROM runs ORDER BY id", &q, "reading runs", err) != SN_OK)
-            return SN_EIO;
-        size_t cap = 0;
-        while (ids != NULL || cap == 0) {
-            if (sqlite3_step(q) != SQLITE_ROW)
-                break;
-            if (n == cap) {
-                int64_t *ni = realloc(ids, (cap = cap ? 2 * cap : 64) * sizeof *ids);
-                if (ni == NULL)
-                    free(ids);
-                ids = ni;
-            }
-            if (ids != NULL)
-                ids[n++] = sqlite3_column_int64(q, 0);
-        }
-        sqlite3_finalize(q);
-        if (cap > 0 && ids == NULL)
-            st = sn_error_set(err, SN_ENOMEM, "out of memory");
+    int64_t *all = NULL, *ids = &run;
+    size_t n = 1;
+    sqlite3_stmt *q = NULL;
+    if (run <= 0) { /* every run */
+        sn_status_t st = prepare(b, "SELECT id FROM runs ORDER BY id", &q, "reading runs", err);
+        if (st == SN_OK)
+            st = select_ids(b, q, &all, &n, "reading runs", err);
+        if (st != SN_OK)
+            return st;
+        ids = all;
     }
     stream_t s = {.b = b, .cells = cells, .user = fn, .ud = ud, .err = err};
     s.cv = calloc(b->n_columns ? b->n_columns : 1, sizeof *s.cv);
-    if (st == SN_OK && ((run > 0 && ids == NULL) || s.cv == NULL))
-        st = sn_error_set(err, SN_ENOMEM, "out of memory");
+    sn_status_t st = s.cv ? SN_OK : sn_error_set(err, SN_ENOMEM, "out of memory");
     for (size_t i = 0; st == SN_OK && i < n; i++) {
         s.run = ids[i];
         st = read_run(&s, to_user);
     }
-    free(ids);
+    free(all);
     free(s.cv);
     return st;
 }
